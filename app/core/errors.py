@@ -1,0 +1,102 @@
+"""Validation errors that name the field, in Chinese first and English on request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Field labels as a clerk knows them. Line fields are looked up without their index.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "invoice": ("发票", "invoice"),
+    "number": ("发票号码", "number"),
+    "kind": ("发票种类", "kind"),
+    "issued_at": ("开票日期", "issue date"),
+    "seller": ("销售方", "seller"),
+    "seller.name": ("销售方名称", "seller name"),
+    "seller.tax_id": ("销售方纳税人识别号", "seller taxpayer id"),
+    "seller.address": ("销售方地址", "seller address"),
+    "seller.phone": ("销售方电话", "seller phone"),
+    "seller.bank": ("销售方开户行", "seller bank"),
+    "seller.account": ("销售方账号", "seller account"),
+    "buyer": ("购买方", "buyer"),
+    "buyer.name": ("购买方名称", "buyer name"),
+    "buyer.tax_id": ("购买方纳税人识别号", "buyer taxpayer id"),
+    "buyer.address": ("购买方地址", "buyer address"),
+    "buyer.phone": ("购买方电话", "buyer phone"),
+    "buyer.bank": ("购买方开户行", "buyer bank"),
+    "buyer.account": ("购买方账号", "buyer account"),
+    "lines": ("商品明细", "lines"),
+    "line.name": ("货物或应税劳务、服务名称", "item name"),
+    "line.spec": ("规格型号", "specification"),
+    "line.unit": ("单位", "unit"),
+    "line.quantity": ("数量", "quantity"),
+    "line.unit_price": ("单价", "unit price"),
+    "line.amount": ("金额", "amount"),
+    "line.tax_rate": ("税率", "tax rate"),
+    "line.tax": ("税额", "tax"),
+    "line.discount": ("折扣行", "discount line"),
+    "total_amount": ("合计金额", "total amount"),
+    "total_tax": ("合计税额", "total tax"),
+    "total_with_tax": ("价税合计", "total with tax"),
+    "remarks": ("备注", "remarks"),
+    "payee": ("收款人", "payee"),
+    "reviewer": ("复核", "reviewer"),
+    "drawer": ("开票人", "drawer"),
+    "original_number": ("原发票号码", "original invoice number"),
+    "offline": ("离线标志", "offline flag"),
+    "prices_include_tax": ("含税标志", "prices-include-tax flag"),
+    "json": ("输入文件", "input file"),
+}
+
+
+def _label_key(field_path: str) -> str:
+    """lines[3].quantity -> line.quantity; buyer.tax_id stays."""
+    if field_path.startswith("lines[") and "]." in field_path:
+        return "line." + field_path.split("].", 1)[1]
+    if field_path.startswith("lines["):
+        return "lines"
+    return field_path
+
+
+def field_label(field_path: str, lang: str = "zh") -> str:
+    labels = FIELD_LABELS.get(_label_key(field_path))
+    if labels is None:
+        return field_path
+    label = labels[0] if lang == "zh" else labels[1]
+    if field_path.startswith("lines["):
+        index = int(field_path[6 : field_path.index("]")])
+        label = f"第{index + 1}行{label}" if lang == "zh" else f"line {index + 1} {label}"
+    return label
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule: the field path (as in the protocol's JSON) and what is wrong."""
+
+    field: str
+    message_zh: str
+    message_en: str
+    # A failed check character of a taxpayer id is the one error a clerk may override.
+    overridable: bool = False
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+    def describe(self, lang: str = "zh") -> str:
+        """'buyer.tax_id（购买方纳税人识别号）：…', naming the field both ways."""
+        label = field_label(self.field, lang)
+        if lang == "zh":
+            return f"{self.field}（{label}）：{self.message_zh}"
+        return f"{self.field} ({label}): {self.message_en}"
+
+
+@dataclass
+class ValidationFailed(Exception):
+    """Raised by services when an invoice breaks a rule; nothing has been stored."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(e.describe() for e in self.errors)
+
+    def describe(self, lang: str = "zh") -> str:
+        return "\n".join(e.describe(lang) for e in self.errors)

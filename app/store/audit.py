@@ -1,0 +1,60 @@
+"""The audit log: one entry per change, each holding the hash of the one before it.
+
+An edit made to the SQLite file behind the app's back breaks the chain and is found
+by verify_chain().
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import peewee
+from dataclasses import dataclass
+from typing import Any
+
+from app.store.clock import now_iso
+from app.store.models import AuditEntry, Invoice
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, at: str, clerk: str, action: str, invoice_number: str, detail: str) -> str:
+    payload = canonical_json([prev_hash, at, clerk, action, invoice_number, detail])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: dict | None = None) -> AuditEntry:
+    """Add an entry; call inside the transaction that makes the change it records."""
+    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
+    prev = last.hash if last else GENESIS
+    at = now_iso()
+    detail_text = canonical_json(detail or {})
+    number = invoice.provisional_number if invoice is not None else ""
+    return AuditEntry.create(at=at, clerk=clerk, action=action, invoice=invoice, detail=detail_text,
+                             prev_hash=prev, hash=entry_hash(prev, at, clerk, action, number, detail_text))
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int
+    reason: str
+
+
+def verify_chain() -> ChainBreak | None:
+    """The first entry whose hash or link does not hold, or None when the whole chain holds."""
+    prev = GENESIS
+    query = (AuditEntry.select(AuditEntry, Invoice.provisional_number)
+             .join(Invoice, join_type=peewee.JOIN.LEFT_OUTER).order_by(AuditEntry.id).objects())
+    for entry in query.iterator():
+        if entry.prev_hash != prev:
+            return ChainBreak(entry.id, "link to the previous entry does not match (an entry was removed or inserted)")
+        number = entry.provisional_number or ""
+        if entry_hash(entry.prev_hash, entry.at, entry.clerk, entry.action, number, entry.detail) != entry.hash:
+            return ChainBreak(entry.id, "content does not match its hash (the entry was edited)")
+        prev = entry.hash
+    return None

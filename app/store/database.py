@@ -1,0 +1,67 @@
+"""Opening the store: where it lives, how SQLite is set up, and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+import platformdirs
+
+from app.store import migrations
+from app.store.models import database
+
+STORE_FILE = "fapiao-desk.sqlite3"
+BUSY_TIMEOUT_SECONDS = 15
+APP_NAME = "FapiaoDesk"
+
+
+def default_data_dir() -> Path:
+    """The user data dir (e.g. %LOCALAPPDATA%\\FapiaoDesk on Windows); FAPIAO_DESK_DATA overrides it."""
+    override = os.environ.get("FAPIAO_DESK_DATA")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass
+class Store:
+    data_dir: Path
+    db: peewee.SqliteDatabase
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / STORE_FILE
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+
+def make_database(path: Path) -> peewee.SqliteDatabase:
+    # WAL lets the list read while an invoice is written; synchronous=FULL makes a commit
+    # survive a power cut (an issued invoice must never be lost); foreign keys keep lines,
+    # audit and queue rows tied to their invoice; the busy timeout lets a second app
+    # instance wait for the first one's transaction instead of failing.
+    return peewee.SqliteDatabase(
+        str(path),
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": "full",
+            "busy_timeout": BUSY_TIMEOUT_SECONDS * 1000,
+        },
+        timeout=BUSY_TIMEOUT_SECONDS,
+    )
+
+
+def open_store(data_dir: Path | str | None = None) -> Store:
+    """Open (creating if need be) the store in data_dir and migrate it to the current schema."""
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    db = make_database(directory / STORE_FILE)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    migrations.migrate_to_latest(db)
+    return Store(directory, db)

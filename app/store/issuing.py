@@ -1,0 +1,163 @@
+"""The issue service: validate, take the next number, and write the invoice with its lines,
+audit entry and upload-queue entry in one transaction.
+
+Every path that issues (the form, the command line, the tests) comes through here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Iterable
+
+from app.core.errors import FieldError, ValidationFailed
+from app.core.invoice import Invoice
+from app.core.validation import parse_invoice
+from app.store import audit, status
+from app.store.clock import now, now_iso
+from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.store.models import Invoice as InvoiceRow
+from app.store.records import invoice_row_fields
+from app.store.seller import SellerSettings, get_seller
+
+PROVISIONAL_PREFIX = "LX-"
+# A clock a little ahead on another PC must not make an invoice look issued in the future.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+class NoSellerProfile(RuntimeError):
+    """Issuing needs the seller profile (set on first start, or with `seller set`)."""
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    id: int
+    number: str
+    idempotency_key: str
+    invoice: Invoice
+
+
+def _with_seller_defaults(body: Any, seller: SellerSettings) -> Any:
+    """Fill what the profile knows: the seller block and the usual clerks."""
+    if not isinstance(body, dict):
+        return body
+    filled = dict(body)
+    party = seller.party
+    profile_block = {"name": party.name, "tax_id": party.tax_id, "address": party.address, "phone": party.phone,
+                     "bank": party.bank, "account": party.account}
+    given = filled.get("seller")
+    if given in (None, {}):
+        filled["seller"] = profile_block
+    for key, default in (("drawer", seller.drawer), ("payee", seller.payee), ("reviewer", seller.reviewer)):
+        if filled.get(key) in (None, ""):
+            filled[key] = default
+    return filled
+
+
+def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterable[str] = ()) -> Invoice:
+    """The invoice a draft describes, checked against every rule and the seller profile.
+
+    Raises ValidationFailed naming each field that is wrong. The form calls this on each edit.
+    """
+    body = _with_seller_defaults(body, seller)
+    confirmed = set(confirmed_tax_ids)
+    if seller.tax_id_confirmed:
+        confirmed.add(seller.party.tax_id)
+    errors: list[FieldError] = []
+    if isinstance(body, dict):
+        if body.get("number") not in (None, ""):
+            errors.append(FieldError("number", "发票号码由本系统分配，请不要填写",
+                                     "is assigned by the desk; leave it out"))
+        seller_block = body.get("seller")
+        if isinstance(seller_block, dict) and seller_block.get("tax_id", "").strip().upper() != seller.party.tax_id:
+            errors.append(FieldError("seller.tax_id", f"与本机设置的销售方（{seller.party.tax_id}）不符",
+                                     f"differs from this desk's seller ({seller.party.tax_id})"))
+    try:
+        invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
+    except ValidationFailed as failed:
+        raise ValidationFailed(errors + failed.errors) from None
+    if errors:
+        raise ValidationFailed(errors)
+    current = now()
+    if invoice.issued_at is not None and invoice.issued_at > current + FUTURE_SLACK:
+        raise ValidationFailed([FieldError("issued_at", "开票日期不能晚于现在", "cannot be in the future")])
+    return invoice
+
+
+def _next_number(seller_tax_id: str) -> str:
+    counter, _ = NumberCounter.get_or_create(seller_tax_id=seller_tax_id)
+    value = counter.last_value + 1
+    NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
+    return f"{PROVISIONAL_PREFIX}{value:07d}"
+
+
+def _remember_buyer(invoice: Invoice) -> Buyer:
+    party = invoice.buyer
+    stamp = now_iso()
+    row = Buyer.get_or_none((Buyer.name == party.name) & (Buyer.tax_id == party.tax_id))
+    if row is None:
+        return Buyer.create(name=party.name, tax_id=party.tax_id, address=party.address, phone=party.phone,
+                            bank=party.bank, account=party.account, use_count=1, last_used_at=stamp)
+    # The newest contact details win, but a blank field does not wipe a known one.
+    for key in ("address", "phone", "bank", "account"):
+        value = getattr(party, key)
+        if value:
+            setattr(row, key, value)
+    row.use_count += 1
+    row.last_used_at = stamp
+    row.save()
+    return row
+
+
+def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
+    """Inside the caller's transaction: number, invoice, lines, buyer, audit and queue rows."""
+    issued = dataclasses.replace(invoice, number=_next_number(invoice.seller.tax_id),
+                                 issued_at=invoice.issued_at or now())
+    buyer = _remember_buyer(issued)
+    row = InvoiceRow.create(status=status.PENDING_UPLOAD, buyer=buyer, **invoice_row_fields(issued))
+    InvoiceLine.insert_many([
+        dict(invoice=row.id, position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
+             unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
+        for i, l in enumerate(issued.lines)
+    ]).execute()
+    key = str(uuid.uuid4())
+    stamp = now_iso()
+    UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
+                            updated_at=stamp)
+    audit.append("issued", clerk=clerk or issued.drawer, invoice=row,
+                 detail={"content_hash": row.content_hash, "total_with_tax": f"{issued.total_with_tax}",
+                         "confirmed_tax_ids": sorted(issued.confirmed_tax_ids)})
+    return IssuedInvoice(row.id, issued.number, key, issued)
+
+
+def _seller_or_fail() -> SellerSettings:
+    seller = get_seller()
+    if seller is None:
+        raise NoSellerProfile("no seller profile yet: set it first (销售方信息未设置)")
+    return seller
+
+
+def issue_invoice(body: Any, *, confirmed_tax_ids: Iterable[str] = (), clerk: str = "") -> IssuedInvoice:
+    return issue_invoices([body], confirmed_tax_ids=confirmed_tax_ids, clerk=clerk)[0]
+
+
+def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), clerk: str = "") -> list[IssuedInvoice]:
+    """Issue all or nothing: every draft is checked before the one transaction that writes them."""
+    seller = _seller_or_fail()
+    confirmed = list(confirmed_tax_ids)
+    invoices: list[Invoice] = []
+    errors: list[FieldError] = []
+    for index, body in enumerate(bodies):
+        try:
+            invoices.append(prepare_invoice(body, seller, confirmed))
+        except ValidationFailed as failed:
+            prefix = f"[{index}]" if len(bodies) > 1 else ""
+            errors += [dataclasses.replace(e, field=prefix + e.field) if prefix else e for e in failed.errors]
+    if errors:
+        raise ValidationFailed(errors)
+    # IMMEDIATE takes the write lock at BEGIN, so two app instances on one store take
+    # numbers one after the other and never both read the same last number.
+    with database.atomic("IMMEDIATE"):
+        return [_write(invoice, clerk) for invoice in invoices]

@@ -1,0 +1,57 @@
+"""Schema versions, kept in PRAGMA user_version, and the steps between them.
+
+Each step runs in its own transaction (SQLite's DDL is transactional), so a failed
+step leaves the store at the version before it. Later steps use playhouse.migrate.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import peewee
+from playhouse.migrate import SqliteMigrator
+
+from app.store.models import ALL_MODELS
+
+
+def _v1_create_tables(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    db.create_tables(ALL_MODELS)
+
+
+# Append new steps here; never edit one that has shipped.
+STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
+    _v1_create_tables,
+]
+LATEST = len(STEPS)
+
+
+class StoreTooNew(RuntimeError):
+    """The store was written by a newer Fapiao Desk; opening it could damage it."""
+
+
+def current_version(db: peewee.SqliteDatabase) -> int:
+    return db.pragma("user_version")
+
+
+# Called before a step runs on a store that has data (a backup hook: see app.store.backup).
+before_migration_hooks: list[Callable[[peewee.SqliteDatabase, int], None]] = []
+
+
+def migrate_to_latest(db: peewee.SqliteDatabase) -> int:
+    version = current_version(db)
+    if version > LATEST:
+        raise StoreTooNew(f"store schema version {version} is newer than this program's ({LATEST})")
+    migrator = SqliteMigrator(db)
+    while version < LATEST:
+        if version > 0:
+            for hook in before_migration_hooks:
+                hook(db, version)
+        with db.atomic("IMMEDIATE"):
+            # Another instance may have migrated while this one waited for the lock.
+            if current_version(db) != version:
+                version = current_version(db)
+                continue
+            STEPS[version](db, migrator)
+            db.pragma("user_version", version + 1)
+        version += 1
+    return version

@@ -1,0 +1,135 @@
+"""Tables of the local store. Every model binds to `database`, opened by app.store.database."""
+
+from __future__ import annotations
+
+import peewee
+
+from app.store.fields import DecimalTextField, MoneyField
+
+database = peewee.DatabaseProxy()
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SellerProfile(BaseModel):
+    """The one business this desk issues for (row id 1), and its usual clerks."""
+
+    name = peewee.TextField()
+    tax_id = peewee.TextField()
+    address = peewee.TextField(default="")
+    phone = peewee.TextField(default="")
+    bank = peewee.TextField(default="")
+    account = peewee.TextField(default="")
+    drawer = peewee.TextField(default="")  # 开票人
+    payee = peewee.TextField(default="")  # 收款人
+    reviewer = peewee.TextField(default="")  # 复核
+    tax_id_confirmed = peewee.BooleanField(default=False)  # a failed check character the clerk confirmed
+    updated_at = peewee.TextField()
+
+
+class Buyer(BaseModel):
+    """The buyer directory, filled as invoices are issued, for completion in the form."""
+
+    name = peewee.TextField()
+    tax_id = peewee.TextField(default="")
+    address = peewee.TextField(default="")
+    phone = peewee.TextField(default="")
+    bank = peewee.TextField(default="")
+    account = peewee.TextField(default="")
+    use_count = peewee.IntegerField(default=0)
+    last_used_at = peewee.TextField()
+
+    class Meta:
+        indexes = ((("name", "tax_id"), True),)
+
+
+class NumberCounter(BaseModel):
+    """Last provisional number given per seller; bumped in the issuing transaction, so no gaps."""
+
+    seller_tax_id = peewee.TextField(primary_key=True)
+    last_value = peewee.IntegerField(default=0)
+
+
+class Invoice(BaseModel):
+    provisional_number = peewee.TextField(unique=True)  # LX-0000001, on the paper printed offline
+    official_number = peewee.TextField(null=True, unique=True)  # 20 digits, from the platform
+    platform_id = peewee.TextField(null=True)
+    accepted_at = peewee.TextField(null=True)
+    status = peewee.TextField(index=True)  # see app.store.status
+    kind = peewee.TextField()
+    issued_at = peewee.TextField()  # ISO 8601 with +08:00
+    issued_date = peewee.TextField(index=True)  # YYYY-MM-DD, for periods
+    offline = peewee.BooleanField(default=True)
+    seller_name = peewee.TextField()
+    seller_tax_id = peewee.TextField(index=True)
+    seller_address = peewee.TextField(default="")
+    seller_phone = peewee.TextField(default="")
+    seller_bank = peewee.TextField(default="")
+    seller_account = peewee.TextField(default="")
+    buyer = peewee.ForeignKeyField(Buyer, null=True, backref="invoices", on_delete="RESTRICT")
+    buyer_name = peewee.TextField()
+    buyer_tax_id = peewee.TextField(default="")
+    buyer_address = peewee.TextField(default="")
+    buyer_phone = peewee.TextField(default="")
+    buyer_bank = peewee.TextField(default="")
+    buyer_account = peewee.TextField(default="")
+    total_amount = MoneyField()
+    total_tax = MoneyField()
+    total_with_tax = MoneyField()
+    prices_include_tax = peewee.BooleanField(default=False)
+    remarks = peewee.TextField(default="")
+    payee = peewee.TextField(default="")
+    reviewer = peewee.TextField(default="")
+    drawer = peewee.TextField()
+    original_number = peewee.TextField(null=True)
+    confirmed_tax_ids = peewee.TextField(default="")  # space-separated ids whose check character was overridden
+    content_hash = peewee.TextField()  # sha256 of the body as issued
+
+
+class InvoiceLine(BaseModel):
+    invoice = peewee.ForeignKeyField(Invoice, backref="lines", on_delete="RESTRICT")
+    position = peewee.IntegerField()
+    name = peewee.TextField()
+    spec = peewee.TextField(default="")
+    unit = peewee.TextField(default="")
+    quantity = DecimalTextField(null=True)
+    unit_price = DecimalTextField(null=True)
+    tax_rate = peewee.TextField()
+    amount = MoneyField()
+    tax = MoneyField()
+    discount = peewee.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("invoice", "position"), True),)
+
+
+class AuditEntry(BaseModel):
+    """One change to one invoice (or to the desk), chained by hash to the entry before it."""
+
+    at = peewee.TextField()
+    clerk = peewee.TextField(default="")
+    action = peewee.TextField()
+    invoice = peewee.ForeignKeyField(Invoice, null=True, backref="audit", on_delete="RESTRICT")
+    detail = peewee.TextField(default="{}")  # canonical JSON
+    prev_hash = peewee.TextField()
+    hash = peewee.TextField(unique=True)
+
+
+class UploadQueueEntry(BaseModel):
+    """One per issued invoice, written in the issuing transaction; worked by app.sync."""
+
+    invoice = peewee.ForeignKeyField(Invoice, unique=True, backref="queue_entry", on_delete="RESTRICT")
+    idempotency_key = peewee.TextField(unique=True)  # made once, at issue, never changed
+    state = peewee.TextField(index=True, default="pending")
+    attempts = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(default="")
+    next_try_at = peewee.TextField(null=True)
+    created_at = peewee.TextField()
+    updated_at = peewee.TextField()
+
+
+ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry)

@@ -1,0 +1,73 @@
+"""The seller profile: set once on first start, used for every invoice after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.errors import FieldError, ValidationFailed
+from app.core.invoice import Party
+from app.core.taxid import check_tax_id, normalize_tax_id
+from app.store import audit
+from app.store.clock import now_iso
+from app.store.models import SellerProfile, database
+
+
+@dataclass(frozen=True)
+class SellerSettings:
+    party: Party
+    drawer: str = ""
+    payee: str = ""
+    reviewer: str = ""
+    tax_id_confirmed: bool = False
+
+
+def get_seller() -> SellerSettings | None:
+    row = SellerProfile.get_or_none(SellerProfile.id == 1)
+    if row is None:
+        return None
+    return SellerSettings(Party(row.name, row.tax_id, row.address, row.phone, row.bank, row.account),
+                          row.drawer, row.payee, row.reviewer, row.tax_id_confirmed)
+
+
+def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool) -> list[FieldError]:
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("seller.name", "不能为空", "is required"))
+    tax_id = normalize_tax_id(tax_id)
+    if not tax_id:
+        errors.append(FieldError("seller.tax_id", "不能为空", "is required"))
+    else:
+        check = check_tax_id(tax_id)
+        if not check.ok and not (check.check_char_failed and confirm_tax_id):
+            errors.append(FieldError("seller.tax_id", check.message_zh, check.message_en, check.check_char_failed))
+    if not drawer.strip():
+        errors.append(FieldError("drawer", "不能为空", "is required"))
+    for value, key, limit in ((name, "seller.name", 100), (drawer, "drawer", 20)):
+        if len(value.strip()) > limit:
+            errors.append(FieldError(key, f"不能超过{limit}个字", f"must be at most {limit} characters"))
+    return errors
+
+
+def set_seller(*, name: str, tax_id: str, drawer: str, address: str = "", phone: str = "", bank: str = "",
+               account: str = "", payee: str = "", reviewer: str = "", confirm_tax_id: bool = False,
+               clerk: str | None = None) -> SellerSettings:
+    """Create or replace the profile; raises ValidationFailed naming the field and stores nothing."""
+    errors = validate_seller(name, tax_id, drawer, confirm_tax_id)
+    if errors:
+        raise ValidationFailed(errors)
+    tax_id = normalize_tax_id(tax_id)
+    confirmed = not check_tax_id(tax_id).ok
+    fields = dict(name=name.strip(), tax_id=tax_id, address=address.strip(), phone=phone.strip(),
+                  bank=bank.strip(), account=account.strip(), drawer=drawer.strip(), payee=payee.strip(),
+                  reviewer=reviewer.strip(), tax_id_confirmed=confirmed, updated_at=now_iso())
+    with database.atomic("IMMEDIATE"):
+        existed = SellerProfile.get_or_none(SellerProfile.id == 1) is not None
+        if existed:
+            SellerProfile.update(**fields).where(SellerProfile.id == 1).execute()
+        else:
+            SellerProfile.create(id=1, **fields)
+        audit.append("seller_updated" if existed else "seller_created", clerk=clerk or fields["drawer"],
+                     detail={k: v for k, v in fields.items() if k != "updated_at"})
+    settings = get_seller()
+    assert settings is not None
+    return settings
