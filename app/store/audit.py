@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-
-import peewee
 from dataclasses import dataclass
 from typing import Any
+
+import peewee
 
 from app.store.clock import now_iso
 from app.store.models import AuditEntry, Invoice

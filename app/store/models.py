@@ -132,4 +132,11 @@ class UploadQueueEntry(BaseModel):
     updated_at = peewee.TextField()
 
 
-ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry)
+class Setting(BaseModel):
+    """Desk settings as JSON values by key (platform URL, printer offsets, offline limits, ...)."""
+
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()  # JSON
+
+
+ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry, Setting)
