@@ -58,6 +58,12 @@ def _label_key(field_path: str) -> str:
 
 
 def field_label(field_path: str, lang: str = "zh") -> str:
+    """The clerk's name for a field path; "[2]buyer.name" (the third invoice of a list) keeps its prefix."""
+    if field_path.startswith("[") and "]" in field_path:
+        prefix, rest = field_path[: field_path.index("]") + 1], field_path[field_path.index("]") + 1 :]
+        number = int(prefix[1:-1]) + 1
+        inner = field_label(rest, lang)
+        return f"第{number}张发票{inner}" if lang == "zh" else f"invoice {number} {inner}"
     labels = FIELD_LABELS.get(_label_key(field_path))
     if labels is None:
         return field_path

@@ -136,3 +136,11 @@ def test_totals_always_add_up_and_the_body_round_trips(lines, gross):
     # The computed body, with every amount given, is accepted as it stands (what the platform checks).
     again = parse_invoice(invoice_to_body(invoice))
     assert again.lines == invoice.lines and again.total_with_tax == invoice.total_with_tax
+
+
+def test_errors_in_a_list_name_the_invoice_too():
+    from app.core.errors import FieldError
+
+    error = FieldError("[1]lines[0].tax_rate", "不是现行税率", "not a rate in force")
+    assert error.describe() == "[1]lines[0].tax_rate（第2张发票第1行税率）：不是现行税率"
+    assert error.describe("en") == "[1]lines[0].tax_rate (invoice 2 line 1 tax rate): not a rate in force"
