@@ -45,6 +45,14 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "offline": ("离线标志", "offline flag"),
     "prices_include_tax": ("含税标志", "prices-include-tax flag"),
     "json": ("输入文件", "input file"),
+    "cancel": ("作废", "cancellation"),
+    "cancel_reason": ("作废原因", "cancellation reason"),
+    "red_reason": ("红字发票开具原因", "red-letter reason"),
+    "reverse": ("冲红", "reversal"),
+    "offline_limits.max_hours": ("离线开票时限", "longest offline time"),
+    "offline_limits.max_count": ("离线发票张数上限", "most invoices not uploaded"),
+    "offline_limits.max_amount": ("离线累计金额上限", "largest cumulative offline amount"),
+    "offline_limits.max_single": ("单张发票开票限额", "largest single invoice"),
 }
 
 

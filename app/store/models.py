@@ -88,6 +88,10 @@ class Invoice(BaseModel):
     original_number = peewee.TextField(null=True)
     confirmed_tax_ids = peewee.TextField(default="")  # space-separated ids whose check character was overridden
     content_hash = peewee.TextField()  # sha256 of the body as issued
+    # Kept locally, outside the protocol body (and its content_hash): see app/store/lifecycle.py.
+    red_reason = peewee.TextField(null=True)  # 销货退回 / 开票有误 / 服务中止 / 销售折让, on a red-letter invoice
+    cancelled_at = peewee.TextField(null=True)
+    cancel_reason = peewee.TextField(null=True)
 
 
 class InvoiceLine(BaseModel):
@@ -139,4 +143,48 @@ class Setting(BaseModel):
     value = peewee.TextField()  # JSON
 
 
-ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry, Setting)
+class CancellationRequest(BaseModel):
+    """A cancellation asked for while the invoice's upload outcome is not known; carried out in order."""
+
+    invoice = peewee.ForeignKeyField(Invoice, backref="cancellation_requests", on_delete="RESTRICT")
+    reason = peewee.TextField()
+    clerk = peewee.TextField(default="")
+    requested_at = peewee.TextField()
+    state = peewee.TextField(index=True, default="waiting")  # waiting / done / refused
+    resolved_at = peewee.TextField(null=True)
+    message = peewee.TextField(default="")
+
+
+class Outage(BaseModel):
+    """One spell of the platform not answering, from the first failed check to the first good one."""
+
+    started_at = peewee.TextField(index=True)
+    ended_at = peewee.TextField(null=True)
+    failed_checks = peewee.IntegerField(default=0)  # what was tried: health checks that failed
+    upload_attempts = peewee.IntegerField(default=0)  # and uploads that failed meanwhile
+
+
+class OutageError(BaseModel):
+    """An error seen during an outage, once per distinct message, with how often."""
+
+    outage = peewee.ForeignKeyField(Outage, backref="errors", on_delete="CASCADE")
+    message = peewee.TextField()
+    count = peewee.IntegerField(default=1)
+    first_seen = peewee.TextField()
+    last_seen = peewee.TextField()
+
+    class Meta:
+        indexes = ((("outage", "message"), True),)
+
+
+class OutageNote(BaseModel):
+    """What the clerk adds: who was called, what was tried."""
+
+    outage = peewee.ForeignKeyField(Outage, backref="notes", on_delete="CASCADE")
+    at = peewee.TextField()
+    clerk = peewee.TextField(default="")
+    text = peewee.TextField()
+
+
+ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry, Setting,
+              CancellationRequest, Outage, OutageError, OutageNote)

@@ -32,4 +32,5 @@ Q_RETRY_WAIT = "retry_wait"
 Q_UNKNOWN = "unknown_outcome"
 Q_ACCEPTED = "accepted"
 Q_REJECTED = "rejected"
+Q_WITHDRAWN = "withdrawn"  # its invoice was cancelled before it was sent: never to be sent (app/store/lifecycle.py)
 QUEUE_WAITING_STATES = (Q_PENDING, Q_SENDING, Q_RETRY_WAIT, Q_UNKNOWN)
