@@ -17,6 +17,7 @@ from app.core.invoice import Invoice
 from app.core.validation import parse_invoice
 from app.store import audit, status
 from app.store.clock import now, now_iso
+from app.store.limits import check_can_issue
 from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
@@ -160,4 +161,11 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
     # IMMEDIATE takes the write lock at BEGIN, so two app instances on one store take
     # numbers one after the other and never both read the same last number.
     with database.atomic("IMMEDIATE"):
+        # Offline limits are checked under the write lock: two instances cannot both pass the last one.
+        check_can_issue([invoice.total_amount for invoice in invoices])
         return [_write(invoice, clerk) for invoice in invoices]
+
+
+def write_issued(invoice: Invoice, clerk: str) -> IssuedInvoice:
+    """For a service that issues inside its own IMMEDIATE transaction (red-letter invoices)."""
+    return _write(invoice, clerk)

@@ -1,0 +1,78 @@
+"""Offline limits on the store: the settings, what is held now, and the check the issue service makes.
+
+The rules are in app/core/limits.py. "Held" means issued here and not yet accepted by the
+platform (status pending_upload); cancelled and rejected invoices are not held.
+check_can_issue() runs inside the issue service's IMMEDIATE transaction, so two app
+instances cannot both squeeze past a limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import peewee
+
+from app.core.errors import ValidationFailed
+from app.core.limits import (OfflineLimits, OfflineUsage, Remaining, check_new_invoices, limits_from_settings,
+                             limits_to_settings, remaining)
+from app.core.money import ZERO
+from app.store import status
+from app.store.clock import now
+from app.store.models import Invoice as InvoiceRow
+from app.store.settings import get_setting, set_setting
+
+SETTING_KEY = "offline_limits"
+
+
+class OfflineLimitReached(ValidationFailed):
+    """Issuing refused: a limit is reached; the errors name it. Nothing was stored."""
+
+
+def get_limits() -> OfflineLimits:
+    return limits_from_settings(get_setting(SETTING_KEY))
+
+
+def set_limits(limits: OfflineLimits) -> None:
+    set_setting(SETTING_KEY, limits_to_settings(limits))
+
+
+def current_usage() -> OfflineUsage:
+    held = InvoiceRow.select().where(InvoiceRow.status == status.PENDING_UPLOAD)
+    count = held.count()
+    positive = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_amount).coerce(False))
+                .where((InvoiceRow.status == status.PENDING_UPLOAD) & (InvoiceRow.total_amount > 0)).scalar())
+    oldest = (InvoiceRow.select(InvoiceRow.issued_at).where(InvoiceRow.status == status.PENDING_UPLOAD)
+              .order_by(InvoiceRow.issued_at).first())
+    amount = (Decimal(positive) / 100).quantize(Decimal("0.01")) if positive else ZERO
+    return OfflineUsage(count=count, amount=amount,
+                        oldest_issued_at=datetime.fromisoformat(oldest.issued_at) if oldest else None)
+
+
+def current_remaining(at: datetime | None = None) -> Remaining:
+    """What the main window shows: time, count and amount left, with warnings."""
+    return remaining(get_limits(), current_usage(), at or now())
+
+
+def check_can_issue(amounts: list[Decimal]) -> None:
+    """Raise OfflineLimitReached naming the limit; amounts are the new totals excluding tax."""
+    errors = check_new_invoices(get_limits(), current_usage(), now(), amounts)
+    if errors:
+        raise OfflineLimitReached(errors)
+
+
+def upload_deadline(issued_at: str, limits: OfflineLimits | None = None) -> datetime:
+    return (limits or get_limits()).deadline(datetime.fromisoformat(issued_at))
+
+
+def is_overdue(row_status: str, issued_at: str, at: datetime | None = None,
+               limits: OfflineLimits | None = None) -> bool:
+    """An invoice still held past its upload deadline."""
+    return row_status == status.PENDING_UPLOAD and (at or now()) > upload_deadline(issued_at, limits)
+
+
+def overdue_invoices(at: datetime | None = None) -> list[InvoiceRow]:
+    limits = get_limits()
+    moment = at or now()
+    rows = InvoiceRow.select().where(InvoiceRow.status == status.PENDING_UPLOAD).order_by(InvoiceRow.issued_at)
+    return [r for r in rows if moment > limits.deadline(datetime.fromisoformat(r.issued_at))]
