@@ -1,0 +1,69 @@
+"""Starting the desktop app: the Qt application, the embedded CJK font, the store, first start, the window.
+
+The pieces are functions so tests can build the same windows without running the event loop.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QDialog
+
+from app.resources import cjk_font_path
+from app.store.database import Store, open_store
+from app.store.seller import get_seller
+from app.ui.i18n import set_language, tr
+from app.ui.main_window import MainWindow
+from app.ui.seller_dialog import SellerDialog
+
+FONT_POINT_SIZE = 10
+
+
+def install_cjk_font(app: QApplication) -> str | None:
+    """Load the shipped WenQuanYi Micro Hei and make it the application font, so Chinese renders
+    the same on a PC without Chinese fonts. Returns the family, or None if the file is missing."""
+    font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
+    if font_id < 0:
+        return None
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    if not families:
+        return None
+    font = QFont(families[0], FONT_POINT_SIZE)
+    app.setFont(font)
+    return families[0]
+
+
+def make_application(lang: str = "zh", argv: list[str] | None = None) -> QApplication:
+    set_language(lang)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("FapiaoDesk")
+    app.setApplicationDisplayName(tr("发票离线开票台"))
+    install_cjk_font(app)
+    return app
+
+
+def first_start_dialog() -> SellerDialog | None:
+    """The seller dialog when the store has no profile yet, else None."""
+    if get_seller() is not None:
+        return None
+    return SellerDialog(None, first_start=True)
+
+
+def build_main_window(store: Store) -> MainWindow:
+    return MainWindow(store)
+
+
+def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
+    app = make_application(lang)
+    store = open_store(data_dir)
+    try:
+        dialog = first_start_dialog()
+        if dialog is not None and dialog.exec() != QDialog.Accepted:
+            return 0  # no seller, nothing to issue for: the clerk chose to stop
+        window = build_main_window(store)
+        window.show()
+        return app.exec()
+    finally:
+        store.close()

@@ -1,0 +1,102 @@
+"""One issued invoice, read-only: every field, the lines, the totals in figures and capitals, its status."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from app.core.capitals import amount_in_capitals
+from app.core.invoice import Invoice
+from app.core.money import format_money_grouped, format_plain
+from app.store import queries
+from app.store.status import status_label
+from app.ui.i18n import language, tr
+from app.ui.line_table import rate_label
+
+STYLE = """
+<style>
+ body { font-size: 10pt; }
+ h2 { margin: 0 0 4px 0; }
+ table { border-collapse: collapse; }
+ td, th { border: 1px solid #999; padding: 3px 6px; }
+ th { background: #eee; }
+ td.n { text-align: right; }
+ .muted { color: #666; }
+</style>
+"""
+
+
+def _party_rows(title: str, party) -> str:
+    rows = [(tr("名称"), party.name), (tr("纳税人识别号"), party.tax_id),
+            (f"{tr('地址')}、{tr('电话')}" if language() == "zh" else f"{tr('地址')}, {tr('电话')}",
+             f"{party.address} {party.phone}".strip()),
+            (f"{tr('开户行')}及{tr('账号')}" if language() == "zh" else f"{tr('开户行')}, {tr('账号')}",
+             f"{party.bank} {party.account}".strip())]
+    cells = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<h3>{escape(title)}</h3><table width='100%'>{cells}</table>"
+
+
+def invoice_html(invoice: Invoice, row) -> str:
+    """The invoice as HTML for the read-only view (and for others wanting a quick rendering)."""
+    lang = language()
+    status = status_label(row.status, lang)
+    head = [(tr("临时号码"), invoice.number), (tr("正式号码"), row.official_number or "—"),
+            (tr("开票日期"), invoice.issued_at.strftime("%Y-%m-%d %H:%M") if invoice.issued_at else ""),
+            (tr("状态"), status + (f"（{tr('离线开具')}）" if invoice.offline and lang == "zh"
+                                  else f" ({tr('离线开具')})" if invoice.offline else ""))]
+    if invoice.original_number:
+        head.append((tr("原发票号码"), invoice.original_number))
+    if invoice.confirmed_tax_ids:
+        head.append((tr("已核实的纳税人识别号"), " ".join(sorted(invoice.confirmed_tax_ids))))
+    queue = queries.queue_entry(row.id)
+    if queue is not None:
+        head.append((tr("上传队列"), queue.state))
+    head_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in head)
+
+    columns = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
+    header = "".join(f"<th>{escape(tr(c))}</th>" for c in columns)
+    body = []
+    for line in invoice.lines:
+        cells = [(line.name, ""), (line.spec, ""), (line.unit, ""), (format_plain(line.quantity), "n"),
+                 (format_plain(line.unit_price), "n"), (format_money_grouped(line.amount), "n"),
+                 (rate_label(line.tax_rate), "n"), (format_money_grouped(line.tax), "n")]
+        body.append("<tr>" + "".join(f"<td class='{c}'>{escape(v)}</td>" for v, c in cells) + "</tr>")
+    body.append(f"<tr><th colspan='5'>{escape(tr('合计'))}</th>"
+                f"<td class='n'>¥{format_money_grouped(invoice.total_amount)}</td><td></td>"
+                f"<td class='n'>¥{format_money_grouped(invoice.total_tax)}</td></tr>")
+    body.append(f"<tr><th colspan='2'>{escape(tr('价税合计（大写）'))}</th>"
+                f"<td colspan='3'><b>{escape(amount_in_capitals(invoice.total_with_tax))}</b></td>"
+                f"<th colspan='2'>{escape(tr('价税合计（小写）'))}</th>"
+                f"<td class='n'><b>¥{format_money_grouped(invoice.total_with_tax)}</b></td></tr>")
+    people = [(tr("备注"), invoice.remarks), (tr("收款人"), invoice.payee), (tr("复核"), invoice.reviewer),
+              (tr("开票人"), invoice.drawer)]
+    people_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in people)
+    return (f"{STYLE}<h2>{escape(invoice.kind.label(lang))}</h2>"
+            f"<table>{head_html}</table>"
+            f"{_party_rows(tr('购买方'), invoice.buyer)}{_party_rows(tr('销售方'), invoice.seller)}"
+            f"<h3>{escape(tr('明细'))}</h3><table width='100%'><tr>{header}</tr>{''.join(body)}</table>"
+            f"<br><table>{people_html}</table>")
+
+
+class InvoiceDetail(QDialog):
+    """Read-only; later issues add buttons (print, cancel) to self.buttons."""
+
+    def __init__(self, number: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.number = number
+        self.invoice = queries.get_invoice(number)
+        self.row = queries.find_row(number)
+        if self.invoice is None or self.row is None:
+            raise LookupError(f"no invoice {number}")
+        self.setWindowTitle(f"{tr('发票详情')} {number}")
+        self.resize(860, 680)
+        layout = QVBoxLayout(self)
+        self.view = QTextBrowser(self)
+        self.view.setObjectName("invoice_detail")
+        self.view.setHtml(invoice_html(self.invoice, self.row))
+        layout.addWidget(self.view)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
+        self.buttons.button(QDialogButtonBox.Close).setText(tr("关闭"))
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)

@@ -1,0 +1,126 @@
+"""The invoice list as a lazy table model: rows are read from the store a page at a time.
+
+Only the pages the view asks for are loaded, and only a few are kept, so the list of a
+million invoices costs a count and a few hundred rows of memory.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from app.core.invoice import InvoiceKind
+from app.core.money import format_money_grouped
+from app.store import queries
+from app.store.status import status_label
+from app.ui.i18n import language, tr
+
+PAGE_SIZE = 200
+KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back cheap
+
+COLUMNS = ("号码", "开票日期", "购买方", "价税合计", "状态")
+NUMBER, DATE, BUYER, TOTAL, STATUS = range(len(COLUMNS))
+
+
+class InvoiceListModel(QAbstractTableModel):
+    def __init__(self, parent=None, page_size: int = PAGE_SIZE, kept_pages: int = KEPT_PAGES) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self.kept_pages = kept_pages
+        self.status: str | None = None
+        self._count = queries.count_invoices(None)
+        self._pages: OrderedDict[int, list[queries.InvoiceSummary]] = OrderedDict()
+        # What was read from the store, for the status bar, tests and the benchmark.
+        self.rows_fetched = 0
+        self.pages_fetched = 0
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Count again and drop every cached page (after an invoice is issued or uploaded)."""
+        self.beginResetModel()
+        self._pages.clear()
+        self._count = queries.count_invoices(self.status)
+        self.endResetModel()
+
+    def set_status(self, status: str | None) -> None:
+        self.status = status or None
+        self.refresh()
+
+    def _page(self, number: int) -> list[queries.InvoiceSummary]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        page = queries.list_invoices(offset=number * self.page_size, limit=self.page_size, status=self.status)
+        self.rows_fetched += len(page)
+        self.pages_fetched += 1
+        self._pages[number] = page
+        while len(self._pages) > self.kept_pages:
+            self._pages.popitem(last=False)
+        return page
+
+    def summary(self, row: int) -> queries.InvoiceSummary | None:
+        if not 0 <= row < self._count:
+            return None
+        page = self._page(row // self.page_size)
+        offset = row % self.page_size
+        # The store may have changed under us (another instance); a short page means refresh.
+        return page[offset] if offset < len(page) else None
+
+    def row_of(self, number: str) -> int | None:
+        """The row of an invoice among the loaded pages (the newest are on page 0)."""
+        for page_number, page in self._pages.items():
+            for offset, item in enumerate(page):
+                if item.number == number:
+                    return page_number * self.page_size + offset
+        return None
+
+    @property
+    def cached_rows(self) -> int:
+        return sum(len(page) for page in self._pages.values())
+
+    # --- Qt model ---------------------------------------------------------------------------
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return tr(COLUMNS[section])
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == Qt.TextAlignmentRole:
+            if index.column() == TOTAL:
+                return int(Qt.AlignRight | Qt.AlignVCenter)
+            return int(Qt.AlignLeft | Qt.AlignVCenter)
+        if role not in (Qt.DisplayRole, Qt.ToolTipRole):
+            return None
+        item = self.summary(index.row())
+        if item is None:
+            return tr("正在加载…") if role == Qt.DisplayRole else None
+        column = index.column()
+        if role == Qt.ToolTipRole:
+            if column == NUMBER:
+                kind = InvoiceKind(item.kind).label(language())
+                official = f"\n{tr('正式号码')} {item.official_number}" if item.official_number else ""
+                return f"{kind}{official}"
+            return None
+        if column == NUMBER:
+            return item.number
+        if column == DATE:
+            return item.issued_at[:16].replace("T", " ")
+        if column == BUYER:
+            return item.buyer_name
+        if column == TOTAL:
+            return format_money_grouped(item.total_with_tax)
+        if column == STATUS:
+            return status_label(item.status, language())
+        return None

@@ -1,0 +1,191 @@
+"""The editable line table of the invoice form: what the clerk types, plus amount and tax shown read-only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView
+
+from app.core.money import format_money_grouped
+from app.core.tax import RATES, find_rate
+from app.ui.i18n import language, tr
+from app.ui.marking import INVALID_BACKGROUND
+
+# column key (the protocol's line field) and heading
+COLUMNS = (("name", "货物或应税劳务、服务名称"), ("spec", "规格型号"), ("unit", "单位"), ("quantity", "数量"),
+           ("unit_price", "单价"), ("tax_rate", "税率"), ("amount", "金额"), ("tax", "税额"))
+KEYS = tuple(key for key, _ in COLUMNS)
+EDITABLE = ("name", "spec", "unit", "quantity", "unit_price", "tax_rate")
+NAME, SPEC, UNIT, QUANTITY, UNIT_PRICE, TAX_RATE, AMOUNT, TAX = range(len(COLUMNS))
+DEFAULT_RATE = "0.13"
+
+
+def rate_label(code: str) -> str:
+    rate = find_rate(code)
+    return rate.label(language()) if rate else code
+
+
+class LineTableModel(QAbstractTableModel):
+    """Rows of typed text; amount and tax come from the form's latest figures."""
+
+    edited = Signal(int)  # the row typed in, or -1 when lines were added or removed
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict[str, str]] = []
+        self.figures: dict[int, tuple[Decimal, Decimal]] = {}
+        self.errors: dict[tuple[int, str], str] = {}
+        self.prices_include_tax = False
+
+    # --- the form's side --------------------------------------------------------------------
+
+    def add_line(self, at: int | None = None) -> int:
+        at = len(self.rows) if at is None else at
+        rate = self.rows[at - 1]["tax_rate"] if 0 < at <= len(self.rows) else DEFAULT_RATE
+        self.beginInsertRows(QModelIndex(), at, at)
+        self.rows.insert(at, {key: "" for key in EDITABLE} | {"tax_rate": rate})
+        self.endInsertRows()
+        self.edited.emit(-1)
+        return at
+
+    def remove_line(self, row: int) -> None:
+        if not 0 <= row < len(self.rows):
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self.rows[row]
+        self.endRemoveRows()
+        if not self.rows:
+            self.add_line()
+        self.edited.emit(-1)
+
+    def is_blank(self, row: int) -> bool:
+        """A row with nothing typed but the rate it inherited: left out of the draft."""
+        return not any(self.rows[row][key].strip() for key in EDITABLE if key != "tax_rate")
+
+    def set_cell(self, row: int, key: str, value: str) -> None:
+        self.setData(self.index(row, KEYS.index(key)), value, Qt.EditRole)
+
+    def show_results(self, figures: dict[int, tuple[Decimal, Decimal]], errors: dict[tuple[int, str], str]) -> None:
+        self.figures = figures
+        self.errors = errors
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+
+    def set_prices_include_tax(self, on: bool) -> None:
+        self.prices_include_tax = on
+        self.headerDataChanged.emit(Qt.Horizontal, UNIT_PRICE, UNIT_PRICE)
+
+    # --- Qt model ---------------------------------------------------------------------------
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role != Qt.DisplayRole:
+            return None
+        if orientation == Qt.Vertical:
+            return str(section + 1)
+        if section == UNIT_PRICE and self.prices_include_tax:
+            return tr("单价(含税)")
+        return tr(COLUMNS[section][1])
+
+    def flags(self, index):
+        base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        if KEYS[index.column()] in EDITABLE:
+            return base | Qt.ItemIsEditable
+        return base
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row, key = index.row(), KEYS[index.column()]
+        error = self.errors.get((row, key))
+        if role == Qt.BackgroundRole:
+            return INVALID_BACKGROUND if error else None
+        if role == Qt.ToolTipRole:
+            return error
+        if role == Qt.TextAlignmentRole and key in ("quantity", "unit_price", "amount", "tax"):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role not in (Qt.DisplayRole, Qt.EditRole):
+            return None
+        if key in ("amount", "tax"):
+            figures = self.figures.get(row)
+            if figures is None:
+                return ""
+            return format_money_grouped(figures[0] if key == "amount" else figures[1])
+        value = self.rows[row][key]
+        if key == "tax_rate" and role == Qt.DisplayRole:
+            return rate_label(value)
+        return value
+
+    def setData(self, index, value, role=Qt.EditRole):
+        if role != Qt.EditRole or not index.isValid():
+            return False
+        key = KEYS[index.column()]
+        if key not in EDITABLE:
+            return False
+        text = "" if value is None else str(value)
+        if self.rows[index.row()][key] == text:
+            return True
+        self.rows[index.row()][key] = text
+        self.dataChanged.emit(index, index)
+        self.edited.emit(index.row())
+        return True
+
+
+class RateDelegate(QStyledItemDelegate):
+    """The tax rate is picked from the rates in force, never typed."""
+
+    def createEditor(self, parent, option, index):
+        combo = QComboBox(parent)
+        for rate in RATES:
+            combo.addItem(rate.label(language()), rate.code)
+        return combo
+
+    def setEditorData(self, editor, index):
+        position = editor.findData(index.data(Qt.EditRole))
+        editor.setCurrentIndex(max(position, 0))
+
+    def setModelData(self, editor, model, index):
+        model.setData(index, editor.currentData(), Qt.EditRole)
+
+
+class LineTableView(QTableView):
+    """Enter on the last row adds a line (as clerks expect); Enter elsewhere moves down."""
+
+    line_wanted = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setItemDelegateForColumn(TAX_RATE, RateDelegate(self))
+        self.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+                             | QAbstractItemView.AnyKeyPressed | QAbstractItemView.SelectedClicked)
+        self.setSelectionBehavior(QAbstractItemView.SelectItems)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setTabKeyNavigation(False)  # Tab leaves the table, so the form's Tab order holds
+        self.verticalHeader().setDefaultSectionSize(26)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.Stretch)
+        for column, width in ((SPEC, 90), (UNIT, 50), (QUANTITY, 80), (UNIT_PRICE, 100), (TAX_RATE, 70),
+                              (AMOUNT, 100), (TAX, 80)):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+            self.setColumnWidth(column, width)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & Qt.ControlModifier \
+                and self.state() != QAbstractItemView.EditingState:
+            row = self.currentIndex().row()
+            if row >= self.model().rowCount() - 1:
+                self.line_wanted.emit()
+            else:
+                target = self.model().index(row + 1, NAME)
+                self.setCurrentIndex(target)
+            return
+        super().keyPressEvent(event)

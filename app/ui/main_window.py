@@ -1,0 +1,199 @@
+"""The main window: the invoice list (lazy, newest first), a status filter, and the way to a new invoice.
+
+Later features hook in with small edits: add actions to self.invoice_menu / self.tools_menu /
+self.view_menu, widgets to the status bar with add_status_widget(), and call refresh() after
+anything that changes invoices. selected_number() gives the invoice under the cursor.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
+                               QMessageBox, QTableView, QToolBar, QVBoxLayout, QWidget)
+
+from app.store.database import Store
+from app.store.seller import get_seller
+from app.store.status import INVOICE_STATUSES, status_label
+from app.ui.i18n import language, tr
+from app.ui.invoice_detail import InvoiceDetail
+from app.ui.invoice_form import InvoiceForm
+from app.ui.invoice_list_model import BUYER, DATE, NUMBER, STATUS, TOTAL, InvoiceListModel
+from app.ui.seller_dialog import SellerDialog
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle(tr("发票离线开票台"))
+        self.resize(1100, 700)
+        self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel(tr("状态")))
+        self.status_filter = QComboBox(central)
+        self.status_filter.setObjectName("status_filter")
+        self.status_filter.addItem(tr("全部"), None)
+        for status in INVOICE_STATUSES:
+            self.status_filter.addItem(status_label(status, language()), status)
+        filters.addWidget(self.status_filter)
+        filters.addStretch(1)
+        self.filter_bar = filters  # room for a search box or date range later
+        layout.addLayout(filters)
+
+        self.list_model = InvoiceListModel(self)
+        self.list_view = QTableView(central)
+        self.list_view.setObjectName("invoice_list")
+        self.list_view.setModel(self.list_model)
+        self.list_view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.list_view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.list_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.list_view.setAlternatingRowColors(True)
+        self.list_view.setWordWrap(False)
+        # Fixed sizes: nothing may measure every row of a million (no ResizeToContents).
+        vertical = self.list_view.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.Fixed)
+        vertical.setDefaultSectionSize(24)
+        vertical.hide()
+        header = self.list_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        for column, width in ((NUMBER, 130), (DATE, 140), (TOTAL, 130), (STATUS, 110)):
+            self.list_view.setColumnWidth(column, width)
+        header.setSectionResizeMode(BUYER, QHeaderView.Stretch)
+        layout.addWidget(self.list_view)
+        self.setCentralWidget(central)
+
+        self._build_actions()
+        self._build_status_bar()
+
+        self.status_filter.currentIndexChanged.connect(self._filter_changed)
+        self.list_view.doubleClicked.connect(self._open_index)
+        self.list_view.activated.connect(self._open_index)  # Enter on a row
+        self._update_count()
+
+    # --- menus and toolbar ------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        menus = self.menuBar()
+        self.file_menu = menus.addMenu(tr("文件"))
+        self.invoice_menu = menus.addMenu(tr("发票"))
+        self.view_menu = menus.addMenu(tr("视图"))
+        self.tools_menu = menus.addMenu(tr("工具"))
+        self.help_menu = menus.addMenu(tr("帮助"))
+
+        self.new_invoice_action = QAction(tr("新开发票"), self)
+        self.new_invoice_action.setShortcut(QKeySequence.New)
+        self.new_invoice_action.triggered.connect(self.new_invoice)
+        self.open_invoice_action = QAction(tr("查看发票"), self)
+        self.open_invoice_action.triggered.connect(lambda: self.open_selected())
+        self.refresh_action = QAction(tr("刷新"), self)
+        self.refresh_action.setShortcut(QKeySequence.Refresh)
+        self.refresh_action.triggered.connect(self.refresh)
+        self.seller_action = QAction(tr("销售方设置"), self)
+        self.seller_action.triggered.connect(self.edit_seller)
+        self.quit_action = QAction(tr("退出"), self)
+        self.quit_action.setShortcut(QKeySequence.Quit)
+        self.quit_action.triggered.connect(self.close)
+        self.about_action = QAction(tr("关于"), self)
+        self.about_action.triggered.connect(self._about)
+
+        self.file_menu.addAction(self.seller_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+        self.invoice_menu.addAction(self.new_invoice_action)
+        self.invoice_menu.addAction(self.open_invoice_action)
+        self.invoice_menu.addSeparator()  # printing, cancellation and red-letter invoices go below
+        self.view_menu.addAction(self.refresh_action)
+        self.tools_menu.addAction(self.seller_action)
+        self.help_menu.addAction(self.about_action)
+
+        self.toolbar = QToolBar(tr("发票"), self)
+        self.toolbar.setObjectName("main_toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.toolbar.addAction(self.new_invoice_action)
+        self.toolbar.addAction(self.open_invoice_action)
+        self.toolbar.addAction(self.refresh_action)
+        self.addToolBar(self.toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("invoice_count")
+        bar.addPermanentWidget(self.count_label)
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """For connectivity and queue indicators: shown at the right of the status bar."""
+        self.statusBar().addPermanentWidget(widget)
+
+    # --- the list ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the list from the store (after issuing, uploading, or another instance's changes)."""
+        self.list_model.refresh()
+        self._update_count()
+
+    def _filter_changed(self) -> None:
+        self.list_model.set_status(self.status_filter.currentData())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        self.count_label.setText(tr("共 {count} 张发票", count=f"{self.list_model.rowCount():,}"))
+
+    def selected_number(self) -> str | None:
+        index = self.list_view.currentIndex()
+        if not index.isValid():
+            return None
+        item = self.list_model.summary(index.row())
+        return item.number if item else None
+
+    def select_number(self, number: str) -> None:
+        row = self.list_model.row_of(number)
+        if row is not None:
+            self.list_view.selectRow(row)
+            self.list_view.scrollTo(self.list_model.index(row, 0))
+
+    # --- invoices ---------------------------------------------------------------------------
+
+    def new_invoice(self) -> InvoiceForm | None:
+        seller = get_seller()
+        if seller is None:
+            if not self.edit_seller():
+                return None
+            seller = get_seller()
+        form = InvoiceForm(seller, self)
+        form.setAttribute(Qt.WA_DeleteOnClose)
+        form.issued.connect(self._invoice_issued)
+        form.destroyed.connect(lambda _=None, f=form: self.forms.remove(f) if f in self.forms else None)
+        self.forms.append(form)
+        form.show()
+        return form
+
+    def _invoice_issued(self, number: str) -> None:
+        self.refresh()
+        self.select_number(number)
+        self.statusBar().showMessage(tr("已开具发票 {number}", number=number), 10000)
+
+    def open_invoice(self, number: str) -> InvoiceDetail:
+        detail = InvoiceDetail(number, self)
+        detail.setAttribute(Qt.WA_DeleteOnClose)
+        detail.show()
+        return detail
+
+    def open_selected(self) -> InvoiceDetail | None:
+        number = self.selected_number()
+        return self.open_invoice(number) if number else None
+
+    def _open_index(self, index: QModelIndex) -> None:
+        item = self.list_model.summary(index.row())
+        if item is not None:
+            self.open_invoice(item.number)
+
+    def edit_seller(self) -> bool:
+        dialog = SellerDialog(get_seller(), self)
+        return dialog.exec() == SellerDialog.Accepted
+
+    def _about(self) -> None:
+        QMessageBox.about(self, tr("关于"), f"{tr('发票离线开票台')}\n{tr('数据目录：{path}', path=self.store.path)}")
