@@ -208,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show one invoice")
     show.add_argument("number")
     show.add_argument("--json", action="store_true")
+
+    from app.cli_trust import register as register_trust  # cancel, red, limits, outages, reconcile
+
+    register_trust(HANDLERS, commands)
     return parser
 
 
