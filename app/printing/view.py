@@ -1,0 +1,48 @@
+"""What a layout needs to print one invoice: the invoice and the facts about it that
+change the paper (accepted or not, official number, copy, cancelled).
+
+Built from the store by app.store.printing_log.load_print_views; the layouts take
+nothing else, so a new mark (e.g. 作废) is a new flag here and a few lines in a layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core.invoice import Invoice
+from app.core.money import format_money
+
+HASH_CHARS = 12  # hex digits of the content hash on the paper and in the QR code
+QR_SCHEME = "FPDESK1"  # first field of the QR payload, so a scanner knows the layout of the rest
+
+
+@dataclass(frozen=True)
+class PrintView:
+    invoice: Invoice
+    status: str  # app.store.status: pending_upload, accepted, rejected, cancelled
+    official_number: str | None  # the platform's 20 digits, once it accepted the invoice
+    content_hash: str  # sha256 hex of the body as issued (the store row's content_hash)
+    copy: bool = False  # printed before: this paper is a 副本
+    cancelled: bool = False  # 作废
+
+    @property
+    def accepted(self) -> bool:
+        """The platform holds the invoice: its official number prints and the offline mark goes."""
+        return bool(self.official_number)
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:HASH_CHARS]
+
+    @property
+    def issued_at(self) -> datetime:
+        assert self.invoice.issued_at is not None, "only issued invoices print"
+        return self.invoice.issued_at
+
+    def qr_payload(self) -> str:
+        """Number, date, seller id, total with tax and the short hash, so paper can be matched to the record:
+        FPDESK1|LX-0000001|20261129|91110108MA0123456G|1060.00|3f2a9c0d1e4b."""
+        invoice = self.invoice
+        return "|".join([QR_SCHEME, invoice.number, self.issued_at.strftime("%Y%m%d"), invoice.seller.tax_id,
+                         format_money(invoice.total_with_tax), self.short_hash])

@@ -1,0 +1,71 @@
+"""Per-printer settings for printing: paper size and the overlay offset a clerk calibrated.
+
+Kept in the settings table (key printing.profiles), so they travel with backups. A printer
+never seen before gets the defaults: invoice paper, no offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+
+from app.core.errors import FieldError, ValidationFailed
+from app.store.settings import get_setting, set_setting
+
+PROFILES_KEY = "printing.profiles"
+PAPERS = ("invoice", "a4")
+DEFAULT_PRINTER = ""  # the profile the command line uses when no printer is named
+MAX_OFFSET_MM = 50  # more than this is a wrong measurement, not a printer's skew
+
+
+@dataclass(frozen=True)
+class PrinterProfile:
+    printer: str
+    paper: str = "invoice"  # invoice (240 × 140 mm) or a4
+    offset_x_mm: float = 0.0  # moves the overlay right
+    offset_y_mm: float = 0.0  # moves the overlay down
+
+
+def _all() -> dict:
+    stored = get_setting(PROFILES_KEY, {})
+    return stored if isinstance(stored, dict) else {}
+
+
+def get_profile(printer: str = DEFAULT_PRINTER) -> PrinterProfile:
+    raw = _all().get(printer)
+    if not isinstance(raw, dict):
+        return PrinterProfile(printer)
+    return PrinterProfile(printer, raw.get("paper", "invoice"), float(raw.get("offset_x_mm", 0.0)),
+                          float(raw.get("offset_y_mm", 0.0)))
+
+
+def list_profiles() -> list[PrinterProfile]:
+    return [get_profile(name) for name in sorted(_all())]
+
+
+def _offset(value: object, field: str, errors: list[FieldError]) -> float:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        errors.append(FieldError(field, "不是数字", "is not a number"))
+        return 0.0
+    if not number.is_finite() or abs(number) > MAX_OFFSET_MM:
+        errors.append(FieldError(field, f"偏移量应在 ±{MAX_OFFSET_MM} 毫米之内", f"must be within ±{MAX_OFFSET_MM} mm"))
+        return 0.0
+    return float(round(number, 1))  # a tenth of a millimetre is finer than any printer feeds
+
+
+def save_profile(printer: str, *, paper: str = "invoice", offset_x_mm: object = 0, offset_y_mm: object = 0) -> PrinterProfile:
+    """Check and store one printer's profile; raises ValidationFailed naming the field."""
+    errors: list[FieldError] = []
+    if paper not in PAPERS:
+        errors.append(FieldError("paper", f"纸张应为 {' 或 '.join(PAPERS)}", f"must be one of {', '.join(PAPERS)}"))
+    x = _offset(offset_x_mm, "offset_x_mm", errors)
+    y = _offset(offset_y_mm, "offset_y_mm", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    profile = PrinterProfile(printer, paper, x, y)
+    profiles = _all()
+    profiles[printer] = {k: v for k, v in asdict(profile).items() if k != "printer"}
+    set_setting(PROFILES_KEY, profiles)
+    return profile
