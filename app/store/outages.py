@@ -1,0 +1,186 @@
+"""The outage log: each spell of the platform not answering, recorded on its own.
+
+An outage opens at the first failed check after the platform was answering, collects the
+errors seen (one row per distinct message, with a count and first/last time), counts what
+was tried (failed health checks, failed uploads), and closes at the first good answer.
+The invoices issued meanwhile are those issued between its start and end. The clerk adds
+notes (who was called, what was tried). fault_report() gathers it all for technical support
+or the tax office; app/printing/fault_report.py prints it, fault_report_text() writes it as text.
+
+Fed by the connectivity monitor through app/sync/outage_feed.py; the functions take the time
+of the event, so a test (or a replay) can give its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from app.core.money import format_money
+from app.store.clock import now
+from app.store.models import Invoice as InvoiceRow
+from app.store.models import Outage, OutageError, OutageNote, database
+from app.store.seller import get_seller
+from app.store.status import status_label
+
+MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML error page is not stored
+
+
+def _iso(at: datetime | None) -> str:
+    return (at or now()).isoformat(timespec="milliseconds")
+
+
+def open_outage() -> Outage | None:
+    return Outage.select().where(Outage.ended_at.is_null()).order_by(Outage.id.desc()).first()
+
+
+def record_failure(message: str, *, at: datetime | None = None, upload: bool = False) -> Outage:
+    """A failed check (or, with upload=True, a failed upload): opens an outage if none is open."""
+    stamp = _iso(at)
+    message = (message or "unknown error").strip()[:MAX_MESSAGE]
+    with database.atomic("IMMEDIATE"):
+        outage = open_outage()
+        if outage is None:
+            outage = Outage.create(started_at=stamp)
+        counter = Outage.upload_attempts if upload else Outage.failed_checks
+        Outage.update({counter: counter + 1}).where(Outage.id == outage.id).execute()
+        seen = OutageError.get_or_none((OutageError.outage == outage) & (OutageError.message == message))
+        if seen is None:
+            OutageError.create(outage=outage, message=message, first_seen=stamp, last_seen=stamp)
+        else:
+            OutageError.update(count=OutageError.count + 1, last_seen=stamp).where(OutageError.id == seen.id).execute()
+        return Outage.get_by_id(outage.id)
+
+
+def record_recovery(*, at: datetime | None = None) -> Outage | None:
+    """The platform answers again: close the open outage (if any) and return it."""
+    with database.atomic("IMMEDIATE"):
+        outage = open_outage()
+        if outage is None:
+            return None
+        Outage.update(ended_at=_iso(at)).where(Outage.id == outage.id).execute()
+        return Outage.get_by_id(outage.id)
+
+
+def add_note(outage_id: int, text: str, *, clerk: str = "", at: datetime | None = None) -> OutageNote:
+    from app.core.errors import FieldError, ValidationFailed
+
+    if get_outage(outage_id) is None:
+        raise ValidationFailed([FieldError("outage", f"没有编号为 {outage_id} 的停机记录", f"no outage {outage_id}")])
+    if not text or not text.strip():
+        raise ValidationFailed([FieldError("note", "备注不能为空", "a note cannot be empty")])
+    if len(text.strip()) > 1000:
+        raise ValidationFailed([FieldError("note", "备注不能超过1000个字", "at most 1000 characters")])
+    with database.atomic():
+        return OutageNote.create(outage=outage_id, at=_iso(at), clerk=clerk, text=text.strip())
+
+
+def get_outage(outage_id: int) -> Outage | None:
+    return Outage.get_or_none(Outage.id == outage_id)
+
+
+def list_outages(limit: int = 500) -> list[Outage]:
+    return list(Outage.select().order_by(Outage.id.desc()).limit(limit))
+
+
+def invoices_during(outage: Outage) -> list[InvoiceRow]:
+    """Invoices issued between the start and the end (or now, while it lasts)."""
+    start = datetime.fromisoformat(outage.started_at)
+    end = datetime.fromisoformat(outage.ended_at) if outage.ended_at else now()
+    # issued_at is stored to the second: the second the outage began counts as during it.
+    start_second = start.replace(microsecond=0)
+    candidates = InvoiceRow.select().where(
+        (InvoiceRow.issued_date >= start.date().isoformat()) & (InvoiceRow.issued_date <= end.date().isoformat())
+    ).order_by(InvoiceRow.issued_at, InvoiceRow.id)
+    return [r for r in candidates if start_second <= datetime.fromisoformat(r.issued_at) <= end]
+
+
+def _duration(start: str, end: str | None) -> str:
+    seconds = int(((datetime.fromisoformat(end) if end else now()) - datetime.fromisoformat(start)).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def describe(outage: Outage) -> dict:
+    """The outage as plain data (for --json, the view and the report)."""
+    errors = list(OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen))
+    notes = list(OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id))
+    return {
+        "id": outage.id,
+        "started_at": outage.started_at,
+        "ended_at": outage.ended_at,
+        "duration": _duration(outage.started_at, outage.ended_at),
+        "failed_checks": outage.failed_checks,
+        "upload_attempts": outage.upload_attempts,
+        "errors": [{"message": e.message, "count": e.count, "first_seen": e.first_seen, "last_seen": e.last_seen}
+                   for e in errors],
+        "notes": [{"at": n.at, "clerk": n.clerk, "text": n.text} for n in notes],
+        "invoices": [{"number": r.provisional_number, "official_number": r.official_number, "issued_at": r.issued_at,
+                      "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status}
+                     for r in invoices_during(outage)],
+    }
+
+
+@dataclass(frozen=True)
+class FaultReport:
+    """What technical support or the tax office asks: when, what was seen, what was tried, what it affected."""
+
+    outage: dict
+    seller_name: str
+    seller_tax_id: str
+    made_at: str
+    invoice_total: Decimal = Decimal("0.00")
+
+
+def fault_report(outage_id: int) -> FaultReport:
+    outage = get_outage(outage_id)
+    if outage is None:
+        raise KeyError(outage_id)
+    data = describe(outage)
+    seller = get_seller()
+    total = sum((Decimal(i["total_with_tax"]) for i in data["invoices"] if i["status"] != "cancelled"), Decimal("0.00"))
+    return FaultReport(data, seller.party.name if seller else "", seller.party.tax_id if seller else "",
+                       _iso(None), total)
+
+
+def _when(text: str | None) -> str:
+    return text[:19].replace("T", " ") if text else "（仍在持续 ongoing）"
+
+
+def fault_report_lines(report: FaultReport) -> list[tuple[str, list[str]]]:
+    """Sections of the report as (heading, lines); the text and the PDF both print these."""
+    o = report.outage
+    sections: list[tuple[str, list[str]]] = []
+    sections.append(("概况 Summary", [
+        f"纳税人 Taxpayer：{report.seller_name}  {report.seller_tax_id}",
+        f"停机编号 Outage no.：{o['id']}",
+        f"开始 Platform stopped answering：{_when(o['started_at'])}（北京时间）",
+        f"恢复 Platform answered again：{_when(o['ended_at'])}",
+        f"持续 Duration：{o['duration']}",
+        f"报告生成 Report made：{_when(report.made_at)}",
+    ]))
+    symptoms = [f"{e['message']} —— {e['count']} 次 times（{_when(e['first_seen'])} 至 {_when(e['last_seen'])}）"
+                for e in o["errors"]] or ["（无 none）"]
+    sections.append(("现象 Symptoms (errors seen)", symptoms))
+    tried = [f"自动检测平台连通 Automatic health checks that failed：{o['failed_checks']} 次",
+             f"自动重试上传 Upload attempts that failed：{o['upload_attempts']} 次"]
+    tried += [f"{_when(n['at'])} {n['clerk']}：{n['text']}" for n in o["notes"]]
+    sections.append(("已采取的措施 What was tried", tried))
+    affected = [f"{i['number']}  {i['official_number'] or '（未上传 not uploaded）'}  {_when(i['issued_at'])}  "
+                f"{i['buyer']}  ¥{i['total_with_tax']}  {status_label(i['status'])}" for i in o["invoices"]]
+    affected.append(f"共 {len(o['invoices'])} 张 invoices, 价税合计 total ¥{format_money(report.invoice_total)}"
+                    "（不含已作废 excluding cancelled）")
+    sections.append(("期间开具的发票 Invoices issued meanwhile", affected))
+    return sections
+
+
+def fault_report_text(report: FaultReport) -> str:
+    out = ["发票离线开票台 故障报告 / Fapiao Desk fault report", ""]
+    for heading, lines in fault_report_lines(report):
+        out.append(heading)
+        out.append("-" * 40)
+        out += ["  " + line for line in lines]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,90 @@
+"""The outage log on the real store, its fault report read back from the PDF, and its CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from app.core.errors import ValidationFailed
+from app.printing.fault_report import write_fault_report_pdf
+from app.store import outages
+from app.store.clock import now
+from app.store.issuing import issue_invoice
+from tests.conftest import invoice_body, run_cli
+
+
+def stage_outage():
+    """Down ten minutes ago, three failed checks with two distinct errors, an upload failure, back now."""
+    start = now() - timedelta(minutes=10)
+    before = issue_invoice(invoice_body(issued_at=(start - timedelta(minutes=5)).isoformat())).number
+    outages.record_failure("HTTP 503 Service Unavailable", at=start)
+    outages.record_failure("HTTP 503 Service Unavailable", at=start + timedelta(minutes=1))
+    outages.record_failure("connection refused", at=start + timedelta(minutes=2))
+    outages.record_failure("timeout after 10 s", at=start + timedelta(minutes=3), upload=True)
+    during = [issue_invoice(invoice_body()).number for _ in range(2)]
+    outage = outages.record_recovery(at=now() + timedelta(seconds=1))
+    return outage, before, during
+
+
+def test_outage_recorded_with_errors_deduplicated_and_invoices_meanwhile(seller):
+    outage, before, during = stage_outage()
+    assert outage.ended_at is not None
+    data = outages.describe(outage)
+    assert data["failed_checks"] == 3 and data["upload_attempts"] == 1
+    assert [(e["message"], e["count"]) for e in data["errors"]] == [
+        ("HTTP 503 Service Unavailable", 2), ("connection refused", 1), ("timeout after 10 s", 1)]
+    assert [i["number"] for i in data["invoices"]] == during
+    assert before not in [i["number"] for i in data["invoices"]]
+    # After recovery a new failure opens a second outage; it does not reopen the first.
+    assert outages.record_recovery() is None
+    second = outages.record_failure("HTTP 502 Bad Gateway")
+    assert second.id != outage.id and outages.open_outage().id == second.id
+    assert [o.id for o in outages.list_outages()] == [second.id, outage.id]
+
+
+def test_notes_and_their_rules(seller):
+    outage, _, _ = stage_outage()
+    outages.add_note(outage.id, "已致电12366，平台维护中", clerk="张三")
+    with pytest.raises(ValidationFailed):
+        outages.add_note(outage.id, "  ")
+    with pytest.raises(ValidationFailed):
+        outages.add_note(999, "x")
+    assert [n["text"] for n in outages.describe(outage)["notes"]] == ["已致电12366，平台维护中"]
+
+
+def test_fault_report_pdf_and_text_hold_times_symptoms_and_invoices(seller, tmp_path):
+    outage, _, during = stage_outage()
+    outages.add_note(outage.id, "重启路由器后仍无法连接", clerk="张三")
+    report = outages.fault_report(outage.id)
+    pdf = write_fault_report_pdf(report, tmp_path / "fault.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    start = outage.started_at[:19].replace("T", " ")
+    end = outage.ended_at[:19].replace("T", " ")
+    for expected in (start, end, *during, "HTTP 503 Service Unavailable", "2 次", "重启路由器后仍无法连接", "故障报告",
+                     seller.party.tax_id):
+        assert expected in text, expected
+    plain = outages.fault_report_text(report)
+    for expected in (start, end, *during, "connection refused"):
+        assert expected in plain
+
+
+def test_cli_outages_and_report(seller, data_dir, store, tmp_path):
+    outage, _, during = stage_outage()
+    store.close()
+    listed = run_cli(data_dir, "outages", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["invoices"][0]["number"] == during[0]
+    noted = run_cli(data_dir, "outages", "--id", str(outage.id), "--note", "called support")
+    assert noted.returncode == 0 and "HTTP 503" in noted.stdout
+    out = tmp_path / "r.txt"
+    assert run_cli(data_dir, "outage-report", str(outage.id), "-o", str(out)).returncode == 0
+    assert "called support" in out.read_text(encoding="utf-8")
+    pdf = tmp_path / "r.pdf"
+    made = run_cli(data_dir, "outage-report", str(outage.id), "-o", str(pdf))
+    assert made.returncode == 0, made.stderr
+    assert during[1] in PdfReader(pdf).pages[0].extract_text()
+    assert run_cli(data_dir, "outage-report", "42", "-o", str(pdf)).returncode == 2
+    assert run_cli(data_dir, "outage-report", str(outage.id), "-o", str(tmp_path / "r.doc")).returncode == 2
