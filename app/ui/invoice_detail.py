@@ -14,6 +14,11 @@ from app.store.status import status_label
 from app.ui.i18n import language, tr
 from app.ui.line_table import rate_label
 
+# Queue states as the clerk reads them (the queue itself is worked by app.sync).
+QUEUE_LABELS = {"pending": ("待上传", "waiting"), "sending": ("上传中", "sending"),
+                "retry_wait": ("等待重试", "waiting to retry"), "unknown_outcome": ("结果待确认", "outcome unknown"),
+                "accepted": ("已接受", "accepted"), "rejected": ("被拒绝", "rejected")}
+
 STYLE = """
 <style>
  body { font-size: 10pt; }
@@ -51,7 +56,10 @@ def invoice_html(invoice: Invoice, row) -> str:
         head.append((tr("已核实的纳税人识别号"), " ".join(sorted(invoice.confirmed_tax_ids))))
     queue = queries.queue_entry(row.id)
     if queue is not None:
-        head.append((tr("上传队列"), queue.state))
+        labels = QUEUE_LABELS.get(queue.state)
+        state = (labels[0] if language() == "zh" else labels[1]) if labels else queue.state
+        attempts = f" ×{queue.attempts}" if queue.attempts else ""
+        head.append((tr("上传队列"), f"{state}{attempts}"))
     head_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in head)
 
     columns = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]

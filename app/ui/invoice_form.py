@@ -110,6 +110,8 @@ class InvoiceForm(QDialog):
         line_buttons = QHBoxLayout()
         self.add_line_button = QPushButton(tr("添加行"), lines_box)
         self.remove_line_button = QPushButton(tr("删除行"), lines_box)
+        for button in (self.add_line_button, self.remove_line_button):
+            button.setAutoDefault(False)  # Enter belongs to the line table, never to a button
         line_buttons.addWidget(self.add_line_button)
         line_buttons.addWidget(self.remove_line_button)
         line_buttons.addStretch(1)

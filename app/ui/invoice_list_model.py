@@ -70,7 +70,9 @@ class InvoiceListModel(QAbstractTableModel):
         return page[offset] if offset < len(page) else None
 
     def row_of(self, number: str) -> int | None:
-        """The row of an invoice among the loaded pages (the newest are on page 0)."""
+        """The row of an invoice among the loaded pages, or on the first page (the newest)."""
+        if self._count and 0 not in self._pages:
+            self._page(0)
         for page_number, page in self._pages.items():
             for offset, item in enumerate(page):
                 if item.number == number:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
                                QMessageBox, QTableView, QToolBar, QVBoxLayout, QWidget)
 
 from app.store.database import Store
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
 
     def edit_seller(self) -> bool:
         dialog = SellerDialog(get_seller(), self)
-        return dialog.exec() == SellerDialog.Accepted
+        return dialog.exec() == QDialog.Accepted
 
     def _about(self) -> None:
         QMessageBox.about(self, tr("关于"), f"{tr('发票离线开票台')}\n{tr('数据目录：{path}', path=self.store.path)}")

@@ -1,0 +1,299 @@
+"""The invoice form driven like a clerk: real widgets, real store, the same issue service as the CLI."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox
+
+from app.store import status
+from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
+from app.ui.invoice_form import InvoiceForm
+from app.ui.line_table import KEYS
+from app.ui.main_window import MainWindow
+from app.ui.marking import is_marked
+from tests.conftest import BUYER_TAX_ID
+
+BAD_CHECK_ID = BUYER_TAX_ID[:-1] + "X"  # right form, wrong check character (it should be L)
+
+
+@pytest.fixture
+def window(qtbot, store, seller):
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
+@pytest.fixture
+def form(qtbot, window):
+    form = window.new_invoice()
+    qtbot.waitUntil(form.isActiveWindow)
+    yield form
+    form.dirty = False  # let teardown close it without asking
+
+
+def type_cell(qtbot, form: InvoiceForm, row: int, key: str, text: str) -> None:
+    """Open the cell's editor as a clerk would and type into it, then Enter."""
+    view = form.line_view
+    index = form.lines.index(row, KEYS.index(key))
+    view.setCurrentIndex(index)
+    view.edit(index)
+    editor = view.indexWidget(index)
+    assert editor is not None, f"no editor on row {row} {key}"
+    if key == "tax_rate":
+        editor.setCurrentIndex(editor.findData(text))
+    else:
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    assert form.lines.rows[row][key] == text
+
+
+def fill_valid(qtbot, form: InvoiceForm, tax_id: str = BUYER_TAX_ID) -> None:
+    qtbot.keyClicks(form.buyer["name"], "ACME Trading Co")
+    qtbot.keyClicks(form.buyer["tax_id"], tax_id)
+    type_cell(qtbot, form, 0, "name", "Software development")
+    type_cell(qtbot, form, 0, "unit", "set")
+    type_cell(qtbot, form, 0, "quantity", "2")
+    type_cell(qtbot, form, 0, "unit_price", "500")
+    type_cell(qtbot, form, 0, "tax_rate", "0.06")
+
+
+def messages(form: InvoiceForm) -> list[str]:
+    return [form.messages.item(i).text() for i in range(form.messages.count())]
+
+
+def test_empty_form_cannot_be_issued_and_says_why(form):
+    assert not form.issue_button.isEnabled()
+    assert any("购买方名称" in m for m in messages(form))
+    assert form.people["drawer"].text() == "张三"  # from the seller profile
+    assert form.issue() is None and Invoice.select().count() == 0
+
+
+def test_bad_tax_id_is_flagged_and_blocks_issuing_until_fixed(qtbot, form):
+    fill_valid(qtbot, form, tax_id="9111000060003734")  # 16 characters: neither a code nor an old id
+    assert is_marked(form.buyer["tax_id"])
+    assert "18位" in form.buyer["tax_id"].toolTip()
+    assert any(m.startswith("购买方纳税人识别号") for m in messages(form))
+    assert not form.issue_button.isEnabled()
+    assert not form.confirm_tax_id.isVisible()  # a form error is not overridable
+
+    qtbot.keyClicks(form.buyer["tax_id"], "1L")
+    assert form.buyer["tax_id"].text() == BUYER_TAX_ID
+    assert not is_marked(form.buyer["tax_id"])
+    assert form.issue_button.isEnabled()
+    assert messages(form) == []
+
+
+def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(qtbot, window, form):
+    fill_valid(qtbot, form)
+    type_cell(qtbot, form, 0, "spec", "v2")
+    form.remarks.setText("合同 2026-001")
+    qtbot.keyClicks(form.remarks, " ok")
+    qtbot.mouseClick(form.issue_button, Qt.LeftButton)
+
+    assert not form.isVisible()
+    row = Invoice.get()
+    assert row.provisional_number == "LX-0000001" and row.status == status.PENDING_UPLOAD
+    assert row.buyer_name == "ACME Trading Co" and row.buyer_tax_id == BUYER_TAX_ID
+    assert row.total_amount == Decimal("1000.00") and row.total_tax == Decimal("60.00")
+    assert row.remarks == "合同 2026-001 ok" and row.drawer == "张三"
+    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row))
+    assert [(l.name, l.spec, l.unit, l.quantity, l.unit_price, l.tax_rate, l.amount, l.tax) for l in lines] == [
+        ("Software development", "v2", "set", Decimal("2"), Decimal("500"), "0.06", Decimal("1000.00"),
+         Decimal("60.00"))]
+    audit = AuditEntry.get(AuditEntry.invoice == row)
+    assert audit.action == "issued" and audit.clerk == "张三"
+    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_PENDING
+    assert Buyer.get().name == "ACME Trading Co"
+
+    assert window.list_model.rowCount() == 1
+    assert window.list_model.index(0, 0).data() == "LX-0000001"
+    assert window.list_model.index(0, 3).data() == "1,060.00"
+    assert window.selected_number() == "LX-0000001"
+    assert "LX-0000001" in window.statusBar().currentMessage()
+
+
+def test_failed_check_character_needs_the_clerks_confirmation_which_is_recorded(qtbot, form):
+    fill_valid(qtbot, form, tax_id=BAD_CHECK_ID)
+    assert is_marked(form.buyer["tax_id"]) and "应为 L" in form.buyer["tax_id"].toolTip()
+    assert form.confirm_tax_id.isVisible() and not form.confirm_tax_id.isChecked()
+    assert not form.issue_button.isEnabled()
+
+    qtbot.mouseClick(form.confirm_tax_id, Qt.LeftButton, pos=form.confirm_tax_id.rect().center())
+    assert form.confirm_tax_id.isChecked()
+    assert not is_marked(form.buyer["tax_id"]) and form.issue_button.isEnabled()
+
+    # Changing the id withdraws the confirmation: it was for that id only.
+    qtbot.keyClick(form.buyer["tax_id"], Qt.Key_Backspace)
+    qtbot.keyClicks(form.buyer["tax_id"], "Y")
+    assert not form.confirm_tax_id.isChecked() and not form.issue_button.isEnabled()
+    qtbot.keyClick(form.buyer["tax_id"], Qt.Key_Backspace)
+    qtbot.keyClicks(form.buyer["tax_id"], "X")
+    form.confirm_tax_id.setChecked(True)
+
+    issued = form.issue()
+    assert issued is not None
+    row = Invoice.get(Invoice.provisional_number == issued.number)
+    assert row.confirmed_tax_ids == BAD_CHECK_ID
+    detail = json.loads(AuditEntry.get(AuditEntry.invoice == row).detail)
+    assert detail["confirmed_tax_ids"] == [BAD_CHECK_ID]
+
+
+def test_special_invoice_requires_the_buyer_block(qtbot, form):
+    fill_valid(qtbot, form)
+    assert form.issue_button.isEnabled()
+    form.kind.setCurrentIndex(form.kind.findData("special"))
+    assert not form.issue_button.isEnabled()
+    for key in ("address", "phone", "bank", "account"):
+        assert is_marked(form.buyer[key]), key
+        assert form.buyer[key].toolTip() == "不能为空"
+    for key, text in (("address", "Chaoyang Rd 1"), ("phone", "010-88886666"), ("bank", "ICBC Chaoyang"),
+                      ("account", "0200009999")):
+        qtbot.keyClicks(form.buyer[key], text)
+        assert not is_marked(form.buyer[key])
+    assert form.issue_button.isEnabled()
+    issued = form.issue()
+    assert Invoice.get(Invoice.provisional_number == issued.number).kind == "special"
+
+
+def test_totals_tax_and_capitals_follow_every_keystroke(qtbot, form):
+    type_cell(qtbot, form, 0, "name", "Paper")
+    type_cell(qtbot, form, 0, "quantity", "3")
+    type_cell(qtbot, form, 0, "unit_price", "113")
+    type_cell(qtbot, form, 0, "tax_rate", "0.13")
+    # Shown although the buyer is still missing: the clerk sees the money while typing.
+    assert form.lines.index(0, KEYS.index("amount")).data() == "339.00"
+    assert form.total_label.text() == "¥383.07"
+    assert form.capitals_label.text() == "叁佰捌拾叁圆零柒分"
+
+    qtbot.mouseClick(form.prices_include_tax, Qt.LeftButton, pos=form.prices_include_tax.rect().center())
+    assert form.prices_include_tax.isChecked()
+    assert form.lines.index(0, KEYS.index("amount")).data() == "300.00"
+    assert form.lines.index(0, KEYS.index("tax")).data() == "39.00"
+    assert form.total_label.text() == "¥339.00"
+    assert form.total_tax_label.text() == "¥39.00"
+    assert form.capitals_label.text() == "叁佰叁拾玖圆整"
+
+    form.lines.add_line()
+    type_cell(qtbot, form, 1, "name", "Service")
+    type_cell(qtbot, form, 1, "quantity", "1")
+    type_cell(qtbot, form, 1, "unit_price", "1005")
+    assert form.total_label.text() == "¥1,344.00"
+    assert form.capitals_label.text() == "壹仟叁佰肆拾肆圆整"
+
+
+def test_line_errors_are_marked_on_their_cells(qtbot, form):
+    fill_valid(qtbot, form)
+    type_cell(qtbot, form, 0, "quantity", "-2")
+    cell = form.lines.index(0, KEYS.index("quantity"))
+    assert "不能为负数" in cell.data(Qt.ToolTipRole)
+    assert cell.data(Qt.BackgroundRole) is not None
+    assert not form.issue_button.isEnabled()
+    assert any(m.startswith("第1行数量") for m in messages(form))
+    type_cell(qtbot, form, 0, "quantity", "2")
+    assert cell.data(Qt.ToolTipRole) is None and form.issue_button.isEnabled()
+
+
+def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
+    fill_valid(qtbot, form)
+    view = form.line_view
+    view.setFocus()
+    view.setCurrentIndex(form.lines.index(0, 0))
+    qtbot.keyClick(view, Qt.Key_Return)
+    assert form.lines.rowCount() == 2
+    assert form.lines.rows[1]["tax_rate"] == "0.06"  # a new line takes the rate of the one above
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
+    editor = view.indexWidget(form.lines.index(1, 0))
+    qtbot.keyClicks(editor, "Hosting")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    assert not form.issue_button.isEnabled()  # the new line has a name but no quantity or price
+    type_cell(qtbot, form, 1, "quantity", "1")
+    type_cell(qtbot, form, 1, "unit_price", "100")
+    form.lines.add_line()  # a blank third line is not part of the invoice
+    assert form.issue_button.isEnabled()
+    qtbot.keyClick(form, Qt.Key_Return, Qt.ControlModifier)  # Ctrl+Enter issues
+    assert InvoiceLine.select().count() == 2
+    assert Invoice.get().total_with_tax == Decimal("1166.00")
+
+
+def test_remove_line(qtbot, form):
+    fill_valid(qtbot, form)
+    form.lines.add_line()
+    type_cell(qtbot, form, 1, "name", "Broken")
+    type_cell(qtbot, form, 1, "quantity", "x")
+    assert not form.issue_button.isEnabled()
+    form.line_view.setCurrentIndex(form.lines.index(1, 0))
+    qtbot.mouseClick(form.remove_line_button, Qt.LeftButton)
+    assert form.lines.rowCount() == 1 and form.issue_button.isEnabled()
+
+
+def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, seller):
+    from app.store.issuing import issue_invoice
+    from tests.conftest import invoice_body
+
+    issue_invoice(invoice_body(buyer={"name": "Beijing Customer Ltd", "tax_id": BUYER_TAX_ID,
+                                      "address": "Haidian 1", "phone": "010-1", "bank": "BOC", "account": "123"}))
+    form = window.new_invoice()
+    qtbot.keyClicks(form.buyer["name"], "Beij")
+    assert form.completions.stringList() == ["Beijing Customer Ltd"]
+    form.completer.activated[str].emit("Beijing Customer Ltd")  # what choosing the popup entry sends
+    assert form.buyer["name"].text() == "Beijing Customer Ltd"
+    assert [form.buyer[k].text() for k in ("tax_id", "address", "phone", "bank", "account")] == [
+        BUYER_TAX_ID, "Haidian 1", "010-1", "BOC", "123"]
+    # by taxpayer id as well
+    form.buyer["name"].clear()
+    qtbot.keyClicks(form.buyer["name"], "911100006")
+    assert form.completions.stringList() == ["Beijing Customer Ltd"]
+    form.dirty = False
+
+
+def test_closing_an_untouched_form_does_not_ask(qtbot, form, monkeypatch):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Cancel)
+    form.close()
+    assert not form.isVisible() and asked == []
+
+
+def test_closing_a_typed_form_asks_and_cancel_keeps_it(qtbot, window, monkeypatch):
+    asked = []
+    form = window.new_invoice()
+    qtbot.keyClicks(form.buyer["name"], "ACME")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Cancel)
+    form.close()
+    assert form.isVisible() and len(asked) == 1 and "放弃" in asked[0]
+    qtbot.keyClick(form, Qt.Key_Escape)  # Esc asks too
+    assert form.isVisible() and len(asked) == 2
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Discard)
+    form.close()
+    assert not form.isVisible() and len(asked) == 3
+    assert Invoice.select().count() == 0
+
+
+def test_ctrl_n_in_the_form_starts_over_after_asking(qtbot, form, monkeypatch):
+    qtbot.keyClicks(form.buyer["name"], "ACME")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    qtbot.keyClick(form, Qt.Key_N, Qt.ControlModifier)
+    assert form.buyer["name"].text() == "" and not form.dirty
+    assert form.lines.rowCount() == 1
+
+
+def test_tab_order_walks_the_form_top_to_bottom(qtbot, form):
+    form.activateWindow()
+    form.kind.setFocus()
+    qtbot.waitUntil(lambda: form.kind.hasFocus())
+    visited = [form.focusWidget()]
+    for _ in range(len(form.tab_order) - 3):
+        form.focusNextChild()
+        visited.append(form.focusWidget())
+    # the hidden confirmation and the disabled issue button are skipped
+    expected = [w for w in form.tab_order if w.isVisible() and w.isEnabled()]
+    assert [w.objectName() or w.text() for w in visited] == [w.objectName() or w.text()
+                                                             for w in expected[:len(visited)]]

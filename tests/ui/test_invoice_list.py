@@ -1,0 +1,181 @@
+"""The main window's invoice list: lazy paging over a large real store, filter, detail view, menus."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app.store import queries, status
+from app.store.issuing import issue_invoice
+from app.store.models import Invoice
+from app.ui.application import build_main_window, install_cjk_font
+from app.ui.invoice_list_model import PAGE_SIZE, InvoiceListModel
+from bulk_invoices import insert_invoices
+from tests.conftest import invoice_body
+
+MANY = 20_000
+
+
+def show_active(qtbot, window) -> None:
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # shortcuts and clicks go to the active window
+
+
+@pytest.fixture
+def many_invoices(store, seller):
+    insert_invoices(MANY, accepted_every=10)
+    return MANY
+
+
+@pytest.fixture
+def fetch_log(monkeypatch):
+    """Every page the list reads from the store: (offset, limit, rows returned). The real query runs."""
+    log = []
+    real = queries.list_invoices
+
+    def logged(offset=0, limit=100, status=None):
+        rows = real(offset=offset, limit=limit, status=status)
+        log.append((offset, limit, len(rows)))
+        return rows
+
+    monkeypatch.setattr(queries, "list_invoices", logged)
+    return log
+
+
+def test_list_of_many_loads_only_the_pages_it_shows(qtbot, many_invoices, store, fetch_log):
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    model, view = window.list_model, window.list_view
+    assert model.rowCount() == MANY
+    assert window.count_label.text() == "共 20,000 张发票"
+    QApplication.processEvents()
+    # A screenful of rows needs the first page only.
+    assert [offset for offset, _, _ in fetch_log] == [0]
+    assert model.index(0, 0).data() == f"LX-{MANY:07d}"  # newest first
+
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: any(offset >= MANY - PAGE_SIZE for offset, _, _ in fetch_log))
+    QApplication.processEvents()
+    assert model.index(MANY - 1, 0).data() == "LX-0000001"
+    # Only the first and last pages (and a neighbour at a page edge) were read; never the middle.
+    assert sum(rows for _, _, rows in fetch_log) <= 3 * PAGE_SIZE
+    assert all(offset == 0 or offset >= MANY - 2 * PAGE_SIZE for offset, _, _ in fetch_log)
+    assert model.rows_fetched == sum(rows for _, _, rows in fetch_log)
+
+    # Jumping around keeps memory bounded: at most kept_pages pages are held.
+    for row in range(0, MANY, MANY // 40):
+        view.scrollTo(model.index(row, 0))
+        QApplication.processEvents()
+    assert len(model._pages) <= model.kept_pages
+    assert model.cached_rows <= model.kept_pages * PAGE_SIZE
+
+
+def test_model_reads_pages_on_demand_and_forgets_the_oldest(many_invoices, fetch_log):
+    model = InvoiceListModel(page_size=100, kept_pages=3)
+    assert fetch_log == []  # counting reads no rows
+    assert model.index(150, 0).data() == f"LX-{MANY - 150:07d}"
+    assert fetch_log == [(100, 100, 100)]
+    model.index(199, 2).data()  # same page: no read
+    assert len(fetch_log) == 1
+    for page in (5, 9, 12):
+        model.index(page * 100, 0).data()
+    assert sorted(model._pages) == [5, 9, 12] and model.rows_fetched == 400
+    model.index(150, 0).data()  # forgotten, read again
+    assert model.rows_fetched == 500
+
+
+def test_status_filter(qtbot, many_invoices, store):
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    window.status_filter.setCurrentIndex(window.status_filter.findData(status.ACCEPTED))
+    assert window.list_model.rowCount() == MANY // 10
+    assert window.list_model.index(0, 0).data() == f"LX-{MANY:07d}"
+    assert window.list_model.index(1, 0).data() == f"LX-{MANY - 10:07d}"
+    assert window.list_model.index(0, 4).data() == "已上传"
+    assert window.count_label.text() == "共 2,000 张发票"
+    window.status_filter.setCurrentIndex(window.status_filter.findData(status.PENDING_UPLOAD))
+    assert window.list_model.rowCount() == MANY - MANY // 10
+    window.status_filter.setCurrentIndex(0)
+    assert window.list_model.rowCount() == MANY
+
+
+def test_refresh_shows_an_invoice_issued_elsewhere(qtbot, store, seller):
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    assert window.list_model.rowCount() == 0
+    issue_invoice(invoice_body())  # e.g. by the command line or a second instance
+    show_active(qtbot, window)
+    qtbot.keyClick(window.list_view, Qt.Key_F5)
+    assert window.list_model.rowCount() == 1
+    assert window.list_model.index(0, 2).data() == "北京客户贸易有限公司"
+
+
+def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
+    issue_invoice(invoice_body(lines=[
+        {"name": "*信息技术服务*软件开发", "spec": "V2", "unit": "项", "quantity": "1", "unit_price": "1005",
+         "tax_rate": "0.06"}], remarks="合同A-7"))
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    view = window.list_view
+    rect = view.visualRect(window.list_model.index(0, 2))
+    # QTest's double click has no press before it; a view only opens what was pressed, as with a real mouse.
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    from app.ui.invoice_detail import InvoiceDetail
+
+    detail = window.findChild(InvoiceDetail)
+    assert detail is not None and detail.isVisible()
+    text = detail.view.toPlainText()
+    for expected in ("增值税普通发票", "LX-0000001", "北京客户贸易有限公司", "91110000600037341L",
+                     "北京某某科技有限公司", "*信息技术服务*软件开发", "V2", "1,005.00", "60.30", "6%",
+                     "1,065.30", "壹仟零陆拾伍圆叁角整", "离线待上传", "合同A-7", "张三", "待上传"):
+        assert expected in text, expected
+    assert detail.view.isReadOnly()
+
+
+def test_menus_and_hooks_for_later_features(qtbot, store, seller):
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["文件", "发票", "视图", "工具", "帮助"]
+    assert window.new_invoice_action in window.invoice_menu.actions()
+    assert window.new_invoice_action.shortcut().toString() == "Ctrl+N"
+    assert window.seller_action in window.tools_menu.actions()
+    from PySide6.QtWidgets import QLabel
+    indicator = QLabel("online")
+    window.add_status_widget(indicator)
+    assert indicator.parent() is not None
+    show_active(qtbot, window)
+    qtbot.keyClick(window.list_view, Qt.Key_N, Qt.ControlModifier)
+    assert len(window.forms) == 1 and window.forms[0].isVisible()
+    window.forms[0].close()
+
+
+def test_english_on_request(qtbot, store, seller):
+    from app.ui.i18n import set_language
+    set_language("en")
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    issue_invoice(invoice_body())
+    window.refresh()
+    headers = [window.list_model.headerData(c, Qt.Horizontal) for c in range(5)]
+    assert headers == ["Number", "Date", "Buyer", "Total with tax", "Status"]
+    assert window.list_model.index(0, 4).data() == "offline, to upload"
+    form = window.new_invoice()
+    assert form.windowTitle() == "New invoice"
+    assert "buyer name: is required" in [form.messages.item(i).text() for i in range(form.messages.count())]
+    form.dirty = False
+    form.close()
+
+
+def test_the_shipped_font_is_the_application_font(qapp):
+    family = install_cjk_font(qapp)
+    assert family == "WenQuanYi Micro Hei"
+    assert qapp.font().family() == family
+    from PySide6.QtGui import QFontMetrics
+    # The font has the glyphs: Chinese text renders, it is not boxes.
+    assert QFontMetrics(qapp.font()).inFontUcs4(ord("票"))
