@@ -1,11 +1,17 @@
 """QR codes drawn as one filled path of rectangles.
 
-reportlab's encoder tries all eight mask patterns and scores each (about 5 ms a code,
-more than the rest of an invoice); any mask gives a valid, readable code, so we use one
-fixed mask and write the modules as raw path operators (one `re` per dark run).
+reportlab's encoder (pure Python) takes about 5 ms a code, more than all the rest of an
+invoice: it tries all eight mask patterns and scores each, and rebuilds the Reed-Solomon
+generator polynomial by slow polynomial arithmetic every time. Any mask gives a valid,
+readable code, so we use one fixed mask, and compute the error correction bytes with
+log/antilog tables and cached generators; the result is the same matrix reportlab makes
+with that mask (a test checks it). The modules are written as raw path operators.
 """
 
 from __future__ import annotations
+
+import itertools
+from functools import lru_cache
 
 from reportlab.graphics.barcode import qrencoder
 
@@ -15,10 +21,62 @@ FIXED_MASK = 2  # a valid mask pattern (ISO/IEC 18004 §7.8); choosing the best 
 QUIET_MODULES = 2  # the quiet zone the box keeps around the code, in modules
 
 
+_EXP = qrencoder.EXP_TABLE  # GF(256) antilogarithms, as the QR standard defines the field
+_LOG = qrencoder.LOG_TABLE
+
+
+@lru_cache(maxsize=None)
+def _generator_logs(ec_count: int) -> tuple[int, ...]:
+    """Logs of the generator polynomial's coefficients after the leading 1."""
+    poly = qrencoder.QRUtil.getErrorCorrectPolynomial(ec_count)
+    return tuple(_LOG[poly.get(i)] for i in range(1, poly.getLength()))
+
+
+def _ec_bytes(data: list[int], ec_count: int) -> list[int]:
+    """The remainder of data·x^ec divided by the generator (polynomial long division in GF(256))."""
+    gen = _generator_logs(ec_count)
+    rest = list(data) + [0] * ec_count
+    for i in range(len(data)):
+        coef = rest[i]
+        if coef:
+            lc = _LOG[coef]
+            for j, g in enumerate(gen, start=i + 1):
+                rest[j] ^= _EXP[(lc + g) % 255]
+    return rest[len(data):]
+
+
+def _create_data(version: int, level: int, data_list) -> list[int]:
+    """reportlab's QRCode.createData with the fast error correction above."""
+    blocks = qrencoder.QRRSBlock.getRSBlocks(version, level)
+    buffer = qrencoder.QRBitBuffer()
+    for data in data_list:
+        data.write(buffer, version)
+    capacity = sum(block.dataCount for block in blocks) * 8
+    if buffer.getLengthInBits() > capacity:
+        raise ValueError("too much data for a QR code")
+    if buffer.getLengthInBits() + 4 <= capacity:
+        buffer.put(0, 4)
+    while buffer.getLengthInBits() % 8:
+        buffer.putBit(False)
+    pads = itertools.cycle((qrencoder.QRCode.PAD0, qrencoder.QRCode.PAD1))
+    while buffer.getLengthInBits() < capacity:
+        buffer.put(next(pads), 8)
+    offset = 0
+    dcdata, ecdata = [], []
+    for block in blocks:
+        chunk = buffer.buffer[offset:offset + block.dataCount]
+        offset += block.dataCount
+        dcdata.append(chunk)
+        ecdata.append(_ec_bytes(chunk, block.totalCount - block.dataCount))
+    return [d for group in itertools.chain(itertools.zip_longest(*dcdata), itertools.zip_longest(*ecdata))
+            for d in group if d is not None]
+
+
 class _FixedMaskQRCode(qrencoder.QRCode):
     def make(self):
         if self.version is None:
             self.version = self.calculate_version()
+        self.dataCache = _create_data(self.version, self.errorCorrectLevel, self.dataList)
         self.makeImpl(False, FIXED_MASK)
 
 
