@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_trust import register as register_trust  # cancel, red, limits, outages, reconcile
 
     register_trust(HANDLERS, commands)
+    from app.cli_printing import register as register_printing  # print, printer set/show/calibration
+
+    register_printing(HANDLERS, commands)
     return parser
 
 

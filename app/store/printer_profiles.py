@@ -44,13 +44,14 @@ def list_profiles() -> list[PrinterProfile]:
 
 
 def _offset(value: object, field: str, errors: list[FieldError]) -> float:
+    axis = "X" if field.endswith("x_mm") else "Y"
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        errors.append(FieldError(field, "不是数字", "is not a number"))
+        errors.append(FieldError(field, f"{axis} 偏移（毫米）不是数字：{value}", f"{axis} offset (mm) is not a number: {value}"))
         return 0.0
     if not number.is_finite() or abs(number) > MAX_OFFSET_MM:
-        errors.append(FieldError(field, f"偏移量应在 ±{MAX_OFFSET_MM} 毫米之内", f"must be within ±{MAX_OFFSET_MM} mm"))
+        errors.append(FieldError(field, f"{axis} 偏移应在 ±{MAX_OFFSET_MM} 毫米之内", f"{axis} offset must be within ±{MAX_OFFSET_MM} mm"))
         return 0.0
     return float(round(number, 1))  # a tenth of a millimetre is finer than any printer feeds
 
