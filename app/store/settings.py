@@ -16,3 +16,35 @@ def get_setting(key: str, default: Any = None) -> Any:
 def set_setting(key: str, value: Any) -> None:
     with database.atomic():
         Setting.insert(key=key, value=json.dumps(value, ensure_ascii=False)).on_conflict_replace().execute()
+
+
+# --- the online platform (app/sync) ---------------------------------------------------------------
+
+PLATFORM_URL = "platform.url"
+PLATFORM_TOKEN = "platform.token"
+DEFAULT_PLATFORM_URL = "http://127.0.0.1:8765"
+
+
+def platform_url() -> str:
+    return get_setting(PLATFORM_URL) or DEFAULT_PLATFORM_URL
+
+
+def platform_token() -> str:
+    """The bearer token; show it only through app.sync.client.mask_token, never log it."""
+    return get_setting(PLATFORM_TOKEN) or ""
+
+
+def set_platform(url: str | None = None, token: str | None = None) -> None:
+    """Set what is given; a URL must be http(s)://host[:port][/path]."""
+    from urllib.parse import urlsplit
+
+    from app.core.errors import FieldError, ValidationFailed
+
+    if url is not None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationFailed([FieldError("platform.url", f"“{url}”不是有效的平台地址（http://主机:端口）",
+                                               f"{url!r} is not an http(s) URL")])
+        set_setting(PLATFORM_URL, url.strip().rstrip("/"))
+    if token is not None:
+        set_setting(PLATFORM_TOKEN, token.strip())
