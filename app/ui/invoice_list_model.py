@@ -15,6 +15,7 @@ from app.core.money import format_money_grouped
 from app.store import queries
 from app.store.status import status_label
 from app.ui.i18n import language, tr
+from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 
 PAGE_SIZE = 200
 KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back cheap
@@ -33,6 +34,7 @@ class InvoiceListModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[queries.InvoiceSummary]] = OrderedDict()
         # What was read from the store, for the status bar, tests and the benchmark.
         self.rows_fetched = 0
+        self.overdue_marks = OverdueMarks()
         self.pages_fetched = 0
 
     # --- loading ----------------------------------------------------------------------------
@@ -103,13 +105,18 @@ class InvoiceListModel(QAbstractTableModel):
             if index.column() == TOTAL:
                 return int(Qt.AlignRight | Qt.AlignVCenter)
             return int(Qt.AlignLeft | Qt.AlignVCenter)
-        if role not in (Qt.DisplayRole, Qt.ToolTipRole):
+        if role not in (Qt.DisplayRole, Qt.ToolTipRole, Qt.ForegroundRole):
             return None
         item = self.summary(index.row())
         if item is None:
             return tr("正在加载…") if role == Qt.DisplayRole else None
         column = index.column()
+        if role == Qt.ForegroundRole:  # held past its upload deadline (app/ui/limits_panel.py)
+            overdue = column == STATUS and self.overdue_marks.overdue(item.status, item.issued_at)
+            return OVERDUE_COLOR if overdue else None
         if role == Qt.ToolTipRole:
+            if column == STATUS:
+                return self.overdue_marks.deadline_text(item.status, item.issued_at) or None
             if column == NUMBER:
                 kind = InvoiceKind(item.kind).label(language())
                 official = f"\n{tr('正式号码')} {item.official_number}" if item.official_number else ""
@@ -124,5 +131,7 @@ class InvoiceListModel(QAbstractTableModel):
         if column == TOTAL:
             return format_money_grouped(item.total_with_tax)
         if column == STATUS:
+            if self.overdue_marks.overdue(item.status, item.issued_at):
+                return tr("逾期未上传", "overdue upload")
             return status_label(item.status, language())
         return None

@@ -74,6 +74,10 @@ class MainWindow(QMainWindow):
         self.list_view.activated.connect(self._open_index)  # Enter on a row
         self._update_count()
 
+        from app.ui.trust_actions import install as install_trust_actions  # cancel, red, limits, outages
+
+        install_trust_actions(self)
+
     # --- menus and toolbar ------------------------------------------------------------------
 
     def _build_actions(self) -> None:
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
 
     def open_invoice(self, number: str) -> InvoiceDetail:
         detail = InvoiceDetail(number, self)
+        self.trust_actions.add_detail_buttons(detail)
         detail.setAttribute(Qt.WA_DeleteOnClose)
         detail.show()
         return detail

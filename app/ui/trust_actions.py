@@ -1,0 +1,196 @@
+"""Hooks the correction and after-outage features into the main window.
+
+install(window) adds: 作废 / 开具红字发票 to the invoice menu and the list's context menu, the
+offline-limits indicator in the status bar (with a warning message when a limit nears), the
+limits dialog, the outage log and the reconciliation view (tools menu). add_detail_buttons()
+puts 作废 / 红字 buttons on an invoice's detail view.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialogButtonBox, QMenu, QPushButton, QWidget
+
+from app.store import queries, status
+from app.ui.i18n import tr
+from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
+from app.ui.limits_panel import LimitsDialog, LimitsIndicator
+
+
+def can_cancel(number: str | None) -> bool:
+    """Only whether to offer the action; the service decides."""
+    row = queries.find_row(number) if number else None
+    return row is not None and row.status in (status.PENDING_UPLOAD, status.REJECTED)
+
+
+def can_reverse(number: str | None) -> bool:
+    row = queries.find_row(number) if number else None
+    return row is not None and row.status == status.ACCEPTED and not row.original_number
+
+
+class TrustActions:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.dialogs: list[QWidget] = []  # kept alive while shown
+        self.cancel_action = QAction(tr("作废…", "Cancel invoice…"), window)
+        self.cancel_action.triggered.connect(lambda: self.cancel(window.selected_number()))
+        self.red_action = QAction(tr("开具红字发票…", "Red-letter invoice…"), window)
+        self.red_action.triggered.connect(lambda: self.red_letter(window.selected_number()))
+        window.invoice_menu.addAction(self.cancel_action)
+        window.invoice_menu.addAction(self.red_action)
+        window.invoice_menu.aboutToShow.connect(self._enable_for_selection)
+
+        self.outages_action = QAction(tr("停机记录", "Outage log"), window)
+        self.outages_action.triggered.connect(self.show_outages)
+        self.reconcile_action = QAction(tr("与平台对账…", "Reconcile with the platform…"), window)
+        self.reconcile_action.triggered.connect(self.show_reconcile)
+        self.limits_action = QAction(tr("离线开票限额…", "Offline limits…"), window)
+        self.limits_action.triggered.connect(self.edit_limits)
+        for action in (self.reconcile_action, self.outages_action, self.limits_action):
+            window.tools_menu.addAction(action)
+
+        self.indicator = LimitsIndicator(window)
+        window.add_status_widget(self.indicator)
+        self._warned: set[str] = set()
+        self.indicator.timer.timeout.connect(self._warn_if_near)
+        self._warn_if_near()
+
+        view = window.list_view
+        view.setContextMenuPolicy(Qt.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._context_menu)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _enable_for_selection(self) -> None:
+        number = self.window.selected_number()
+        self.cancel_action.setEnabled(can_cancel(number))
+        self.red_action.setEnabled(can_reverse(number))
+
+    def _context_menu(self, position) -> None:
+        index = self.window.list_view.indexAt(position)
+        if index.isValid():
+            self.window.list_view.selectRow(index.row())
+        self._enable_for_selection()
+        menu = QMenu(self.window)
+        menu.addAction(self.window.open_invoice_action)
+        menu.addAction(self.cancel_action)
+        menu.addAction(self.red_action)
+        menu.popup(self.window.list_view.viewport().mapToGlobal(position))
+        self.context_menu = menu
+
+    def _after(self, message: str) -> None:
+        self.refresh()
+        self.window.statusBar().showMessage(message, 15000)
+
+    def refresh(self) -> None:
+        self.window.refresh()
+        self.indicator.refresh()
+        self._warn_if_near()
+
+    def _keep(self, dialog: QWidget) -> QWidget:
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.dialogs.append(dialog)
+        dialog.destroyed.connect(lambda _=None, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+        dialog.show()
+        return dialog
+
+    def cancel(self, number: str | None) -> CancelDialog | None:
+        if not number:
+            return None
+        dialog = CancelDialog(number, self.window)
+        dialog.done.connect(self._after)
+        return self._keep(dialog)
+
+    def red_letter(self, number: str | None) -> RedLetterDialog | None:
+        if not number:
+            return None
+        dialog = RedLetterDialog(number, self.window)
+        dialog.done.connect(self._after)
+        return self._keep(dialog)
+
+    def show_outages(self):
+        from app.ui.outage_view import OutageLogView
+
+        return self._keep(OutageLogView(self.window))
+
+    def show_reconcile(self):
+        from app.ui.reconcile_view import ReconcileView
+
+        view = ReconcileView(self.window)
+        view.changed.connect(self.refresh)
+        return self._keep(view)
+
+    def edit_limits(self) -> LimitsDialog:
+        dialog = LimitsDialog(self.window)
+        dialog.accepted.connect(self.refresh)
+        return self._keep(dialog)
+
+    def _warn_if_near(self) -> None:
+        """A status-bar message once per limit as it nears, and a box once when one is passed."""
+        left = self.indicator.remaining
+        for problem in left.warnings:
+            if problem.field not in self._warned:
+                self._warned.add(problem.field)
+                self.window.statusBar().showMessage(problem.message(), 30000)
+        for problem in left.exceeded:
+            key = "exceeded:" + problem.field
+            if key not in self._warned:
+                self._warned.add(key)
+                self.window.statusBar().showMessage(problem.message(), 60000)
+        if not left.warnings and not left.exceeded:
+            self._warned.clear()
+
+    # --- the detail view -----------------------------------------------------------------------
+
+    def add_detail_buttons(self, detail) -> None:
+        """作废 and 红字 on an invoice's detail view, enabled as the invoice allows."""
+        number = detail.number
+        cancel = QPushButton(tr("作废…", "Cancel invoice…"), detail)
+        cancel.setObjectName("detail_cancel")
+        cancel.setEnabled(can_cancel(number))
+        cancel.clicked.connect(lambda: (detail.close(), self.cancel(number)))
+        red = QPushButton(tr("开具红字发票…", "Red-letter invoice…"), detail)
+        red.setObjectName("detail_red")
+        red.setEnabled(can_reverse(number))
+        red.clicked.connect(lambda: (detail.close(), self.red_letter(number)))
+        detail.buttons.addButton(cancel, QDialogButtonBox.ActionRole)
+        detail.buttons.addButton(red, QDialogButtonBox.ActionRole)
+        notes = detail_notes(number)
+        if notes:
+            detail.view.append("".join(f"<p style='color:{color}'><b>{escape(text)}</b></p>" for text, color in notes))
+
+
+def detail_notes(number: str) -> list[tuple[str, str]]:
+    """Lines for the detail view: upload deadline (red when overdue), cancellation, red-letter reason."""
+    from app.store.lifecycle import red_letter_numbers, waiting_cancellation
+    from app.ui.limits_panel import OverdueMarks
+
+    row = queries.find_row(number)
+    if row is None:
+        return []
+    notes = []
+    marks = OverdueMarks()
+    deadline = marks.deadline_text(row.status, row.issued_at)
+    if deadline:
+        notes.append((deadline, "#b00020" if marks.overdue(row.status, row.issued_at) else "#333"))
+    if row.status == status.CANCELLED:
+        notes.append((tr("已作废：{reason}（{at}）", "Cancelled: {reason} ({at})", reason=row.cancel_reason or "",
+                         at=(row.cancelled_at or "")[:16].replace("T", " ")), "#b00020"))
+    if waiting_cancellation(row.id) is not None:
+        notes.append((tr("作废申请等待上传结果", "Cancellation waiting for the upload's outcome"), "#8a5a00"))
+    if row.red_reason:
+        notes.append((tr("红字原因：{reason}", "Red-letter reason: {reason}", reason=row.red_reason), "#b00020"))
+    reds = red_letter_numbers(row) if row.status == status.ACCEPTED else []
+    if reds:
+        notes.append((tr("已开红字发票：{numbers}", "Reversed by: {numbers}", numbers="、".join(reds)), "#333"))
+    return notes
+
+
+def install(window) -> TrustActions:
+    actions = TrustActions(window)
+    window.trust_actions = actions
+    return actions
+

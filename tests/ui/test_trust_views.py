@@ -1,0 +1,144 @@
+"""Cancel / red-letter dialogs, the offline-limits indicator, overdue marks and the outage log, driven like a clerk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pypdf import PdfReader
+
+from app.core.limits import OfflineLimits
+from app.store import outages, status
+from app.store.clock import now
+from app.store.issuing import issue_invoice
+from app.store.lifecycle import _record_acceptance_here
+from app.store.limits import set_limits
+from app.store.models import Invoice, UploadQueueEntry
+from app.ui.application import build_main_window
+from app.ui.invoice_list_model import STATUS
+from tests.conftest import invoice_body
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+def shot(widget, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+def accept(number: str, official: str) -> None:
+    entry = UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number))
+    _record_acceptance_here(entry, {"official_number": official})
+
+
+def ok(dialog):
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
+
+
+def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller):
+    number = issue_invoice(invoice_body()).number
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    window.select_number(number)
+    dialog = window.trust_actions.cancel(window.selected_number())
+    ok(dialog)
+    assert "cancel_reason" in dialog.error.text()
+    assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
+    qtbot.keyClicks(dialog.reason, "wrong amount")
+    shot(dialog, "cancel_dialog")
+    ok(dialog)
+    assert Invoice.get(Invoice.provisional_number == number).status == status.CANCELLED
+    assert window.list_model.index(0, STATUS).data() == "已作废"
+    detail = window.open_invoice(number)
+    qtbot.addWidget(detail)
+    assert not detail.findChild(type(detail.buttons.buttons()[0]), "detail_cancel").isEnabled()
+    assert "已作废：wrong amount" in detail.view.toPlainText()
+
+
+def test_red_letter_from_the_detail_view_partial_and_over_reversal(qtbot, store, seller):
+    number = issue_invoice(invoice_body(lines=[
+        {"name": "*办公用品*打印纸", "unit": "箱", "quantity": "10", "unit_price": "100", "tax_rate": "0.13"}])).number
+    accept(number, "26110000000000000031")
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    window.refresh()
+    detail = window.open_invoice(number)
+    red_button = detail.findChild(type(detail.buttons.buttons()[0]), "detail_red")
+    assert red_button.isEnabled()
+    red_button.click()
+    dialog = window.trust_actions.dialogs[-1]
+    assert "可冲红余额 ¥1,130.00" in dialog.findChild(type(dialog.error), "red_room").text()
+    dialog.partial.setChecked(True)
+    dialog.set_part(0, quantity="11")
+    dialog.reason.setCurrentIndex(1)  # 销货退回
+    shot(dialog, "red_letter_dialog")
+    ok(dialog)
+    assert "超过" in dialog.error.text() and Invoice.select().count() == 1
+    dialog.set_part(0, quantity="3")
+    ok(dialog)
+    red = Invoice.get(Invoice.original_number == "26110000000000000031")
+    assert red.total_with_tax == Decimal("-339.00") and red.red_reason == "销货退回"
+    assert window.list_model.index(0, 0).data() == red.provisional_number
+
+
+def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, store, seller):
+    set_limits(OfflineLimits(max_hours=72, max_count=5, max_amount=Decimal("1000000"), max_single=Decimal("100000")))
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    indicator = window.trust_actions.indicator
+    assert indicator.text() == "无待上传发票"
+    for _ in range(3):
+        issue_invoice(invoice_body())
+    # Typed in late: dated 80 h ago, so the oldest held invoice is past the 72 h limit.
+    late = issue_invoice(invoice_body(issued_at=(now() - timedelta(hours=80)).isoformat())).number
+    window.trust_actions.refresh()
+    assert "1 张" in indicator.text() and indicator.text().startswith("已达离线限额")
+    assert indicator.remaining.exceeded  # the oldest is 80 h old: past 72 h
+    assert "离线开票时限" in indicator.toolTip() and "b00020" in indicator.styleSheet()
+    assert "离线开票时限" in window.statusBar().currentMessage()
+    oldest_row = window.list_model.row_of(late)
+    assert window.list_model.index(oldest_row, STATUS).data() == "逾期未上传"
+    assert window.list_model.index(oldest_row, STATUS).data(Qt.ForegroundRole) is not None
+    assert "已逾期" in window.list_model.index(oldest_row, STATUS).data(Qt.ToolTipRole)
+    assert window.list_model.index(oldest_row + 1, STATUS).data() == "离线待上传"
+    detail = window.open_invoice(late)
+    qtbot.addWidget(detail)
+    assert "已逾期（上传期限" in detail.view.toPlainText()
+    shot(window, "main_window_limits")
+    for n, entry in enumerate(UploadQueueEntry.select()):
+        _record_acceptance_here(entry, {"official_number": f"261100000000000001{n:02d}"})
+    window.trust_actions.refresh()
+    assert indicator.text() == "无待上传发票" and indicator.styleSheet() == ""
+    dialog = window.trust_actions.edit_limits()
+    dialog.fields["max_count"].setText("abc")
+    assert not dialog.save() and "offline_limits.max_count" in dialog.error.text()
+    dialog.fields["max_count"].setText("800")
+    assert dialog.save()
+    assert "800 张" not in indicator.text()  # nothing held: no count shown
+
+
+def test_outage_log_view_notes_and_pdf_export(qtbot, store, seller, tmp_path):
+    start = now() - timedelta(minutes=5)
+    outages.record_failure("HTTP 503 Service Unavailable", at=start)
+    outages.record_failure("HTTP 503 Service Unavailable", at=start + timedelta(minutes=1))
+    number = issue_invoice(invoice_body()).number
+    outage = outages.record_recovery(at=now() + timedelta(seconds=1))
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    view = window.trust_actions.show_outages()
+    assert view.table.rowCount() == 1 and view.table.item(0, 4).text() == "1"
+    assert number in view.detail.toPlainText() and "×2" in view.detail.toPlainText()
+    qtbot.keyClicks(view.note, "called 12366, maintenance")
+    view.add_note_button.click()
+    assert "called 12366, maintenance" in view.detail.toPlainText()
+    shot(view, "outage_log")
+    pdf = tmp_path / "fault.pdf"
+    job = view.export("pdf", pdf)
+    qtbot.waitUntil(lambda: "已导出" in view.message.text() or "失败" in view.message.text(), timeout=10000)
+    assert "已导出" in view.message.text()
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert number in text and outage.started_at[:19].replace("T", " ") in text and "called 12366" in text
+    assert job is not None
