@@ -1,0 +1,63 @@
+"""python -m app print: one PDF of stored invoices; unknown numbers exit 2 and write nothing."""
+
+from __future__ import annotations
+
+import json
+
+from pypdf import PdfReader
+
+from tests.conftest import invoice_body, run_cli
+from tests.printing.conftest import long_lines
+from tests.printing.pdf_tools import MM, pdffonts, pdftotext, squeeze
+
+
+def issue_via_cli(data_dir, tmp_path, bodies):
+    source = tmp_path / "bodies.json"
+    source.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+    result = run_cli(data_dir, "issue", str(source))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_print_writes_one_pdf_with_all_invoices(tmp_path, data_dir, seller):
+    numbers = issue_via_cli(data_dir, tmp_path, [invoice_body(), invoice_body(lines=long_lines(20))])
+    out = tmp_path / "out.pdf"
+    result = run_cli(data_dir, "print", *numbers, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(PdfReader(str(out)).pages) == 1 + 3
+    assert all(row["emb"] == "yes" for row in pdffonts(out))
+    text = squeeze(pdftotext(out))
+    assert all(number in text for number in numbers)
+    again = run_cli(data_dir, "print", numbers[0], "-o", str(tmp_path / "again.pdf"))
+    assert again.returncode == 0 and "副本" in again.stdout
+    assert "副本" in pdftotext(tmp_path / "again.pdf")
+
+
+def test_unknown_number_exits_2_and_writes_nothing(tmp_path, data_dir, seller):
+    numbers = issue_via_cli(data_dir, tmp_path, [invoice_body()])
+    out = tmp_path / "out.pdf"
+    out_dir_before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli(data_dir, "print", numbers[0], "LX-7654321", "-o", str(out))
+    assert result.returncode == 2
+    assert "LX-7654321" in result.stderr and "number" in result.stderr
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == out_dir_before
+    # Nothing was recorded as printed either: the next print is not a copy.
+    first = run_cli(data_dir, "print", numbers[0], "-o", str(out))
+    assert first.returncode == 0 and "副本" not in pdftotext(out)
+
+
+def test_overlay_on_a4_with_the_printer_profile(tmp_path, data_dir, seller):
+    numbers = issue_via_cli(data_dir, tmp_path, [invoice_body()])
+    assert run_cli(data_dir, "printer", "set", "--offset-x", "2", "--offset-y", "1").returncode == 0
+    bad = run_cli(data_dir, "printer", "set", "--offset-x", "far")
+    assert bad.returncode == 2 and "offset_x_mm" in bad.stderr
+    out = tmp_path / "overlay.pdf"
+    result = run_cli(data_dir, "print", numbers[0], "-o", str(out), "--overlay", "--paper", "a4")
+    assert result.returncode == 0, result.stderr
+    box = PdfReader(str(out)).pages[0].mediabox
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (297, 210)
+    assert "货物或应税劳务" not in pdftotext(out)
+    calibration = tmp_path / "cal.pdf"
+    assert run_cli(data_dir, "printer", "calibration", "-o", str(calibration)).returncode == 0
+    assert "X +2.0 mm" in pdftotext(calibration)

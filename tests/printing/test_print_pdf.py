@@ -1,0 +1,191 @@
+"""Printed PDFs read back: fonts embedded, every figure extractable, pages, marks."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from app.core.capitals import amount_in_capitals
+from app.core.money import format_money
+from app.printing.document import PrintOptions, render_invoices
+from app.printing.service import options_for, print_to_pdf
+from app.store import audit
+from app.store.issuing import issue_invoice
+from app.store.models import AuditEntry
+from app.store.printing_log import UnknownInvoices, load_print_views
+from tests.conftest import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body
+from tests.printing.conftest import LONG_NAME, OFFICIAL_NUMBER, accept, full_body, long_lines
+from tests.printing.pdf_tools import (MM, dark_fraction, find_word, fonts_without_embedded_file, pdffonts, pdftotext,
+                                      squeeze, words)
+
+QR_BOX_MM = (10.5, 2.5, 19.0, 19.0)  # app.printing.layout.QR_BOX, a little inside
+
+
+def print_one(tmp_path, number, name="out.pdf", **options):
+    path = tmp_path / name
+    print_to_pdf([number], path, options_for(**options))
+    return path
+
+
+def test_every_font_is_embedded_and_none_is_a_standard_or_cid_font(tmp_path, issued, long_invoice):
+    path = tmp_path / "both.pdf"
+    print_to_pdf([issued.number, long_invoice.number], path, options_for())
+    rows = pdffonts(path)
+    assert rows, "pdffonts lists no fonts"
+    assert all(row["emb"] == "yes" and row["sub"] == "yes" and row["uni"] == "yes" for row in rows), rows
+    assert not [row for row in rows if "Helvetica" in row["name"] or "STSong" in row["name"]]
+    assert {row["name"].split("+")[1].rsplit("-", 1)[0] for row in rows} == {"WenQuanYiMicroHei",
+                                                                              "WenQuanYiMicroHeiMono"}
+    assert fonts_without_embedded_file(path) == []
+
+
+def test_the_text_holds_buyer_seller_tax_ids_each_line_totals_and_capitals(tmp_path, issued):
+    text = squeeze(pdftotext(print_one(tmp_path, issued.number)))
+    invoice = issued.invoice
+    for expected in ("北京增值税普通发票", "北京客户贸易有限公司", BUYER_TAX_ID, "北京市朝阳区建国路88号010-85551234",
+                     "招商银行北京分行110901234510201", "北京某某科技有限公司", SELLER_TAX_ID, "合同号HT-2026-0088",
+                     issued.number, "张三"):
+        assert expected in text, expected
+    for line in invoice.lines:
+        assert line.name in text
+        assert format_money(line.amount) in text
+    assert "***" in text  # the exempt line's tax
+    assert "免税" in text and "13%" in text and "6%" in text
+    assert f"¥{format_money(invoice.total_amount)}" in text
+    assert f"¥{format_money(invoice.total_tax)}" in text
+    assert f"¥{format_money(invoice.total_with_tax)}" in text
+    capitals = amount_in_capitals(invoice.total_with_tax)
+    assert capitals.endswith("圆叁角壹分") and capitals in text  # 8039.31 -> 捌仟零叁拾玖圆叁角壹分
+
+
+def test_amounts_are_right_aligned_with_two_places(tmp_path, issued):
+    path = print_one(tmp_path, issued.number)
+    found = words(path)
+    amounts = [find_word(found, "1000.00"), find_word(found, "5698.50"), find_word(found, "540.00")]
+    assert max(w.x1 for w in amounts) - min(w.x1 for w in amounts) < 0.5
+    assert amounts[2].x0 > amounts[0].x0  # shorter figures start further right
+    taxes = [find_word(found, "60.00"), find_word(found, "740.81")]
+    assert abs(taxes[0].x1 - taxes[1].x1) < 0.5
+
+
+def test_more_than_eight_lines_go_on_sales_list_pages(tmp_path, long_invoice):
+    path = print_one(tmp_path, long_invoice.number)
+    assert len(PdfReader(str(path)).pages) == 3  # the face and two list pages (16 + 4 lines)
+    face = squeeze(pdftotext(path, 1))
+    assert "(详见销货清单)" in face
+    assert LONG_NAME.format(i=0)[:10] not in face
+    invoice = long_invoice.invoice
+    assert f"¥{format_money(invoice.total_with_tax)}" in face
+    lists = [squeeze(pdftotext(path, page)) for page in (2, 3)]
+    assert "销售货物或者提供应税劳务、服务清单" in lists[0]
+    assert "共2页第1页" in lists[0] and "共2页第2页" in lists[1]
+    for index in range(20):
+        page_text = lists[0] if index < 16 else lists[1]
+        assert LONG_NAME.format(i=index) in page_text  # wrapped in its cell, but every character is there
+    assert "总计" in lists[1] and f"¥{format_money(invoice.total_amount)}" in lists[1]
+
+
+def test_long_names_wrap_inside_their_cell(tmp_path, seller):
+    long = issue_invoice(invoice_body(lines=long_lines(3)))
+    path = print_one(tmp_path, long.number)
+    found = words(path)
+    name_cell = (10 * MM, 76 * MM)  # app.printing.layout.COLUMN["name"]
+    pieces = [w for w in found if w.text.startswith("*电子元件*") or "说明书" in w.text]
+    assert len(pieces) >= 6  # three names, each on more than one line
+    for piece in pieces:
+        assert name_cell[0] <= piece.x0 and piece.x1 <= name_cell[1], piece
+    assert LONG_NAME.format(i=2) in squeeze(pdftotext(path))
+
+
+def test_pending_invoice_carries_the_offline_mark_and_a_qr_code(tmp_path, issued):
+    path = print_one(tmp_path, issued.number)
+    text = pdftotext(path)
+    assert "离线开具 待上传" in text
+    assert OFFICIAL_NUMBER not in text
+    assert dark_fraction(path, 1, QR_BOX_MM) > 0.25
+    view = load_print_views([issued.number])[0]
+    total = format_money(issued.invoice.total_with_tax)
+    date = issued.invoice.issued_at.strftime("%Y%m%d")
+    assert view.qr_payload() == f"FPDESK1|{issued.number}|{date}|{SELLER_TAX_ID}|{total}|{view.content_hash[:12]}"
+    assert view.content_hash[:12] in text
+
+
+def test_accepted_invoice_shows_the_official_number_beside_the_provisional_and_no_mark(tmp_path, issued):
+    accept(issued.number)
+    path = print_one(tmp_path, issued.number)
+    text = pdftotext(path)
+    assert OFFICIAL_NUMBER in text and issued.number in text
+    number, provisional = find_word(words(path), OFFICIAL_NUMBER), find_word(words(path), "LX-0000001)")
+    assert abs(number.y1 - provisional.y1) < 1.5 and provisional.x0 > number.x1  # on the same line, after it
+    assert "离线开具" not in text and "待上传" not in text
+    assert dark_fraction(path, 1, QR_BOX_MM) == 0.0
+    # The official number finds it too.
+    assert load_print_views([OFFICIAL_NUMBER])[0].invoice.number == issued.number
+
+
+def test_a_reprint_says_copy_and_every_print_is_audited(tmp_path, issued):
+    first = print_one(tmp_path, issued.number, "first.pdf")
+    second = print_one(tmp_path, issued.number, "second.pdf")
+    assert "副本" not in pdftotext(first)
+    assert "副本" in pdftotext(second)
+    entries = list(AuditEntry.select().where(AuditEntry.action == "printed").order_by(AuditEntry.id))
+    assert [e.invoice.provisional_number for e in entries] == [issued.number, issued.number]
+    assert ['"copy":false' in e.detail for e in entries] == [True, False]
+    assert str(second.resolve()) in entries[1].detail
+    assert audit.verify_chain() is None
+
+
+def test_the_same_invoice_twice_in_one_job_prints_a_copy_the_second_time(tmp_path, issued):
+    path = tmp_path / "twice.pdf"
+    print_to_pdf([issued.number, issued.number], path, options_for())
+    assert "副本" not in pdftotext(path, 1) and "副本" in pdftotext(path, 2)
+
+
+def test_red_letter_invoice_prints_negative_figures(tmp_path, issued):
+    red = issue_invoice(invoice_body(original_number=issued.number, lines=[
+        {"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "-1", "unit_price": "1000", "tax_rate": "0.06"}]))
+    text = squeeze(pdftotext(print_one(tmp_path, red.number)))
+    assert "销项负数" in text
+    assert "-1000.00" in text and "-60.00" in text and "¥-1060.00" in text
+    assert "(负数)壹仟零陆拾圆整" in text
+    assert f"对应正数发票号码：{issued.number}" in text
+
+
+def test_special_invoice_title_and_cancelled_mark(tmp_path, seller):
+    body = full_body(kind="special")
+    special = issue_invoice(body)
+    view = load_print_views([special.number])[0]
+    data = render_invoices([dataclasses.replace(view, cancelled=True)])
+    path = tmp_path / "special.pdf"
+    path.write_bytes(data)
+    text = squeeze(pdftotext(path))
+    assert "北京增值税专用发票" in text and "作废" in text
+
+
+def test_unknown_number_prints_nothing_and_records_nothing(tmp_path, issued):
+    path = tmp_path / "none.pdf"
+    with pytest.raises(UnknownInvoices) as raised:
+        print_to_pdf([issued.number, "LX-9999999"], path, options_for())
+    assert raised.value.numbers == ["LX-9999999"]
+    assert not path.exists() and list(tmp_path.iterdir()) == [tmp_path / "data"]
+    assert AuditEntry.select().where(AuditEntry.action == "printed").count() == 0
+
+
+def test_a4_paper_is_landscape_with_the_invoice_at_full_size(tmp_path, issued):
+    path = tmp_path / "a4.pdf"
+    print_to_pdf([issued.number], path, options_for(paper="a4"))
+    box = PdfReader(str(path)).pages[0].mediabox
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (297, 210)
+    on_invoice = print_one(tmp_path, issued.number, "inv.pdf")
+    box = PdfReader(str(on_invoice)).pages[0].mediabox
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (240, 140)
+    # Same layout, shifted by the margins A4 leaves around the invoice.
+    a4_word, inv_word = find_word(words(path), BUYER_TAX_ID), find_word(words(on_invoice), BUYER_TAX_ID)
+    assert abs((a4_word.x0 - inv_word.x0) - 28.5 * MM) < 0.2 and abs((a4_word.y0 - inv_word.y0) - 10 * MM) < 0.2
+
+
+def test_pdftotext_is_available():
+    assert subprocess.run(["pdftotext", "-v"], capture_output=True).returncode == 0
