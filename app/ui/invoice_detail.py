@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from app.core.capitals import amount_in_capitals
@@ -38,7 +39,8 @@ def _party_rows(title: str, party) -> str:
              f"{party.address} {party.phone}".strip()),
             (f"{tr('开户行')}及{tr('账号')}" if language() == "zh" else f"{tr('开户行')}, {tr('账号')}",
              f"{party.bank} {party.account}".strip())]
-    cells = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+    cells = "".join(f"<tr><td class='muted' width='22%'>{escape(k)}</td><td>{escape(v)}</td></tr>"
+                    for k, v in rows)
     return f"<h3>{escape(title)}</h3><table width='100%'>{cells}</table>"
 
 
@@ -79,12 +81,12 @@ def invoice_html(invoice: Invoice, row) -> str:
                 f"<td class='n'><b>¥{format_money_grouped(invoice.total_with_tax)}</b></td></tr>")
     people = [(tr("备注"), invoice.remarks), (tr("收款人"), invoice.payee), (tr("复核"), invoice.reviewer),
               (tr("开票人"), invoice.drawer)]
-    people_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in people)
+    people_html = "<tr>" + "".join(f"<td class='muted'>{escape(k)}</td><td>{escape(v)}</td>" for k, v in people) + "</tr>"
     return (f"{STYLE}<h2>{escape(invoice.kind.label(lang))}</h2>"
             f"<table>{head_html}</table>"
             f"{_party_rows(tr('购买方'), invoice.buyer)}{_party_rows(tr('销售方'), invoice.seller)}"
             f"<h3>{escape(tr('明细'))}</h3><table width='100%'><tr>{header}</tr>{''.join(body)}</table>"
-            f"<br><table>{people_html}</table>")
+            f"<br><table width='100%'>{people_html}</table>")
 
 
 class InvoiceDetail(QDialog):
@@ -102,6 +104,7 @@ class InvoiceDetail(QDialog):
         layout = QVBoxLayout(self)
         self.view = QTextBrowser(self)
         self.view.setObjectName("invoice_detail")
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the tables are 100% wide
         self.view.setHtml(invoice_html(self.invoice, self.row))
         layout.addWidget(self.view)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Close, self)

@@ -70,7 +70,8 @@ class InvoiceForm(QDialog):
         self.prices_include_tax.setObjectName("prices_include_tax")
         top.addWidget(self.prices_include_tax)
         top.addStretch(1)
-        seller_label = QLabel(f"{tr('销售方')}：{self.seller.party.name}  {self.seller.party.tax_id}", self)
+        colon = "：" if language() == "zh" else ": "
+        seller_label = QLabel(f"{tr('销售方')}{colon}{self.seller.party.name}  {self.seller.party.tax_id}", self)
         seller_label.setStyleSheet("color: #555;")
         top.addWidget(seller_label)
         layout.addLayout(top)
@@ -119,6 +120,7 @@ class InvoiceForm(QDialog):
         layout.addWidget(lines_box, 3)
 
         totals = QGridLayout()
+        totals.setHorizontalSpacing(18)
         self.total_amount_label = QLabel(self)
         self.total_tax_label = QLabel(self)
         self.total_label = QLabel(self)
