@@ -1,0 +1,391 @@
+"""The reference platform: protocol v1 (../shared/spec/platform-api.md) over real HTTP.
+
+    python -m app platform [--host 127.0.0.1] [--port P] [--db FILE] [--token T]
+                           [--mode ok|down|slow|flaky] [--fail-rate F] [--delay-ms D] [--hang-ms H]
+
+Built on the stdlib's ThreadingHTTPServer: no dependency, nothing extra in the installer, and
+full control of the socket, which fault injection needs (drop a connection after acting, hang
+past the client's timeout). It checks invoices with the same rules as the desk
+(app.core.validation.parse_invoice, every amount given), keeps accepted records in its own
+SQLite file (app.sync.platform_records), and prints its URL on start ("listening on URL"), so
+a test can ask for port 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import threading
+import time
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from app.core.errors import FieldError, ValidationFailed
+from app.core.invoice import BEIJING
+from app.core.validation import parse_invoice
+from app.sync.client import MAX_BATCH, mask_token
+from app.sync.platform_faults import FaultSettings, Faults
+from app.sync.platform_records import Known, RecordStore
+
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+MAX_PAGE = 1000
+
+
+def _details(errors: list[FieldError]) -> list[dict[str, str]]:
+    return [{"field": e.field, "message": e.message_zh, "message_en": e.message_en} for e in errors]
+
+
+def _missing_amounts(invoice: dict) -> list[FieldError]:
+    """The platform takes invoices as issued: every amount is given, never computed by it."""
+    errors = []
+    for key in ("number", "issued_at", "total_amount", "total_tax", "total_with_tax"):
+        if invoice.get(key) in (None, ""):
+            errors.append(FieldError(key, "不能为空", "is required"))
+    for index, line in enumerate(invoice.get("lines") or []):
+        if isinstance(line, dict):
+            for key in ("amount", "tax"):
+                if line.get(key) in (None, ""):
+                    errors.append(FieldError(f"lines[{index}].{key}", "不能为空", "is required"))
+    return errors
+
+
+def check_invoice(invoice: Any) -> list[dict[str, str]]:
+    """[] when the invoice keeps every rule, else the details of a 422."""
+    if not isinstance(invoice, dict):
+        return _details([FieldError("invoice", "应为 JSON 对象", "must be a JSON object")])
+    if "prices_include_tax" in invoice:
+        invoice = {k: v for k, v in invoice.items() if k != "prices_include_tax"}
+    missing = _missing_amounts(invoice)
+    try:
+        parse_invoice(invoice, prices_include_tax=False)
+    except ValidationFailed as failed:
+        errors = failed.errors
+        if errors and all(e.overridable for e in errors):
+            # A check character the clerk confirmed on the desk: the platform accepts the id as given.
+            ids = [str((invoice.get(p) or {}).get("tax_id", "")) for p in ("seller", "buyer")]
+            try:
+                parse_invoice(invoice, prices_include_tax=False, confirmed_tax_ids=ids)
+                errors = []
+            except ValidationFailed as again:
+                errors = again.errors
+        return _details(missing + errors)
+    return _details(missing)
+
+
+class PlatformHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # a hanging (fault) handler never keeps the process alive
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address, records: RecordStore, token: str, faults: Faults) -> None:
+        self.records = records
+        self.token = token
+        self.faults = faults
+        super().__init__(address, PlatformHandler)
+
+
+class _Answer:
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+class PlatformHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a client sends many calls on one connection
+    server: PlatformHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass  # quiet: the Authorization header is never logged anyway, and tests run thousands of calls
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, answer: _Answer) -> None:
+        payload = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (a reset, as a crashed proxy does)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _handle(self, method: str) -> None:
+        raw = self._read_body()
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path == "/_faults":
+            self._send(self._faults(method, raw))
+            return
+        settings = self.server.faults.settings
+        if settings.mode == "down":
+            self._send(_Answer(503, {"error": "unavailable"}, {"Retry-After": str(settings.retry_after)}))
+            return
+        if settings.mode == "slow":
+            time.sleep(settings.delay_ms / 1000)
+        fault = self.server.faults.pick()
+        if fault is not None and not fault[1]:
+            self._fail(fault[0], settings)
+            return
+        answer = self._route(method, path, parts.query, raw)
+        if fault is not None:
+            self._fail(fault[0], settings)
+            return
+        self._send(answer)
+
+    def _fail(self, kind: str, settings: FaultSettings) -> None:
+        if kind.startswith("status:"):
+            status = int(kind.split(":")[1])
+            headers = {"Retry-After": str(settings.retry_after)} if status in (429, 503) else {}
+            self._send(_Answer(status, {"error": "injected"}, headers))
+        elif kind == "drop":
+            self._drop()
+        elif kind == "hang":
+            time.sleep(settings.hang_ms / 1000)
+            self._drop()
+        elif kind == "garbage":
+            payload = b"<html><body>502 Bad Gateway</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    def _faults(self, method: str, raw: bytes) -> _Answer:
+        if self.client_address[0] not in LOOPBACK:
+            return _Answer(403, {"error": "forbidden"})
+        if method == "GET":
+            return _Answer(200, vars(self.server.faults.settings))
+        if method != "POST":
+            return _Answer(405, {"error": "method_not_allowed"})
+        try:
+            values = json.loads(raw or b"{}")
+            if not isinstance(values, dict):
+                raise ValueError("body: must be a JSON object")
+            settings = self.server.faults.update(values)
+        except (ValueError, TypeError) as error:
+            return _Answer(422, {"error": "invalid", "details": [{"field": "faults", "message": str(error)}]})
+        return _Answer(200, vars(settings))
+
+    def _authorized(self) -> bool:
+        given = self.headers.get("Authorization", "")
+        return given == f"Bearer {self.server.token}"
+
+    # --- the protocol --------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: str, raw: bytes) -> _Answer:
+        if path == "/v1/health" and method == "GET":
+            return _Answer(200, {"status": "ok", "time": datetime.now(BEIJING).replace(microsecond=0).isoformat()})
+        if not path.startswith("/v1/"):
+            return _Answer(404, {"error": "not_found"})
+        if not self._authorized():
+            return _Answer(401, {"error": "unauthorized"})
+        if path == "/v1/invoices" and method == "POST":
+            return self._submit(raw)
+        if path == "/v1/invoices/batch" and method == "POST":
+            return self._batch(raw)
+        if path == "/v1/invoices" and method == "GET":
+            return self._list(query)
+        if path.startswith("/v1/invoices/") and method == "GET":
+            record = self.server.records.find(unquote(path[len("/v1/invoices/"):]))
+            return _Answer(200, record) if record else _Answer(404, {"error": "not_found"})
+        return _Answer(405 if path.startswith("/v1/invoices") else 404, {"error": "not_found"})
+
+    @staticmethod
+    def _invalid(field: str, zh: str, en: str) -> _Answer:
+        return _Answer(422, {"error": "invalid", "details": _details([FieldError(field, zh, en)])})
+
+    def _submit(self, raw: bytes) -> _Answer:
+        key = (self.headers.get("Idempotency-Key") or "").strip()
+        if not key:
+            return self._invalid("Idempotency-Key", "缺少幂等键", "the Idempotency-Key header is required")
+        try:
+            invoice = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return self._invalid("invoice", "不是有效的 JSON", "is not JSON")
+        records = self.server.records
+        known = records.find(key)
+        if known is None:
+            details = check_invoice(invoice)
+            if details:
+                return _Answer(422, {"error": "invalid", "details": details})
+        outcome = records.accept_many([(key, invoice)])[0]
+        if isinstance(outcome, Known):
+            if not outcome.same_body:
+                return _Answer(409, {"error": "key_conflict"})
+            return _Answer(200, self._answer(outcome.record))
+        return _Answer(201, self._answer(outcome))
+
+    @staticmethod
+    def _answer(record: dict[str, Any]) -> dict[str, Any]:
+        return {"key": record["key"], "platform_id": record["platform_id"],
+                "official_number": record["official_number"], "status": "accepted",
+                "accepted_at": record["accepted_at"]}
+
+    def _batch(self, raw: bytes) -> _Answer:
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return self._invalid("items", "不是有效的 JSON", "is not JSON")
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return self._invalid("items", "应为非空列表", "must be a non-empty list")
+        if len(items) > MAX_BATCH:
+            return self._invalid("items", f"每批最多{MAX_BATCH}张", f"at most {MAX_BATCH} items")
+        results: list[dict[str, Any] | None] = [None] * len(items)
+        valid: list[tuple[int, str, dict]] = []
+        seen: set[str] = set()
+        records = self.server.records
+        for index, item in enumerate(items):
+            key = item.get("key") if isinstance(item, dict) else None
+            if not isinstance(key, str) or not key.strip():
+                results[index] = {"key": key, "status": "rejected",
+                                  "details": _details([FieldError(f"items[{index}].key", "缺少幂等键", "is required")])}
+                continue
+            if key in seen:
+                results[index] = {"key": key, "status": "rejected", "details": _details(
+                    [FieldError(f"items[{index}].key", "同一批内重复", "appears twice in the batch")])}
+                continue
+            seen.add(key)
+            invoice = item.get("invoice")
+            details = [] if records.find(key) else check_invoice(invoice)
+            if details:
+                results[index] = {"key": key, "status": "rejected", "platform_id": None, "details": details}
+            else:
+                valid.append((index, key, invoice))
+        outcomes = records.accept_many([(key, invoice) for _, key, invoice in valid]) if valid else []
+        for (index, key, _), outcome in zip(valid, outcomes):
+            if isinstance(outcome, Known):
+                if outcome.same_body:
+                    results[index] = {**self._answer(outcome.record), "status": "duplicate", "details": []}
+                else:
+                    results[index] = {"key": key, "status": "rejected", "platform_id": None, "error": "key_conflict",
+                                      "details": [{"field": "key", "message": "key_conflict",
+                                                   "message_en": "the key was used with a different body"}]}
+            else:
+                results[index] = {**self._answer(outcome), "details": []}
+        return _Answer(200, {"results": results})
+
+    def _list(self, query: str) -> _Answer:
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        seller = params.get("seller_tax_id", "")
+        date_from, date_to = params.get("from", ""), params.get("to", "")
+        errors = []
+        if not seller:
+            errors.append(FieldError("seller_tax_id", "不能为空", "is required"))
+        for name, value in (("from", date_from), ("to", date_to)):
+            try:
+                datetime.strptime(value, "%Y-%m-%d")
+            except ValueError:
+                errors.append(FieldError(name, "应为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"))
+        try:
+            after = int(params.get("after") or 0)
+            limit = int(params.get("limit") or 100)
+            if not 1 <= limit <= MAX_PAGE:
+                raise ValueError
+        except ValueError:
+            errors.append(FieldError("limit", f"应为 1 至 {MAX_PAGE} 的整数", f"must be 1 to {MAX_PAGE}")
+                          if params.get("limit") else FieldError("after", "不是有效的游标", "is not a cursor"))
+        if errors:
+            return _Answer(422, {"error": "invalid", "details": _details(errors)})
+        items, next_seq = self.server.records.page(seller, date_from, date_to, after, limit)
+        return _Answer(200, {"items": items, "next": str(next_seq) if next_seq is not None else None})
+
+
+class PlatformServer:
+    """The reference platform in a background thread (tests, benchmarks, demos)."""
+
+    def __init__(self, db: Path | str, *, host: str = "127.0.0.1", port: int = 0, token: str = "dev-token",
+                 faults: FaultSettings | None = None, seed: int | None = None) -> None:
+        self.records = RecordStore(db)
+        self.faults = Faults(faults, seed)
+        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults)
+        self.token = token
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "PlatformServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="reference-platform", daemon=True)
+        self._thread.start()
+        return self
+
+    def set_faults(self, **values: Any) -> FaultSettings:
+        return self.faults.update(values)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.records.close()
+
+    def __enter__(self) -> "PlatformServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed on start)")
+    parser.add_argument("--db", type=Path, default=Path("platform.sqlite3"), help="the platform's own SQLite file")
+    parser.add_argument("--token", default="dev-token", help="the bearer token clients must send")
+    parser.add_argument("--mode", choices=("ok", "down", "slow", "flaky"), default="ok")
+    parser.add_argument("--fail-rate", type=float, default=0.3, help="flaky: fraction of calls that fail")
+    parser.add_argument("--delay-ms", type=int, default=500, help="slow: delay added to each answer")
+    parser.add_argument("--hang-ms", type=int, default=15000, help="flaky timeouts: how long a call hangs")
+    parser.add_argument("--retry-after", type=int, default=1, help="seconds sent in Retry-After with 503/429")
+    parser.add_argument("--seed", type=int, default=None, help="flaky: random seed, for a repeatable run")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.fail_rate <= 1:
+        print("fail-rate: must be between 0 and 1", file=sys.stderr)
+        return 2
+    settings = FaultSettings(mode=args.mode, fail_rate=args.fail_rate, delay_ms=args.delay_ms, hang_ms=args.hang_ms,
+                             retry_after=args.retry_after)
+    server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
+                            seed=args.seed)
+    print(f"listening on {server.url} (db {args.db}, token {mask_token(args.token)}, mode {args.mode})", flush=True)
+    try:
+        server.httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+        server.records.close()
+    return 0
