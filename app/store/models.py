@@ -186,5 +186,18 @@ class OutageNote(BaseModel):
     text = peewee.TextField()
 
 
+class SyncLock(BaseModel):
+    """Who may send the upload queue now: one row per lock name, taken and released in transactions.
+
+    Broken when its holder died: its pid is gone on this host, or its heartbeat expired."""
+
+    name = peewee.TextField(primary_key=True)
+    holder = peewee.TextField()  # a random id per worker
+    host = peewee.TextField()
+    pid = peewee.IntegerField()
+    heartbeat_at = peewee.FloatField()  # epoch seconds
+    expires_at = peewee.FloatField()
+
+
 ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry, Setting,
-              CancellationRequest, Outage, OutageError, OutageNote)
+              CancellationRequest, Outage, OutageError, OutageNote, SyncLock)
