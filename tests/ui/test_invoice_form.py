@@ -244,7 +244,10 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
     form = window.new_invoice()
     qtbot.keyClicks(form.buyer["name"], "Beij")
     assert form.completions.stringList() == ["Beijing Customer Ltd"]
-    form.completer.activated[str].emit("Beijing Customer Ltd")  # what choosing the popup entry sends
+    popup = form.completer.popup()
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClick(popup, Qt.Key_Down)
+    qtbot.keyClick(popup, Qt.Key_Return)
     assert form.buyer["name"].text() == "Beijing Customer Ltd"
     assert [form.buyer[k].text() for k in ("tax_id", "address", "phone", "bank", "account")] == [
         BUYER_TAX_ID, "Haidian 1", "010-1", "BOC", "123"]
@@ -297,3 +300,18 @@ def test_tab_order_walks_the_form_top_to_bottom(qtbot, form):
     expected = [w for w in form.tab_order if w.isVisible() and w.isEnabled()]
     assert [w.objectName() or w.text() for w in visited] == [w.objectName() or w.text()
                                                              for w in expected[:len(visited)]]
+
+
+def test_a_refusal_by_the_service_is_shown_and_nothing_is_stored(qtbot, form):
+    """The offline single-invoice limit is checked by the issue service under its write lock."""
+    fill_valid(qtbot, form)
+    type_cell(qtbot, form, 0, "unit_price", "200000")
+    assert form.issue_button.isEnabled()  # the draft itself is valid
+    qtbot.keyClick(form, Qt.Key_S, Qt.ControlModifier)  # Ctrl+S issues as well
+    assert form.isVisible() and Invoice.select().count() == 0 and UploadQueueEntry.select().count() == 0
+    assert any("单张发票开票限额" in m for m in messages(form))
+    assert is_marked(form.total_label) and not form.issue_button.isEnabled()
+    type_cell(qtbot, form, 0, "unit_price", "2000")
+    assert form.issue_button.isEnabled()
+    qtbot.keyClick(form, Qt.Key_S, Qt.ControlModifier)
+    assert not form.isVisible() and Invoice.get().total_amount == Decimal("4000.00")
