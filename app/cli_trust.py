@@ -139,9 +139,52 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 # --- reconcile ---------------------------------------------------------------------------------
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from app.sync.reconcile import run_reconcile_cli
+    from app.sync import reconcile as rec
+    from app.sync.client import PlatformError
+    from app.sync.http_client import make_client
 
-    return run_reconcile_cli(args)
+    cli = _cli()
+    cli._open(args)
+    try:
+        client = make_client(args.url, args.token)
+    except ValueError as error:
+        raise cli.BadInput(f"url（平台地址）：{error}") from None
+    try:
+        report = rec.reconcile(client, args.date_from, args.date_to)
+    except PlatformError as error:
+        print(f"无法从平台下载发票清单 (cannot download the platform's list): {error}", file=sys.stderr)
+        return cli.EXIT_ERROR
+    finally:
+        client.close()
+    requeued = rec.requeue(report.differences) if args.requeue else []
+    imported = rec.import_records(report.differences) if args.do_import else None
+    if args.csv:
+        rec.write_csv(report, args.csv)
+    if args.pdf:
+        from app.printing.reconcile_report import write_reconcile_pdf
+
+        write_reconcile_pdf(report, args.pdf)
+    if args.json:
+        cli._print_json({"period": [report.date_from, report.date_to], "local": report.local_count,
+                         "platform": report.platform_count, "matched": report.matched, "counts": report.counts(),
+                         "differences": rec.report_rows(report), "requeued": requeued,
+                         "imported": imported.imported if imported else [],
+                         "recorded": imported.recorded if imported else [],
+                         "import_failed": imported.failed if imported else []})
+        return cli.EXIT_OK
+    for line in rec.summary_lines(report):
+        print(line)
+    for row in rec.report_rows(report):
+        print("\t".join([row["kind_label"], row["number"], row["local_total_with_tax"] or "-",
+                         row["platform_total_with_tax"] or "-", row["detail"]]))
+    if args.requeue:
+        print(f"重新排队上传 requeued: {len(requeued)} {' '.join(requeued)}")
+    if imported is not None:
+        print(f"导入 imported: {len(imported.imported)}; 记录接受 recorded: {len(imported.recorded)}; "
+              f"失败 failed: {len(imported.failed)}")
+        for number, why in imported.failed:
+            print(f"  {number}: {why}")
+    return cli.EXIT_OK
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -1,0 +1,436 @@
+"""Reconciliation: the store against the platform's list for a period, and the fixes.
+
+reconcile(client, D1, D2) downloads every record of the seller issued in [D1, D2] (paged
+GET /v1/invoices) and compares it with the store's invoices of the period, matching by
+idempotency key first and by provisional number second:
+
+- missing_on_platform: issued here (not cancelled, not rejected) but the platform has no
+  record under its key or number. Fix: requeue() puts its queue entry back to pending under
+  the same key, so the worker sends it and the platform, which replays a known key, ends up
+  with it exactly once.
+- missing_locally: the platform holds it, the store does not (a store lost, or restored from
+  an old backup, or an invoice issued elsewhere). Fix: import_records() stores it with its
+  official number, status accepted, its key on an accepted queue entry, audit "imported";
+  the provisional number counter moves past imported numbers, so no number is given twice.
+  Importing every record of a period rebuilds a lost store (rebuild_from_platform()).
+- mismatch: on both, but the amounts, the buyer or the official number differ, or the store
+  says cancelled while the platform holds it.
+- unrecorded: the platform accepted it, the store still waits (the answer was lost); the
+  import step records the acceptance.
+- duplicate: one provisional number twice on the platform (two keys), or a local invoice
+  found on the platform under another key than its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import peewee
+
+from app.core.errors import FieldError, ValidationFailed
+from app.core.money import format_money
+from app.core.taxid import check_tax_id, normalize_tax_id
+from app.core.validation import parse_invoice
+from app.store import audit, status
+from app.store.clock import now_iso
+from app.store.issuing import PROVISIONAL_PREFIX, _remember_buyer
+from app.store.models import InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.store.models import Invoice as InvoiceRow
+from app.store.records import invoice_row_fields
+from app.store.seller import get_seller
+from app.sync.client import PlatformClient
+
+MISSING_ON_PLATFORM = "missing_on_platform"
+MISSING_LOCALLY = "missing_locally"
+MISMATCH = "mismatch"
+UNRECORDED = "unrecorded"
+DUPLICATE = "duplicate"
+KINDS = (MISSING_ON_PLATFORM, MISSING_LOCALLY, MISMATCH, UNRECORDED, DUPLICATE)
+KIND_LABELS = {
+    MISSING_ON_PLATFORM: ("本地有、平台无", "issued here, missing on the platform"),
+    MISSING_LOCALLY: ("平台有、本地无", "on the platform, missing here"),
+    MISMATCH: ("两边不一致", "different on the two sides"),
+    UNRECORDED: ("平台已接受、本地未记录", "accepted, not recorded here"),
+    DUPLICATE: ("重复", "duplicate"),
+}
+_NUMBER = re.compile(re.escape(PROVISIONAL_PREFIX) + r"(\d+)$")
+
+
+def kind_label(kind: str, lang: str = "zh") -> str:
+    labels = KIND_LABELS.get(kind, (kind, kind))
+    return labels[0] if lang == "zh" else labels[1]
+
+
+@dataclass(frozen=True)
+class LocalSide:
+    number: str
+    key: str | None
+    official_number: str | None
+    status: str
+    queue_state: str | None
+    issued_at: str
+    buyer_name: str
+    buyer_tax_id: str
+    total_amount: Decimal
+    total_tax: Decimal
+    total_with_tax: Decimal
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str
+    number: str
+    key: str | None
+    local: LocalSide | None
+    platform: dict | None
+    detail: str  # what differs, in Chinese and English
+
+    @property
+    def can_requeue(self) -> bool:
+        return self.kind == MISSING_ON_PLATFORM and self.local is not None and self.local.key is not None
+
+    @property
+    def can_import(self) -> bool:
+        return self.kind in (MISSING_LOCALLY, UNRECORDED) and self.platform is not None
+
+
+@dataclass
+class ReconcileReport:
+    seller_tax_id: str
+    date_from: str
+    date_to: str
+    made_at: str
+    local_count: int
+    platform_count: int
+    matched: int
+    differences: list[Difference] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[Difference]:
+        return [d for d in self.differences if d.kind == kind]
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(self.of_kind(kind)) for kind in KINDS}
+
+
+def _check_period(date_from: str, date_to: str) -> None:
+    errors = []
+    parsed = {}
+    for name, value in (("from", date_from), ("to", date_to)):
+        try:
+            parsed[name] = date.fromisoformat(value)
+        except (TypeError, ValueError):
+            errors.append(FieldError(name, f"“{value}”不是日期（YYYY-MM-DD）", f"{value!r} is not a date (YYYY-MM-DD)"))
+    if not errors and parsed["from"] > parsed["to"]:
+        errors.append(FieldError("to", "结束日期早于开始日期", "is before the start date"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _local_side(row: InvoiceRow, entry: UploadQueueEntry | None) -> LocalSide:
+    return LocalSide(row.provisional_number, entry.idempotency_key if entry else None, row.official_number, row.status,
+                     entry.state if entry else None, row.issued_at, row.buyer_name, row.buyer_tax_id,
+                     row.total_amount, row.total_tax, row.total_with_tax)
+
+
+def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[LocalSide]:
+    rows = (InvoiceRow.select(InvoiceRow, UploadQueueEntry)
+            .join(UploadQueueEntry, on=(UploadQueueEntry.invoice == InvoiceRow.id), join_type=peewee.JOIN.LEFT_OUTER,
+                  attr="queue")
+            .where((InvoiceRow.seller_tax_id == seller_tax_id) & (InvoiceRow.issued_date >= date_from)
+                   & (InvoiceRow.issued_date <= date_to))
+            .order_by(InvoiceRow.id))
+    out = []
+    for row in rows:
+        entry = getattr(row, "queue", None)
+        if entry is not None and entry.id is None:
+            entry = None
+        out.append(_local_side(row, entry))
+    return out
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except Exception:  # noqa: BLE001 - a garbled figure simply does not match
+        return None
+
+
+def _compare(local: LocalSide, record: dict) -> list[str]:
+    """What differs, each as 'zh / en'."""
+    out = []
+    for name, zh in (("total_amount", "金额"), ("total_tax", "税额"), ("total_with_tax", "价税合计")):
+        theirs = _money(record.get(name))
+        ours = getattr(local, name)
+        if theirs != ours:
+            out.append(f"{zh} 本地 {format_money(ours)} ≠ 平台 {record.get(name)} / {name} here {format_money(ours)}, "
+                       f"platform {record.get(name)}")
+    buyer = record.get("buyer") or {}
+    if (buyer.get("name") or "") != local.buyer_name:
+        out.append(f"购买方 本地“{local.buyer_name}” ≠ 平台“{buyer.get('name')}” / buyer differs")
+    if (buyer.get("tax_id") or "").upper() != local.buyer_tax_id.upper():
+        out.append(f"购买方税号 本地 {local.buyer_tax_id} ≠ 平台 {buyer.get('tax_id')} / buyer tax id differs")
+    if local.official_number and record.get("official_number") and local.official_number != record["official_number"]:
+        out.append(f"正式号码 本地 {local.official_number} ≠ 平台 {record['official_number']} / official number differs")
+    if local.status == status.CANCELLED:
+        out.append("本地已作废，平台却有记录 / cancelled here, but the platform holds it")
+    return out
+
+
+def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[dict]) -> ReconcileReport:
+    """The comparison itself, given the platform's records of the period (no network here)."""
+    records = list(records)
+    local = local_invoices(seller_tax_id, date_from, date_to)
+    report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), len(local), len(records), 0)
+    by_key = {r.get("key"): r for r in records}
+    by_number: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        by_number[str(record.get("number") or "")].append(record)
+    seen_keys: set[str] = set()
+    local_numbers = {l.number for l in local}
+
+    for number, group in by_number.items():
+        if number and len(group) > 1:
+            keys = ", ".join(str(r.get("key")) for r in group)
+            for record in group:
+                report.differences.append(Difference(
+                    DUPLICATE, number, record.get("key"), None, record,
+                    f"平台上同一临时号码有 {len(group)} 条记录（{keys}） / the platform holds this number {len(group)} times"))
+
+    for side in local:
+        record = by_key.get(side.key) if side.key else None
+        if record is not None:
+            seen_keys.add(side.key)
+            problems = _compare(side, record)
+            if problems:
+                report.differences.append(Difference(MISMATCH, side.number, side.key, side, record, "; ".join(problems)))
+            elif side.status != status.ACCEPTED:
+                report.differences.append(Difference(
+                    UNRECORDED, side.number, side.key, side, record,
+                    f"平台已接受（{record.get('official_number')}），本地仍为 {side.status} / accepted, not recorded here"))
+            elif len(by_number.get(side.number, [])) < 2:  # a platform duplicate is reported above
+                report.matched += 1
+            continue
+        others = [r for r in by_number.get(side.number, []) if r.get("key") != side.key]
+        if others:
+            for other in others:
+                seen_keys.add(other.get("key"))
+                report.differences.append(Difference(
+                    DUPLICATE, side.number, other.get("key"), side, other,
+                    f"平台以另一个幂等键（{other.get('key')}）保存了此号码，本地键为 {side.key} "
+                    f"/ the platform holds this number under another key"))
+            continue
+        if side.status in (status.CANCELLED, status.REJECTED):
+            report.matched += 1  # rightly absent
+            continue
+        waiting = side.queue_state in status.QUEUE_WAITING_STATES
+        report.differences.append(Difference(
+            MISSING_ON_PLATFORM, side.number, side.key, side, None,
+            (f"仍在上传队列（{side.queue_state}） / still in the upload queue" if waiting
+             else f"平台无此发票（本地 {side.status}，队列 {side.queue_state}） / the platform does not hold it")))
+
+    for record in records:
+        key = record.get("key")
+        if key in seen_keys:
+            continue
+        number = str(record.get("number") or "")
+        if number in local_numbers:
+            continue  # reported above as a duplicate under another key
+        if len(by_number.get(number, [])) > 1 and number:
+            continue  # reported as a platform duplicate
+        report.differences.append(Difference(
+            MISSING_LOCALLY, number or str(record.get("official_number")), key, None, record,
+            f"平台有记录（{record.get('official_number')}），本地没有 / the platform holds it, this store does not"))
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    report.differences.sort(key=lambda d: (order[d.kind], d.number))
+    return report
+
+
+def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size: int = 500) -> ReconcileReport:
+    """Download the platform's list for [date_from, date_to] and compare. Raises PlatformError when it cannot."""
+    _check_period(date_from, date_to)
+    seller = get_seller()
+    if seller is None:
+        raise ValidationFailed([FieldError("seller", "销售方信息未设置", "no seller profile yet")])
+    tax_id = seller.party.tax_id
+    records = list(client.iter_invoices(tax_id, date_from, date_to, page_size=page_size))
+    return compare(tax_id, date_from, date_to, records)
+
+
+# --- fixes -------------------------------------------------------------------------------------
+
+def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
+    """Put invoices missing on the platform back in the upload queue, under their own key.
+
+    The key never changes, so however often this runs, the platform keeps one record. An entry
+    still waiting in the queue is left alone (it goes up anyway). Returns the numbers requeued.
+    """
+    done = []
+    for difference in differences:
+        if difference.can_requeue and requeue_invoice(difference.number, clerk=clerk):
+            done.append(difference.number)
+    return done
+
+
+def requeue_invoice(number: str, *, clerk: str = "") -> bool:
+    """Back to pending under the same idempotency key; False when it is waiting already or cancelled."""
+    with database.atomic("IMMEDIATE"):
+        row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == number)
+        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row else None
+        if row is None or entry is None or row.status == status.CANCELLED:
+            return False
+        if entry.state in status.QUEUE_WAITING_STATES:
+            return False  # it goes up anyway
+        previous = {"queue": entry.state, "status": row.status, "official_number": row.official_number}
+        UploadQueueEntry.update(state=status.Q_PENDING, attempts=0, last_error="", next_try_at=None,
+                                updated_at=now_iso()).where(UploadQueueEntry.id == entry.id).execute()
+        # The platform does not hold it: whatever this store believed about its acceptance is void.
+        InvoiceRow.update(status=status.PENDING_UPLOAD, official_number=None, platform_id=None,
+                          accepted_at=None).where(InvoiceRow.id == row.id).execute()
+        audit.append("requeued", clerk=clerk, invoice=row,
+                     detail={"reason": "reconciliation: missing on the platform", "key": entry.idempotency_key,
+                             **previous})
+        return True
+
+
+def _bump_counter(seller_tax_id: str, number: str) -> None:
+    match = _NUMBER.match(number)
+    if not match:
+        return
+    value = int(match.group(1))
+    counter, _ = NumberCounter.get_or_create(seller_tax_id=seller_tax_id)
+    if counter.last_value < value:
+        NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
+
+
+def _import_one(record: dict, clerk: str) -> str:
+    """Inside the caller's transaction: the platform's record as an accepted invoice of this store."""
+    body = {k: v for k, v in record.items() if k not in ("key", "platform_id", "official_number", "accepted_at")}
+    # The platform accepted it: an id whose check character fails was confirmed when it was issued.
+    ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller")]
+    confirmed = [t for t in ids if t and not check_tax_id(normalize_tax_id(t)).ok]
+    invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
+    number = invoice.number or record["official_number"]
+    if not invoice.number:
+        import dataclasses
+
+        invoice = dataclasses.replace(invoice, number=number)
+    fields = invoice_row_fields(invoice)
+    buyer = _remember_buyer(invoice)
+    row = InvoiceRow.create(status=status.ACCEPTED, buyer=buyer, official_number=record.get("official_number"),
+                            platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"), **fields)
+    InvoiceLine.insert_many([
+        dict(invoice=row.id, position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
+             unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
+        for i, l in enumerate(invoice.lines)
+    ]).execute()
+    stamp = now_iso()
+    UploadQueueEntry.create(invoice=row, idempotency_key=record["key"], state=status.Q_ACCEPTED, created_at=stamp,
+                            updated_at=stamp)
+    _bump_counter(invoice.seller.tax_id, number)
+    audit.append("imported", clerk=clerk, invoice=row,
+                 detail={"key": record["key"], "official_number": record.get("official_number"),
+                         "content_hash": row.content_hash, "source": "platform"})
+    return number
+
+
+def _record_acceptance(difference: Difference, clerk: str) -> str:
+    record = difference.platform or {}
+    row = InvoiceRow.get(InvoiceRow.provisional_number == difference.number)
+    UploadQueueEntry.update(state=status.Q_ACCEPTED, updated_at=now_iso()).where(
+        UploadQueueEntry.invoice == row).execute()
+    InvoiceRow.update(status=status.ACCEPTED, official_number=record.get("official_number"),
+                      platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at")).where(
+        InvoiceRow.id == row.id).execute()
+    audit.append("accepted", clerk=clerk, invoice=row,
+                 detail={"official_number": record.get("official_number"), "found_by": "reconciliation"})
+    return difference.number
+
+
+@dataclass
+class ImportResult:
+    imported: list[str] = field(default_factory=list)
+    recorded: list[str] = field(default_factory=list)  # acceptances recorded
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
+
+
+def import_records(differences: Iterable[Difference], *, clerk: str = "") -> ImportResult:
+    """Import what the platform holds and this store lacks; record acceptances the store missed.
+
+    Each invoice in its own transaction: one the desk's rules refuse is reported, the rest go in.
+    """
+    result = ImportResult()
+    for difference in differences:
+        if not difference.can_import:
+            continue
+        try:
+            with database.atomic("IMMEDIATE"):
+                if difference.kind == UNRECORDED:
+                    result.recorded.append(_record_acceptance(difference, clerk))
+                    continue
+                existing = InvoiceRow.get_or_none(
+                    (InvoiceRow.provisional_number == difference.number)
+                    | (InvoiceRow.official_number == difference.platform.get("official_number")))
+                if existing is not None:
+                    result.failed.append((difference.number, "already in the store"))
+                    continue
+                result.imported.append(_import_one(difference.platform, clerk))
+        except ValidationFailed as failed:
+            result.failed.append((difference.number, str(failed)))
+    return result
+
+
+def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, *, clerk: str = ""
+                          ) -> tuple[ReconcileReport, ImportResult]:
+    """A lost or old store brought up to what the platform holds for the period."""
+    report = reconcile(client, date_from, date_to)
+    return report, import_records(report.differences, clerk=clerk)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["kind", "kind_label", "number", "key", "local_status", "local_official_number", "local_total_with_tax",
+               "local_buyer", "platform_official_number", "platform_total_with_tax", "platform_buyer", "detail"]
+
+
+def report_rows(report: ReconcileReport) -> list[dict[str, str]]:
+    rows = []
+    for d in report.differences:
+        local, record = d.local, d.platform or {}
+        rows.append({
+            "kind": d.kind, "kind_label": kind_label(d.kind), "number": d.number, "key": d.key or "",
+            "local_status": local.status if local else "",
+            "local_official_number": (local.official_number or "") if local else "",
+            "local_total_with_tax": format_money(local.total_with_tax) if local else "",
+            "local_buyer": local.buyer_name if local else "",
+            "platform_official_number": str(record.get("official_number") or ""),
+            "platform_total_with_tax": str(record.get("total_with_tax") or ""),
+            "platform_buyer": str((record.get("buyer") or {}).get("name") or ""),
+            "detail": d.detail,
+        })
+    return rows
+
+
+def write_csv(report: ReconcileReport, path: Path | str) -> Path:
+    """UTF-8 with a BOM, so Excel on a Chinese Windows opens it right."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(report_rows(report))
+    return path
+
+
+def summary_lines(report: ReconcileReport) -> list[str]:
+    counts = report.counts()
+    lines = [f"对账期间 Period：{report.date_from} 至 {report.date_to}   纳税人 {report.seller_tax_id}",
+             f"本地 {report.local_count} 张，平台 {report.platform_count} 张，一致 {report.matched} 张 "
+             f"/ here {report.local_count}, platform {report.platform_count}, matching {report.matched}"]
+    lines += [f"{kind_label(kind)} / {kind_label(kind, 'en')}：{counts[kind]}" for kind in KINDS]
+    return lines
