@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_printing import register as register_printing  # print, printer set/show/calibration
 
     register_printing(HANDLERS, commands)
+    from app.cli_sync import register as register_sync  # sync, queue, platform
+
+    register_sync(HANDLERS, commands)
     return parser
 
 

@@ -1,0 +1,169 @@
+"""Command line for the upload queue and the reference platform: sync, queue, platform.
+app/cli.py registers these parsers and handlers.
+
+    sync [--once] [--url URL] [--token T] [--save]   exit 0 queue empty, 3 invoices still wait, 4 some rejected
+    queue [--state S] [--json] | queue requeue NUMBER
+    platform [--host H] [--port P] [--db FILE] [--token T] [--mode M] [--fail-rate F] [--delay-ms D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Callable
+
+EXIT_WAITING = 3
+EXIT_REJECTED = 4
+
+
+def _cli():
+    import app.cli as cli
+
+    return cli
+
+
+def _exit_status() -> int:
+    from app.store.queue import counts
+
+    now = counts()
+    if now.rejected:
+        return EXIT_REJECTED
+    return EXIT_WAITING if now.waiting else 0
+
+
+def _summary(report, lang: str = "zh") -> str:
+    from app.store.queue import counts
+
+    now = counts()
+    return (f"上传：本次接受 {report.accepted} 张，拒绝 {report.rejected} 张；仍在等待 {now.waiting} 张，"
+            f"需处理 {now.rejected} 张 (accepted {report.accepted}, rejected {report.rejected}, "
+            f"waiting {now.waiting}, needing attention {now.rejected})")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from app.store.settings import platform_token, platform_url, set_platform
+    from app.sync.http_client import HttpPlatformClient
+    from app.sync.worker import QueueWorker
+
+    cli = _cli()
+    cli._open(args)
+    if args.save:
+        set_platform(args.url, args.token)
+    url = args.url or platform_url()
+    token = args.token if args.token is not None else platform_token()
+    try:
+        HttpPlatformClient(url, token)
+    except ValueError:
+        raise cli.BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址") from None
+    if not token:
+        print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: use --token or --save)", file=sys.stderr)
+    factory = lambda: HttpPlatformClient(url, token, timeout=args.timeout)  # noqa: E731
+    worker = QueueWorker(factory, batch_size=args.batch_size)
+    if args.once:
+        report = worker.run_once()
+        worker.close()
+        if report.lock_busy:
+            print("另一个上传程序正在运行 (another worker holds the upload lock)", file=sys.stderr)
+        if report.unauthorized:
+            print(f"平台拒绝了令牌，已停止上传，未丢失任何发票：{report.unauthorized}", file=sys.stderr)
+        elif report.last_error:
+            print(f"平台暂时不可用，稍后重试：{report.last_error}", file=sys.stderr)
+        print(_summary(report))
+        return _exit_status()
+    return _serve(worker, factory)
+
+
+def _serve(worker, factory) -> int:
+    """Keep draining until SIGINT/SIGTERM, woken when the monitor sees the platform come back."""
+    from app.sync.monitor import OFFLINE, ONLINE, ConnectivityMonitor
+
+    monitor = ConnectivityMonitor(factory, interval=15.0)
+
+    def on_state(change) -> None:
+        print(f"{change.at:%H:%M:%S} platform {change.state}" + (f": {change.error}" if change.error else ""),
+              file=sys.stderr, flush=True)
+        if change.state == ONLINE and change.previous in (OFFLINE, "unknown"):
+            worker.wake()
+
+    def on_event(event) -> None:
+        if event.kind == "unauthorized":
+            print(f"平台拒绝了令牌，暂停上传 (token refused): {event.message}", file=sys.stderr, flush=True)
+        elif event.kind == "pass_done" and (event.report.accepted or event.report.rejected):
+            print(_summary(event.report), flush=True)
+        elif event.kind == "transient_failure":
+            monitor.report_upload_failure(event.message)
+        elif event.kind == "progress":
+            monitor.report_upload_success()
+
+    monitor.add_state_listener(on_state)
+    worker.add_listener(on_event)
+    stop = lambda *_: worker.stop()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    monitor.start()
+    print("sync service running; Ctrl+C to stop", file=sys.stderr, flush=True)
+    try:
+        worker.run_forever()
+    finally:
+        monitor.stop()
+    return _exit_status()
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from app.core.money import format_money
+    from app.store.queue import queue_rows, rejection_reasons, requeue
+    from app.store.status import QUEUE_WAITING_STATES
+
+    cli = _cli()
+    cli._open(args)
+    if args.requeue:
+        requeue(args.requeue, clerk=args.clerk or "", why="requeued from the command line")
+        print(f"{args.requeue} 已重新排队 (queued again)")
+        return cli.EXIT_OK
+    states = [args.state] if args.state else list(QUEUE_WAITING_STATES) + ["rejected"]
+    rows = queue_rows(states)
+    if args.json:
+        cli._print_json([{"number": r.number, "state": r.state, "attempts": r.attempts, "next_try_at": r.next_try_at,
+                          "last_error": r.last_error, "reasons": rejection_reasons(r.last_error)} for r in rows])
+        return cli.EXIT_OK
+    for r in rows:
+        reasons = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in rejection_reasons(r.last_error))
+        print("\t".join([r.number, r.state, str(r.attempts), r.buyer_name, format_money(r.total_with_tax),
+                         reasons or r.last_error]))
+    return cli.EXIT_OK
+
+
+def cmd_platform(args: argparse.Namespace) -> int:
+    from app.sync.platform_server import run
+
+    return run(args)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "sync": cmd_sync,
+    "queue": cmd_queue,
+    "platform": cmd_platform,
+}
+
+
+def register(handlers: dict, commands) -> None:
+    handlers.update(HANDLERS)
+    sync = commands.add_parser("sync", help="upload the queue to the platform (--once: one pass)")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit 0 empty / 3 waiting / 4 rejected")
+    sync.add_argument("--url", default=None, help="the platform (default: the setting)")
+    sync.add_argument("--token", default=None, help="bearer token (default: the setting)")
+    sync.add_argument("--save", action="store_true", help="keep --url/--token as the desk's settings")
+    sync.add_argument("--batch-size", type=int, default=500)
+    sync.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the platform")
+
+    queue = commands.add_parser("queue", help="what waits to be uploaded, what was rejected and why")
+    queue.add_argument("--state", default=None)
+    queue.add_argument("--json", action="store_true")
+    queue.add_argument("--requeue", metavar="NUMBER", default=None, help="send a rejected invoice again")
+    queue.add_argument("--clerk", default=None)
+
+    from app.sync.platform_server import add_arguments
+
+    platform = commands.add_parser("platform", help="run the reference platform (for tests and demos)")
+    add_arguments(platform)

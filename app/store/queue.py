@@ -1,0 +1,445 @@
+"""The upload queue's services: every write the sync side makes goes through here.
+
+States (app/store/status.py): pending -> sending -> accepted, or -> retry_wait (a transient
+failure: tried again at next_try_at), -> unknown_outcome (the answer was lost: looked up by key
+before any resend), -> rejected (the platform's reasons in last_error). Each change is one
+transaction with its audit entries ("sent", "send_failed", "accepted", "rejected", "queued"),
+so a crash at any point leaves a state the worker can resume from: a row found in `sending`
+when a worker starts was in flight when its sender died, and counts as unknown_outcome.
+
+The lock (SyncLock row "upload") makes sure one worker sends at a time; claim_batch checks it
+in the same transaction that marks rows `sending`, so a worker that lost its lock sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from app.core.codec import invoice_to_body
+from app.core.invoice import BEIJING
+from app.store import audit, status
+from app.store.clock import now_iso
+from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry, database
+from app.store.models import Invoice as InvoiceRow
+from app.store.records import invoice_from_row
+
+UPLOAD_LOCK = "upload"
+SYNC_CLERK = "sync"  # who the audit log names for what the worker does
+MAX_ERROR = 2000
+
+
+class LockLost(RuntimeError):
+    """Another worker holds the upload lock (ours expired or was broken)."""
+
+
+def iso_in(seconds: float) -> str:
+    return (datetime.now(BEIJING) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+def _audit_many(entries: list[tuple[str, int, str, dict]]) -> None:
+    """(action, invoice id, provisional number, detail) for many invoices: one chained insert."""
+    if not entries:
+        return
+    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
+    prev = last.hash if last else audit.GENESIS
+    rows = []
+    for action, invoice_id, number, detail in entries:
+        at = now_iso()
+        text = audit.canonical_json(detail)
+        digest = audit.entry_hash(prev, at, SYNC_CLERK, action, number, text)
+        rows.append(dict(at=at, clerk=SYNC_CLERK, action=action, invoice=invoice_id, detail=text, prev_hash=prev,
+                         hash=digest))
+        prev = digest
+    for start in range(0, len(rows), 100):  # SQLite's limit on variables per statement
+        AuditEntry.insert_many(rows[start:start + 100]).execute()
+
+
+# --- the lock ------------------------------------------------------------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped by its parent) is dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    holder: str
+    host: str
+    pid: int
+    heartbeat_at: float
+    expires_at: float
+
+
+def lock_info(name: str = UPLOAD_LOCK) -> LockInfo | None:
+    row = SyncLock.get_or_none(SyncLock.name == name)
+    return None if row is None else LockInfo(row.holder, row.host, row.pid, row.heartbeat_at, row.expires_at)
+
+
+def acquire_lock(holder: str, ttl: float = 30.0, name: str = UPLOAD_LOCK) -> bool:
+    """Take (or renew) the lock; breaks it when its holder died. True when `holder` holds it now."""
+    stamp = time.time()
+    host = socket.gethostname()
+    with database.atomic("IMMEDIATE"):
+        row = SyncLock.get_or_none(SyncLock.name == name)
+        if row is not None and row.holder != holder:
+            dead = row.expires_at < stamp or (row.host == host and not _pid_alive(row.pid))
+            if not dead:
+                return False
+            audit.append("sync_lock_broken", clerk=SYNC_CLERK,
+                         detail={"holder": row.holder, "host": row.host, "pid": row.pid,
+                                 "why": "expired" if row.expires_at < stamp else "holder process gone"})
+        SyncLock.insert(name=name, holder=holder, host=host, pid=os.getpid(), heartbeat_at=stamp,
+                        expires_at=stamp + ttl).on_conflict_replace().execute()
+        return True
+
+
+def heartbeat(holder: str, ttl: float = 30.0, name: str = UPLOAD_LOCK) -> bool:
+    """Renew our lock; False when it is no longer ours."""
+    stamp = time.time()
+    with database.atomic("IMMEDIATE"):
+        return SyncLock.update(heartbeat_at=stamp, expires_at=stamp + ttl).where(
+            (SyncLock.name == name) & (SyncLock.holder == holder)).execute() == 1
+
+
+def release_lock(holder: str, name: str = UPLOAD_LOCK) -> None:
+    with database.atomic("IMMEDIATE"):
+        SyncLock.delete().where((SyncLock.name == name) & (SyncLock.holder == holder)).execute()
+
+
+def _check_lock(holder: str | None) -> None:
+    if holder is None:
+        return
+    row = SyncLock.get_or_none(SyncLock.name == UPLOAD_LOCK)
+    if row is None or row.holder != holder or row.expires_at < time.time():
+        raise LockLost("the upload lock is not ours (another worker took it)")
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueItem:
+    entry_id: int
+    invoice_id: int
+    number: str
+    key: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int  # pending, sending, retry_wait, unknown_outcome
+    rejected: int  # rejected, invoice not yet cancelled: needs the clerk
+    accepted: int
+    by_state: dict[str, int]
+
+
+def counts() -> QueueCounts:
+    from peewee import fn
+
+    by_state = {s: n for s, n in UploadQueueEntry.select(UploadQueueEntry.state, fn.COUNT(UploadQueueEntry.id))
+                .group_by(UploadQueueEntry.state).tuples()}
+    rejected = (UploadQueueEntry.select().join(InvoiceRow)
+                .where((UploadQueueEntry.state == status.Q_REJECTED) & (InvoiceRow.status == status.REJECTED)).count())
+    waiting = sum(by_state.get(s, 0) for s in status.QUEUE_WAITING_STATES)
+    return QueueCounts(waiting, rejected, by_state.get(status.Q_ACCEPTED, 0), by_state)
+
+
+def next_due_in() -> float | None:
+    """Seconds until the earliest waiting entry is due (0 when one is due now), None when none waits."""
+    rows = (UploadQueueEntry.select(UploadQueueEntry.state, UploadQueueEntry.next_try_at)
+            .where(UploadQueueEntry.state.in_(status.QUEUE_WAITING_STATES)))
+    soonest = None
+    current = datetime.now(BEIJING)
+    for state, next_try in rows.tuples():
+        if state in (status.Q_PENDING, status.Q_SENDING) or not next_try:
+            return 0.0
+        wait = max(0.0, (datetime.fromisoformat(next_try) - current).total_seconds())
+        soonest = wait if soonest is None else min(soonest, wait)
+    return soonest
+
+
+def _items(query) -> list[QueueItem]:
+    return [QueueItem(e.id, e.invoice_id, e.invoice.provisional_number, e.idempotency_key, e.attempts)
+            for e in query]
+
+
+def _due(state_clause, limit: int):
+    current = now_iso()
+    return (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+            .where(state_clause & (UploadQueueEntry.next_try_at.is_null() | (UploadQueueEntry.next_try_at <= current)))
+            .order_by(UploadQueueEntry.id).limit(limit))
+
+
+def due_unknown(limit: int = 100) -> list[QueueItem]:
+    """Entries whose last send may have reached the platform, due to be looked up."""
+    return _items(_due(UploadQueueEntry.state == status.Q_UNKNOWN, limit))
+
+
+def invoice_bodies(invoice_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The protocol bodies of many invoices, read with two queries."""
+    rows = {r.id: r for r in InvoiceRow.select().where(InvoiceRow.id.in_(invoice_ids))}
+    lines: dict[int, list[InvoiceLine]] = {i: [] for i in invoice_ids}
+    for line in InvoiceLine.select().where(InvoiceLine.invoice.in_(invoice_ids)).order_by(
+            InvoiceLine.invoice, InvoiceLine.position):
+        lines[line.invoice_id].append(line)
+    return {i: invoice_to_body(invoice_from_row(rows[i], lines[i])) for i in invoice_ids}
+
+
+# --- the worker's transitions ------------------------------------------------------------------------
+
+def recover_in_flight(holder: str | None = None) -> int:
+    """Rows left `sending` by a sender that died: their outcome is unknown. Call after taking the lock."""
+    with database.atomic("IMMEDIATE"):
+        _check_lock(holder)
+        entries = _items(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+                         .where(UploadQueueEntry.state == status.Q_SENDING).order_by(UploadQueueEntry.id))
+        if not entries:
+            return 0
+        UploadQueueEntry.update(state=status.Q_UNKNOWN, next_try_at=None, updated_at=now_iso(),
+                                last_error="sender stopped before the answer arrived").where(
+            UploadQueueEntry.id.in_([e.entry_id for e in entries])).execute()
+        _audit_many([("send_outcome_unknown", e.invoice_id, e.number, {"why": "sender stopped mid-send"})
+                     for e in entries])
+        return len(entries)
+
+
+def claim_batch(holder: str | None, limit: int = 500) -> list[QueueItem]:
+    """The next entries to send, oldest first (pending, and retry_wait that is due), marked `sending`."""
+    with database.atomic("IMMEDIATE"):
+        _check_lock(holder)
+        entries = _items(_due(UploadQueueEntry.state.in_((status.Q_PENDING, status.Q_RETRY_WAIT)), limit))
+        if not entries:
+            return []
+        UploadQueueEntry.update(state=status.Q_SENDING, attempts=UploadQueueEntry.attempts + 1,
+                                updated_at=now_iso()).where(
+            UploadQueueEntry.id.in_([e.entry_id for e in entries])).execute()
+        _audit_many([("sent", e.invoice_id, e.number, {"attempt": e.attempts + 1}) for e in entries])
+        return [QueueItem(e.entry_id, e.invoice_id, e.number, e.key, e.attempts + 1) for e in entries]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the platform said about one entry."""
+
+    entry_id: int
+    accepted: bool
+    official_number: str | None = None
+    platform_id: str | None = None
+    accepted_at: str | None = None
+    details: list[dict[str, str]] | None = None  # why rejected
+    found_by: str = "send"  # send / lookup
+
+
+def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
+    """Accepted and rejected entries, each with its invoice row and audit entry. Returns (accepted, rejected)."""
+    outcomes = list(outcomes)
+    if not outcomes:
+        return 0, 0
+    stamp = now_iso()
+    audit_rows = []
+    accepted = rejected = 0
+    with database.atomic("IMMEDIATE"):
+        entries = {e.id: e for e in UploadQueueEntry.select(UploadQueueEntry, InvoiceRow).join(InvoiceRow)
+                   .where(UploadQueueEntry.id.in_([o.entry_id for o in outcomes]))}
+        for outcome in outcomes:
+            entry = entries[outcome.entry_id]
+            invoice = entry.invoice
+            if entry.state == status.Q_ACCEPTED:
+                continue  # recorded already (e.g. by a cancellation's look-up)
+            if outcome.accepted:
+                UploadQueueEntry.update(state=status.Q_ACCEPTED, last_error="", next_try_at=None,
+                                        updated_at=stamp).where(UploadQueueEntry.id == entry.id).execute()
+                InvoiceRow.update(status=status.ACCEPTED if invoice.status != status.CANCELLED else invoice.status,
+                                  official_number=outcome.official_number, platform_id=outcome.platform_id,
+                                  accepted_at=outcome.accepted_at).where(InvoiceRow.id == invoice.id).execute()
+                audit_rows.append(("accepted", invoice.id, invoice.provisional_number,
+                                   {"official_number": outcome.official_number, "platform_id": outcome.platform_id,
+                                    "found_by": outcome.found_by}))
+                accepted += 1
+            else:
+                details = outcome.details or []
+                UploadQueueEntry.update(state=status.Q_REJECTED, next_try_at=None, updated_at=stamp,
+                                        last_error=json.dumps(details, ensure_ascii=False)[:MAX_ERROR]).where(
+                    UploadQueueEntry.id == entry.id).execute()
+                if invoice.status == status.PENDING_UPLOAD:
+                    InvoiceRow.update(status=status.REJECTED).where(InvoiceRow.id == invoice.id).execute()
+                audit_rows.append(("rejected", invoice.id, invoice.provisional_number, {"details": details}))
+                rejected += 1
+        _audit_many(audit_rows)
+    return accepted, rejected
+
+
+def record_failure(entry_ids: list[int], error: str, *, outcome_unknown: bool,
+                   delay_for: Callable[[int], float]) -> None:
+    """A transient failure: retry_wait (or unknown_outcome) with next_try_at = now + delay_for(attempts)."""
+    if not entry_ids:
+        return
+    stamp = now_iso()
+    new_state = status.Q_UNKNOWN if outcome_unknown else status.Q_RETRY_WAIT
+    with database.atomic("IMMEDIATE"):
+        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+                    .where(UploadQueueEntry.id.in_(entry_ids)
+                           & UploadQueueEntry.state.in_((status.Q_SENDING, status.Q_UNKNOWN))))
+        for entry in rows:
+            UploadQueueEntry.update(state=new_state, last_error=error[:MAX_ERROR], updated_at=stamp,
+                                    next_try_at=iso_in(delay_for(entry.attempts))).where(
+                UploadQueueEntry.id == entry.id).execute()
+        _audit_many([("send_failed", e.invoice_id, e.invoice.provisional_number,
+                      {"error": error[:300], "state": new_state, "attempt": e.attempts}) for e in rows])
+
+
+def record_not_on_platform(entry_ids: list[int]) -> None:
+    """Looked up after a lost answer: the platform does not have them, so they may be sent again."""
+    if not entry_ids:
+        return
+    with database.atomic("IMMEDIATE"):
+        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+                    .where(UploadQueueEntry.id.in_(entry_ids) & (UploadQueueEntry.state == status.Q_UNKNOWN)))
+        UploadQueueEntry.update(state=status.Q_PENDING, next_try_at=None, updated_at=now_iso()).where(
+            UploadQueueEntry.id.in_([e.id for e in rows])).execute()
+        _audit_many([("queued", e.invoice_id, e.invoice.provisional_number, {"why": "not on the platform (looked up)"})
+                     for e in rows])
+
+
+def release_unsent(entry_ids: list[int], error: str) -> None:
+    """The platform refused the token (401): nothing was done, so back to pending, untouched."""
+    if not entry_ids:
+        return
+    with database.atomic("IMMEDIATE"):
+        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+                    .where(UploadQueueEntry.id.in_(entry_ids) & (UploadQueueEntry.state == status.Q_SENDING)))
+        UploadQueueEntry.update(state=status.Q_PENDING, attempts=UploadQueueEntry.attempts - 1, next_try_at=None,
+                                last_error=error[:MAX_ERROR], updated_at=now_iso()).where(
+            UploadQueueEntry.id.in_([e.id for e in rows])).execute()
+        _audit_many([("queued", e.invoice_id, e.invoice.provisional_number, {"why": error[:300]}) for e in rows])
+
+
+# --- the clerk's actions -------------------------------------------------------------------------------
+
+def make_due_now() -> int:
+    """"Upload now": every entry waiting to retry is due at once. Returns how many."""
+    with database.atomic("IMMEDIATE"):
+        return UploadQueueEntry.update(next_try_at=None).where(
+            UploadQueueEntry.state.in_((status.Q_RETRY_WAIT, status.Q_UNKNOWN))).execute()
+
+
+def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
+    """Send a rejected invoice again under its own key (e.g. after the platform fixed a rule on its
+    side, or reconciliation found it missing). Raises ValidationFailed naming why not."""
+    from app.core.errors import FieldError, ValidationFailed
+    from app.store.queries import find_row
+
+    with database.atomic("IMMEDIATE"):
+        row = find_row(number)
+        if row is None:
+            raise ValidationFailed([FieldError("number", f"没有号码为 {number} 的发票", f"no invoice numbered {number}")])
+        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
+        if row.status == status.CANCELLED or entry is None or entry.state == status.Q_WITHDRAWN:
+            raise ValidationFailed([FieldError("number", f"发票 {row.provisional_number} 已作废，不能再上传",
+                                               f"invoice {row.provisional_number} is cancelled")])
+        if entry.state == status.Q_ACCEPTED and row.status == status.ACCEPTED and not why:
+            raise ValidationFailed([FieldError("number", f"发票 {row.provisional_number} 已被平台接受",
+                                               f"invoice {row.provisional_number} was accepted already")])
+        UploadQueueEntry.update(state=status.Q_PENDING, next_try_at=None, last_error="", updated_at=now_iso()).where(
+            UploadQueueEntry.id == entry.id).execute()
+        if row.status == status.REJECTED:
+            InvoiceRow.update(status=status.PENDING_UPLOAD).where(InvoiceRow.id == row.id).execute()
+        audit.append("queued", clerk=clerk, invoice=row, detail={"why": why or "requeued by the clerk",
+                                                                 "from": entry.state})
+
+
+def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = ""):
+    """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
+    transaction (both or neither). The new invoice is queued by issuing, under a new key."""
+    from app.store.issuing import issue_invoice
+    from app.store.lifecycle import cancel_invoice
+
+    with database.atomic("IMMEDIATE"):
+        outcome = cancel_invoice(number, reason, clerk=clerk)
+        if not outcome.cancelled:
+            from app.core.errors import FieldError, ValidationFailed
+
+            raise ValidationFailed([FieldError("cancel", outcome.message_zh, outcome.message_en)])
+        issued = issue_invoice(corrected_body, clerk=clerk)
+        new_row = InvoiceRow.get_by_id(issued.id)
+        audit.append("reissued", clerk=clerk, invoice=new_row, detail={"replaces": number, "reason": reason})
+        return issued
+
+
+# --- what the clerk reads ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueRow:
+    invoice_id: int
+    number: str
+    buyer_name: str
+    total_with_tax: Any
+    state: str
+    attempts: int
+    last_error: str
+    next_try_at: str | None
+    updated_at: str
+
+
+def queue_rows(states: Iterable[str] | None = None, limit: int = 1000) -> list[QueueRow]:
+    query = (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.buyer_name,
+                                     InvoiceRow.total_with_tax, InvoiceRow.status).join(InvoiceRow))
+    if states is not None:
+        query = query.where(UploadQueueEntry.state.in_(list(states)))
+    query = query.order_by(UploadQueueEntry.id).limit(limit)
+    return [QueueRow(e.invoice_id, e.invoice.provisional_number, e.invoice.buyer_name, e.invoice.total_with_tax,
+                     e.state, e.attempts, e.last_error, e.next_try_at, e.updated_at) for e in query]
+
+
+def rejection_reasons(last_error: str) -> list[dict[str, str]]:
+    try:
+        value = json.loads(last_error)
+    except (TypeError, json.JSONDecodeError):
+        return []
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: str
+    action: str
+    detail: dict
+
+
+UPLOAD_ACTIONS = ("sent", "send_failed", "send_outcome_unknown", "accepted", "rejected", "queued", "reissued")
+
+
+def attempt_history(invoice_id: int) -> list[Attempt]:
+    """The upload's history of one invoice, from the audit log, oldest first."""
+    query = (AuditEntry.select(AuditEntry.at, AuditEntry.action, AuditEntry.detail)
+             .where((AuditEntry.invoice == invoice_id) & AuditEntry.action.in_(UPLOAD_ACTIONS))
+             .order_by(AuditEntry.id))
+    return [Attempt(a.at, a.action, json.loads(a.detail)) for a in query]
