@@ -7,16 +7,19 @@ Cancellation
     the row, an audit entry "cancelled" with clerk and reason; the paper prints 作废.
     What happens to its upload depends on where its queue entry is (app/store/status.py):
 
-    - never sent (`pending`, no attempt yet), or rejected by the platform: cancelled at once;
-      a pending entry becomes `withdrawn` and is never sent.
-    - possibly on the platform already (`sending`, `retry_wait`, `unknown_outcome`, or
-      `pending` after a failed attempt): the request is queued (CancellationRequest, audit
-      "cancel_requested") and carried out in the order requested once the outcome is known
-      (resolve_cancellations): if the platform has it, the cancellation is refused ("cancel_refused",
-      the clerk is told to issue a red-letter invoice); if it does not, the entry is withdrawn
-      (only if the worker has not picked it up meanwhile) and the invoice cancelled. A request
-      requested offline so waits until the platform answers; nothing is ever sent after its
-      cancellation has been carried out.
+    - known not to be on the platform: `pending` (never sent, or looked up and not found) or
+      `retry_wait` (the last send failed before the platform acted: 429/5xx, refused connection);
+      the entry becomes `withdrawn` and is never sent (the worker claims entries inside an
+      IMMEDIATE transaction, so it cannot be halfway through claiming this one). Rejected by
+      the platform: cancelled at once too.
+    - possibly on the platform already (`sending`, `unknown_outcome`): the request is queued
+      (CancellationRequest, audit "cancel_requested") and carried out in the order requested
+      once the outcome is known (resolve_cancellations, run by app/sync/outage_feed.py when the
+      platform answers, and after each upload pass): if the platform has it, the cancellation is
+      refused ("cancel_refused", the clerk is told to issue a red-letter invoice); if it does not,
+      the entry is withdrawn (only if the worker has not picked it up again meanwhile) and the
+      invoice cancelled. A cancellation requested offline so waits until the platform answers;
+      nothing is sent after its cancellation has been carried out.
 
 Red-letter invoices
     Only against an accepted, positive original, with one of the four reasons (销货退回 /
@@ -52,7 +55,9 @@ from app.store.queries import find_row, get_invoice
 from app.store.seller import get_seller
 
 # Queue states in which the platform may already hold the invoice.
-IN_DOUBT_STATES = (status.Q_SENDING, status.Q_RETRY_WAIT, status.Q_UNKNOWN)
+IN_DOUBT_STATES = (status.Q_SENDING, status.Q_UNKNOWN)
+# States in which it certainly does not (never sent, or the last send failed before the platform acted).
+NOT_SENT_STATES = (status.Q_PENDING, status.Q_RETRY_WAIT)
 REQUEST_WAITING, REQUEST_DONE, REQUEST_REFUSED = "waiting", "done", "refused"
 
 
@@ -116,7 +121,7 @@ def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | 
             _mark_cancelled(row, reason, clerk, {"queue": entry.state if entry else None})
             return CancelOutcome(row.provisional_number, True, f"发票 {row.provisional_number} 已作废",
                                  f"invoice {row.provisional_number} cancelled")
-        if entry.state == status.Q_PENDING and entry.attempts == 0:
+        if entry.state in NOT_SENT_STATES:
             UploadQueueEntry.update(state=status.Q_WITHDRAWN, updated_at=now_iso()).where(
                 UploadQueueEntry.id == entry.id).execute()
             _mark_cancelled(row, reason, clerk, {"queue": "withdrawn"})
@@ -143,16 +148,12 @@ RecordAcceptance = Callable[[UploadQueueEntry, dict], None]
 
 
 def _record_acceptance_here(entry: UploadQueueEntry, record: dict) -> None:
-    """Fallback when the sync side gives none: official number, accepted status, audit entry."""
-    with database.atomic("IMMEDIATE"):
-        stamp = now_iso()
-        UploadQueueEntry.update(state=status.Q_ACCEPTED, updated_at=stamp).where(
-            UploadQueueEntry.id == entry.id).execute()
-        InvoiceRow.update(status=status.ACCEPTED, official_number=record.get("official_number"),
-                          platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at")).where(
-            InvoiceRow.id == entry.invoice_id).execute()
-        audit.append("accepted", clerk="", invoice=InvoiceRow.get_by_id(entry.invoice_id),
-                     detail={"official_number": record.get("official_number"), "found_by": "lookup"})
+    """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
+    from app.store.queue import Outcome, record_outcomes
+
+    record_outcomes([Outcome(entry.id, True, official_number=record.get("official_number"),
+                             platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),
+                             found_by="lookup")])
 
 
 def _close_request(request: CancellationRequest, state: str, message: str, action: str, row: InvoiceRow) -> None:
@@ -176,13 +177,17 @@ def resolve_cancellations(lookup: Lookup | None = None,
         row = InvoiceRow.get_by_id(request.invoice_id)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
         state = entry.state if entry else None
-        if state not in (status.Q_ACCEPTED, status.Q_REJECTED) and row.status not in (status.ACCEPTED, status.REJECTED):
+        known = state in (status.Q_ACCEPTED, status.Q_REJECTED) or row.status in (status.ACCEPTED, status.REJECTED)
+        if not known and state in NOT_SENT_STATES:
+            record = None  # looked up by the worker (or failed before the platform acted): not there
+        elif not known:
             if lookup is None or state == status.Q_SENDING or entry is None:
                 continue  # the outcome is not known yet: wait
             try:
                 record = lookup(entry.idempotency_key)
             except Exception:  # noqa: BLE001 - any transient failure: ask again later
                 continue
+        if not known:
             if record is not None:
                 (record_acceptance or _record_acceptance_here)(entry, record)
                 row = InvoiceRow.get_by_id(row.id)

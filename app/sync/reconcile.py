@@ -279,23 +279,24 @@ def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
 
 
 def requeue_invoice(number: str, *, clerk: str = "") -> bool:
-    """Back to pending under the same idempotency key; False when it is waiting already or cancelled."""
+    """Back to pending under the same idempotency key, through the queue service; False when it is
+    waiting already (it goes up anyway) or cancelled."""
+    from app.store import queue as queue_service
+
     with database.atomic("IMMEDIATE"):
         row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == number)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row else None
         if row is None or entry is None or row.status == status.CANCELLED:
             return False
         if entry.state in status.QUEUE_WAITING_STATES:
-            return False  # it goes up anyway
-        previous = {"queue": entry.state, "status": row.status, "official_number": row.official_number}
-        UploadQueueEntry.update(state=status.Q_PENDING, attempts=0, last_error="", next_try_at=None,
-                                updated_at=now_iso()).where(UploadQueueEntry.id == entry.id).execute()
-        # The platform does not hold it: whatever this store believed about its acceptance is void.
+            return False
+        why = (f"reconciliation: missing on the platform (was {entry.state}/{row.status}, "
+               f"official number {row.official_number or '-'})")
+        queue_service.requeue(number, clerk=clerk, why=why)
+        # The platform does not hold it: what this store believed about its acceptance is void (the
+        # audit entry keeps it); the platform gives the official number again when it accepts it.
         InvoiceRow.update(status=status.PENDING_UPLOAD, official_number=None, platform_id=None,
                           accepted_at=None).where(InvoiceRow.id == row.id).execute()
-        audit.append("requeued", clerk=clerk, invoice=row,
-                     detail={"reason": "reconciliation: missing on the platform", "key": entry.idempotency_key,
-                             **previous})
         return True
 
 

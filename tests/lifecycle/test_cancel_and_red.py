@@ -52,6 +52,14 @@ def test_cancel_unsent_invoice_withdraws_its_upload(seller):
         cancel_invoice(number, "again")
 
 
+def test_cancel_after_a_failed_send_that_never_reached_the_platform_is_immediate(seller):
+    number = issue_invoice(invoice_body()).number
+    _in_doubt(number, status.Q_RETRY_WAIT)  # a 503: the platform did not act
+    assert cancel_invoice(number, "客户取消").cancelled
+    row = Invoice.get(Invoice.provisional_number == number)
+    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_WITHDRAWN
+
+
 def test_cancel_needs_a_reason_and_an_existing_invoice(seller):
     number = issue_invoice(invoice_body()).number
     for reason in ("", "   "):
@@ -131,7 +139,7 @@ def test_cancel_in_doubt_waits_and_is_refused_if_platform_accepted(seller):
 
 def test_queued_cancellation_waits_while_lookup_fails(seller):
     number = issue_invoice(invoice_body()).number
-    _in_doubt(number, status.Q_RETRY_WAIT)
+    _in_doubt(number, status.Q_UNKNOWN)
     cancel_invoice(number, "客户取消")
 
     def down(key):
