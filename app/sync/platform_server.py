@@ -149,13 +149,13 @@ class PlatformHandler(BaseHTTPRequestHandler):
         if settings.mode == "down":
             self._send(_Answer(503, {"error": "unavailable"}, {"Retry-After": str(settings.retry_after)}))
             return
-        if settings.mode == "slow":
-            time.sleep(settings.delay_ms / 1000)
         fault = self.server.faults.pick()
         if fault is not None and not fault[1]:
             self._fail(fault[0], settings)
             return
         answer = self._route(method, path, parts.query, raw)
+        if settings.mode == "slow":  # after acting: a client that gives up meanwhile does not know the outcome
+            time.sleep(settings.delay_ms / 1000)
         if fault is not None:
             self._fail(fault[0], settings)
             return
