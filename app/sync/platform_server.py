@@ -88,6 +88,12 @@ class PlatformHTTPServer(ThreadingHTTPServer):
         self.faults = faults
         super().__init__(address, PlatformHandler)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up (timeout) or went away is normal here, not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Answer:
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
