@@ -162,6 +162,10 @@ class Outage(BaseModel):
     ended_at = peewee.TextField(null=True)
     failed_checks = peewee.IntegerField(default=0)  # what was tried: health checks that failed
     upload_attempts = peewee.IntegerField(default=0)  # and uploads that failed meanwhile
+    # The last audit entry id when it opened and when it closed: the invoices issued meanwhile are
+    # those whose "issued" entry falls between (exact, where times to the millisecond may tie).
+    audit_id_at_start = peewee.IntegerField(default=0)
+    audit_id_at_end = peewee.IntegerField(null=True)
 
 
 class OutageError(BaseModel):

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from app.core.invoice import BEIJING
 from app.core.money import format_money
 from app.store.clock import now
 from app.store.models import Invoice as InvoiceRow
-from app.store.models import Outage, OutageError, OutageNote, database
+from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
 from app.store.seller import get_seller
 from app.store.status import status_label
 
@@ -28,7 +29,12 @@ MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML err
 
 
 def _iso(at: datetime | None) -> str:
-    return (at or now()).isoformat(timespec="milliseconds")
+    return (at or datetime.now(BEIJING)).isoformat(timespec="milliseconds")
+
+
+def _last_audit_id() -> int:
+    last = AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id.desc()).first()
+    return last.id if last else 0
 
 
 def open_outage() -> Outage | None:
@@ -42,7 +48,7 @@ def record_failure(message: str, *, at: datetime | None = None, upload: bool = F
     with database.atomic("IMMEDIATE"):
         outage = open_outage()
         if outage is None:
-            outage = Outage.create(started_at=stamp)
+            outage = Outage.create(started_at=stamp, audit_id_at_start=_last_audit_id())
         counter = Outage.upload_attempts if upload else Outage.failed_checks
         Outage.update({counter: counter + 1}).where(Outage.id == outage.id).execute()
         seen = OutageError.get_or_none((OutageError.outage == outage) & (OutageError.message == message))
@@ -59,7 +65,7 @@ def record_recovery(*, at: datetime | None = None) -> Outage | None:
         outage = open_outage()
         if outage is None:
             return None
-        Outage.update(ended_at=_iso(at)).where(Outage.id == outage.id).execute()
+        Outage.update(ended_at=_iso(at), audit_id_at_end=_last_audit_id()).where(Outage.id == outage.id).execute()
         return Outage.get_by_id(outage.id)
 
 
@@ -85,15 +91,17 @@ def list_outages(limit: int = 500) -> list[Outage]:
 
 
 def invoices_during(outage: Outage) -> list[InvoiceRow]:
-    """Invoices issued between the start and the end (or now, while it lasts)."""
-    start = datetime.fromisoformat(outage.started_at)
-    end = datetime.fromisoformat(outage.ended_at) if outage.ended_at else now()
-    # issued_at is stored to the second: the second the outage began counts as during it.
-    start_second = start.replace(microsecond=0)
-    candidates = InvoiceRow.select().where(
-        (InvoiceRow.issued_date >= start.date().isoformat()) & (InvoiceRow.issued_date <= end.date().isoformat())
-    ).order_by(InvoiceRow.issued_at, InvoiceRow.id)
-    return [r for r in candidates if start_second <= datetime.fromisoformat(r.issued_at) <= end]
+    """Invoices issued between the start and the end (or now, while it lasts).
+
+    Judged by the order of the audit log (each invoice's "issued" entry against the last entry
+    when the outage opened and closed), not by issue dates, which a clerk may set earlier and
+    which may tie to the millisecond.
+    """
+    issued = AuditEntry.select(AuditEntry.invoice).where(
+        (AuditEntry.action == "issued") & (AuditEntry.id > outage.audit_id_at_start))
+    if outage.audit_id_at_end is not None:
+        issued = issued.where(AuditEntry.id <= outage.audit_id_at_end)
+    return list(InvoiceRow.select().where(InvoiceRow.id.in_(issued)).order_by(InvoiceRow.id))
 
 
 def _duration(start: str, end: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -11,21 +11,24 @@ from pypdf import PdfReader
 from app.core.errors import ValidationFailed
 from app.printing.fault_report import write_fault_report_pdf
 from app.store import outages
-from app.store.clock import now
+from app.core.invoice import BEIJING
 from app.store.issuing import issue_invoice
 from tests.conftest import invoice_body, run_cli
 
 
 def stage_outage():
-    """Down ten minutes ago, three failed checks with two distinct errors, an upload failure, back now."""
-    start = now() - timedelta(minutes=10)
-    before = issue_invoice(invoice_body(issued_at=(start - timedelta(minutes=5)).isoformat())).number
+    """One invoice before; then three failed checks with two distinct errors and an upload failure;
+    two invoices issued meanwhile; then the platform answers again."""
+    before = issue_invoice(invoice_body()).number
+    start = datetime.now(BEIJING)
     outages.record_failure("HTTP 503 Service Unavailable", at=start)
-    outages.record_failure("HTTP 503 Service Unavailable", at=start + timedelta(minutes=1))
-    outages.record_failure("connection refused", at=start + timedelta(minutes=2))
-    outages.record_failure("timeout after 10 s", at=start + timedelta(minutes=3), upload=True)
+    outages.record_failure("HTTP 503 Service Unavailable", at=start + timedelta(milliseconds=100))
+    outages.record_failure("connection refused", at=start + timedelta(milliseconds=200))
+    outages.record_failure("timeout after 10 s", at=start + timedelta(milliseconds=300), upload=True)
     during = [issue_invoice(invoice_body()).number for _ in range(2)]
-    outage = outages.record_recovery(at=now() + timedelta(seconds=1))
+    outage = outages.record_recovery(at=datetime.now(BEIJING) + timedelta(seconds=1))
+    after = issue_invoice(invoice_body()).number
+    assert after not in during
     return outage, before, during
 
 
