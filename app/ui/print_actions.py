@@ -1,0 +1,202 @@
+"""Hooks printing into the main window: a 打印 menu with preview, print, batch print of the
+selected invoices, save as PDF, the overlay switch and calibration.
+
+Every print goes through app.printing (the PDF) and app.store.printing_log (the audit entry);
+slow work runs in a BackgroundJob with a progress dialog whose cancel button stops it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
+from PySide6.QtWidgets import QAbstractItemView, QDialog, QFileDialog, QMenu, QMessageBox
+
+from app.printing.document import PrintOptions, render_calibration
+from app.printing.service import options_for
+from app.ui.calibration_dialog import CalibrationDialog
+from app.ui.i18n import tr
+from app.ui.print_jobs import (BackgroundJob, RenderResult, pdf_file_work, printer_work, render_and_print_work,
+                               with_progress_dialog)
+from app.ui.print_preview import PrintPreviewDialog
+
+
+def selected_numbers(window) -> list[str]:
+    """The invoices selected in the list, top to bottom; the current one if none is selected."""
+    view = window.list_view
+    rows = sorted({index.row() for index in view.selectionModel().selectedRows()})
+    numbers = []
+    for row in rows:
+        item = window.list_model.summary(row)
+        if item is not None:
+            numbers.append(item.number)
+    if not numbers and window.selected_number():
+        numbers.append(window.selected_number())
+    return numbers
+
+
+class PrintActions:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.jobs: list[BackgroundJob] = []  # kept alive while they run
+        self.dialogs: list[QDialog] = []
+        # Batch printing needs more than one row selected; the rest of the window uses the current row.
+        window.list_view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+
+        menu = QMenu(tr("打印", "Print"), window)
+        menu.setObjectName("print_menu")
+        window.menuBar().insertMenu(window.help_menu.menuAction(), menu)
+        window.print_menu = menu
+        self.menu = menu
+        self.preview_action = QAction(tr("打印预览…", "Print preview…"), window)
+        self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.preview_action.triggered.connect(lambda: self.preview())
+        self.print_action = QAction(tr("打印…", "Print…"), window)
+        self.print_action.setShortcut(QKeySequence.Print)
+        self.print_action.triggered.connect(lambda: self.print_numbers())
+        self.batch_action = QAction(tr("批量打印所选发票…", "Print selected invoices…"), window)
+        self.batch_action.triggered.connect(lambda: self.print_numbers(selected_numbers(window)))
+        self.save_action = QAction(tr("另存为 PDF…", "Save as PDF…"), window)
+        self.save_action.triggered.connect(lambda: self.save_pdf())
+        self.overlay_action = QAction(tr("套打（预印发票纸）", "Overlay (pre-printed paper)"), window)
+        self.overlay_action.setCheckable(True)
+        self.calibrate_action = QAction(tr("套打校准…", "Overlay calibration…"), window)
+        self.calibrate_action.triggered.connect(lambda: self.calibrate())
+        for action in (self.preview_action, self.print_action, self.batch_action, self.save_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.overlay_action)
+        menu.addAction(self.calibrate_action)
+        menu.aboutToShow.connect(self._enable_for_selection)
+        window.toolbar.addAction(self.print_action)
+
+    def _enable_for_selection(self) -> None:
+        count = len(selected_numbers(self.window))
+        for action in (self.preview_action, self.print_action, self.save_action):
+            action.setEnabled(count > 0)
+        self.batch_action.setEnabled(count > 1)
+        self.batch_action.setText(tr("批量打印所选发票（{count} 张）…", "Print selected invoices ({count})…",
+                                     count=count))
+
+    # --- options ------------------------------------------------------------------------------
+
+    def options(self, printer_name: str | None = None) -> PrintOptions:
+        """The printer's profile (paper, calibrated offset) with the overlay switch."""
+        name = QPrinterInfo.defaultPrinterName() if printer_name is None else printer_name
+        return options_for(name or "", overlay=self.overlay_action.isChecked())
+
+    def _numbers(self, numbers: Sequence[str] | None) -> list[str]:
+        chosen = list(numbers) if numbers is not None else selected_numbers(self.window)
+        if not chosen:
+            QMessageBox.information(self.window, tr("打印", "Print"), tr("请先在列表中选择发票。",
+                                                                       "Select invoices in the list first."))
+        return chosen
+
+    def _ask_printer(self, count: int) -> QPrinter | None:
+        printer = QPrinter(QPrinter.HighResolution)
+        dialog = QPrintDialog(printer, self.window)
+        dialog.setWindowTitle(tr("打印 {count} 张发票", "Print {count} invoices", count=count))
+        return printer if dialog.exec() == QDialog.Accepted else None
+
+    def _start(self, work, label: str, done_message: str) -> BackgroundJob:
+        job = BackgroundJob(work, self.window)
+        self.jobs.append(job)
+        self.progress_dialog = with_progress_dialog(job, self.window, label)
+        job.on_success(lambda _: self.window.statusBar().showMessage(done_message, 10000))
+        job.on_cancel(lambda: self.window.statusBar().showMessage(tr("已取消打印", "Printing cancelled"), 10000))
+        job.on_failure(lambda message: QMessageBox.warning(self.window, tr("打印失败", "Printing failed"), message))
+        job.on_finished(lambda: self.jobs.remove(job) if job in self.jobs else None)
+        job.start()
+        return job
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def preview(self, numbers: Sequence[str] | None = None) -> PrintPreviewDialog | None:
+        chosen = self._numbers(numbers)
+        if not chosen:
+            return None
+        dialog = PrintPreviewDialog(chosen, self.options(), self.window)
+        dialog.print_button.clicked.connect(lambda: self.print_rendered(dialog))
+        dialog.save_button.clicked.connect(lambda: self.save_pdf(dialog.numbers, options=dialog.options))
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
+        self.dialogs.append(dialog)
+        dialog.show()
+        return dialog
+
+    def print_numbers(self, numbers: Sequence[str] | None = None, printer: QPrinter | None = None) -> BackgroundJob | None:
+        """Print (or batch print) stored invoices as one print job, rendered in the background."""
+        chosen = self._numbers(numbers)
+        if not chosen:
+            return None
+        printer = printer or self._ask_printer(len(chosen))
+        if printer is None:
+            return None
+        options = self.options(printer.printerName())
+        return self._start(render_and_print_work(chosen, options, printer),
+                           tr("正在打印 {count} 张发票…", "Printing {count} invoices…", count=len(chosen)),
+                           tr("已打印 {count} 张发票", "{count} invoices printed", count=len(chosen)))
+
+    def print_rendered(self, dialog: PrintPreviewDialog, printer: QPrinter | None = None) -> BackgroundJob | None:
+        """Print what the preview shows; rendered again if the chosen printer's profile differs."""
+        rendered: RenderResult | None = dialog.rendered
+        if rendered is None:
+            return None
+        printer = printer or self._ask_printer(len(rendered.views))
+        if printer is None:
+            return None
+        profile = options_for(printer.printerName() or "", overlay=rendered.options.layout == "overlay",
+                              paper=rendered.options.paper)
+        count = len(rendered.views)
+        label = tr("正在打印 {count} 张发票…", "Printing {count} invoices…", count=count)
+        done = tr("已打印 {count} 张发票", "{count} invoices printed", count=count)
+        if profile != rendered.options:
+            return self._start(render_and_print_work(dialog.numbers, profile, printer), label, done)
+        return self._start(printer_work(rendered, printer), label, done)
+
+    def save_pdf(self, numbers: Sequence[str] | None = None, path: str | Path | None = None,
+                 options: PrintOptions | None = None) -> BackgroundJob | None:
+        chosen = self._numbers(numbers)
+        if not chosen:
+            return None
+        if path is None:
+            suggested = f"{chosen[0]}.pdf" if len(chosen) == 1 else "发票.pdf"
+            path, _ = QFileDialog.getSaveFileName(self.window, tr("另存为 PDF…", "Save as PDF…"), suggested,
+                                                  "PDF (*.pdf)")
+            if not path:
+                return None
+        return self._start(pdf_file_work(chosen, Path(path), options or self.options()),
+                           tr("正在生成 PDF…", "Writing the PDF…"), tr("已保存 {path}", "Saved {path}", path=path))
+
+    def calibrate(self) -> CalibrationDialog:
+        dialog = CalibrationDialog(QPrinterInfo.defaultPrinterName() or "", self.window)
+        dialog.print_page_button.clicked.connect(
+            lambda: self.print_calibration_page(dialog.printer(), dialog.paper(), dialog.offset_x.value(),
+                                                dialog.offset_y.value()))
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
+        self.dialogs.append(dialog)
+        dialog.show()
+        return dialog
+
+    def print_calibration_page(self, printer_name: str, paper: str, offset_x: float, offset_y: float,
+                               printer: QPrinter | None = None) -> BackgroundJob | None:
+        if printer is None:
+            printer = QPrinter(QPrinter.HighResolution)
+            if printer_name:
+                printer.setPrinterName(printer_name)
+            if QPrintDialog(printer, self.window).exec() != QDialog.Accepted:
+                return None
+        from app.ui.print_jobs import print_pdf_pages, set_printer_paper
+
+        def work(progress):
+            set_printer_paper(printer, paper)
+            return print_pdf_pages(render_calibration(paper, offset_x, offset_y, printer_name), printer, progress)
+
+        return self._start(work, tr("正在打印校准页…", "Printing the calibration page…"),
+                           tr("已打印校准页", "Calibration page printed"))
+
+
+def install(window) -> PrintActions:
+    window.print_actions = PrintActions(window)
+    return window.print_actions

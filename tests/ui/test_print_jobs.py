@@ -1,0 +1,83 @@
+"""Batch printing in the background: to a real QPrinter (PDF file output), with progress and cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QPushButton
+from pypdf import PdfReader
+
+from app.printing.document import PrintOptions, render_invoices
+from app.store.printing_log import load_print_views
+from app.store.issuing import issue_invoices
+from app.store.models import AuditEntry
+from app.ui.print_jobs import BackgroundJob, pdf_file_work, render_and_print_work, with_progress_dialog
+from tests.conftest import invoice_body
+from tests.printing.pdf_tools import MM, dark_fraction
+
+FACE_BOX_MM = (10, 24, 220, 96)  # the ruled area of the face
+
+
+def pdf_printer(path) -> QPrinter:
+    printer = QPrinter(QPrinter.HighResolution)
+    printer.setOutputFormat(QPrinter.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def printed_count() -> int:
+    return AuditEntry.select().where(AuditEntry.action == "printed").count()
+
+
+def test_batch_print_of_selected_invoices_is_one_job_in_the_background(qtbot, seller, tmp_path):
+    numbers = [i.number for i in issue_invoices([invoice_body() for _ in range(12)])]
+    out = tmp_path / "job.pdf"
+    job = BackgroundJob(render_and_print_work(numbers, PrintOptions(), pdf_printer(out)))
+    steps = []
+    job.on_progress(lambda done, total: steps.append((done, total)))
+    job.start()
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    assert job.error == "" and not job.was_cancelled and job.result == 12
+    assert steps and steps[-1] == (24, 24) and steps == sorted(steps)
+    reader = PdfReader(str(out))
+    assert len(reader.pages) == 12
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (240, 140)
+    # The printed page is the rendered invoice, in the same place: about as much ink in the face.
+    direct = tmp_path / "direct.pdf"
+    direct.write_bytes(render_invoices(load_print_views([numbers[-1]]), PrintOptions()))
+    ink, expected = dark_fraction(out, 12, FACE_BOX_MM), dark_fraction(direct, 1, FACE_BOX_MM)
+    assert expected > 0.005 and 0.7 < ink / expected < 1.4
+    assert printed_count() == 12
+
+
+def test_batch_print_can_be_cancelled_from_the_progress_dialog(qtbot, seller, tmp_path):
+    numbers = [i.number for i in issue_invoices([invoice_body() for _ in range(300)])]
+    job = BackgroundJob(render_and_print_work(numbers, PrintOptions(), pdf_printer(tmp_path / "cancelled.pdf")))
+    dialog = with_progress_dialog(job, None, "printing")
+    cancel_button = dialog.findChild(QPushButton)
+    job.on_progress(lambda done, total: cancel_button.click())
+    job.start()
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    assert job.was_cancelled and job.result is None
+    assert printed_count() == 0  # nothing went to the printer, nothing is recorded
+
+
+def test_save_as_pdf_in_the_background(qtbot, seller, tmp_path):
+    numbers = [i.number for i in issue_invoices([invoice_body(), invoice_body()])]
+    out = tmp_path / "saved.pdf"
+    job = BackgroundJob(pdf_file_work(numbers, out, PrintOptions(layout="overlay")))
+    job.start()
+    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    assert job.result == out and len(PdfReader(str(out)).pages) == 2
+    assert printed_count() == 2
+
+
+def test_a_failing_job_reports_and_writes_nothing(qtbot, seller, tmp_path):
+    out = tmp_path / "none.pdf"
+    job = BackgroundJob(pdf_file_work(["LX-0000999"], out, PrintOptions()))
+    failures = []
+    job.on_failure(failures.append)
+    job.start()
+    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    assert failures == [job.error]
+    assert "LX-0000999" in job.error and not out.exists()

@@ -1,0 +1,86 @@
+"""Print preview of the real PDF (page by page, zoom), and the overlay calibration dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from app.printing.document import PrintOptions
+from app.store.issuing import issue_invoice, issue_invoices
+from app.store.printer_profiles import get_profile, save_profile
+from app.ui.calibration_dialog import CalibrationDialog
+from app.ui.print_preview import PrintPreviewDialog
+from tests.conftest import invoice_body
+from tests.printing.conftest import long_lines
+
+SHOTS = Path("/work/notes/prints")
+
+
+def shoot(widget, name):
+    if SHOTS.is_dir():
+        widget.grab().save(str(SHOTS / name))
+
+
+def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller):
+    short, long = issue_invoices([invoice_body(), invoice_body(lines=long_lines(20))])
+    dialog = PrintPreviewDialog([short.number, long.number], PrintOptions())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
+    pages = dialog.pages
+    assert pages.page_count() == 1 + 3
+    assert pages.page_label.text() == "第 1 / 4 页"
+    assert not pages.previous_button.isEnabled() and dialog.print_button.isEnabled()
+    qtbot.mouseClick(pages.next_button, Qt.LeftButton)
+    assert pages.current_page() == 1 and pages.page_label.text() == "第 2 / 4 页"
+    pages.go_to(3)
+    assert not pages.next_button.isEnabled()
+    pages.go_to(0)
+    before = pages.zoom()
+    qtbot.mouseClick(pages.zoom_in_button, Qt.LeftButton)
+    assert abs(pages.zoom() - before * 1.25) < 1e-6 and pages.zoom_label.text().endswith("%")
+    qtbot.mouseClick(pages.fit_button, Qt.LeftButton)
+    assert pages.zoom_label.text() == "适合窗口"
+    assert "2 张发票" in dialog.status_label.text()
+    qtbot.wait(200)
+    shoot(dialog, "preview-full.png")
+
+    # Overlay on A4: rendered again in the background, still one face and three list pages.
+    dialog.layout_choice.setCurrentIndex(dialog.layout_choice.findData("overlay"))
+    dialog.paper_choice.setCurrentIndex(dialog.paper_choice.findData("a4"))
+    qtbot.waitUntil(lambda: dialog.rendered.options.layout == "overlay" and dialog.rendered.options.paper == "a4",
+                    timeout=10000)
+    size = pages.document.pagePointSize(0)
+    assert round(size.width() / 72 * 25.4) == 297 and round(size.height() / 72 * 25.4) == 210
+    dialog.close()
+
+
+def test_preview_says_which_invoices_will_print_as_copies(qtbot, seller, tmp_path):
+    from app.printing.service import options_for, print_to_pdf
+
+    issued = issue_invoice(invoice_body())
+    print_to_pdf([issued.number], tmp_path / "first.pdf", options_for())
+    dialog = PrintPreviewDialog([issued.number], PrintOptions())
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
+    assert dialog.rendered.views[0].copy and "副本" in dialog.status_label.text()
+
+
+def test_calibration_dialog_corrects_and_keeps_the_offset(qtbot, store):
+    save_profile("", paper="invoice", offset_x_mm=1.0, offset_y_mm=0)
+    dialog = CalibrationDialog("")
+    qtbot.addWidget(dialog)
+    assert dialog.offset_x.value() == 1.0 and dialog.measured_x.value() == 20.0
+    assert (dialog.printer(), dialog.paper()) == ("", "invoice")
+    # The cross meant for (20, 20) landed at (21.5, 19.0): move the print 1.5 mm left and 1 mm down.
+    dialog.measured_x.setValue(21.5)
+    dialog.measured_y.setValue(19.0)
+    qtbot.mouseClick(dialog.apply_button, Qt.LeftButton)
+    assert (dialog.offset_x.value(), dialog.offset_y.value()) == (-0.5, 1.0)
+    dialog.paper_choice.setCurrentIndex(dialog.paper_choice.findData("a4"))
+    assert dialog.nominal() == (48.5, 30.0)
+    shoot(dialog, "calibration-dialog.png")
+    dialog.save()
+    profile = get_profile("")
+    assert (profile.paper, profile.offset_x_mm, profile.offset_y_mm) == ("a4", -0.5, 1.0)
