@@ -94,7 +94,9 @@ class Difference:
 
     @property
     def can_requeue(self) -> bool:
-        return self.kind == MISSING_ON_PLATFORM and self.local is not None and self.local.key is not None
+        """Missing on the platform and not waiting in the queue already (that one goes up anyway)."""
+        return (self.kind == MISSING_ON_PLATFORM and self.local is not None and self.local.key is not None
+                and self.local.queue_state not in status.QUEUE_WAITING_STATES)
 
     @property
     def can_import(self) -> bool:

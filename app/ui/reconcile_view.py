@@ -1,0 +1,206 @@
+"""The reconciliation view: a period, the platform's list against the store side by side, and the fixes.
+
+Downloading runs in a worker thread; the fixes (requeue, import) and the report files call
+app.sync.reconcile, which holds every rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.store.status import status_label
+from app.sync import reconcile as rec
+from app.ui.i18n import language, tr
+
+COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
+           ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
+           ("平台价税合计", "Platform: total"), ("平台购买方", "Platform: buyer"), ("说明", "Detail")]
+KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd", rec.MISMATCH: "#ffebee",
+               rec.UNRECORDED: "#f1f8e9", rec.DUPLICATE: "#fce4ec"}
+
+
+class _Signals(QObject):
+    finished = Signal(object, str)  # report or None, error text
+
+
+class _ReconcileJob(QRunnable):
+    def __init__(self, client_factory: Callable, date_from: str, date_to: str) -> None:
+        super().__init__()
+        self.client_factory, self.date_from, self.date_to = client_factory, date_from, date_to
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            client = self.client_factory()
+            try:
+                report = rec.reconcile(client, self.date_from, self.date_to)
+            finally:
+                client.close()
+            self.signals.finished.emit(report, "")
+        except Exception as error:  # noqa: BLE001 - the clerk sees why
+            self.signals.finished.emit(None, str(error))
+
+
+def _default_client():
+    from app.sync.http_client import make_client
+
+    return make_client()
+
+
+class ReconcileView(QDialog):
+    changed = Signal()  # invoices were requeued or imported
+
+    def __init__(self, parent: QWidget | None = None, client_factory: Callable | None = None) -> None:
+        super().__init__(parent)
+        self.client_factory = client_factory or _default_client
+        self.report: rec.ReconcileReport | None = None
+        self.setWindowTitle(tr("与平台对账", "Reconcile with the platform"))
+        self.resize(1200, 640)
+        layout = QVBoxLayout(self)
+        period = QHBoxLayout()
+        today = date.today()
+        self.date_from = QDateEdit(QDate(today.year, today.month, 1), self)
+        self.date_from.setObjectName("date_from")
+        self.date_to = QDateEdit(QDate(today.year, today.month, today.day), self)
+        self.date_to.setObjectName("date_to")
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.run_button = QPushButton(tr("下载平台清单并对账", "Download and compare"), self)
+        self.run_button.setObjectName("run_reconcile")
+        self.run_button.clicked.connect(self.start)
+        period.addWidget(QLabel(tr("期间", "Period")))
+        period.addWidget(self.date_from)
+        period.addWidget(QLabel("—"))
+        period.addWidget(self.date_to)
+        period.addWidget(self.run_button)
+        period.addStretch(1)
+        layout.addLayout(period)
+        self.summary = QLabel(tr("选择期间后开始对账。", "Choose a period and compare."), self)
+        self.summary.setObjectName("reconcile_summary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("reconcile_table")
+        self.table.setHorizontalHeaderLabels([tr(zh, en) for zh, en in COLUMNS])
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
+        self.table.verticalHeader().hide()
+        for column, width in ((0, 130), (1, 100), (5, 175), (4, 140), (7, 140)):
+            self.table.setColumnWidth(column, width)
+        layout.addWidget(self.table)
+        actions = QHBoxLayout()
+        self.requeue_button = QPushButton(tr("重新上传本地有、平台无的发票", "Re-queue those missing on the platform"), self)
+        self.requeue_button.clicked.connect(self.requeue)
+        self.import_button = QPushButton(tr("导入平台有、本地无的发票", "Import those missing here"), self)
+        self.import_button.clicked.connect(self.import_missing)
+        self.pdf_button = QPushButton(tr("保存报告 PDF", "Save report (PDF)"), self)
+        self.pdf_button.clicked.connect(lambda: self.save("pdf"))
+        self.csv_button = QPushButton(tr("保存报告 CSV", "Save report (CSV)"), self)
+        self.csv_button.clicked.connect(lambda: self.save("csv"))
+        for button in (self.requeue_button, self.import_button, self.pdf_button, self.csv_button):
+            button.setEnabled(False)
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.message = QLabel(self)
+        self.message.setObjectName("reconcile_message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.pool = QThreadPool.globalInstance()
+        self.jobs: list[_ReconcileJob] = []
+
+    def period(self) -> tuple[str, str]:
+        return (self.date_from.date().toString("yyyy-MM-dd"), self.date_to.date().toString("yyyy-MM-dd"))
+
+    def start(self) -> _ReconcileJob:
+        date_from, date_to = self.period()
+        self.run_button.setEnabled(False)
+        self.message.setText(tr("正在下载平台清单…", "Downloading the platform's list…"))
+        job = _ReconcileJob(self.client_factory, date_from, date_to)
+        job.setAutoDelete(False)
+        job.signals.finished.connect(self._finished)
+        self.jobs.append(job)
+        self.pool.start(job)
+        return job
+
+    def _finished(self, report, error: str) -> None:
+        self.run_button.setEnabled(True)
+        if report is None:
+            self.message.setText(tr("对账失败：{error}", "Reconciliation failed: {error}", error=error))
+            return
+        self.show_report(report)
+        self.message.setText(tr("对账完成", "Done"))
+
+    def show_report(self, report: rec.ReconcileReport) -> None:
+        self.report = report
+        self.summary.setText("\n".join(rec.summary_lines(report)))
+        rows = rec.report_rows(report)
+        self.table.setRowCount(len(rows))
+        for r, (row, difference) in enumerate(zip(rows, report.differences)):
+            values = [rec.kind_label(row["kind"], language()), row["number"],
+                      status_label(row["local_status"], language()) if row["local_status"] else "—",
+                      row["local_total_with_tax"] or "—", row["local_buyer"] or "—",
+                      row["platform_official_number"] or "—", row["platform_total_with_tax"] or "—",
+                      row["platform_buyer"] or "—", row["detail"]]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setBackground(QColor(KIND_COLORS.get(difference.kind, "#ffffff")))
+                item.setToolTip(row["detail"])
+                self.table.setItem(r, c, item)
+        self.requeue_button.setEnabled(any(d.can_requeue for d in report.differences))
+        self.import_button.setEnabled(any(d.can_import for d in report.differences))
+        self.pdf_button.setEnabled(True)
+        self.csv_button.setEnabled(True)
+
+    def requeue(self) -> list[str]:
+        if self.report is None:
+            return []
+        done = rec.requeue(self.report.differences)
+        self.message.setText(tr("已重新排队 {n} 张：{numbers}；上传队列将把它们送到平台（同一幂等键，只会记录一次）",
+                                "{n} re-queued: {numbers}; the upload queue sends them (same key, recorded once)",
+                                n=len(done), numbers=" ".join(done)))
+        self.requeue_button.setEnabled(False)
+        self.changed.emit()
+        return done
+
+    def import_missing(self) -> rec.ImportResult | None:
+        if self.report is None:
+            return None
+        result = rec.import_records(self.report.differences)
+        failed = "; ".join(f"{n}: {why}" for n, why in result.failed)
+        self.message.setText(tr("已导入 {n} 张，补记平台接受 {m} 张{failed}",
+                                "{n} imported, {m} acceptances recorded{failed}",
+                                n=len(result.imported), m=len(result.recorded),
+                                failed=(tr("；失败：", "; failed: ") + failed) if failed else ""))
+        self.import_button.setEnabled(False)
+        self.changed.emit()
+        return result
+
+    def save(self, kind: str, path: Path | None = None) -> Path | None:
+        if self.report is None:
+            return None
+        if path is None:
+            date_from, date_to = self.period()
+            name, _ = QFileDialog.getSaveFileName(self, tr("保存对账报告", "Save reconciliation report"),
+                                                  f"reconcile-{date_from}-{date_to}.{kind}",
+                                                  "PDF (*.pdf)" if kind == "pdf" else "CSV (*.csv)")
+            if not name:
+                return None
+            path = Path(name)
+        if kind == "pdf":
+            from app.printing.reconcile_report import write_reconcile_pdf
+
+            write_reconcile_pdf(self.report, path)
+        else:
+            rec.write_csv(self.report, path)
+        self.message.setText(tr("已保存 {path}", "Saved {path}", path=path))
+        return path
