@@ -61,6 +61,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     factory = lambda: HttpPlatformClient(url, token, timeout=args.timeout)  # noqa: E731
     worker = QueueWorker(factory, batch_size=args.batch_size)
     if args.once:
+        from app.store.queue import make_due_now
+
+        make_due_now()  # a pass asked for by hand is "upload now": it does not wait out the back-off
         report = worker.run_once()
         worker.close()
         if report.lock_busy:
