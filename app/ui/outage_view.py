@@ -1,6 +1,7 @@
 """The outage log: each outage, its errors, notes and invoices; add a note; export the fault report.
 
-The PDF is written in a worker thread (reportlab parses the font on first use).
+The report is written in a background thread (reportlab parses the font on first use), with
+app/ui/print_jobs.BackgroundJob, which also closes that thread's store connection.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
                                QWidget)
@@ -17,24 +18,7 @@ from app.core.errors import ValidationFailed
 from app.store import outages
 from app.store.status import status_label
 from app.ui.i18n import language, tr
-
-
-class _Signals(QObject):
-    finished = Signal(str, str)  # path, error ("" when it worked)
-
-
-class _ExportJob(QRunnable):
-    def __init__(self, outage_id: int, path: Path) -> None:
-        super().__init__()
-        self.outage_id, self.path = outage_id, path
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            export_fault_report(self.outage_id, self.path)
-            self.signals.finished.emit(str(self.path), "")
-        except Exception as error:  # noqa: BLE001 - shown to the clerk
-            self.signals.finished.emit(str(self.path), str(error))
+from app.ui.print_jobs import BackgroundJob
 
 
 def export_fault_report(outage_id: int, path: Path) -> Path:
@@ -97,8 +81,7 @@ class OutageLogView(QDialog):
             actions.addWidget(button)
         layout.addLayout(actions)
         self.table.itemSelectionChanged.connect(self.show_selected)
-        self.pool = QThreadPool.globalInstance()
-        self.jobs: list[_ExportJob] = []
+        self.jobs: list[BackgroundJob] = []
         self.refresh()
 
     def refresh(self) -> None:
@@ -158,7 +141,7 @@ class OutageLogView(QDialog):
         self.refresh()
         return True
 
-    def export(self, kind: str, path: Path | None = None) -> _ExportJob | None:
+    def export(self, kind: str, path: Path | None = None) -> BackgroundJob | None:
         outage_id = self.selected_id()
         if outage_id is None:
             return None
@@ -169,12 +152,12 @@ class OutageLogView(QDialog):
             if not name:
                 return None
             path = Path(name)
-        job = _ExportJob(outage_id, path)
-        job.setAutoDelete(False)
-        job.signals.finished.connect(self._exported)
+        job = BackgroundJob(lambda progress: export_fault_report(outage_id, path), self)
+        job.on_success(lambda written: self._exported(str(written), ""))
+        job.on_failure(lambda error: self._exported(str(path), error))
         self.jobs.append(job)
         self.message.setText(tr("正在导出…", "Exporting…"))
-        self.pool.start(job)
+        job.start()
         return job
 
     def _exported(self, path: str, error: str) -> None:

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -18,34 +18,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QFileDialo
 from app.store.status import status_label
 from app.sync import reconcile as rec
 from app.ui.i18n import language, tr
+from app.ui.print_jobs import BackgroundJob
 
 COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
            ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
            ("平台价税合计", "Platform: total"), ("平台购买方", "Platform: buyer"), ("说明", "Detail")]
 KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd", rec.MISMATCH: "#ffebee",
                rec.UNRECORDED: "#f1f8e9", rec.DUPLICATE: "#fce4ec"}
-
-
-class _Signals(QObject):
-    finished = Signal(object, str)  # report or None, error text
-
-
-class _ReconcileJob(QRunnable):
-    def __init__(self, client_factory: Callable, date_from: str, date_to: str) -> None:
-        super().__init__()
-        self.client_factory, self.date_from, self.date_to = client_factory, date_from, date_to
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            client = self.client_factory()
-            try:
-                report = rec.reconcile(client, self.date_from, self.date_to)
-            finally:
-                client.close()
-            self.signals.finished.emit(report, "")
-        except Exception as error:  # noqa: BLE001 - the clerk sees why
-            self.signals.finished.emit(None, str(error))
 
 
 def _default_client():
@@ -115,30 +94,40 @@ class ReconcileView(QDialog):
         self.message.setObjectName("reconcile_message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        self.pool = QThreadPool.globalInstance()
-        self.jobs: list[_ReconcileJob] = []
+        self.jobs: list[BackgroundJob] = []
 
     def period(self) -> tuple[str, str]:
         return (self.date_from.date().toString("yyyy-MM-dd"), self.date_to.date().toString("yyyy-MM-dd"))
 
-    def start(self) -> _ReconcileJob:
+    def start(self) -> BackgroundJob:
+        """Download and compare in a background thread (BackgroundJob closes its store connection)."""
         date_from, date_to = self.period()
+        factory = self.client_factory
         self.run_button.setEnabled(False)
         self.message.setText(tr("正在下载平台清单…", "Downloading the platform's list…"))
-        job = _ReconcileJob(self.client_factory, date_from, date_to)
-        job.setAutoDelete(False)
-        job.signals.finished.connect(self._finished)
+
+        def work(progress) -> rec.ReconcileReport:
+            client = factory()
+            try:
+                return rec.reconcile(client, date_from, date_to)
+            finally:
+                client.close()
+
+        job = BackgroundJob(work, self)
+        job.on_success(self._succeeded)
+        job.on_failure(self._failed)
         self.jobs.append(job)
-        self.pool.start(job)
+        job.start()
         return job
 
-    def _finished(self, report, error: str) -> None:
+    def _succeeded(self, report) -> None:
         self.run_button.setEnabled(True)
-        if report is None:
-            self.message.setText(tr("对账失败：{error}", "Reconciliation failed: {error}", error=error))
-            return
         self.show_report(report)
         self.message.setText(tr("对账完成", "Done"))
+
+    def _failed(self, error: str) -> None:
+        self.run_button.setEnabled(True)
+        self.message.setText(tr("对账失败：{error}", "Reconciliation failed: {error}", error=error))
 
     def show_report(self, report: rec.ReconcileReport) -> None:
         self.report = report
