@@ -82,6 +82,9 @@ def _serve(worker, factory) -> int:
     from app.sync.monitor import OFFLINE, ONLINE, ConnectivityMonitor
 
     monitor = ConnectivityMonitor(factory, interval=15.0)
+    from app.sync.outage_feed import OutageFeed
+
+    outage_feed = OutageFeed(monitor, factory)  # the outage log, and cancellations decided when it answers
 
     def on_state(change) -> None:
         print(f"{change.at:%H:%M:%S} platform {change.state}" + (f": {change.error}" if change.error else ""),
@@ -96,6 +99,7 @@ def _serve(worker, factory) -> int:
             print(_summary(event.report), flush=True)
         elif event.kind == "transient_failure":
             monitor.report_upload_failure(event.message)
+            outage_feed.upload_failed(event.message)
         elif event.kind == "progress":
             monitor.report_upload_success()
 
