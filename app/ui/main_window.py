@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         from app.ui.trust_actions import install as install_trust_actions  # cancel, red, limits, outages
 
         install_trust_actions(self)
+        from app.ui.print_actions import install as install_print_actions  # preview, print, batch, calibration
+
+        install_print_actions(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 

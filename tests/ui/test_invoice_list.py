@@ -141,7 +141,7 @@ def test_menus_and_hooks_for_later_features(qtbot, store, seller):
     window = build_main_window(store)
     qtbot.addWidget(window)
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["文件", "发票", "视图", "工具", "帮助"]
+    assert titles == ["文件", "发票", "视图", "工具", "打印", "帮助"]  # 打印: app.ui.print_actions
     assert window.new_invoice_action in window.invoice_menu.actions()
     assert window.new_invoice_action.shortcut().toString() == "Ctrl+N"
     assert window.seller_action in window.tools_menu.actions()

@@ -84,3 +84,41 @@ def test_calibration_dialog_corrects_and_keeps_the_offset(qtbot, store):
     dialog.save()
     profile = get_profile("")
     assert (profile.paper, profile.offset_x_mm, profile.offset_y_mm) == ("a4", -0.5, 1.0)
+
+
+def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, seller, tmp_path):
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtPrintSupport import QPrinter
+    from pypdf import PdfReader
+
+    from app.store.models import AuditEntry
+    from app.ui.main_window import MainWindow
+    from app.ui.print_actions import selected_numbers
+
+    issued = issue_invoices([invoice_body(), invoice_body(), invoice_body()])
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.refresh()
+    actions = window.print_actions
+    titles = [a.text() for a in window.print_menu.actions() if a.text()]
+    assert titles[:2] == ["打印预览…", "打印…"] and "套打校准…" in titles
+    selection = window.list_view.selectionModel()
+    for row in (0, 2):
+        selection.select(window.list_model.index(row, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+    numbers = selected_numbers(window)
+    assert numbers == [issued[2].number, issued[0].number]  # newest first, as the list shows
+    printer = QPrinter(QPrinter.HighResolution)
+    printer.setOutputFormat(QPrinter.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "batch.pdf"))
+    job = actions.print_numbers(numbers, printer=printer)
+    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    assert job.error == "" and len(PdfReader(str(tmp_path / "batch.pdf")).pages) == 2
+    assert AuditEntry.select().where(AuditEntry.action == "printed").count() == 2
+
+    dialog = actions.preview(numbers)
+    qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
+    assert dialog.pages.page_count() == 2 and "2 张已打印过" in dialog.status_label.text()
+    calibration = actions.calibrate()
+    assert calibration.isVisible()
+    calibration.close()
+    dialog.close()
