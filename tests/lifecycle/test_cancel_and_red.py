@@ -252,3 +252,21 @@ def test_cli_cancel_and_red(seller, data_dir, store):
     assert body["original_number"] == "26110000000000000021" and body["total_with_tax"] == "-113.00"
     over = run_cli(data_dir, "red", "26110000000000000021", "--reason", "开票有误", "--full")
     assert over.returncode == 2 and "total_with_tax" in over.stderr
+
+
+def test_the_paper_of_a_cancelled_invoice_says_cancelled(seller):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.printing.document import render_invoices
+    from app.store.printing_log import load_print_views
+
+    number = issue_invoice(invoice_body()).number
+    other = issue_invoice(invoice_body()).number
+    cancel_invoice(number, "金额开错")
+    texts = {}
+    for n in (number, other):
+        pdf = render_invoices(load_print_views([n]))
+        texts[n] = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "作废" in texts[number] and "作废" not in texts[other]
