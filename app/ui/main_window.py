@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
     def open_invoice(self, number: str) -> InvoiceDetail:
         detail = InvoiceDetail(number, self)
         self.trust_actions.add_detail_buttons(detail)
+        self.print_actions.add_detail_buttons(detail)
         detail.setAttribute(Qt.WA_DeleteOnClose)
         detail.show()
         return detail

@@ -72,6 +72,15 @@ class PrintActions:
         menu.aboutToShow.connect(self._enable_for_selection)
         window.toolbar.addAction(self.print_action)
 
+    def add_detail_buttons(self, detail) -> None:
+        """打印预览… on an invoice's detail view (printing goes on from the preview)."""
+        from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+
+        button = QPushButton(tr("打印预览…", "Print preview…"), detail)
+        button.setObjectName("detail_print_preview")
+        button.clicked.connect(lambda: self.preview([detail.number]))
+        detail.buttons.addButton(button, QDialogButtonBox.ActionRole)
+
     def _enable_for_selection(self) -> None:
         count = len(selected_numbers(self.window))
         for action in (self.preview_action, self.print_action, self.save_action):

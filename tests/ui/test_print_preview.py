@@ -122,3 +122,12 @@ def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, selle
     assert calibration.isVisible()
     calibration.close()
     dialog.close()
+
+    from PySide6.QtWidgets import QPushButton
+    detail = window.open_invoice(issued[1].number)
+    detail.findChild(QPushButton, "detail_print_preview").click()
+    from_detail = actions.dialogs[-1]
+    qtbot.waitUntil(lambda: from_detail.rendered is not None, timeout=10000)
+    assert from_detail.numbers == [issued[1].number] and from_detail.pages.page_count() == 1
+    from_detail.close()
+    detail.close()
