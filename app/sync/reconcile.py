@@ -363,30 +363,39 @@ class ImportResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
 
 
+IMPORT_CHUNK = 500  # records per transaction: one fsync per chunk, not per invoice
+
+
 def import_records(differences: Iterable[Difference], *, clerk: str = "") -> ImportResult:
     """Import what the platform holds and this store lacks; record acceptances the store missed.
 
-    Each invoice in its own transaction: one the desk's rules refuse is reported, the rest go in.
+    Chunks of IMPORT_CHUNK in one IMMEDIATE transaction each, every record in its own savepoint:
+    one the desk's rules refuse is reported and rolled back alone, the rest go in.
     """
     result = ImportResult()
-    for difference in differences:
-        if not difference.can_import:
-            continue
-        try:
-            with database.atomic("IMMEDIATE"):
-                if difference.kind == UNRECORDED:
-                    result.recorded.append(_record_acceptance(difference, clerk))
-                    continue
-                existing = InvoiceRow.get_or_none(
-                    (InvoiceRow.provisional_number == difference.number)
-                    | (InvoiceRow.official_number == difference.platform.get("official_number")))
-                if existing is not None:
-                    result.failed.append((difference.number, "already in the store"))
-                    continue
-                result.imported.append(_import_one(difference.platform, clerk))
-        except ValidationFailed as failed:
-            result.failed.append((difference.number, str(failed)))
+    todo = [d for d in differences if d.can_import]
+    for start in range(0, len(todo), IMPORT_CHUNK):
+        with database.atomic("IMMEDIATE"):
+            for difference in todo[start:start + IMPORT_CHUNK]:
+                try:
+                    with database.atomic():  # a savepoint
+                        _import_difference(difference, clerk, result)
+                except ValidationFailed as failed:
+                    result.failed.append((difference.number, str(failed)))
     return result
+
+
+def _import_difference(difference: Difference, clerk: str, result: ImportResult) -> None:
+    if difference.kind == UNRECORDED:
+        result.recorded.append(_record_acceptance(difference, clerk))
+        return
+    existing = InvoiceRow.get_or_none(
+        (InvoiceRow.provisional_number == difference.number)
+        | (InvoiceRow.official_number == difference.platform.get("official_number")))
+    if existing is not None:
+        result.failed.append((difference.number, "already in the store"))
+        return
+    result.imported.append(_import_one(difference.platform, clerk))
 
 
 def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, *, clerk: str = ""
