@@ -121,7 +121,7 @@ class PdfPages(QWidget):
         self.previous_button.setEnabled(page > 1)
         self.next_button.setEnabled(0 < page < count)
         if self.view.zoomMode() == QPdfView.ZoomMode.FitInView:
-            self.zoom_label.setText(tr("适合窗口", "Fit"))
+            self.zoom_label.setText("")  # the 适合窗口 button beside it says so
         else:
             self.zoom_label.setText(f"{self.zoom() * 100:.0f}%")
 
