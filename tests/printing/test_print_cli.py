@@ -61,3 +61,10 @@ def test_overlay_on_a4_with_the_printer_profile(tmp_path, data_dir, seller):
     calibration = tmp_path / "cal.pdf"
     assert run_cli(data_dir, "printer", "calibration", "-o", str(calibration)).returncode == 0
     assert "X +2.0 mm" in pdftotext(calibration)
+
+
+def test_output_in_a_missing_folder_exits_2(tmp_path, data_dir, seller):
+    numbers = issue_via_cli(data_dir, tmp_path, [invoice_body()])
+    result = run_cli(data_dir, "print", numbers[0], "-o", str(tmp_path / "no" / "such" / "out.pdf"))
+    assert result.returncode == 2 and "output" in result.stderr
+    assert not (tmp_path / "no").exists()
