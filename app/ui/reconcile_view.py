@@ -40,6 +40,7 @@ class ReconcileView(QDialog):
         super().__init__(parent)
         self.client_factory = client_factory or _default_client
         self.report: rec.ReconcileReport | None = None
+        self.import_result: rec.ImportResult | None = None
         self.setWindowTitle(tr("与平台对账", "Reconcile with the platform"))
         self.resize(1200, 640)
         layout = QVBoxLayout(self)
@@ -161,18 +162,30 @@ class ReconcileView(QDialog):
         self.changed.emit()
         return done
 
-    def import_missing(self) -> rec.ImportResult | None:
+    def import_missing(self) -> BackgroundJob | None:
+        """Import in a background thread: a rebuilt store may take thousands (about 500 a second)."""
         if self.report is None:
             return None
-        result = rec.import_records(self.report.differences)
+        differences = list(self.report.differences)
+        self.import_button.setEnabled(False)
+        self.run_button.setEnabled(False)
+        self.message.setText(tr("正在导入…", "Importing…"))
+        job = BackgroundJob(lambda progress: rec.import_records(differences), self)
+        job.on_success(self._imported)
+        job.on_failure(self._failed)
+        self.jobs.append(job)
+        job.start()
+        return job
+
+    def _imported(self, result: rec.ImportResult) -> None:
+        self.run_button.setEnabled(True)
+        self.import_result = result
         failed = "; ".join(f"{n}: {why}" for n, why in result.failed)
         self.message.setText(tr("已导入 {n} 张，补记平台接受 {m} 张{failed}",
                                 "{n} imported, {m} acceptances recorded{failed}",
                                 n=len(result.imported), m=len(result.recorded),
                                 failed=(tr("；失败：", "; failed: ") + failed) if failed else ""))
-        self.import_button.setEnabled(False)
         self.changed.emit()
-        return result
 
     def save(self, kind: str, path: Path | None = None) -> Path | None:
         if self.report is None:

@@ -56,8 +56,9 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
     assert lost in view.message.text()
     assert UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == lost)).state \
         == status.Q_PENDING
-    with qtbot.waitSignal(view.changed):
-        view.import_button.click()
+    with qtbot.waitSignal(view.changed, timeout=10000):
+        view.import_button.click()  # runs in a background thread
+    assert view.import_result.imported == ["LX-0000009"]
     assert Invoice.get(Invoice.provisional_number == "LX-0000009").status == status.ACCEPTED
     assert window.list_model.rowCount() == 2  # the main window refreshed
     assert view.save("csv", tmp_path / "r.csv").read_text(encoding="utf-8-sig").count("\n") == 3
