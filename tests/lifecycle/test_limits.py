@@ -111,3 +111,24 @@ def test_cli_limits_set_show_and_refuse(seller, data_dir, store):
     assert refused.returncode == 2 and "离线发票张数上限" in refused.stderr
     shown = json.loads(run_cli(data_dir, "limits").stdout)
     assert shown["held"]["count"] == 1 and shown["exceeded"]
+
+
+def test_two_instances_started_together_take_the_last_slot_once(seller, data_dir, store):
+    """Two processes issue on one store with one slot left. (They start together but need not overlap in
+    the transaction; the check sits inside the IMMEDIATE transaction, so when they do, the second waits.)"""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    set_limits(OfflineLimits(max_hours=72, max_count=3, max_amount=Decimal("1000000"), max_single=Decimal("100000")))
+    issue_invoices([invoice_body()] * 2)
+    store.close()
+    path = data_dir / "draft.json"
+    path.write_text(json.dumps(invoice_body(), ensure_ascii=False), encoding="utf-8")
+    racers = [subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "issue", str(path)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+              for _ in range(2)]
+    results = sorted((p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in racers)
+    assert [code for code, _, _ in results] == [0, 2], results
+    assert results[0][1].strip() == "LX-0000003" and "离线发票张数上限" in results[1][2]
