@@ -56,6 +56,8 @@ class TrustActions:
         window.add_status_widget(self.indicator)
         self._warned: set[str] = set()
         self.indicator.timer.timeout.connect(self._warn_if_near)
+        # Whenever the list reloads (issued, uploaded, imported) the figures may have changed.
+        window.list_model.modelReset.connect(self._limits_changed)
         self._warn_if_near()
 
         view = window.list_view
@@ -86,7 +88,9 @@ class TrustActions:
         self.window.statusBar().showMessage(message, 15000)
 
     def refresh(self) -> None:
-        self.window.refresh()
+        self.window.refresh()  # resets the list model, which refreshes the indicator
+
+    def _limits_changed(self) -> None:
         self.indicator.refresh()
         self._warn_if_near()
 
