@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialogButtonBox, QMenu, QPushButton, QWidget
 
 from app.store import queries, status
-from app.ui.i18n import tr
+from app.ui.i18n import language, tr
 from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
 from app.ui.limits_panel import LimitsDialog, LimitsIndicator
 
@@ -138,12 +138,12 @@ class TrustActions:
         for problem in left.warnings:
             if problem.field not in self._warned:
                 self._warned.add(problem.field)
-                self.window.statusBar().showMessage(problem.message(), 30000)
+                self.window.statusBar().showMessage(problem.message(language()), 30000)
         for problem in left.exceeded:
             key = "exceeded:" + problem.field
             if key not in self._warned:
                 self._warned.add(key)
-                self.window.statusBar().showMessage(problem.message(), 60000)
+                self.window.statusBar().showMessage(problem.message(language()), 60000)
         if not left.warnings and not left.exceeded:
             self._warned.clear()
 
