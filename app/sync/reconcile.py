@@ -24,6 +24,7 @@ idempotency key first and by provisional number second:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,13 +36,14 @@ from typing import Any, Iterable
 import peewee
 
 from app.core.errors import FieldError, ValidationFailed
+from app.core.invoice import Invoice
 from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
 from app.store import audit, status
 from app.store.clock import now_iso
 from app.store.issuing import PROVISIONAL_PREFIX, _remember_buyer
-from app.store.models import InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.store.models import AuditEntry, Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
 from app.store.seller import get_seller
@@ -312,48 +314,94 @@ def _bump_counter(seller_tax_id: str, number: str) -> None:
         NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
 
 
-def _import_one(record: dict, clerk: str) -> str:
-    """Inside the caller's transaction: the platform's record as an accepted invoice of this store."""
+def _parse_record(record: dict) -> Invoice:
+    """The platform's record as the desk's Invoice, checked by the desk's rules (raises ValidationFailed)."""
     body = {k: v for k, v in record.items() if k not in ("key", "platform_id", "official_number", "accepted_at")}
     # The platform accepted it: an id whose check character fails was confirmed when it was issued.
     ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller")]
     confirmed = [t for t in ids if t and not check_tax_id(normalize_tax_id(t)).ok]
     invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
-    number = invoice.number or record["official_number"]
-    if not invoice.number:
-        import dataclasses
+    if not invoice.number:  # issued on the platform itself: its official number is its only number
+        invoice = dataclasses.replace(invoice, number=str(record.get("official_number") or ""))
+    return invoice
 
-        invoice = dataclasses.replace(invoice, number=number)
-    fields = invoice_row_fields(invoice)
-    buyer = _remember_buyer(invoice)
-    row = InvoiceRow.create(status=status.ACCEPTED, buyer=buyer, official_number=record.get("official_number"),
-                            platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"), **fields)
-    InvoiceLine.insert_many([
-        dict(invoice=row.id, position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
-             unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
-        for i, l in enumerate(invoice.lines)
-    ]).execute()
+
+def _append_audit_many(entries: list[tuple[str, int, str, dict]], clerk: str) -> None:
+    """(action, invoice id, provisional number, detail), chained like app.store.audit.append, one insert."""
+    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
+    prev = last.hash if last else audit.GENESIS
+    rows = []
+    for action, invoice_id, number, detail in entries:
+        at = now_iso()
+        text = audit.canonical_json(detail)
+        digest = audit.entry_hash(prev, at, clerk, action, number, text)
+        rows.append(dict(at=at, clerk=clerk, action=action, invoice=invoice_id, detail=text, prev_hash=prev,
+                         hash=digest))
+        prev = digest
+    for start in range(0, len(rows), 500):
+        AuditEntry.insert_many(rows[start:start + 500]).execute()
+
+
+def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
+    """Inside the caller's transaction: records (already checked, none stored yet) as accepted invoices,
+    with lines, buyer directory, accepted queue entries under the platform's keys, and audit "imported"."""
+    if not pairs:
+        return []
+    buyers: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
+    for _, invoice in pairs:
+        buyers[(invoice.buyer.name, invoice.buyer.tax_id)].append(invoice)
+    buyer_ids = {}
+    for key, invoices in buyers.items():
+        row = _remember_buyer(invoices[-1])
+        if len(invoices) > 1:
+            Buyer.update(use_count=Buyer.use_count + len(invoices) - 1).where(Buyer.id == row.id).execute()
+        buyer_ids[key] = row.id
+    rows = [dict(status=status.ACCEPTED, buyer=buyer_ids[(inv.buyer.name, inv.buyer.tax_id)],
+                 official_number=record.get("official_number"), platform_id=record.get("platform_id"),
+                 accepted_at=record.get("accepted_at"), **invoice_row_fields(inv)) for record, inv in pairs]
+    for start in range(0, len(rows), 500):
+        InvoiceRow.insert_many(rows[start:start + 500]).execute()
+    numbers = [inv.number for _, inv in pairs]
+    ids = {r.provisional_number: (r.id, r.content_hash) for r in
+           InvoiceRow.select(InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.content_hash)
+           .where(InvoiceRow.provisional_number.in_(numbers))}
+    lines = [dict(invoice=ids[inv.number][0], position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
+                  unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
+             for _, inv in pairs for i, l in enumerate(inv.lines)]
+    for start in range(0, len(lines), 1000):
+        InvoiceLine.insert_many(lines[start:start + 1000]).execute()
     stamp = now_iso()
-    UploadQueueEntry.create(invoice=row, idempotency_key=record["key"], state=status.Q_ACCEPTED, created_at=stamp,
-                            updated_at=stamp)
-    _bump_counter(invoice.seller.tax_id, number)
-    audit.append("imported", clerk=clerk, invoice=row,
-                 detail={"key": record["key"], "official_number": record.get("official_number"),
-                         "content_hash": row.content_hash, "source": "platform"})
-    return number
+    entries = [dict(invoice=ids[inv.number][0], idempotency_key=record["key"], state=status.Q_ACCEPTED,
+                    created_at=stamp, updated_at=stamp) for record, inv in pairs]
+    for start in range(0, len(entries), 1000):
+        UploadQueueEntry.insert_many(entries[start:start + 1000]).execute()
+    for seller_tax_id in {inv.seller.tax_id for _, inv in pairs}:
+        values = [int(m.group(1)) for _, inv in pairs if inv.seller.tax_id == seller_tax_id
+                  for m in [_NUMBER.match(inv.number)] if m]
+        if values:
+            _bump_counter(seller_tax_id, f"{PROVISIONAL_PREFIX}{max(values)}")
+    _append_audit_many([("imported", ids[inv.number][0], inv.number,
+                         {"key": record["key"], "official_number": record.get("official_number"),
+                          "content_hash": ids[inv.number][1], "source": "platform"}) for record, inv in pairs], clerk)
+    return numbers
 
 
-def _record_acceptance(difference: Difference, clerk: str) -> str:
-    record = difference.platform or {}
-    row = InvoiceRow.get(InvoiceRow.provisional_number == difference.number)
-    UploadQueueEntry.update(state=status.Q_ACCEPTED, updated_at=now_iso()).where(
-        UploadQueueEntry.invoice == row).execute()
-    InvoiceRow.update(status=status.ACCEPTED, official_number=record.get("official_number"),
-                      platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at")).where(
-        InvoiceRow.id == row.id).execute()
-    audit.append("accepted", clerk=clerk, invoice=row,
-                 detail={"official_number": record.get("official_number"), "found_by": "reconciliation"})
-    return difference.number
+def _record_acceptances(differences: list[Difference]) -> list[str]:
+    """Acceptances the store missed, recorded by the queue service as the worker records its own."""
+    from app.store.queue import Outcome, record_outcomes
+
+    outcomes, numbers = [], []
+    for difference in differences:
+        record = difference.platform or {}
+        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.idempotency_key == difference.key)
+        if entry is None:
+            continue
+        outcomes.append(Outcome(entry.id, True, official_number=record.get("official_number"),
+                                platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),
+                                found_by="reconciliation"))
+        numbers.append(difference.number)
+    record_outcomes(outcomes)
+    return numbers
 
 
 @dataclass
@@ -363,39 +411,46 @@ class ImportResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
 
 
-IMPORT_CHUNK = 500  # records per transaction: one fsync per chunk, not per invoice
+IMPORT_CHUNK = 500  # records per transaction: one fsync and a few bulk inserts per chunk
 
 
 def import_records(differences: Iterable[Difference], *, clerk: str = "") -> ImportResult:
     """Import what the platform holds and this store lacks; record acceptances the store missed.
 
-    Chunks of IMPORT_CHUNK in one IMMEDIATE transaction each, every record in its own savepoint:
-    one the desk's rules refuse is reported and rolled back alone, the rest go in.
+    Each record is checked by the desk's rules first: one refused is reported (with why) and the
+    rest go in, in chunks of IMPORT_CHUNK per IMMEDIATE transaction. A record whose number or
+    official number is in the store already is reported and left alone.
     """
     result = ImportResult()
     todo = [d for d in differences if d.can_import]
-    for start in range(0, len(todo), IMPORT_CHUNK):
+    unrecorded = [d for d in todo if d.kind == UNRECORDED]
+    if unrecorded:
+        result.recorded += _record_acceptances(unrecorded)
+    missing = [d for d in todo if d.kind == MISSING_LOCALLY]
+    for start in range(0, len(missing), IMPORT_CHUNK):
+        checked: list[tuple[dict, Invoice]] = []
+        for difference in missing[start:start + IMPORT_CHUNK]:
+            try:
+                checked.append((difference.platform, _parse_record(difference.platform)))
+            except ValidationFailed as failed:
+                result.failed.append((difference.number, str(failed)))
         with database.atomic("IMMEDIATE"):
-            for difference in todo[start:start + IMPORT_CHUNK]:
-                try:
-                    with database.atomic():  # a savepoint
-                        _import_difference(difference, clerk, result)
-                except ValidationFailed as failed:
-                    result.failed.append((difference.number, str(failed)))
+            numbers = [inv.number for _, inv in checked]
+            officials = [str(r.get("official_number")) for r, _ in checked]
+            present = {r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
+                       .where(InvoiceRow.provisional_number.in_(numbers))}
+            present_official = {r.official_number for r in InvoiceRow.select(InvoiceRow.official_number)
+                                .where(InvoiceRow.official_number.in_(officials))}
+            fresh, seen = [], set()
+            for record, invoice in checked:
+                if (invoice.number in present or str(record.get("official_number")) in present_official
+                        or invoice.number in seen):
+                    result.failed.append((invoice.number, "already in the store"))
+                    continue
+                seen.add(invoice.number)
+                fresh.append((record, invoice))
+            result.imported += _import_many(fresh, clerk)
     return result
-
-
-def _import_difference(difference: Difference, clerk: str, result: ImportResult) -> None:
-    if difference.kind == UNRECORDED:
-        result.recorded.append(_record_acceptance(difference, clerk))
-        return
-    existing = InvoiceRow.get_or_none(
-        (InvoiceRow.provisional_number == difference.number)
-        | (InvoiceRow.official_number == difference.platform.get("official_number")))
-    if existing is not None:
-        result.failed.append((difference.number, "already in the store"))
-        return
-    result.imported.append(_import_one(difference.platform, clerk))
 
 
 def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, *, clerk: str = ""

@@ -142,6 +142,8 @@ def test_rebuild_a_lost_store_from_the_platform(seller, client, platform, tmp_pa
         for number, (official, content) in originals.items():
             row = Invoice.get(Invoice.provisional_number == number)
             assert (row.official_number, row.content_hash) == (official, content)  # the very same invoice
+        assert audit.verify_chain() is None
+        assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)][-5:] == ["imported"] * 5
         assert issue_invoice(invoice_body()).number == "LX-0000006"
         check = rec.reconcile(client, TODAY, TODAY)
         assert kinds(check) == {rec.MISSING_ON_PLATFORM: ["LX-0000006"]}
@@ -190,3 +192,26 @@ def upload_queue(client):
         worker.close()
     assert not report.transient_failures and not report.unauthorized
     return report
+
+
+def test_a_record_the_desk_rules_refuse_is_reported_and_the_rest_imported(seller, client, platform):
+    for number in ("LX-0000007", "LX-0000008"):
+        client.submit(str(uuid.uuid4()), {**_platform_body(seller), "number": number})
+    # Damaged on the platform's side: its totals no longer add up.
+    platform_sql(platform, "UPDATE record SET body = json_set(body, '$.total_with_tax', '9.99') "
+                           "WHERE json_extract(body, '$.number') = 'LX-0000007'")
+    report = rec.reconcile(client, TODAY, TODAY)
+    result = rec.import_records(report.differences)
+    assert result.imported == ["LX-0000008"]
+    assert [n for n, _ in result.failed] == ["LX-0000007"] and "total_with_tax" in result.failed[0][1]
+    assert Invoice.select().count() == 1 and audit.verify_chain() is None
+
+
+def _platform_body(seller) -> dict:
+    from app.core.codec import invoice_to_body
+    from app.store.issuing import prepare_invoice
+
+    invoice = prepare_invoice(invoice_body(), seller)
+    body = invoice_to_body(invoice)
+    body["issued_at"] = now().isoformat()
+    return body
