@@ -252,6 +252,14 @@ def test_cli_cancel_and_red(seller, data_dir, store):
     assert body["original_number"] == "26110000000000000021" and body["total_with_tax"] == "-113.00"
     over = run_cli(data_dir, "red", "26110000000000000021", "--reason", "开票有误", "--full")
     assert over.returncode == 2 and "total_with_tax" in over.stderr
+    lines_file = data_dir / "red-lines.json"
+    lines_file.write_text(json.dumps([{"name": "*信息技术服务*软件开发", "amount": "-100", "tax_rate": "0.06"}],
+                                     ensure_ascii=False), encoding="utf-8")
+    from_file = run_cli(data_dir, "red", number, "--reason", "销售折让", "--lines", f"@{lines_file}")
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout.split()[1] == "-106.00"
+    both = run_cli(data_dir, "red", number, "--reason", "销售折让", "--full", "--lines", "[]")
+    assert both.returncode == 2 and "lines" in both.stderr
 
 
 def test_the_paper_of_a_cancelled_invoice_says_cancelled(seller):
