@@ -215,3 +215,13 @@ def _platform_body(seller) -> dict:
     body = invoice_to_body(invoice)
     body["issued_at"] = now().isoformat()
     return body
+
+
+def test_a_local_invoice_held_by_the_platform_under_another_key_is_a_duplicate(seller, client):
+    number = issue_invoice(invoice_body()).number
+    # E.g. a restored store re-made its queue entry: the platform has the invoice, but not under our key.
+    client.submit(str(uuid.uuid4()), body_of(number))
+    report = rec.reconcile(client, TODAY, TODAY)
+    assert [(d.kind, d.number) for d in report.differences] == [(rec.DUPLICATE, number)]
+    assert "另一个幂等键" in report.differences[0].detail
+    assert not report.differences[0].can_requeue and not report.differences[0].can_import
