@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 import peewee
 
-from app.core.codec import line_to_body, party_to_body
+from app.core.codec import line_to_body
 from app.core.errors import FieldError, ValidationFailed
 from app.core.lifecycle import (ReversalRoom, cancel_reason_error, cancellation_window_error, normalize_red_reason,
                                 red_reason_error, reversal_error)
