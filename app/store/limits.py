@@ -42,11 +42,15 @@ def current_usage() -> OfflineUsage:
     count = held.count()
     positive = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_amount).coerce(False))
                 .where((InvoiceRow.status == status.PENDING_UPLOAD) & (InvoiceRow.total_amount > 0)).scalar())
-    oldest = (InvoiceRow.select(InvoiceRow.issued_at).where(InvoiceRow.status == status.PENDING_UPLOAD)
-              .order_by(InvoiceRow.issued_at).first())
+    # Times in Beijing's offset sort as text; the rare one typed with another offset is compared as a time.
+    held_issued_at = InvoiceRow.select(InvoiceRow.issued_at).where(InvoiceRow.status == status.PENDING_UPLOAD)
+    first = held_issued_at.where(InvoiceRow.issued_at.endswith("+08:00")).order_by(InvoiceRow.issued_at).first()
+    candidates = [datetime.fromisoformat(r.issued_at) for r in
+                  held_issued_at.where(~InvoiceRow.issued_at.endswith("+08:00"))]
+    if first is not None:
+        candidates.append(datetime.fromisoformat(first.issued_at))
     amount = (Decimal(positive) / 100).quantize(Decimal("0.01")) if positive else ZERO
-    return OfflineUsage(count=count, amount=amount,
-                        oldest_issued_at=datetime.fromisoformat(oldest.issued_at) if oldest else None)
+    return OfflineUsage(count=count, amount=amount, oldest_issued_at=min(candidates) if candidates else None)
 
 
 def current_remaining(at: datetime | None = None) -> Remaining:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -132,3 +132,11 @@ def test_two_instances_started_together_take_the_last_slot_once(seller, data_dir
     results = sorted((p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in racers)
     assert [code for code, _, _ in results] == [0, 2], results
     assert results[0][1].strip() == "LX-0000003" and "离线发票张数上限" in results[1][2]
+
+
+def test_the_oldest_held_invoice_is_found_whatever_offset_its_time_was_typed_in(seller):
+    issue_invoice(invoice_body(issued_at=(now() - timedelta(minutes=150)).isoformat()))
+    # Typed in +09:00, 3 hours ago: older, yet as text it sorts after the Beijing time of 2.5 hours ago.
+    tokyo = (now() - timedelta(hours=3)).astimezone(timezone(timedelta(hours=9)))
+    issue_invoice(invoice_body(issued_at=tokyo.isoformat()))
+    assert current_usage().oldest_issued_at == tokyo
