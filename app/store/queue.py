@@ -407,6 +407,7 @@ class QueueRow:
     last_error: str
     next_try_at: str | None
     updated_at: str
+    invoice_status: str
 
 
 def queue_rows(states: Iterable[str] | None = None, limit: int = 1000) -> list[QueueRow]:
@@ -416,7 +417,8 @@ def queue_rows(states: Iterable[str] | None = None, limit: int = 1000) -> list[Q
         query = query.where(UploadQueueEntry.state.in_(list(states)))
     query = query.order_by(UploadQueueEntry.id).limit(limit)
     return [QueueRow(e.invoice_id, e.invoice.provisional_number, e.invoice.buyer_name, e.invoice.total_with_tax,
-                     e.state, e.attempts, e.last_error, e.next_try_at, e.updated_at) for e in query]
+                     e.state, e.attempts, e.last_error, e.next_try_at, e.updated_at, e.invoice.status)
+            for e in query]
 
 
 def rejection_reasons(last_error: str) -> list[dict[str, str]]:

@@ -64,6 +64,10 @@ def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
             return 0  # no seller, nothing to issue for: the clerk chose to stop
         window = build_main_window(store)
         window.show()
-        return app.exec()
+        window.sync_actions.runner.start()  # monitor and upload worker, off the GUI thread
+        try:
+            return app.exec()
+        finally:
+            window.sync_actions.runner.stop()
     finally:
         store.close()

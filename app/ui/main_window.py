@@ -80,6 +80,9 @@ class MainWindow(QMainWindow):
         from app.ui.print_actions import install as install_print_actions  # preview, print, batch, calibration
 
         install_print_actions(self)
+        from app.ui.sync_actions import install as install_sync_actions  # platform status, upload queue
+
+        install_sync_actions(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 
@@ -182,10 +185,12 @@ class MainWindow(QMainWindow):
         self.refresh()
         self.select_number(number)
         self.statusBar().showMessage(tr("已开具发票 {number}", number=number), 10000)
+        self.sync_actions.invoice_issued()
 
     def open_invoice(self, number: str) -> InvoiceDetail:
         detail = InvoiceDetail(number, self)
         self.trust_actions.add_detail_buttons(detail)
+        self.sync_actions.add_detail_section(detail)
         self.print_actions.add_detail_buttons(detail)
         detail.setAttribute(Qt.WA_DeleteOnClose)
         detail.show()

@@ -1,0 +1,185 @@
+"""The upload queue as the clerk sees it: what waits, what failed and why; upload now,
+pause/resume, and re-queue of a rejected invoice (after it was corrected the proper way).
+Also the upload history section of an invoice's detail view."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
+                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.core.errors import ValidationFailed
+from app.core.money import format_money_grouped
+from app.store import queue, status
+from app.ui.i18n import language, tr
+
+STATE_LABELS = {
+    status.Q_PENDING: ("待上传", "waiting"), status.Q_SENDING: ("上传中", "sending"),
+    status.Q_RETRY_WAIT: ("等待重试", "waiting to retry"), status.Q_UNKNOWN: ("结果待确认", "outcome unknown"),
+    status.Q_ACCEPTED: ("已接受", "accepted"), status.Q_REJECTED: ("被拒绝", "rejected"),
+    status.Q_WITHDRAWN: ("已撤回", "withdrawn"),
+}
+ACTION_LABELS = {
+    "sent": ("发送", "sent"), "send_failed": ("发送失败", "send failed"),
+    "send_outcome_unknown": ("结果未知", "outcome unknown"), "accepted": ("平台接受", "accepted"),
+    "rejected": ("平台拒绝", "rejected"), "queued": ("重新排队", "queued again"), "reissued": ("更正重开", "reissued"),
+}
+
+
+def state_label(state: str) -> str:
+    labels = STATE_LABELS.get(state)
+    return state if labels is None else labels[0 if language() == "zh" else 1]
+
+
+def reasons_text(last_error: str) -> str:
+    """The platform's reasons, one per field, or the last error as it was."""
+    reasons = queue.rejection_reasons(last_error)
+    if not reasons:
+        return last_error
+    key = "message" if language() == "zh" else "message_en"
+    return "；".join(f"{r.get('field', '')}: {r.get(key) or r.get('message', '')}" for r in reasons)
+
+
+def upload_history_html(invoice_id: int) -> str:
+    """The section the invoice's detail view shows: its upload, attempt by attempt."""
+    rows = []
+    for attempt in queue.attempt_history(invoice_id):
+        labels = ACTION_LABELS.get(attempt.action, (attempt.action, attempt.action))
+        detail = attempt.detail
+        if attempt.action == "sent" and "attempt" in detail:
+            info = tr("第 {n} 次", "attempt {n}", n=detail["attempt"])
+        elif detail.get("details"):
+            info = reasons_text(json.dumps(detail["details"], ensure_ascii=False))
+        else:
+            info = detail.get("official_number") or detail.get("error") or detail.get("why") or ""
+        rows.append(f"<tr><td>{escape(attempt.at[:19].replace('T', ' '))}</td>"
+                    f"<td>{escape(labels[0 if language() == 'zh' else 1])}</td><td>{escape(str(info))}</td></tr>")
+    if not rows:
+        rows.append(f"<tr><td colspan='3'>{escape(tr('尚未上传', 'not sent yet'))}</td></tr>")
+    return (f"<h3>{escape(tr('上传记录', 'Upload history'))}</h3><table width='100%'>"
+            f"<tr><th>{escape(tr('时间', 'Time'))}</th><th>{escape(tr('事件', 'Event'))}</th>"
+            f"<th>{escape(tr('说明', 'Detail'))}</th></tr>{''.join(rows)}</table>")
+
+
+COLUMNS = (("号码", "Number"), ("购买方", "Buyer"), ("价税合计", "Total"), ("上传状态", "Upload state"),
+           ("尝试次数", "Attempts"), ("下次尝试", "Next try"), ("原因", "Why"))
+
+
+class QueueView(QDialog):
+    def __init__(self, runner=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.setObjectName("queue_view")
+        self.setWindowTitle(tr("上传队列", "Upload queue"))
+        self.resize(980, 480)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("queue_summary")
+        layout.addWidget(self.summary)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("queue_table")
+        self.table.setHorizontalHeaderLabels([tr(zh, en) for zh, en in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
+        for column, width in enumerate((110, 200, 100, 90, 70, 130)):
+            self.table.setColumnWidth(column, width)
+        layout.addWidget(self.table)
+
+        buttons = QHBoxLayout()
+        self.upload_now_button = QPushButton(tr("立即上传", "Upload now"), self)
+        self.upload_now_button.setObjectName("upload_now")
+        self.pause_button = QPushButton(self)
+        self.pause_button.setObjectName("pause_resume")
+        self.requeue_button = QPushButton(tr("重新上传所选（已更正）", "Send selected again (corrected)"), self)
+        self.requeue_button.setObjectName("requeue")
+        self.refresh_button = QPushButton(tr("刷新", "Refresh"), self)
+        for button in (self.upload_now_button, self.pause_button, self.requeue_button, self.refresh_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        hint = QLabel(tr("被拒绝的发票：请先作废，再开具更正后的发票（新发票自动排队上传）；"
+                         "若平台一方的问题已解决，可选中后“重新上传”。",
+                         "A rejected invoice: cancel it and issue a corrected one (it is queued by itself); "
+                         "if the problem was on the platform's side, select it and send it again."), self)
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        close = QDialogButtonBox(QDialogButtonBox.Close, self)
+        close.button(QDialogButtonBox.Close).setText(tr("关闭", "Close"))
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+
+        self.upload_now_button.clicked.connect(self.upload_now)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.requeue_button.clicked.connect(self.requeue_selected)
+        self.refresh_button.clicked.connect(self.reload)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        if runner is not None:
+            runner.progress.connect(lambda *_: self.reload())
+            runner.counts_changed.connect(lambda *_: self.reload())
+            runner.paused_changed.connect(lambda *_: self._update_pause_text())
+        self.upload_now_button.setEnabled(runner is not None)
+        self.pause_button.setEnabled(runner is not None)
+        self._update_pause_text()
+        self.reload()
+
+    def reload(self) -> None:
+        selected = self.selected_number()
+        rows = queue.queue_rows(list(status.QUEUE_WAITING_STATES) + [status.Q_REJECTED])
+        # A rejected invoice the clerk has since cancelled needs nothing more.
+        rows = [r for r in rows if r.state != status.Q_REJECTED or r.invoice_status == status.REJECTED]
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            values = (row.number, row.buyer_name, format_money_grouped(row.total_with_tax), state_label(row.state),
+                      str(row.attempts), (row.next_try_at or "")[:19].replace("T", " "), reasons_text(row.last_error))
+            for column, value in enumerate(values):
+                self.table.setItem(index, column, QTableWidgetItem(value))
+            if row.number == selected:
+                self.table.selectRow(index)
+        now = queue.counts()
+        self.summary.setText(tr("待上传 {w} 张，被拒绝需处理 {r} 张，已接受 {a} 张",
+                                "{w} waiting, {r} rejected (need attention), {a} accepted",
+                                w=now.waiting, r=now.rejected, a=now.accepted))
+        self._selection_changed()
+
+    def selected_number(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return self.table.item(rows[0].row(), 0).text() if rows else None
+
+    def _selection_changed(self) -> None:
+        number = self.selected_number()
+        row = next((r for r in getattr(self, "rows", []) if r.number == number), None)
+        self.requeue_button.setEnabled(row is not None and row.state == status.Q_REJECTED)
+
+    def _update_pause_text(self) -> None:
+        paused = self.runner is not None and self.runner.paused
+        self.pause_button.setText(tr("继续上传", "Resume uploads") if paused else tr("暂停上传", "Pause uploads"))
+
+    def upload_now(self) -> None:
+        if self.runner is not None:
+            self.runner.upload_now()
+        self.reload()
+
+    def toggle_pause(self) -> None:
+        if self.runner is not None:
+            self.runner.set_paused(not self.runner.paused)
+        self._update_pause_text()
+
+    def requeue_selected(self) -> bool:
+        number = self.selected_number()
+        if not number:
+            return False
+        try:
+            queue.requeue(number, why="sent again from the queue view")
+        except ValidationFailed as failed:
+            QMessageBox.warning(self, tr("不能重新上传", "Cannot send again"), failed.describe(language()))
+            return False
+        if self.runner is not None:
+            self.runner.upload_now()
+        self.reload()
+        return True

@@ -1,0 +1,152 @@
+"""Runs the connectivity monitor and the upload worker off the GUI thread, and brings what they
+report to the GUI thread as Qt signals (queued connections: the widgets only ever run on the GUI
+thread). No rules here: app.sync decides, this only carries the news.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from app.store import queue
+from app.sync.client import PlatformClient
+from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
+from app.sync.worker import QueueWorker, WorkerEvent
+
+
+def default_client_factory() -> Callable[[], PlatformClient]:
+    """The platform of the store's settings, read when called (a new URL or token applies at once)."""
+    from app.sync.http_client import make_client
+
+    return lambda: make_client()
+
+
+class SyncRunner(QObject):
+    # state, last good contact (ISO or ""), why (error text or "")
+    state_changed = Signal(str, str, str)
+    # waiting, needing attention (rejected)
+    counts_changed = Signal(int, int)
+    # invoices accepted or rejected since the last signal: the list should refresh
+    progress = Signal(int, int)
+    # the platform is back and the queue has drained: (went up, need attention)
+    came_back = Signal(int, int)
+    unauthorized = Signal(str)
+    paused_changed = Signal(bool)
+
+    def __init__(self, client_factory: Callable[[], PlatformClient] | None = None, *, poll_interval: float = 15.0,
+                 retry_min: float = 2.0, retry_max: float = 60.0, worker: QueueWorker | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        factory = client_factory or default_client_factory()
+        self.monitor = ConnectivityMonitor(factory, interval=poll_interval, retry_min=retry_min, retry_max=retry_max)
+        self.worker = worker or QueueWorker(factory)
+        self.state = UNKNOWN
+        self.last_good_contact: datetime | None = None
+        self.last_error = ""
+        self._back_from_outage = False
+        self._since_back = [0, 0]
+        self._seen = [0, 0]  # accepted/rejected already reported by the current pass
+        self._worker_thread: threading.Thread | None = None
+        self.feed = None
+        self.monitor.add_state_listener(self._on_state)
+        self.monitor.add_check_listener(self._on_check)
+        self.worker.add_listener(self._on_worker)
+
+    # --- control (GUI thread) ------------------------------------------------------------------
+
+    def start(self, *, record_outages: bool = True) -> None:
+        """Start polling and uploading. With record_outages the outage log is fed (app/sync/outage_feed)."""
+        if record_outages and self.feed is None:
+            from app.sync.outage_feed import OutageFeed
+
+            self.feed = OutageFeed(self.monitor, self.monitor._client_factory)
+        self.monitor.start()
+        if self._worker_thread is None or not self._worker_thread.is_alive():
+            self._worker_thread = threading.Thread(target=self.worker.run_forever, name="upload-worker", daemon=True)
+            self._worker_thread.start()
+        self.refresh_counts()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.monitor.stop()
+        if self._worker_thread is not None:
+            self._worker_thread.join(10)
+
+    def upload_now(self) -> None:
+        """Every row waiting to retry is due now; check the platform and run a pass at once."""
+        queue.make_due_now()
+        self.monitor.check_soon()
+        self.worker.wake()
+
+    def set_paused(self, paused: bool) -> None:
+        self.worker.paused = paused
+        if not paused:
+            self.worker.wake()
+        self.paused_changed.emit(paused)
+
+    @property
+    def paused(self) -> bool:
+        return self.worker.paused
+
+    def set_client_factory(self, factory: Callable[[], PlatformClient]) -> None:
+        self.monitor.set_client_factory(factory)
+        self.worker.set_client_factory(factory)
+        if self.feed is not None:
+            self.feed.client_factory = factory
+        self.worker.wake()
+
+    def refresh_counts(self) -> None:
+        now = queue.counts()
+        self.counts_changed.emit(now.waiting, now.rejected)
+
+    def invoice_issued(self) -> None:
+        """A new invoice waits: show it in the count, and send it if the platform is there."""
+        self.refresh_counts()
+        if self.state in (ONLINE, DEGRADED):
+            self.worker.wake()
+
+    # --- news from the other threads (emit only: Qt queues it to the GUI thread) ---------------
+
+    def _on_check(self, result: CheckResult) -> None:
+        if result.ok:
+            self.last_good_contact = result.at
+
+    def _on_state(self, change: StateChange) -> None:
+        self.state = change.state
+        self.last_error = change.error
+        if change.state == OFFLINE:
+            self._back_from_outage = True
+            self._since_back = [0, 0]
+        elif change.state in (ONLINE, DEGRADED):
+            self.worker.wake()  # what waited during the outage goes up now
+        last = change.last_good_contact.isoformat() if change.last_good_contact else ""
+        self.state_changed.emit(change.state, last, change.error)
+
+    def _on_worker(self, event: WorkerEvent) -> None:
+        report = event.report
+        if event.kind == "progress":
+            new = (report.accepted - self._seen[0], report.rejected - self._seen[1])
+            self._seen = [report.accepted, report.rejected]
+            self._since_back[0] += new[0]
+            self._since_back[1] += new[1]
+            self.monitor.report_upload_success()
+            if self.state == OFFLINE:
+                self.monitor.check_soon()  # uploads work again: let the monitor see it now
+            self.progress.emit(*new)
+        elif event.kind == "transient_failure":
+            self.monitor.report_upload_failure(event.message)
+            if self.feed is not None:
+                self.feed.upload_failed(event.message)
+        elif event.kind == "unauthorized":
+            self.unauthorized.emit(event.message)
+        elif event.kind == "pass_done":
+            self._seen = [0, 0]
+            now = queue.counts()
+            self.counts_changed.emit(now.waiting, now.rejected)
+            if self._back_from_outage and self.state in (ONLINE, DEGRADED) and not report.transient_failures \
+                    and (now.waiting == 0 or (report.accepted == 0 and report.rejected == 0)):
+                self._back_from_outage = False
+                self.came_back.emit(self._since_back[0], now.rejected)

@@ -1,0 +1,87 @@
+"""The status bar's platform indicator: online / offline / degraded, the last good contact, and
+how many invoices wait to go up (and how many need the clerk). Click it for the queue view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
+from app.ui.i18n import tr
+
+STATE_TEXT = {
+    ONLINE: (lambda: tr("平台在线", "Platform online"), "#1b7f2a"),
+    DEGRADED: (lambda: tr("平台不稳定", "Platform degraded"), "#b26a00"),
+    OFFLINE: (lambda: tr("平台离线", "Platform offline"), "#c62828"),
+}
+
+
+class SyncStatusWidget(QWidget):
+    clicked = Signal()
+
+    def __init__(self, runner=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sync_status")
+        self.state = "unknown"
+        self.last_good = ""
+        self.waiting = 0
+        self.rejected = 0
+        self.paused = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("sync_state")
+        self.contact_label = QLabel(self)
+        self.contact_label.setObjectName("sync_contact")
+        self.queue_label = QLabel(self)
+        self.queue_label.setObjectName("sync_queue")
+        for label in (self.state_label, self.contact_label, self.queue_label):
+            layout.addWidget(label)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolTip(tr("点击查看上传队列", "Click for the upload queue"))
+        if runner is not None:
+            self.attach(runner)
+        self._render()
+
+    def attach(self, runner) -> None:
+        runner.state_changed.connect(self.set_state)
+        runner.counts_changed.connect(self.set_counts)
+        runner.paused_changed.connect(self.set_paused)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def set_state(self, state: str, last_good: str = "", error: str = "") -> None:
+        self.state = state
+        if last_good:
+            self.last_good = last_good
+        self.setToolTip(error or tr("点击查看上传队列", "Click for the upload queue"))
+        self._render()
+
+    def set_counts(self, waiting: int, rejected: int) -> None:
+        self.waiting, self.rejected = waiting, rejected
+        self._render()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._render()
+
+    def _render(self) -> None:
+        text, colour = STATE_TEXT.get(self.state, (lambda: tr("正在检查平台…", "Checking platform…"), "#666666"))
+        self.state_label.setText(f"<span style='color:{colour}'>●</span> {text()}")
+        if self.last_good:
+            moment = datetime.fromisoformat(self.last_good)
+            shown = f"{moment:%H:%M:%S}" if moment.date() == datetime.now(moment.tzinfo).date() else f"{moment:%m-%d %H:%M}"
+            self.contact_label.setText(tr("最近联系 {time}", "last contact {time}", time=shown))
+        else:
+            self.contact_label.setText(tr("尚未联系上", "no contact yet"))
+        queue_text = tr("待上传 {n} 张", "{n} to upload", n=self.waiting)
+        if self.rejected:
+            queue_text += tr("，{n} 张需处理", ", {n} need attention", n=self.rejected)
+        if self.paused:
+            queue_text += tr("（已暂停）", " (paused)")
+        self.queue_label.setText(queue_text)
+        self.setMinimumWidth(self.layout().sizeHint().width())  # the status bar must not clip it

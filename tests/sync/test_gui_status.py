@@ -1,0 +1,108 @@
+"""The status bar follows the platform going down and up; the queue view shows what waits and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
+
+
+@pytest.fixture
+def cjk(qapp):
+    from app.ui.application import install_cjk_font
+    from app.ui.i18n import set_language
+
+    set_language("zh")
+    install_cjk_font(qapp)
+    yield qapp
+    set_language("zh")
+
+
+def _runner(platform, **options):
+    from app.sync.http_client import HttpPlatformClient
+    from app.ui.sync_runner import SyncRunner
+
+    factory = lambda: HttpPlatformClient(platform.url, TOKEN, timeout=0.5)  # noqa: E731
+    worker = make_worker(platform, idle_poll=0.2)
+    return SyncRunner(factory, poll_interval=0.1, retry_min=0.1, retry_max=0.2, worker=worker, **options)
+
+
+def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, platform, tmp_path):
+    from app.store import status
+    from app.store.models import Invoice, Outage
+    from app.store.queue import counts
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    actions = window.sync_actions
+    widget = actions.status_widget
+    # The window's own runner is started only by the application; use one pointed at the test platform.
+    runner = _runner(platform, parent=window)
+    actions.attach(runner)
+    window.show()
+
+    platform.set_faults(mode="down", retry_after=0)
+    issue_many(12)
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: widget.state == "offline", timeout=5000)
+        assert "平台离线" in widget.state_label.text()
+        qtbot.waitUntil(lambda: "待上传 12 张" in widget.queue_label.text(), timeout=5000)
+        assert "尚未联系上" in widget.contact_label.text()
+        window.grab().save(str(tmp_path / "offline.png"))
+
+        platform.set_faults(mode="ok")
+        runner.upload_now()
+        qtbot.waitUntil(lambda: widget.state == "online", timeout=5000)
+        qtbot.waitUntil(lambda: "待上传 0 张" in widget.queue_label.text(), timeout=10000)
+        assert "平台在线" in widget.state_label.text() and "最近联系" in widget.contact_label.text()
+        qtbot.waitUntil(lambda: "平台已恢复" in actions.last_notice, timeout=5000)
+        assert "12 张发票已上传" in actions.last_notice and "0 张需要处理" in actions.last_notice
+        window.grab().save(str(tmp_path / "online.png"))
+
+        platform.set_faults(mode="down")
+        qtbot.waitUntil(lambda: widget.state == "offline", timeout=5000)
+        assert "最近联系" in widget.contact_label.text()  # the last good contact stays shown
+    finally:
+        runner.stop()
+    assert {r.status for r in Invoice.select()} == {status.ACCEPTED}
+    assert len(platform_numbers(platform)) == 12 and counts().waiting == 0
+    assert Outage.select().count() >= 1  # the outage log was fed from the same monitor
+
+
+def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platform):
+    from app.store import status
+    from app.store.models import Invoice, InvoiceLine
+    from app.ui.queue_view import QueueView, upload_history_html
+    from tests.sync.test_rejection_and_token import _break_line_amount
+
+    issued = issue_many(3)
+    _break_line_amount(issued[1].number)
+    platform.set_faults(mode="down")
+    make_worker(platform).run_once()
+    platform.set_faults(mode="ok")
+    from app.store.queue import make_due_now
+
+    make_due_now()
+    make_worker(platform).run_once()
+    view = QueueView(None)
+    qtbot.addWidget(view)
+    assert view.table.rowCount() == 1
+    assert view.table.item(0, 0).text() == issued[1].number
+    assert view.table.item(0, 3).text() == "被拒绝"
+    assert "lines[0].amount" in view.table.item(0, 6).text() and "1000.00" in view.table.item(0, 6).text()
+    assert "被拒绝需处理 1 张" in view.summary.text()
+    assert not view.requeue_button.isEnabled()
+    view.table.selectRow(0)
+    assert view.requeue_button.isEnabled()
+    row = Invoice.get(Invoice.provisional_number == issued[1].number)
+    html = upload_history_html(row.id)
+    assert "发送失败" in html and "平台拒绝" in html and "第 2 次" in html
+    InvoiceLine.update(amount=InvoiceLine.amount - 1).where(InvoiceLine.invoice == row).execute()
+    assert view.requeue_selected()
+    assert view.table.item(0, 3).text() == "待上传"
+    make_worker(platform).run_once()
+    view.reload()
+    assert view.table.rowCount() == 0
+    assert Invoice.get_by_id(row.id).status == status.ACCEPTED
