@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app.core.errors import ValidationFailed
+from app.store.damage import StoreDamaged
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -218,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_sync import register as register_sync  # sync, queue, platform
 
     register_sync(HANDLERS, commands)
+    from app.cli_history import register as register_history  # audit verify/log, backup, backups, restore
+
+    register_history(HANDLERS, commands)
     return parser
 
 
@@ -235,3 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StoreDamaged as damaged:  # checked before migrations: nothing was written
+        print(f"{damaged}\n  restore the newest good backup: python -m app backups; python -m app restore FILE",
+              file=sys.stderr)
+        return EXIT_ERROR

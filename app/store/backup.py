@@ -1,0 +1,410 @@
+"""Verified backups with SQLite's online backup API, a manifest beside them, rotation and restore.
+
+A backup is never a file copy of the live store (a copy taken mid-write, or without its WAL, is
+not a database): sqlite3.Connection.backup copies the pages of one read snapshot while other
+connections go on writing. The same snapshot gives the figures the backup must match.
+
+Every backup is verified after it is written: PRAGMA integrity_check on the file, then a restore
+into a scratch file whose invoices (count, content hashes) and audit chain (verify_store, head
+hash) must match the source's snapshot. One that fails is kept, marked bad in the manifest and
+reported, and is never offered as good nor used as an anchor.
+
+Everything here uses its own sqlite3 connections (no peewee proxy), so it runs in any thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+
+from app.store import migrations
+from app.store.damage import file_problem, sqlite_problem
+
+MANIFEST = "manifest.json"
+LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
+PREFIX = "fapiao-desk-"
+SUFFIX = ".sqlite3"
+FOLDER_SETTING = "backup.folder"
+KEEP_SETTING = "backup.keep"
+EVERY_HOURS_SETTING = "backup.every_hours"
+DEFAULT_KEEP = 10
+DEFAULT_EVERY_HOURS = 4.0
+
+
+class BackupFailed(RuntimeError):
+    """A backup could not be written or did not verify (the message says why)."""
+
+
+class BadBackup(RuntimeError):
+    """A backup file that does not verify: it is never restored."""
+
+
+@dataclass
+class Snapshot:
+    """What a store holds, as the backup must hold it too."""
+
+    invoices: int
+    invoices_digest: str  # sha256 over (number, content hash) in id order
+    entries: int
+    head_id: int
+    head_hash: str
+    seller_tax_id: str = ""
+
+
+@dataclass
+class BackupRecord:
+    file: str
+    created_at: str
+    reason: str
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    invoices: int = 0
+    entries: int = 0
+    head_id: int = 0
+    head_hash: str = ""
+    seller_tax_id: str = ""
+    size: int = 0
+    seconds: float = 0.0
+    anchor: bool = True  # false once a restore from an older backup made this head legitimately absent
+
+    @property
+    def status(self) -> str:
+        return "good" if self.ok else "bad"
+
+
+# --- settings: where, how many, how often ----------------------------------------------------------
+
+def _raw_setting(store_path: Path, key: str, default=None):
+    """A setting read on a private connection (callable from any thread, and before the proxy is bound)."""
+    try:
+        connection = sqlite3.connect(str(store_path), timeout=15)
+        try:
+            row = connection.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return default
+    return default if row is None else json.loads(row[0])
+
+
+def backup_folder(data_dir: Path) -> Path:
+    """The clerk's chosen folder (setting, mirrored in the data dir), else data_dir/backups."""
+    from app.store.database import STORE_FILE
+
+    data_dir = Path(data_dir)
+    chosen = _raw_setting(data_dir / STORE_FILE, FOLDER_SETTING) if (data_dir / STORE_FILE).exists() else None
+    if not chosen:
+        try:
+            chosen = json.loads((data_dir / LOCATION_FILE).read_text(encoding="utf-8")).get("folder")
+        except (OSError, ValueError):
+            chosen = None
+    return Path(chosen) if chosen else data_dir / "backups"
+
+
+def backup_settings(data_dir: Path) -> dict:
+    from app.store.database import STORE_FILE
+
+    path = Path(data_dir) / STORE_FILE
+    return {"folder": str(backup_folder(data_dir)),
+            "keep": int(_raw_setting(path, KEEP_SETTING, DEFAULT_KEEP)),
+            "every_hours": float(_raw_setting(path, EVERY_HOURS_SETTING, DEFAULT_EVERY_HOURS))}
+
+
+def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | None = None,
+                        every_hours: float | None = None) -> dict:
+    """Through app.store.settings (the store must be open); the folder is mirrored in the data dir."""
+    from app.core.errors import FieldError, ValidationFailed
+    from app.store.settings import set_setting
+
+    errors = []
+    if keep is not None and keep < 1:
+        errors.append(FieldError("backup.keep", "至少保留 1 份备份", "must keep at least 1 backup"))
+    if every_hours is not None and not (0 < every_hours <= 24 * 30):
+        errors.append(FieldError("backup.every_hours", "备份间隔应在 0 到 720 小时之间", "must be in (0, 720] hours"))
+    if folder is not None:
+        target = Path(folder).expanduser()
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            probe = target / ".fapiao-desk-write-test"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as error:
+            errors.append(FieldError("backup.folder", f"无法写入备份文件夹 {target}（{error.strerror}）",
+                                     f"cannot write to {target}"))
+    if errors:
+        raise ValidationFailed(errors)
+    if folder is not None:
+        set_setting(FOLDER_SETTING, str(Path(folder).expanduser().resolve()))
+        _write_json(Path(data_dir) / LOCATION_FILE, {"folder": str(Path(folder).expanduser().resolve())})
+    if keep is not None:
+        set_setting(KEEP_SETTING, keep)
+    if every_hours is not None:
+        set_setting(EVERY_HOURS_SETTING, every_hours)
+    return backup_settings(data_dir)
+
+
+# --- the manifest ----------------------------------------------------------------------------------
+
+def _write_json(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(partial, path)  # a reader sees the old manifest or the new one, never half of one
+
+
+def read_manifest(folder: Path) -> list[BackupRecord]:
+    """Backups in the folder, newest first."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    names = set(BackupRecord.__dataclass_fields__)
+    records = [BackupRecord(**{k: v for k, v in item.items() if k in names}) for item in data.get("backups", [])]
+    return sorted(records, key=lambda r: r.created_at, reverse=True)
+
+
+def _save_manifest(folder: Path, records: list[BackupRecord]) -> None:
+    ordered = sorted(records, key=lambda r: r.created_at, reverse=True)
+    _write_json(Path(folder) / MANIFEST, {"backups": [asdict(r) for r in ordered]})
+
+
+def newest_good(folder: Path) -> BackupRecord | None:
+    return next((r for r in read_manifest(folder) if r.ok and (Path(folder) / r.file).exists()), None)
+
+
+def anchors(folder: Path, seller_tax_id: str = ""):
+    """Chain heads recorded by good backups of this seller's store: app.store.integrity.Anchor."""
+    from app.store.integrity import Anchor
+
+    return [Anchor(r.head_id, r.head_hash, r.file) for r in read_manifest(folder)
+            if r.ok and r.anchor and r.head_id and (not seller_tax_id or r.seller_tax_id in ("", seller_tax_id))]
+
+
+# --- snapshot, write, verify -----------------------------------------------------------------------
+
+def snapshot(connection: sqlite3.Connection) -> Snapshot:
+    """Figures of the database on connection, read in whatever transaction it is in."""
+    digest = hashlib.sha256()
+    count = 0
+    for number, content in connection.execute("SELECT provisional_number, content_hash FROM invoice ORDER BY id"):
+        digest.update(f"{number}\x00{content}\n".encode("utf-8"))
+        count += 1
+    entries = connection.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
+    head = connection.execute("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").fetchone() or (0, "")
+    seller = connection.execute("SELECT tax_id FROM seller_profile ORDER BY id LIMIT 1").fetchone()
+    return Snapshot(count, digest.hexdigest(), entries, head[0], head[1], seller[0] if seller else "")
+
+
+def _copy(source: sqlite3.Connection, target_path: Path) -> None:
+    target = sqlite3.connect(str(target_path))
+    try:
+        source.backup(target)  # all pages in one step: one consistent snapshot
+        # A backup is one self-contained file (no -wal beside it on the USB stick).
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+
+
+def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[list[str], Snapshot | None]:
+    """(problems, what it holds): integrity_check, then a scratch restore checked by verify_store."""
+    from app.store.integrity import verify_store
+
+    path = Path(path)
+    if not path.exists():
+        return [f"the file {path.name} is missing"], None
+    problem = file_problem(path) or sqlite_problem(path, full=True)
+    if problem:
+        return [problem], None
+    scratch_dir = Path(tempfile.mkdtemp(prefix="fapiao-verify-"))
+    scratch = scratch_dir / "scratch.sqlite3"
+    problems: list[str] = []
+    try:
+        source = sqlite3.connect(str(path))
+        try:
+            _copy(source, scratch)
+        finally:
+            source.close()
+        connection = sqlite3.connect(str(scratch))
+        try:
+            held = snapshot(connection)
+        except sqlite3.Error as error:
+            return [f"the restored copy cannot be read ({error})"], None
+        finally:
+            connection.close()
+        db = peewee.SqliteDatabase(str(scratch))
+        try:
+            report = verify_store(db=db)
+        finally:
+            db.close()
+        if not report.ok:
+            problems.append(f"audit chain / invoices do not verify: {report.first.describe()}")
+        if expected is not None:
+            for name, label in (("invoices", "invoice count"), ("invoices_digest", "invoice content hashes"),
+                                ("entries", "audit entry count"), ("head_hash", "audit chain head")):
+                if getattr(held, name) != getattr(expected, name):
+                    problems.append(f"{label} differs from the source ({getattr(held, name)} != "
+                                    f"{getattr(expected, name)})")
+        return problems, held
+    except sqlite3.Error as error:
+        return problems + [f"restoring into a scratch file failed ({error})"], None
+    finally:
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+
+
+def _stamp() -> tuple[str, str]:
+    from app.store.clock import now_iso
+
+    at = now_iso()
+    moment = datetime.fromisoformat(at)
+    return at, moment.strftime("%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
+
+
+def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep: int = DEFAULT_KEEP) -> BackupRecord:
+    """Write, verify and record one backup of the store at store_path into folder; rotate.
+
+    Returns the record (ok False with problems when it did not verify). Raises BackupFailed only
+    when nothing could be written (folder missing, disk full)."""
+    started = time.perf_counter()
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupFailed(f"备份文件夹不可用 / backup folder not usable: {folder} ({error.strerror})") from None
+    created_at, stamp = _stamp()
+    name = f"{PREFIX}{stamp}{SUFFIX}"
+    final = folder / name
+    partial = folder / (name + ".partial")
+    source = sqlite3.connect(str(store_path), isolation_level=None, timeout=15)
+    try:
+        source.execute("BEGIN")  # one read snapshot for the figures and the pages alike
+        expected = snapshot(source)
+        _copy(source, partial)
+        source.execute("COMMIT")
+    except (sqlite3.Error, OSError) as error:
+        partial.unlink(missing_ok=True)
+        raise BackupFailed(f"备份失败 / backup failed: {error}") from None
+    finally:
+        source.close()
+    os.replace(partial, final)
+    problems, _ = verify_backup_file(final, expected)
+    record = BackupRecord(file=name, created_at=created_at, reason=reason, ok=not problems, problems=problems,
+                          invoices=expected.invoices, entries=expected.entries, head_id=expected.head_id,
+                          head_hash=expected.head_hash, seller_tax_id=expected.seller_tax_id,
+                          size=final.stat().st_size, seconds=round(time.perf_counter() - started, 3))
+    records = [r for r in read_manifest(folder) if r.file != name] + [record]
+    _save_manifest(folder, _rotate(folder, records, keep))
+    return record
+
+
+def _rotate(folder: Path, records: list[BackupRecord], keep: int) -> list[BackupRecord]:
+    """Keep the `keep` newest backups, and always the newest good one; delete the others' files."""
+    ordered = sorted(records, key=lambda r: r.created_at, reverse=True)
+    kept = ordered[:max(1, keep)]
+    good = next((r for r in ordered if r.ok), None)
+    if good is not None and good not in kept:
+        kept.append(good)
+    for record in ordered:
+        if record not in kept:
+            (Path(folder) / record.file).unlink(missing_ok=True)
+    return kept
+
+
+def backup_store(data_dir: Path, *, folder: Path | None = None, reason: str = "manual",
+                 keep: int | None = None) -> BackupRecord:
+    """make_backup with the store's settings (folder, keep)."""
+    from app.store.database import STORE_FILE
+
+    settings = backup_settings(data_dir)
+    return make_backup(Path(data_dir) / STORE_FILE, Path(folder) if folder else Path(settings["folder"]),
+                       reason=reason, keep=keep if keep is not None else settings["keep"])
+
+
+# --- restore ---------------------------------------------------------------------------------------
+
+@dataclass
+class RestoreResult:
+    restored_from: Path
+    kept_aside: list[Path]
+    snapshot: Snapshot
+    backup_created_at: str = ""
+
+
+def find_record(path: Path) -> BackupRecord | None:
+    path = Path(path)
+    return next((r for r in read_manifest(path.parent) if r.file == path.name), None)
+
+
+def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
+    """Verify the backup, move the current store aside (dated, never deleted), copy the backup in.
+
+    Close every connection to the store first. Raises BadBackup when the backup does not verify."""
+    from app.store.clock import now_iso
+    from app.store.database import STORE_FILE
+
+    backup_file = Path(backup_file)
+    problems, held = verify_backup_file(backup_file)
+    record = find_record(backup_file)
+    if record is not None and not record.ok and not problems:
+        problems = record.problems or ["marked bad when it was written"]
+    if problems or held is None:
+        raise BadBackup(f"备份未通过校验，不能用于恢复 / the backup does not verify, refusing to restore "
+                        f"{backup_file}: " + "; ".join(problems))
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = data_dir / STORE_FILE
+    stamp = datetime.fromisoformat(now_iso()).strftime("%Y%m%d-%H%M%S")
+    aside: list[Path] = []
+    for suffix in ("", "-wal", "-shm"):
+        current = Path(str(store) + suffix)
+        if current.exists():
+            # -wal/-shm keep their names relative to the main file, so the copy aside still opens whole.
+            target = data_dir / f"{STORE_FILE}.before-restore-{stamp}{suffix}"
+            os.replace(current, target)
+            aside.append(target)
+    source = sqlite3.connect(str(backup_file))
+    try:
+        target = sqlite3.connect(str(store))
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=WAL")
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if record is not None:
+        _supersede_newer(backup_file.parent, record)
+    return RestoreResult(backup_file, aside, held, record.created_at if record else "")
+
+
+def _supersede_newer(folder: Path, restored: BackupRecord) -> None:
+    """Heads of backups newer than the one restored are legitimately gone from the chain now."""
+    records = read_manifest(folder)
+    for record in records:
+        if record.created_at > restored.created_at:
+            record.anchor = False
+    _save_manifest(folder, records)
+
+
+# --- before each migration -------------------------------------------------------------------------
+
+def _before_migration(db: peewee.SqliteDatabase, version: int) -> None:
+    """A verified backup before the schema changes; no migration without one."""
+    store_path = Path(db.database)
+    record = backup_store(store_path.parent, reason=f"before migration from schema {version}")
+    if not record.ok:
+        raise BackupFailed(f"迁移前的备份未通过校验，未迁移 / the backup before migrating did not verify: "
+                           + "; ".join(record.problems))
+
+
+if _before_migration not in migrations.before_migration_hooks:
+    migrations.before_migration_hooks.append(_before_migration)
