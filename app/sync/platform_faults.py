@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ class Faults:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.injected = 0  # how many calls were failed on purpose
+        self.injected_kinds: Counter = Counter()  # by kind, e.g. ("drop", True): dropped after acting
 
     def update(self, values: dict[str, Any]) -> FaultSettings:
         """Change what is given; raises ValueError naming a bad value."""
@@ -71,5 +73,8 @@ class Faults:
         with self._lock:
             if self.settings.mode != "flaky" or self._random.random() >= self.settings.fail_rate:
                 return None
+            # In turn rather than at random: every kind shows up once ten calls have failed.
+            kind = FLAKY_KINDS[self.injected % len(FLAKY_KINDS)]
             self.injected += 1
-            return self._random.choice(FLAKY_KINDS)
+            self.injected_kinds[kind] += 1
+            return kind

@@ -82,7 +82,8 @@ class PlatformHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, records: RecordStore, token: str, faults: Faults) -> None:
+    def __init__(self, address, records: RecordStore, token: str, faults: Faults, offers_batch: bool = True) -> None:
+        self.offers_batch = offers_batch  # False: a platform without the batch endpoint (404), as some may be
         self.records = records
         self.token = token
         self.faults = faults
@@ -217,11 +218,13 @@ class PlatformHandler(BaseHTTPRequestHandler):
             return _Answer(401, {"error": "unauthorized"})
         if path == "/v1/invoices" and method == "POST":
             return self._submit(raw)
-        if path == "/v1/invoices/batch" and method == "POST":
+        if path == "/v1/invoices/batch" and method == "POST" and self.server.offers_batch:
             return self._batch(raw)
         if path == "/v1/invoices" and method == "GET":
             return self._list(query)
         if path.startswith("/v1/invoices/") and method == "GET":
+            if path == "/v1/invoices/batch":
+                return _Answer(404, {"error": "not_found"})
             record = self.server.records.find(unquote(path[len("/v1/invoices/"):]))
             return _Answer(200, record) if record else _Answer(404, {"error": "not_found"})
         return _Answer(405 if path.startswith("/v1/invoices") else 404, {"error": "not_found"})
@@ -331,10 +334,10 @@ class PlatformServer:
     """The reference platform in a background thread (tests, benchmarks, demos)."""
 
     def __init__(self, db: Path | str, *, host: str = "127.0.0.1", port: int = 0, token: str = "dev-token",
-                 faults: FaultSettings | None = None, seed: int | None = None) -> None:
+                 faults: FaultSettings | None = None, seed: int | None = None, offers_batch: bool = True) -> None:
         self.records = RecordStore(db)
         self.faults = Faults(faults, seed)
-        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults)
+        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch)
         self.token = token
         self._thread: threading.Thread | None = None
 
@@ -377,6 +380,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hang-ms", type=int, default=15000, help="flaky timeouts: how long a call hangs")
     parser.add_argument("--retry-after", type=int, default=1, help="seconds sent in Retry-After with 503/429")
     parser.add_argument("--seed", type=int, default=None, help="flaky: random seed, for a repeatable run")
+    parser.add_argument("--no-batch", action="store_true", help="offer no batch endpoint (clients send one by one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -386,7 +390,7 @@ def run(args: argparse.Namespace) -> int:
     settings = FaultSettings(mode=args.mode, fail_rate=args.fail_rate, delay_ms=args.delay_ms, hang_ms=args.hang_ms,
                              retry_after=args.retry_after)
     server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
-                            seed=args.seed)
+                            seed=args.seed, offers_batch=not args.no_batch)
     print(f"listening on {server.url} (db {args.db}, token {mask_token(args.token)}, mode {args.mode})", flush=True)
     try:
         server.httpd.serve_forever(poll_interval=0.2)

@@ -29,12 +29,19 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
     from app.store.audit import verify_chain
     from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 
-    issued = issue_many(120)
+    issued = issue_many(200)
     platform.set_faults(mode="flaky", fail_rate=0.3, hang_ms=400, retry_after=0)
     worker = make_worker(platform, timeout=0.25, batch_size=10)
     report, passes = drain(worker)
 
     assert platform.faults.injected >= 10  # the platform really misbehaved, often
+    kinds = platform.faults.injected_kinds
+    print(f"\ninjected faults: {dict(kinds)}")
+    # every failure the spec lists happened: 5xx and 429 answers, dropped connections and
+    # timeouts (before and after the platform acted), and an answer that is not JSON
+    assert {kind for kind, _ in kinds} == {"status:500", "status:502", "status:503", "status:504", "status:429",
+                                           "drop", "hang", "garbage"}
+    assert kinds[("drop", True)] and kinds[("hang", True)]
     actions = Counter(a for (a,) in AuditEntry.select(AuditEntry.action).tuples())
     assert actions["send_failed"] > 0
     assert actions["send_outcome_unknown"] + sum(1 for e in AuditEntry.select().where(
@@ -49,4 +56,28 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
         assert entry.invoice.provisional_number == record_number
         assert platform.records.find(key)["official_number"] == official[record_number]
     assert verify_chain() is None
-    assert report.accepted == 120 and passes > 1 and report.looked_up > 0
+    assert report.accepted == 200 and passes > 1 and report.looked_up > 0
+
+
+def test_flaky_platform_without_batch_endpoint_one_by_one(store, seller, tmp_path):
+    from app.store import status
+    from app.store.models import Invoice
+    from app.sync.platform_server import PlatformServer
+
+    from tests.sync.conftest import TOKEN
+    from tests.sync.test_rejection_and_token import _break_line_amount
+
+    server = PlatformServer(tmp_path / "nobatch.sqlite3", token=TOKEN, seed=3, offers_batch=False).start()
+    try:
+        issued = issue_many(40)
+        _break_line_amount(issued[5].number)
+        server.set_faults(mode="flaky", fail_rate=0.3, hang_ms=400, retry_after=0)
+        worker = make_worker(server, timeout=0.25, batch_size=10)
+        report, _ = drain(worker)
+        assert not worker.batch_supported  # it found out from the 404 and went on one by one
+        assert sorted(platform_numbers(server)) == sorted(i.number for i in issued if i.number != issued[5].number)
+        assert Invoice.get(Invoice.provisional_number == issued[5].number).status == status.REJECTED
+        assert {r.status for r in Invoice.select() if r.provisional_number != issued[5].number} == {status.ACCEPTED}
+        assert server.faults.injected > 0
+    finally:
+        server.stop()
