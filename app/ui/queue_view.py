@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
                                QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -138,7 +139,10 @@ class QueueView(QDialog):
             values = (row.number, row.buyer_name, format_money_grouped(row.total_with_tax), state_label(row.state),
                       str(row.attempts), (row.next_try_at or "")[:19].replace("T", " "), reasons_text(row.last_error))
             for column, value in enumerate(values):
-                self.table.setItem(index, column, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                if column in (2, 4):
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(index, column, item)
             if row.number == selected:
                 self.table.selectRow(index)
         now = queue.counts()

@@ -106,3 +106,39 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     view.reload()
     assert view.table.rowCount() == 0
     assert Invoice.get_by_id(row.id).status == status.ACCEPTED
+
+
+def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tmp_path):
+    from app.store.queue import counts
+    from app.ui.main_window import MainWindow
+    from app.ui.queue_view import QueueView
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    runner = _runner(platform, parent=window)
+    window.sync_actions.attach(runner)
+    issued = issue_many(5)
+    runner.set_paused(True)
+    runner.start(record_outages=False)
+    try:
+        view = window.sync_actions.open_queue()
+        assert isinstance(view, QueueView) and view.pause_button.text() == "继续上传"
+        qtbot.waitUntil(lambda: runner.state == "online", timeout=5000)
+        runner.upload_now()
+        qtbot.wait(600)  # several of the worker's polls: paused, it sends nothing
+        assert counts().waiting == 5 and platform_numbers(platform) == []
+        assert "（已暂停）" in window.sync_actions.status_widget.queue_label.text()
+        view.grab().save(str(tmp_path / "queue_paused.png"))
+        qtbot.mouseClick(view.pause_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.LeftButton)
+        assert view.pause_button.text() == "暂停上传"
+        qtbot.waitUntil(lambda: counts().waiting == 0, timeout=10000)
+        qtbot.waitUntil(lambda: view.table.rowCount() == 0, timeout=5000)
+    finally:
+        runner.stop()
+    detail = window.open_invoice(issued[0].number)
+    qtbot.addWidget(detail)
+    text = detail.view.toPlainText()
+    assert "上传记录" in text and "第 1 次" in text and "平台接受" in text
+    from app.store.models import Invoice
+
+    assert Invoice.get(Invoice.provisional_number == issued[0].number).official_number in text
