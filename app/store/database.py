@@ -70,5 +70,9 @@ def open_store(data_dir: Path | str | None = None) -> Store:
     db = make_database(directory / STORE_FILE)
     database.initialize(db)
     db.connect(reuse_if_open=True)
-    migrations.migrate_to_latest(db)
+    try:
+        migrations.migrate_to_latest(db)
+    except BaseException:
+        db.close()  # e.g. no good backup before a migration: leave nothing open
+        raise
     return Store(directory, db)
