@@ -157,7 +157,9 @@ class QueueWorker:
 
     def _resolve_unknown(self, report: PassReport) -> None:
         failures_in_row = 0
-        for item in queue.due_unknown(limit=self.batch_size):
+        for index, item in enumerate(queue.due_unknown(limit=self.batch_size)):
+            if index and index % 20 == 0 and not queue.heartbeat(self.holder, self.lock_ttl):
+                raise queue.LockLost("lost the upload lock")  # many slow look-ups: keep the lock alive
             try:
                 record = self.client.lookup(item.key)
             except Unauthorized as error:
