@@ -57,7 +57,11 @@ def build_main_window(store: Store) -> MainWindow:
 
 def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
     app = make_application(lang)
-    store = open_store(data_dir)
+    from app.ui.startup_checks import after_start, open_store_or_restore
+
+    store, restored = open_store_or_restore(data_dir)  # a damaged store: the newest good backup is offered
+    if store is None:
+        return 1
     try:
         dialog = first_start_dialog()
         if dialog is not None and dialog.exec() != QDialog.Accepted:
@@ -65,9 +69,12 @@ def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
         window = build_main_window(store)
         window.show()
         window.sync_actions.runner.start()  # monitor and upload worker, off the GUI thread
+        after_start(window, restored)  # audit chain verified off the GUI thread; reconcile after a restore
         try:
             return app.exec()
         finally:
             window.sync_actions.runner.stop()
+            window.backup_actions.backup_at_close()
+            window.store.close()  # a restore in the app replaced the store it opened with
     finally:
         store.close()

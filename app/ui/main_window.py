@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
         from app.ui.sync_actions import install as install_sync_actions  # platform status, upload queue
 
         install_sync_actions(self)
+        from app.ui.backup_actions import install as install_backup_actions  # backups, restore, schedule
+
+        install_backup_actions(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 

@@ -1,0 +1,211 @@
+"""Backups in the app: 文件 → 立即备份 / 从备份恢复… / 备份设置…, the schedule (every N hours,
+checked by a timer; the backup itself runs in a BackgroundJob, never on the GUI thread) and a
+last backup when the app quits. The chain check at start is app/ui/startup_checks.py."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
+
+from app.core.errors import ValidationFailed
+from app.store import backup
+from app.store.clock import now
+from app.ui.i18n import tr
+from app.ui.print_jobs import BackgroundJob
+from app.ui.restore_dialog import RestoreDialog, since_date
+
+TICK_MS = 60_000  # how often the schedule is looked at; a backup is due every backup.every_hours
+
+
+class BackupSettingsDialog(QDialog):
+    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("backup_settings")
+        self.setWindowTitle(tr("备份设置", "Backup settings"))
+        self.data_dir = data_dir
+        settings = backup.backup_settings(data_dir)
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.folder = QLineEdit(settings["folder"], self)
+        browse = QPushButton(tr("浏览…", "Browse…"), self)
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow(tr("备份文件夹（U 盘或网络共享）", "Folder (USB stick or network share)"), row)
+        self.keep = QSpinBox(self)
+        self.keep.setRange(1, 1000)
+        self.keep.setValue(settings["keep"])
+        form.addRow(tr("保留最新的份数", "Keep the newest"), self.keep)
+        self.every_hours = QDoubleSpinBox(self)
+        self.every_hours.setRange(0.25, 720)
+        self.every_hours.setValue(settings["every_hours"])
+        form.addRow(tr("每隔（小时）自动备份", "Back up every (hours)"), self.every_hours)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"), self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def save(self) -> bool:
+        try:
+            backup.set_backup_settings(self.data_dir, folder=self.folder.text().strip(), keep=self.keep.value(),
+                                       every_hours=self.every_hours.value())
+        except ValidationFailed as failed:
+            QMessageBox.warning(self, tr("备份设置", "Backup settings"), failed.describe())
+            return False
+        self.accept()
+        return True
+
+
+class BackupActions:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.job: BackgroundJob | None = None
+        self.last: backup.BackupRecord | None = None
+        self.dialogs: list[QWidget] = []
+        self.backup_action = QAction(tr("立即备份", "Back up now"), window)
+        self.backup_action.triggered.connect(lambda: self.backup_now())
+        self.restore_action = QAction(tr("从备份恢复…", "Restore from a backup…"), window)
+        self.restore_action.triggered.connect(lambda: self.show_restore())
+        self.settings_action = QAction(tr("备份设置…", "Backup settings…"), window)
+        self.settings_action.triggered.connect(self.edit_settings)
+        menu = window.file_menu
+        first = menu.actions()[0] if menu.actions() else None
+        for action in (self.backup_action, self.restore_action, self.settings_action):
+            menu.insertAction(first, action)
+        menu.insertSeparator(first)
+        self.timer = QTimer(window)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.backup_if_due)
+        self.timer.start()
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.window.store.data_dir)
+
+    # --- backing up --------------------------------------------------------------------------------
+
+    def backup_now(self, reason: str = "manual") -> BackgroundJob | None:
+        """Write and verify a backup in a background thread; the result shows in the status bar."""
+        if self.job is not None:
+            return None
+        data_dir = self.data_dir
+        self.job = BackgroundJob(lambda progress: backup.backup_store(data_dir, reason=reason), self.window)
+        self.job.on_success(self._backed_up)
+        self.job.on_failure(self._backup_failed)
+        self.job.on_finished(self._job_done)
+        self.window.statusBar().showMessage(tr("正在备份…", "Backing up…"))
+        job = self.job
+        job.start()
+        return job
+
+    def _job_done(self) -> None:
+        self.job = None
+
+    def _backed_up(self, record: backup.BackupRecord) -> None:
+        self.last = record
+        if record.ok:
+            self.window.statusBar().showMessage(
+                tr("备份完成并已校验：{f}", "Backup written and verified: {f}", f=record.file), 15000)
+        else:
+            self._backup_failed(tr("备份未通过校验（已标记为损坏）：", "The backup failed verification (marked bad): ")
+                                + "; ".join(record.problems))
+
+    def _backup_failed(self, error: str) -> None:
+        self.window.statusBar().showMessage(tr("备份失败", "Backup failed"), 15000)
+        box = QMessageBox(QMessageBox.Warning, tr("备份失败", "Backup failed"), error, QMessageBox.Ok, self.window)
+        box.setObjectName("backup_failed")
+        self.dialogs.append(box)
+        box.open()
+
+    def backup_if_due(self) -> BackgroundJob | None:
+        settings = backup.backup_settings(self.data_dir)
+        newest = backup.newest_good(Path(settings["folder"]))
+        if newest is not None:
+            due = datetime.fromisoformat(newest.created_at) + timedelta(hours=settings["every_hours"])
+            if now() < due:
+                return None
+        return self.backup_now(reason="scheduled")
+
+    def backup_at_close(self) -> None:
+        """A last backup as the app quits (run_desktop calls it): written in its thread, the quit waits."""
+        if self.job is not None:
+            self.job.wait(120_000)
+        job = self.backup_now(reason="at close")
+        if job is not None:
+            job.wait(120_000)
+
+    # --- restoring ---------------------------------------------------------------------------------
+
+    def show_restore(self) -> RestoreDialog:
+        dialog = RestoreDialog(self.data_dir, self.window)
+        dialog.before_restore = self._close_store
+        dialog.finished.connect(lambda result: self._after_restore(dialog))
+        self.dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _close_store(self) -> None:
+        """Everything that holds the store lets go before its file is replaced."""
+        self.timer.stop()
+        if self.job is not None:
+            self.job.wait(120_000)
+        runner = getattr(getattr(self.window, "sync_actions", None), "runner", None)
+        thread = getattr(runner, "_worker_thread", None)
+        self._runner_was_running = thread is not None and thread.is_alive()
+        if runner is not None:
+            runner.stop()
+        self.window.store.close()
+        self._closed = True
+
+    def _after_restore(self, dialog: RestoreDialog) -> None:
+        if not getattr(self, "_closed", False):
+            return
+        from app.store.database import open_store
+
+        self._closed = False
+        self.window.store = open_store(self.data_dir)
+        self.window.refresh()
+        runner = getattr(getattr(self.window, "sync_actions", None), "runner", None)
+        if runner is not None and self._runner_was_running:
+            runner.start()
+        self.timer.start()
+        if dialog.result is not None:
+            reconcile_after_restore(self.window, dialog.result)
+
+    def edit_settings(self) -> BackupSettingsDialog:
+        dialog = BackupSettingsDialog(self.data_dir, self.window)
+        self.dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+
+def reconcile_after_restore(window, result: backup.RestoreResult):
+    """What came after the backup is recovered from the platform: the reconciliation view (part B,
+    app/ui/reconcile_view.py) opened on the period from the backup's day to today."""
+    actions = getattr(window, "trust_actions", None)
+    if actions is None or not hasattr(actions, "show_reconcile"):
+        return None
+    from PySide6.QtCore import QDate
+
+    view = actions.show_reconcile()
+    since = since_date(result)
+    if since and hasattr(view, "date_from"):
+        view.date_from.setDate(QDate.fromString(since, "yyyy-MM-dd"))
+    view.show()
+    return view
+
+
+def install(window) -> BackupActions:
+    actions = BackupActions(window)
+    window.backup_actions = actions
+    return actions

@@ -1,0 +1,165 @@
+"""Restore from a backup: the backups in the backup folder with their verification result;
+only a good one can be restored. Shown from 文件 → 从备份恢复…, and at start when the store
+is damaged (then it names the damage and selects the newest good backup)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.store import backup
+from app.ui.i18n import tr
+from app.ui.print_jobs import BackgroundJob
+
+TIME, STATUS, INVOICES, REASON, FILE = range(5)
+
+
+class RestoreDialog(QDialog):
+    def __init__(self, data_dir: Path, parent: QWidget | None = None, *, damage: str | None = None,
+                 folder: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("restore_dialog")
+        self.setWindowTitle(tr("从备份恢复", "Restore from a backup"))
+        self.resize(820, 420)
+        self.data_dir = Path(data_dir)
+        self.folder = Path(folder) if folder else backup.backup_folder(self.data_dir)
+        self.before_restore: Callable[[], None] | None = None  # close the store's connections
+        self.result: backup.RestoreResult | None = None
+        self.job: BackgroundJob | None = None
+        self.records: list[backup.BackupRecord] = []
+
+        layout = QVBoxLayout(self)
+        if damage:
+            warning = QLabel(tr("本机数据库已损坏，无法打开：{reason}\n请从最新的完好备份恢复；备份之后开具的发票随后与平台对账找回。"
+                                "损坏的数据库会另存一份，不会删除。",
+                                "The store is damaged and cannot be opened: {reason}\nRestore the newest good "
+                                "backup; invoices issued after it are then recovered by reconciling with the "
+                                "platform. The damaged file is kept aside, never deleted.", reason=damage), self)
+            warning.setObjectName("damage_message")
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #b00020; font-weight: bold")
+            layout.addWidget(warning)
+        folder_row = QHBoxLayout()
+        self.folder_label = QLabel(self)
+        folder_row.addWidget(self.folder_label, 1)
+        choose = QPushButton(tr("选择备份文件夹…", "Choose folder…"), self)
+        choose.clicked.connect(self._choose_folder)
+        folder_row.addWidget(choose)
+        layout.addLayout(folder_row)
+
+        self.table = QTableWidget(0, 5, self)
+        self.table.setObjectName("backup_table")
+        self.table.setHorizontalHeaderLabels([tr("备份时间", "Time"), tr("校验", "Verification"),
+                                              tr("发票数", "Invoices"), tr("原因", "Reason"), tr("文件", "File")])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(FILE, QHeaderView.Stretch)
+        for column, width in ((TIME, 150), (STATUS, 200), (INVOICES, 70), (REASON, 150)):
+            self.table.setColumnWidth(column, width)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.table, 1)
+        self.message = QLabel(self)
+        self.message.setObjectName("restore_message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.restore_button = QPushButton(tr("恢复所选备份", "Restore the selected backup"), self)
+        self.restore_button.setObjectName("restore_button")
+        self.restore_button.clicked.connect(lambda: self.restore_selected())
+        self.close_button = QPushButton(tr("退出" if damage else "关闭", "Quit" if damage else "Close"), self)
+        self.close_button.clicked.connect(self.reject)
+        buttons.addWidget(self.restore_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        self.load()
+
+    # --- the list --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.folder_label.setText(tr("备份文件夹：{f}", "Backup folder: {f}", f=str(self.folder)))
+        self.records = [r for r in backup.read_manifest(self.folder) if (self.folder / r.file).exists()]
+        self.table.setRowCount(len(self.records))
+        for row, record in enumerate(self.records):
+            status = tr("良好", "good") if record.ok else tr("损坏：", "BAD: ") + "; ".join(record.problems)[:200]
+            cells = [record.created_at[:19].replace("T", " "), status, str(record.invoices), record.reason, record.file]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == STATUS:
+                    item.setForeground(QColor("#1b5e20" if record.ok else "#b00020"))
+                    item.setToolTip("\n".join(record.problems))
+                self.table.setItem(row, column, item)
+        good = next((i for i, r in enumerate(self.records) if r.ok), None)
+        if good is not None:
+            self.table.selectRow(good)
+        if not self.records:
+            self.message.setText(tr("此文件夹中没有备份。", "No backups in this folder."))
+        self._selection_changed()
+
+    def selected_record(self) -> backup.BackupRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.records[rows[0].row()] if rows else None
+
+    def _selection_changed(self) -> None:
+        record = self.selected_record()
+        self.restore_button.setEnabled(record is not None and record.ok and self.job is None)
+        if record is not None and not record.ok:
+            self.message.setText(tr("此备份未通过校验，不能用于恢复。", "This backup failed verification and cannot be restored."))
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"), str(self.folder))
+        if chosen:
+            self.folder = Path(chosen)
+            self.load()
+
+    # --- restoring -------------------------------------------------------------------------------
+
+    def restore_selected(self, confirm: bool = True) -> BackgroundJob | None:
+        record = self.selected_record()
+        if record is None or not record.ok:
+            return None
+        if confirm and QMessageBox.question(
+                self, tr("从备份恢复", "Restore from a backup"),
+                tr("用 {time} 的备份替换本机数据库？当前数据库会另存一份，不会删除。",
+                   "Replace the store with the backup of {time}? The current store is kept aside.",
+                   time=record.created_at[:19].replace("T", " "))) != QMessageBox.Yes:
+            return None
+        if self.before_restore is not None:
+            self.before_restore()
+        path = self.folder / record.file
+        data_dir = self.data_dir
+        self.restore_button.setEnabled(False)
+        self.close_button.setEnabled(False)
+        self.message.setText(tr("正在校验并恢复…", "Verifying and restoring…"))
+        self.job = BackgroundJob(lambda progress: backup.restore_backup(data_dir, path), self)
+        self.job.on_success(self._restored)
+        self.job.on_failure(self._failed)
+        self.job.start()
+        return self.job
+
+    def _restored(self, result: backup.RestoreResult) -> None:
+        self.result = result
+        self.job = None
+        self.close_button.setEnabled(True)
+        self.message.setText(tr("已恢复：{n} 张发票。", "Restored: {n} invoices.", n=result.snapshot.invoices))
+        self.accept()
+
+    def _failed(self, error: str) -> None:
+        self.job = None
+        self.close_button.setEnabled(True)
+        self.message.setText(error)
+        self.message.setStyleSheet("color: #b00020")
+        self._selection_changed()
+
+
+def since_date(result: backup.RestoreResult) -> str:
+    """The day the backup was taken: reconciliation from it recovers what came after."""
+    return (result.backup_created_at or "")[:10]

@@ -1,0 +1,97 @@
+"""Checks the app makes at start: the history verified off the GUI thread, with a clear warning
+naming the first broken entry; and a damaged store met with the newest good backup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.ui.i18n import tr
+from app.ui.print_jobs import BackgroundJob
+
+
+def _verify_work(data_dir: Path):
+    def work(progress):
+        from app.store import backup
+        from app.store.integrity import verify_store
+        from app.store.seller import get_seller
+
+        seller = get_seller()
+        heads = backup.anchors(backup.backup_folder(data_dir), seller.party.tax_id if seller else "")
+        return verify_store(anchors=heads)
+
+    return work
+
+
+def broken_message(report) -> str:
+    first = report.first
+    return tr("本机数据库的审计记录被改动过（应用之外的修改）。\n\n第一处断裂：\n"
+              "记录号 #{id}\n时间 {at}\n操作 {action}\n发票 {number}\n原因 {reason}\n\n"
+              "请勿继续开票，联系技术支持，并用备份和平台核对（工具 → 与平台对账）。",
+              "The audit history of this store was changed outside the app.\n\nFirst broken entry:\n"
+              "entry #{id}\ntime {at}\naction {action}\ninvoice {number}\nreason {reason}\n\n"
+              "Contact technical support and check against a backup and the platform (Tools → Reconcile).",
+              id=first.entry_id if first.entry_id is not None else "-", at=first.at or "-",
+              action=first.action or "-", number=first.invoice_number or "-", reason=first.reason)
+
+
+def start_integrity_check(parent: QWidget, data_dir: Path) -> BackgroundJob:
+    """Verify the chain in a background thread; warn (non-blocking) when it is broken.
+
+    The job keeps the report in job.result; the warning box, if any, in job.warning."""
+    job = BackgroundJob(_verify_work(Path(data_dir)), parent)
+    job.warning = None
+
+    def done(report) -> None:
+        status = getattr(parent, "statusBar", None)
+        if report.ok:
+            if status is not None:
+                status().showMessage(tr("审计链完整：{n} 条记录", "Audit history whole: {n} entries", n=report.entries),
+                                     10000)
+            return
+        box = QMessageBox(QMessageBox.Warning, tr("审计记录校验失败", "Audit history check failed"),
+                          broken_message(report), QMessageBox.Ok, parent)
+        box.setObjectName("integrity_warning")
+        job.warning = box
+        box.open()  # not exec(): the clerk can still look at the list
+
+    def failed(error: str) -> None:
+        job.warning = QMessageBox(QMessageBox.Warning, tr("审计记录校验失败", "Audit history check failed"),
+                                  error, QMessageBox.Ok, parent)
+        job.warning.open()
+
+    job.on_success(done)
+    job.on_failure(failed)
+    job.start()
+    return job
+
+
+def open_store_or_restore(data_dir: Path | str | None):
+    """(store, restore result): a damaged store is met with the restore dialog on the newest good
+    backup; (None, None) when the clerk quits instead."""
+    from PySide6.QtWidgets import QDialog
+
+    from app.store.damage import StoreDamaged
+    from app.store.database import default_data_dir, open_store
+    from app.ui.restore_dialog import RestoreDialog
+
+    try:
+        return open_store(data_dir), None
+    except StoreDamaged as damaged:
+        directory = Path(data_dir) if data_dir is not None else default_data_dir()
+        dialog = RestoreDialog(directory, damage=damaged.reason)
+        if dialog.exec() != QDialog.Accepted or dialog.result is None:
+            return None, None
+        return open_store(directory), dialog.result
+
+
+def after_start(window, restored=None) -> BackgroundJob:
+    """The checks once the window shows: the history verified in the background, and after a
+    restore the reconciliation view on the period since the backup (what came after it)."""
+    from app.ui.backup_actions import reconcile_after_restore
+
+    window.integrity_job = start_integrity_check(window, Path(window.store.data_dir))
+    if restored is not None:
+        reconcile_after_restore(window, restored)
+    return window.integrity_job

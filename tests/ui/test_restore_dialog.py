@@ -1,0 +1,151 @@
+"""The restore dialog, backups from the app, the chain check at start and a damaged store at start."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.store import backup
+from app.store.database import STORE_FILE
+from app.store.issuing import issue_invoices
+from app.store.models import Invoice
+from app.ui.main_window import MainWindow
+from app.ui.restore_dialog import STATUS, RestoreDialog
+from tests.conftest import invoice_body
+
+
+def _issue(n: int) -> list[str]:
+    return [i.number for i in issue_invoices([invoice_body() for _ in range(n)], clerk="李四")]
+
+
+def _two_backups(store, data_dir: Path, folder: Path) -> tuple[backup.BackupRecord, backup.BackupRecord]:
+    """A good backup, then a bad one (the store's history was changed behind the app's back)."""
+    backup.set_backup_settings(data_dir, folder=str(folder))
+    _issue(3)
+    good = backup.backup_store(data_dir)
+    with sqlite3.connect(str(store.path)) as c:
+        c.execute("UPDATE invoice SET total_tax = 0 WHERE id = 1")
+    c.close()
+    bad = backup.backup_store(data_dir)
+    with sqlite3.connect(str(store.path)) as c:
+        c.execute("UPDATE invoice SET total_tax = 6000 WHERE id = 1")
+    c.close()
+    assert good.ok and not bad.ok
+    return good, bad
+
+
+def test_dialog_lists_backups_with_their_verification(qtbot, store, seller, data_dir, tmp_path):
+    good, bad = _two_backups(store, data_dir, tmp_path / "usb")
+    dialog = RestoreDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    table = dialog.table
+    assert table.rowCount() == 2
+    assert table.item(0, 4).text() == bad.file and table.item(0, STATUS).text().startswith("损坏")
+    assert table.item(1, 4).text() == good.file and table.item(1, STATUS).text() == "良好"
+    # The newest good one is selected; a bad one cannot be restored.
+    assert dialog.selected_record().file == good.file and dialog.restore_button.isEnabled()
+    table.selectRow(0)
+    assert not dialog.restore_button.isEnabled() and "未通过校验" in dialog.message.text()
+    assert dialog.restore_selected(confirm=False) is None
+    dialog.grab().save(str(tmp_path / "restore_dialog.png"))
+
+
+def test_backup_and_restore_in_the_running_app(qtbot, store, seller, data_dir, tmp_path):
+    backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
+    _issue(4)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    actions = window.backup_actions
+    assert actions.backup_action in window.file_menu.actions()
+    assert actions.restore_action in window.file_menu.actions()
+    job = actions.backup_now()
+    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    assert actions.last.ok and actions.last.invoices == 4
+    assert actions.backup_if_due() is None  # a good backup younger than the interval: not due
+    later = _issue(2)
+    window.refresh()
+
+    dialog = actions.show_restore()
+    assert dialog.selected_record().file == actions.last.file
+    restoring = dialog.restore_selected(confirm=False)
+    qtbot.waitUntil(lambda: restoring.done and not dialog.isVisible(), timeout=20000)
+    assert dialog.result is not None and dialog.result.snapshot.invoices == 4
+    assert window.store.path.exists() and not window.store.db.is_closed()
+    assert Invoice.select().count() == 4 and window.list_model.rowCount() == 4
+    assert not Invoice.select().where(Invoice.provisional_number.in_(later)).exists()
+    assert list(data_dir.glob(f"{STORE_FILE}.before-restore-*"))  # the store before it, kept aside
+    # What came after the backup is recovered from the platform: the reconciliation view opens on it.
+    views = [d for d in window.trust_actions.dialogs if d.objectName() == "" and hasattr(d, "date_from")]
+    assert views and views[-1].period()[0] == dialog.result.backup_created_at[:10]
+    for view in views:
+        view.close()
+
+
+def test_broken_history_warns_at_start_naming_the_entry(qtbot, store, seller, data_dir):
+    from app.ui.startup_checks import after_start
+
+    numbers = _issue(3)
+    with sqlite3.connect(str(store.path)) as c:
+        c.execute("UPDATE invoice_line SET amount = 1 WHERE invoice_id = 2")
+        entry = c.execute("SELECT id FROM audit_entry WHERE invoice_id = 2 AND action = 'issued'").fetchone()[0]
+    c.close()
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    job = after_start(window)
+    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    assert job.warning is not None and job.warning.isVisible()
+    text = job.warning.text()
+    assert f"#{entry}" in text and numbers[1] in text and "issued" in text
+    job.warning.grab().save(str(Path(store.data_dir).parent / "integrity_warning.png"))
+    job.warning.close()
+
+
+def test_whole_history_at_start_says_so(qtbot, store, seller):
+    from app.ui.startup_checks import after_start
+
+    _issue(2)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    job = after_start(window)
+    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    assert job.result.ok and job.warning is None
+    assert "审计链完整" in window.statusBar().currentMessage()
+
+
+def test_damaged_store_at_start_offers_the_newest_good_backup(qtbot, store, seller, data_dir, tmp_path):
+    from app.ui.startup_checks import open_store_or_restore
+
+    backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
+    _issue(6)
+    newest = backup.backup_store(data_dir)
+    held = sorted(i.provisional_number for i in Invoice.select())
+    store.close()
+    path = data_dir / STORE_FILE
+    with sqlite3.connect(str(path)) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    path.write_bytes(path.read_bytes()[:4096])  # truncated
+    seen = {}
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, RestoreDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen["damage"] = dialog.findChild(type(dialog.message), "damage_message").text()
+        seen["selected"] = dialog.selected_record().file
+        dialog.grab().save(str(tmp_path / "damaged_start.png"))
+        dialog.restore_selected(confirm=False)
+
+    QTimer.singleShot(20, answer)
+    reopened, restored = open_store_or_restore(data_dir)
+    try:
+        assert "truncated" in seen["damage"] and seen["selected"] == newest.file
+        assert restored is not None and restored.restored_from.name == newest.file
+        assert sorted(i.provisional_number for i in Invoice.select()) == held
+    finally:
+        reopened.close()
