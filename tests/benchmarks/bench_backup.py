@@ -1,0 +1,96 @@
+"""A verified backup of a store of N invoices, and the history check, against a bare backup copy.
+
+    .venv/bin/python tests/benchmarks/bench_backup.py [--count N]
+
+Issues N invoices (default 10,000) through the issue service (with an audit entry each and a
+few printed/queued entries on top), then measures in this process:
+  copy       sqlite3 Connection.backup into a file, nothing else (the baseline: what any online
+             backup must cost);
+  backup     app.store.backup.make_backup: snapshot figures, the copy, integrity_check, a scratch
+             restore, verify_store on it (chain + every invoice rebuilt and hashed), manifest, rotation;
+  verify     verify_store on the live store (what `audit verify` and the app's start check do);
+  open       open_store, which now runs quick_check before migrations;
+  restore    restore_backup (verifies the backup, moves the store aside, copies the backup in).
+Prints seconds, invoices per second and ratios to the copy. Not a test: run by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    args = parser.parse_args()
+
+    from app.core.limits import OfflineLimits
+    from app.store import backup
+    from app.store.database import STORE_FILE, open_store
+    from app.store.integrity import verify_store
+    from app.store.issuing import issue_invoices
+    from app.store.limits import set_limits
+    from app.store.seller import set_seller
+    from tests.conftest import SELLER_TAX_ID, invoice_body
+
+    work = Path(tempfile.mkdtemp(prefix="bench-backup-"))
+    store = open_store(work / "store")
+    set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
+    set_limits(OfflineLimits(max_hours=72, max_count=10 ** 9, max_amount=Decimal("1e15"), max_single=Decimal("1e9")))
+    two_lines = invoice_body(lines=[invoice_body()["lines"][0], {**invoice_body()["lines"][0], "name": "*劳务*维护"}])
+    started = time.perf_counter()
+    for start in range(0, args.count, 500):
+        issue_invoices([two_lines] * min(500, args.count - start))
+    issue_s = time.perf_counter() - started
+    store.close()
+    path = work / "store" / STORE_FILE
+    size_mb = path.stat().st_size / 1e6
+
+    started = time.perf_counter()
+    source, target = sqlite3.connect(str(path)), sqlite3.connect(str(work / "bare.sqlite3"))
+    source.backup(target)
+    source.close()
+    target.close()
+    copy_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    record = backup.make_backup(path, work / "backups")
+    backup_s = time.perf_counter() - started
+    assert record.ok, record.problems
+
+    store = open_store(work / "store")
+    started = time.perf_counter()
+    report = verify_store()
+    verify_s = time.perf_counter() - started
+    assert report.ok and report.invoices == args.count
+    store.close()
+
+    started = time.perf_counter()
+    open_store(work / "store").close()
+    open_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    backup.restore_backup(work / "store", work / "backups" / record.file)
+    restore_s = time.perf_counter() - started
+
+    n = args.count
+    print(f"invoices                {n:>10,}  ({size_mb:.1f} MB store, 2 lines each)")
+    print(f"issue (setup)           {issue_s:>9.2f} s")
+    print(f"copy (baseline)         {copy_s:>9.2f} s  {n / copy_s:>11,.0f}/s")
+    for label, seconds in (("backup + verify", backup_s), ("verify_store (live)", verify_s),
+                           ("open_store (quick_check)", open_s), ("restore (verify + copy)", restore_s)):
+        print(f"{label:<24}{seconds:>9.2f} s  {n / seconds:>11,.0f}/s  x{seconds / copy_s:.1f} of copy")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
