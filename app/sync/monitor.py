@@ -108,16 +108,19 @@ class ConnectivityMonitor:
         with self._lock:
             if self._client is None:
                 self._client = self._client_factory()
-            started = time.monotonic()
-            try:
-                self._client.health()
-                result = CheckResult(_now(), True, time.monotonic() - started)
-            except Unauthorized as error:  # health needs no token; a 401 here is still an answer of sorts
-                result = CheckResult(_now(), False, time.monotonic() - started, str(error))
-            except PlatformError as error:
-                result = CheckResult(_now(), False, time.monotonic() - started, str(error))
-            except Exception as error:  # noqa: BLE001 - whatever happens, the platform is not reachable
-                result = CheckResult(_now(), False, time.monotonic() - started, f"{type(error).__name__}: {error}")
+            client = self._client
+        # The request runs outside the lock: the worker reporting an upload must never wait on it.
+        started = time.monotonic()
+        try:
+            client.health()
+            result = CheckResult(_now(), True, time.monotonic() - started)
+        except Unauthorized as error:  # health needs no token; a 401 here is still an answer of sorts
+            result = CheckResult(_now(), False, time.monotonic() - started, str(error))
+        except PlatformError as error:
+            result = CheckResult(_now(), False, time.monotonic() - started, str(error))
+        except Exception as error:  # noqa: BLE001 - whatever happens, the platform is not reachable
+            result = CheckResult(_now(), False, time.monotonic() - started, f"{type(error).__name__}: {error}")
+        with self._lock:
             if result.ok:
                 self._failed_in_row = 0
                 self.last_good_contact = result.at
