@@ -31,8 +31,12 @@ def file_problem(path: Path) -> str | None:
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
-    # The in-header size is valid only when the change counter matches "version-valid-for".
-    if header[24:28] == header[92:96] and pages and size < pages * page_size:
+    # The in-header size is valid only when the change counter matches "version-valid-for"; and
+    # while a WAL holds frames a checkpoint cut short may have written page 1 before the pages
+    # after it (SQLite finishes it from the WAL), so only a store without a WAL is judged by it.
+    wal = Path(str(path) + "-wal")
+    wal_empty = not wal.exists() or wal.stat().st_size == 0
+    if wal_empty and header[24:28] == header[92:96] and pages and size < pages * page_size:
         return f"the file is truncated ({size} bytes; its header says {pages * page_size})"
     return None
 

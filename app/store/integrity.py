@@ -23,11 +23,12 @@ from typing import Iterable
 
 import peewee
 
-from app.store import audit
+from app.store import audit, status
 from app.store.models import AuditEntry, Invoice, InvoiceLine
 from app.store.records import content_hash, invoice_from_row
 
 ORIGIN_ACTIONS = ("issued", "imported")  # the entries that record an invoice's content hash
+LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled")  # what the row's status and official number rest on
 CHUNK = 500
 
 
@@ -86,6 +87,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     report = IntegrityReport()
     findings: list[Finding] = []
     origin: dict[int, tuple[AuditEntry, str]] = {}  # invoice id -> (its issuing entry, recorded hash)
+    lifecycle: dict[int, _Facts] = {}
     numbers: dict[int, str] = {}
     for row in _bind(Invoice.select(Invoice.id, Invoice.provisional_number), db).tuples().iterator():
         numbers[row[0]] = row[1]
@@ -118,6 +120,17 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
                 chain_broken = True  # after the first break every later link is suspect; report the first
         prev = entry.hash
         report.head_id, report.head_hash = entry.id, entry.hash
+        if invoice_id is not None:
+            facts = lifecycle.setdefault(invoice_id, _Facts())
+            facts.last = entry
+            if entry.action in LIFECYCLE_ACTIONS:
+                facts.actions.add(entry.action)
+                try:
+                    official = json.loads(entry.detail).get("official_number")
+                except (ValueError, AttributeError):
+                    official = None
+                if official:
+                    facts.official_numbers.add(official)
         if entry.action in ORIGIN_ACTIONS and invoice_id is not None and invoice_id not in origin:
             try:
                 recorded = json.loads(entry.detail).get("content_hash", "")
@@ -125,7 +138,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
                 recorded = ""
             origin[invoice_id] = (entry, recorded)
 
-    findings += _check_invoices(db, numbers, origin)
+    findings += _check_invoices(db, numbers, origin, lifecycle)
     report.invoices = len(numbers)
     for anchor in anchors:
         held = hashes_by_id.get(anchor.entry_id)
@@ -139,7 +152,8 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     return report
 
 
-def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEntry, str]]) -> list[Finding]:
+def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEntry, str]],
+                    lifecycle: dict[int, "_Facts"]) -> list[Finding]:
     findings: list[Finding] = []
     ids = sorted(numbers)
     for start in range(0, len(ids), CHUNK):
@@ -160,7 +174,37 @@ def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEn
             problem = _row_problem(row, lines[row.id], recorded)
             if problem:
                 findings.append(Finding(entry.id, entry.at, entry.action, number, problem))
+                continue
+            facts = lifecycle.get(row.id) or _Facts()
+            problem = _lifecycle_problem(row, facts)
+            if problem:
+                last = facts.last or entry
+                findings.append(Finding(last.id, last.at, last.action, number, problem))
     return findings
+
+
+@dataclass
+class _Facts:
+    """What the audit log says happened to one invoice after it was issued."""
+
+    actions: set = field(default_factory=set)
+    official_numbers: set = field(default_factory=set)
+    last: AuditEntry | None = None
+
+
+def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
+    """The row's status and official number must be ones the audit log recorded (they are outside
+    the content hash: changing them in SQLite would otherwise pass)."""
+    if row.official_number and row.official_number not in facts.official_numbers:
+        return (f"official number {row.official_number} on the row was never recorded by an accepted or "
+                "imported entry: it was set behind the app's back")
+    if row.status == status.ACCEPTED and not facts.actions & {"accepted", "imported"}:
+        return "status accepted on the row, but no accepted entry in the audit log"
+    if row.status == status.CANCELLED and "cancelled" not in facts.actions:
+        return "status cancelled on the row, but no cancelled entry in the audit log"
+    if row.cancelled_at and row.status != status.CANCELLED:
+        return f"the row was cancelled ({row.cancelled_at}) but its status reads {row.status}"
+    return None
 
 
 def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str) -> str | None:

@@ -57,3 +57,51 @@ def test_damaged_store_restored_then_reconciled(seller, store, data_dir, tmp_pat
         assert issue_invoice(invoice_body()).number == "LX-0000010"
     finally:
         restored.close()
+
+
+def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_back_is_caught(
+        seller, store, platform, client, tmp_path):
+    """Issue, upload (queue worker, real HTTP), cancel, red-letter, print, requeue, import: the
+    services of every helper append to the chain so verify_store holds; then statuses and an
+    official number changed in SQLite (outside the content hash) are caught."""
+    from app.store.lifecycle import cancel_invoice, issue_red_letter
+    from app.store.models import AuditEntry
+    from app.store.printing_log import load_print_views, record_printed
+    from app.sync.http_client import HttpPlatformClient
+    from app.sync.worker import QueueWorker
+    from tests.reconcile.conftest import TOKEN
+
+    numbers = [issue_invoice(invoice_body()).number for _ in range(4)]
+    worker = QueueWorker(lambda: HttpPlatformClient(platform.url, TOKEN))
+    worker.run_once()
+    worker.close()
+    pending = issue_invoice(invoice_body()).number
+    cancel_invoice(pending, "开错了", clerk="李四")
+    red = issue_red_letter(numbers[0], "销货退回", clerk="李四").number
+    record_printed(load_print_views([numbers[1], red]), clerk="李四", layout="full", paper="a4", target="x.pdf")
+    report = verify_store()
+    assert report.ok, report.first and report.first.describe()
+    actions = {e.action for e in AuditEntry.select()}
+    assert {"issued", "sent", "accepted", "cancelled", "reversed", "printed"} <= actions
+
+    def tampered(sql: str, *params) -> str:
+        with sqlite3.connect(str(store.path)) as c:
+            saved = c.execute("SELECT id, status, official_number, cancelled_at FROM invoice").fetchall()
+            c.execute(sql, params)
+        c.close()
+        found = verify_store().first
+        with sqlite3.connect(str(store.path)) as c:
+            c.executemany("UPDATE invoice SET status = ?, official_number = ?, cancelled_at = ? WHERE id = ?",
+                          [(s, o, ca, i) for i, s, o, ca in saved])
+        c.close()
+        assert verify_store().ok
+        return f"{found.invoice_number}: {found.reason}" if found else ""
+
+    assert tampered("UPDATE invoice SET status = 'pending_upload' WHERE provisional_number = ?", pending
+                    ).startswith(f"{pending}: the row was cancelled")
+    assert "no accepted entry" in tampered(
+        "UPDATE invoice SET status = 'accepted', cancelled_at = NULL WHERE provisional_number = ?", pending)
+    assert "official number 12345678901234567890" in tampered(
+        "UPDATE invoice SET official_number = '12345678901234567890' WHERE provisional_number = ?", numbers[2])
+    assert "no cancelled entry" in tampered(
+        "UPDATE invoice SET status = 'cancelled' WHERE provisional_number = ?", numbers[3])
