@@ -20,7 +20,7 @@ def platform(tmp_path):
 
 def issue_many(count: int, **overrides) -> list:
     """Issue `count` invoices through the real issue service (the same path as the form)."""
-    from conftest import invoice_body
+    from tests.conftest import invoice_body
 
     from app.store.issuing import issue_invoices
 

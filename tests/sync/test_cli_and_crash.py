@@ -13,7 +13,7 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli
 
 from tests.sync.conftest import TOKEN, issue_many, platform_numbers
 

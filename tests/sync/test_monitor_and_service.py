@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
 

@@ -12,7 +12,7 @@ from tests.sync.conftest import TOKEN
 
 
 def valid_body(number: str = "LX-0000001", **overrides) -> dict:
-    from conftest import SELLER_TAX_ID, invoice_body
+    from tests.conftest import SELLER_TAX_ID, invoice_body
 
     from app.core.codec import invoice_to_body
     from app.core.validation import parse_invoice
@@ -100,7 +100,7 @@ def test_batch_results_per_item_in_order_and_limit(platform):
 
 
 def test_list_pages_and_lookup(platform):
-    from conftest import SELLER_TAX_ID
+    from tests.conftest import SELLER_TAX_ID
 
     for i in range(7):
         call(platform, "POST", "/v1/invoices", valid_body(f"LX-{i}"), headers={"Idempotency-Key": f"k{i}"})

@@ -39,7 +39,7 @@ def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
 
 
 def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform):
-    from conftest import invoice_body
+    from tests.conftest import invoice_body
 
     from app.store import status
     from app.store.models import Invoice
