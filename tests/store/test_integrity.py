@@ -177,3 +177,25 @@ def test_audit_verify_cli_whole_and_log(store, seller, data_dir):
     everything = run_cli(data_dir, "audit", "log")
     assert everything.stdout.count("issued") == 2 and "seller_created" in everything.stdout
     assert run_cli(data_dir, "audit", "log", "LX-9999999").returncode == 2
+
+
+def test_audit_verify_cli_checks_the_heads_recorded_by_backups(store, seller, data_dir, tmp_path):
+    """A consistent rewrite of the whole chain passes the chain, and fails against the backups' heads."""
+    from app.store import backup
+
+    _issue(2)
+    backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
+    taken = backup.backup_store(data_dir)
+    with _raw(store) as c:
+        rows = c.execute("SELECT id, at, clerk, action, invoice_id, detail FROM audit_entry ORDER BY id").fetchall()
+        numbers = dict(c.execute("SELECT id, provisional_number FROM invoice"))
+        prev = audit.GENESIS
+        for id_, at, clerk, action, invoice_id, detail in rows:
+            digest = audit.entry_hash(prev, at, "forger", action, numbers.get(invoice_id, ""), detail)
+            c.execute("UPDATE audit_entry SET clerk = 'forger', prev_hash = ?, hash = ? WHERE id = ?",
+                      (prev, digest, id_))
+            prev = digest
+    store.close()
+    assert run_cli(data_dir, "audit", "verify", "--no-anchors").returncode == 0
+    result = run_cli(data_dir, "audit", "verify")
+    assert result.returncode == 1 and taken.file in result.stderr and "rewritten" in result.stderr

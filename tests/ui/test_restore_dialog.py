@@ -149,3 +149,21 @@ def test_damaged_store_at_start_offers_the_newest_good_backup(qtbot, store, sell
         assert sorted(i.provisional_number for i in Invoice.select()) == held
     finally:
         reopened.close()
+
+
+def test_scheduled_backup_when_due_and_at_close(qtbot, store, seller, data_dir, tmp_path):
+    backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"), every_hours=4)
+    _issue(2)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    actions = window.backup_actions
+    assert actions.timer.isActive()
+    job = actions.backup_if_due()  # no backup yet: due
+    assert job is not None
+    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    assert actions.last.ok and actions.last.reason == "scheduled"
+    assert actions.backup_if_due() is None
+    _issue(1)
+    actions.backup_at_close()
+    records = backup.read_manifest(tmp_path / "usb")
+    assert [r.reason for r in records] == ["at close", "scheduled"] and records[0].invoices == 3
