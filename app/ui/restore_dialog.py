@@ -71,6 +71,10 @@ class RestoreDialog(QDialog):
         layout.addWidget(self.message)
 
         buttons = QHBoxLayout()
+        other = QPushButton(tr("恢复其它备份文件…", "Restore another file…"), self)
+        other.setObjectName("restore_file_button")
+        other.clicked.connect(self._choose_file)
+        buttons.addWidget(other)
         buttons.addStretch(1)
         self.restore_button = QPushButton(tr("恢复所选备份", "Restore the selected backup"), self)
         self.restore_button.setObjectName("restore_button")
@@ -122,6 +126,22 @@ class RestoreDialog(QDialog):
 
     # --- restoring -------------------------------------------------------------------------------
 
+    def _choose_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, tr("选择备份文件", "Choose a backup file"), str(self.folder),
+                                                "SQLite (*.sqlite3 *.db);;* (*)")
+        if chosen:
+            self.restore_file(Path(chosen))
+
+    def restore_file(self, path: Path, confirm: bool = True) -> BackgroundJob | None:
+        """A file not in the manifest (e.g. brought from another PC): verified first like any other."""
+        if confirm and QMessageBox.question(
+                self, tr("从备份恢复", "Restore from a backup"),
+                tr("校验并用 {f} 替换本机数据库？当前数据库会另存一份，不会删除。",
+                   "Verify {f} and replace the store with it? The current store is kept aside.",
+                   f=path.name)) != QMessageBox.Yes:
+            return None
+        return self._start(path)
+
     def restore_selected(self, confirm: bool = True) -> BackgroundJob | None:
         record = self.selected_record()
         if record is None or not record.ok:
@@ -132,9 +152,11 @@ class RestoreDialog(QDialog):
                    "Replace the store with the backup of {time}? The current store is kept aside.",
                    time=record.created_at[:19].replace("T", " "))) != QMessageBox.Yes:
             return None
+        return self._start(self.folder / record.file)
+
+    def _start(self, path: Path) -> BackgroundJob:
         if self.before_restore is not None:
             self.before_restore()
-        path = self.folder / record.file
         data_dir = self.data_dir
         self.restore_button.setEnabled(False)
         self.close_button.setEnabled(False)

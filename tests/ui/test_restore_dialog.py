@@ -167,3 +167,28 @@ def test_scheduled_backup_when_due_and_at_close(qtbot, store, seller, data_dir, 
     actions.backup_at_close()
     records = backup.read_manifest(tmp_path / "usb")
     assert [r.reason for r in records] == ["at close", "scheduled"] and records[0].invoices == 3
+
+
+def test_another_file_is_verified_first_and_a_bad_one_refused(qtbot, store, seller, data_dir, tmp_path):
+    backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
+    _issue(2)
+    record = backup.backup_store(data_dir)
+    bad = tmp_path / "from-another-pc.sqlite3"
+    bad.write_bytes((tmp_path / "usb" / record.file).read_bytes()[:3000])
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    dialog = window.backup_actions.show_restore()
+    job = dialog.restore_file(bad, confirm=False)
+    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    assert dialog.isVisible() and dialog.result is None
+    assert "does not verify" in dialog.message.text()
+    assert not list(data_dir.glob(f"{STORE_FILE}.before-restore-*"))  # nothing moved
+    dialog.reject()
+    assert not window.store.db.is_closed()  # the store the refused restore closed is open again
+    assert Invoice.select().count() == 2 and verify_after_reopen(window)
+
+
+def verify_after_reopen(window) -> bool:
+    from app.store.integrity import verify_store
+
+    return window.store.path.exists() and verify_store().ok
