@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +87,8 @@ class BackupRecord:
 
 def _raw_setting(store_path: Path, key: str, default=None):
     """A setting read on a private connection (callable from any thread, and before the proxy is bound)."""
+    if not Path(store_path).exists():
+        return default  # sqlite3.connect would create an empty file
     try:
         connection = sqlite3.connect(str(store_path), timeout=15)
         try:
@@ -160,6 +163,31 @@ def _write_json(path: Path, value) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(partial, path)  # a reader sees the old manifest or the new one, never half of one
+
+
+@contextmanager
+def _manifest_lock(folder: Path, timeout: float = 30.0):
+    """Two app instances (or a PC and the command line) sharing a folder update the manifest in turn."""
+    lock = Path(folder) / "manifest.lock"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            break
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime > 120:  # its holder died
+                    lock.unlink(missing_ok=True)
+                    continue
+            except FileNotFoundError:
+                continue
+            if time.monotonic() > deadline:
+                raise BackupFailed(f"备份清单被占用 / the backup manifest stays locked: {lock}") from None
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def read_manifest(folder: Path) -> list[BackupRecord]:
@@ -269,6 +297,24 @@ def _stamp() -> tuple[str, str]:
     return at, moment.strftime("%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
 
 
+def _place(partial: Path, folder: Path, stamp: str) -> Path:
+    """Give the written file its timestamped name, never over another backup's (two writers, one ms)."""
+    for attempt in range(100):
+        final = folder / f"{PREFIX}{stamp}{'' if attempt == 0 else f'-{attempt}'}{SUFFIX}"
+        try:
+            os.link(partial, final)  # fails when the name is taken: no backup overwrites another
+        except FileExistsError:
+            continue
+        except OSError:  # a share without hard links
+            if final.exists():
+                continue
+            os.replace(partial, final)
+            return final
+        partial.unlink()
+        return final
+    raise BackupFailed(f"备份文件名冲突 / no free backup file name for {stamp}")
+
+
 def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep: int = DEFAULT_KEEP) -> BackupRecord:
     """Write, verify and record one backup of the store at store_path into folder; rotate.
 
@@ -280,10 +326,10 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BackupFailed(f"备份文件夹不可用 / backup folder not usable: {folder} ({error.strerror})") from None
+    if not Path(store_path).is_file():
+        raise BackupFailed(f"没有可备份的数据库 / no store to back up at {store_path}")
     created_at, stamp = _stamp()
-    name = f"{PREFIX}{stamp}{SUFFIX}"
-    final = folder / name
-    partial = folder / (name + ".partial")
+    partial = folder / f"{PREFIX}{stamp}.{os.getpid()}.partial"
     source = sqlite3.connect(str(store_path), isolation_level=None, timeout=15)
     try:
         source.execute("BEGIN")  # one read snapshot for the figures and the pages alike
@@ -295,14 +341,16 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
         raise BackupFailed(f"备份失败 / backup failed: {error}") from None
     finally:
         source.close()
-    os.replace(partial, final)
+    final = _place(partial, folder, stamp)
+    name = final.name
     problems, _ = verify_backup_file(final, expected)
     record = BackupRecord(file=name, created_at=created_at, reason=reason, ok=not problems, problems=problems,
                           invoices=expected.invoices, entries=expected.entries, head_id=expected.head_id,
                           head_hash=expected.head_hash, seller_tax_id=expected.seller_tax_id,
                           size=final.stat().st_size, seconds=round(time.perf_counter() - started, 3))
-    records = [r for r in read_manifest(folder) if r.file != name] + [record]
-    _save_manifest(folder, _rotate(folder, records, keep))
+    with _manifest_lock(folder):
+        records = [r for r in read_manifest(folder) if r.file != name] + [record]
+        _save_manifest(folder, _rotate(folder, records, keep))
     return record
 
 
@@ -388,11 +436,12 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
 
 def _supersede_newer(folder: Path, restored: BackupRecord) -> None:
     """Heads of backups newer than the one restored are legitimately gone from the chain now."""
-    records = read_manifest(folder)
-    for record in records:
-        if record.created_at > restored.created_at:
-            record.anchor = False
-    _save_manifest(folder, records)
+    with _manifest_lock(folder):
+        records = read_manifest(folder)
+        for record in records:
+            if record.created_at > restored.created_at:
+                record.anchor = False
+        _save_manifest(folder, records)
 
 
 # --- before each migration -------------------------------------------------------------------------

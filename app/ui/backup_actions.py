@@ -94,16 +94,26 @@ class BackupActions:
 
     # --- backing up --------------------------------------------------------------------------------
 
-    def backup_now(self, reason: str = "manual") -> BackgroundJob | None:
-        """Write and verify a backup in a background thread; the result shows in the status bar."""
+    def backup_now(self, reason: str = "manual", only_if_due: bool = False) -> BackgroundJob | None:
+        """Write and verify a backup in a background thread; the result shows in the status bar.
+
+        With only_if_due the thread first looks whether the newest good backup is older than the
+        interval (the folder may be a slow network share: not looked at on the GUI thread)."""
         if self.job is not None:
             return None
         data_dir = self.data_dir
-        self.job = BackgroundJob(lambda progress: backup.backup_store(data_dir, reason=reason), self.window)
+
+        def work(progress):
+            if only_if_due and not backup_due(data_dir):
+                return None
+            return backup.backup_store(data_dir, reason=reason)
+
+        self.job = BackgroundJob(work, self.window)
         self.job.on_success(self._backed_up)
         self.job.on_failure(self._backup_failed)
         self.job.on_finished(self._job_done)
-        self.window.statusBar().showMessage(tr("正在备份…", "Backing up…"))
+        if not only_if_due:
+            self.window.statusBar().showMessage(tr("正在备份…", "Backing up…"))
         job = self.job
         job.start()
         return job
@@ -111,7 +121,9 @@ class BackupActions:
     def _job_done(self) -> None:
         self.job = None
 
-    def _backed_up(self, record: backup.BackupRecord) -> None:
+    def _backed_up(self, record: backup.BackupRecord | None) -> None:
+        if record is None:
+            return  # not due yet
         self.last = record
         if record.ok:
             self.window.statusBar().showMessage(
@@ -128,13 +140,8 @@ class BackupActions:
         box.open()
 
     def backup_if_due(self) -> BackgroundJob | None:
-        settings = backup.backup_settings(self.data_dir)
-        newest = backup.newest_good(Path(settings["folder"]))
-        if newest is not None:
-            due = datetime.fromisoformat(newest.created_at) + timedelta(hours=settings["every_hours"])
-            if now() < due:
-                return None
-        return self.backup_now(reason="scheduled")
+        """The timer's look: a job that backs up when the interval has passed (None: one is running)."""
+        return self.backup_now(reason="scheduled", only_if_due=True)
 
     def backup_at_close(self) -> None:
         """A last backup as the app quits (run_desktop calls it): written in its thread, the quit waits."""
@@ -187,6 +194,15 @@ class BackupActions:
         self.dialogs.append(dialog)
         dialog.open()
         return dialog
+
+
+def backup_due(data_dir: Path) -> bool:
+    """No good backup yet, or the newest is older than backup.every_hours."""
+    settings = backup.backup_settings(data_dir)
+    newest = backup.newest_good(Path(settings["folder"]))
+    if newest is None:
+        return True
+    return now() >= datetime.fromisoformat(newest.created_at) + timedelta(hours=settings["every_hours"])
 
 
 def reconcile_after_restore(window, result: backup.RestoreResult):

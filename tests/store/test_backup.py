@@ -258,3 +258,22 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
         open_store(data_dir)
     with sqlite3.connect(str(data_dir / STORE_FILE)) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir, tmp_path):
+    """Two processes backing up into one folder at once: the manifest keeps both sets of records."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _issue(5)
+    store.close()
+    script = ("import sys; from pathlib import Path; from app.store import backup\n"
+              "for _ in range(10): assert backup.make_backup(Path(sys.argv[1]), Path(sys.argv[2]), keep=100).ok\n")
+    children = [subprocess.Popen([sys.executable, "-c", script, str(data_dir / STORE_FILE), str(tmp_path / "b")],
+                                 cwd=ROOT) for _ in range(2)]
+    assert [c.wait(timeout=120) for c in children] == [0, 0]
+    records = backup.read_manifest(tmp_path / "b")
+    assert len(records) == 20 and all(r.ok for r in records)
+    assert len(list((tmp_path / "b").glob("fapiao-desk-*.sqlite3"))) == 20

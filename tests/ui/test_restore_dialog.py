@@ -65,7 +65,9 @@ def test_backup_and_restore_in_the_running_app(qtbot, store, seller, data_dir, t
     job = actions.backup_now()
     qtbot.waitUntil(lambda: job.done, timeout=20000)
     assert actions.last.ok and actions.last.invoices == 4
-    assert actions.backup_if_due() is None  # a good backup younger than the interval: not due
+    due = actions.backup_if_due()  # a good backup younger than the interval: not due
+    qtbot.waitUntil(lambda: due.done, timeout=20000)
+    assert due.result is None and len(backup.read_manifest(tmp_path / "usb")) == 1
     later = _issue(2)
     window.refresh()
 
@@ -162,7 +164,9 @@ def test_scheduled_backup_when_due_and_at_close(qtbot, store, seller, data_dir, 
     assert job is not None
     qtbot.waitUntil(lambda: job.done, timeout=20000)
     assert actions.last.ok and actions.last.reason == "scheduled"
-    assert actions.backup_if_due() is None
+    again = actions.backup_if_due()
+    qtbot.waitUntil(lambda: again.done, timeout=20000)
+    assert again.result is None
     _issue(1)
     actions.backup_at_close()
     records = backup.read_manifest(tmp_path / "usb")
