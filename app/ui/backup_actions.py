@@ -32,6 +32,8 @@ class BackupSettingsDialog(QDialog):
         form = QFormLayout(self)
         row = QHBoxLayout()
         self.folder = QLineEdit(settings["folder"], self)
+        self.folder.setObjectName("backup_folder")
+        self.folder.setMinimumWidth(380)
         browse = QPushButton(tr("浏览…", "Browse…"), self)
         browse.clicked.connect(self._browse)
         row.addWidget(self.folder, 1)
@@ -60,7 +62,9 @@ class BackupSettingsDialog(QDialog):
             backup.set_backup_settings(self.data_dir, folder=self.folder.text().strip(), keep=self.keep.value(),
                                        every_hours=self.every_hours.value())
         except ValidationFailed as failed:
-            QMessageBox.warning(self, tr("备份设置", "Backup settings"), failed.describe())
+            self.error = QMessageBox(QMessageBox.Warning, tr("备份设置", "Backup settings"), failed.describe(),
+                                     QMessageBox.Ok, self)
+            self.error.open()
             return False
         self.accept()
         return True

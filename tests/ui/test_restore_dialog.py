@@ -196,3 +196,20 @@ def verify_after_reopen(window) -> bool:
     from app.store.integrity import verify_store
 
     return window.store.path.exists() and verify_store().ok
+
+
+def test_backup_settings_dialog(qtbot, store, seller, data_dir, tmp_path):
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    dialog = window.backup_actions.edit_settings()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    dialog.folder.setText(str(blocker / "sub"))
+    assert not dialog.save() and "backup.folder" in dialog.error.text()
+    dialog.error.close()
+    dialog.folder.setText(str(tmp_path / "usb"))
+    dialog.keep.setValue(3)
+    dialog.every_hours.setValue(2)
+    assert dialog.save()
+    assert backup.backup_settings(data_dir) == {"folder": str((tmp_path / "usb").resolve()), "keep": 3,
+                                                "every_hours": 2.0}
