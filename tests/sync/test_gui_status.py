@@ -46,23 +46,23 @@ def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, 
     issue_many(12)
     runner.start()
     try:
-        qtbot.waitUntil(lambda: widget.state == "offline", timeout=5000)
+        qtbot.waitUntil(lambda: widget.state == "offline", timeout=15000)
         assert "平台离线" in widget.state_label.text()
-        qtbot.waitUntil(lambda: "待上传 12 张" in widget.queue_label.text(), timeout=5000)
+        qtbot.waitUntil(lambda: "待上传 12 张" in widget.queue_label.text(), timeout=15000)
         assert "尚未联系上" in widget.contact_label.text()
         window.grab().save(str(tmp_path / "offline.png"))
 
         platform.set_faults(mode="ok")
         runner.upload_now()
-        qtbot.waitUntil(lambda: widget.state == "online", timeout=5000)
-        qtbot.waitUntil(lambda: "待上传 0 张" in widget.queue_label.text(), timeout=10000)
+        qtbot.waitUntil(lambda: widget.state == "online", timeout=15000)
+        qtbot.waitUntil(lambda: "待上传 0 张" in widget.queue_label.text(), timeout=20000)
         assert "平台在线" in widget.state_label.text() and "最近联系" in widget.contact_label.text()
-        qtbot.waitUntil(lambda: "平台已恢复" in actions.last_notice, timeout=5000)
+        qtbot.waitUntil(lambda: "平台已恢复" in actions.last_notice, timeout=15000)
         assert "12 张发票已上传" in actions.last_notice and "0 张需要处理" in actions.last_notice
         window.grab().save(str(tmp_path / "online.png"))
 
         platform.set_faults(mode="down")
-        qtbot.waitUntil(lambda: widget.state == "offline", timeout=5000)
+        qtbot.waitUntil(lambda: widget.state == "offline", timeout=15000)
         assert "最近联系" in widget.contact_label.text()  # the last good contact stays shown
     finally:
         runner.stop()
@@ -123,7 +123,7 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
     try:
         view = window.sync_actions.open_queue()
         assert isinstance(view, QueueView) and view.pause_button.text() == "继续上传"
-        qtbot.waitUntil(lambda: runner.state == "online", timeout=5000)
+        qtbot.waitUntil(lambda: runner.state == "online", timeout=15000)
         runner.upload_now()
         qtbot.wait(600)  # several of the worker's polls: paused, it sends nothing
         assert counts().waiting == 5 and platform_numbers(platform) == []
@@ -131,8 +131,8 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
         view.grab().save(str(tmp_path / "queue_paused.png"))
         qtbot.mouseClick(view.pause_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.LeftButton)
         assert view.pause_button.text() == "暂停上传"
-        qtbot.waitUntil(lambda: counts().waiting == 0, timeout=10000)
-        qtbot.waitUntil(lambda: view.table.rowCount() == 0, timeout=5000)
+        qtbot.waitUntil(lambda: counts().waiting == 0, timeout=20000)
+        qtbot.waitUntil(lambda: view.table.rowCount() == 0, timeout=15000)
     finally:
         runner.stop()
     detail = window.open_invoice(issued[0].number)
