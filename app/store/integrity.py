@@ -109,12 +109,13 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
         if not chain_broken:
             reason = None
             if invoice_id is not None and invoice_id not in numbers:
-                reason = f"its invoice (row id {invoice_id}) is missing: the invoice was deleted"
+                reason = f"发票记录被删除 / its invoice (row id {invoice_id}) is missing: the invoice was deleted"
             elif entry.prev_hash != prev:
-                reason = "link to the previous entry does not match: an entry was removed or inserted before it"
+                reason = ("与上一条记录的链接不符，其前有记录被删除或插入 / link to the previous entry does not match: "
+                          "an entry was removed or inserted before it")
             elif audit.entry_hash(entry.prev_hash, entry.at, entry.clerk, entry.action, number,
                                   entry.detail) != entry.hash:
-                reason = "content does not match its hash: the entry was edited"
+                reason = "记录内容与其哈希不符，记录被改动 / content does not match its hash: the entry was edited"
             if reason:
                 findings.append(Finding(entry.id, entry.at, entry.action, number, reason))
                 chain_broken = True  # after the first break every later link is suspect; report the first
@@ -145,6 +146,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
         if held != anchor.hash:
             what = "is gone" if held is None else "holds another hash"
             findings.append(Finding(anchor.entry_id, "", "", "",
+                                    f"备份 {anchor.source} 记录的链头已不在审计链中，历史在该备份之后被重写 / "
                                     f"the chain head recorded by backup {anchor.source} {what}: "
                                     "the history was rewritten since that backup"))
     findings.sort(key=_sort_key)
@@ -167,8 +169,8 @@ def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEn
             found = origin.get(row.id)
             if found is None:
                 findings.append(Finding(None, row.issued_at, "", number,
-                                        "the invoice has no issued entry in the audit log: it was inserted "
-                                        "behind the app's back"))
+                                        "审计日志中没有此发票的开具记录，发票是在应用之外插入的 / the invoice has no "
+                                        "issued entry in the audit log: it was inserted behind the app's back"))
                 continue
             entry, recorded = found
             problem = _row_problem(row, lines[row.id], recorded)
@@ -196,14 +198,18 @@ def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
     """The row's status and official number must be ones the audit log recorded (they are outside
     the content hash: changing them in SQLite would otherwise pass)."""
     if row.official_number and row.official_number not in facts.official_numbers:
-        return (f"official number {row.official_number} on the row was never recorded by an accepted or "
-                "imported entry: it was set behind the app's back")
+        return (f"发票号码 {row.official_number} 不是平台接受时记录的 / official number "
+                f"{row.official_number} on the row was never recorded by an accepted or imported entry: "
+                "it was set behind the app's back")
     if row.status == status.ACCEPTED and not facts.actions & {"accepted", "imported"}:
-        return "status accepted on the row, but no accepted entry in the audit log"
+        return ("状态为已接受，但审计日志中没有接受记录 / "
+                "status accepted on the row, but no accepted entry in the audit log")
     if row.status == status.CANCELLED and "cancelled" not in facts.actions:
-        return "status cancelled on the row, but no cancelled entry in the audit log"
+        return ("状态为已作废，但审计日志中没有作废记录 / "
+                "status cancelled on the row, but no cancelled entry in the audit log")
     if row.cancelled_at and row.status != status.CANCELLED:
-        return f"the row was cancelled ({row.cancelled_at}) but its status reads {row.status}"
+        return (f"发票已作废（{row.cancelled_at}）但状态被改为 {row.status} / "
+                f"the row was cancelled ({row.cancelled_at}) but its status reads {row.status}")
     return None
 
 
@@ -212,16 +218,16 @@ def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str) -> str |
         invoice = invoice_from_row(row, lines)
         digest = content_hash(invoice)
     except Exception as error:  # a value the domain cannot read is itself a change behind the app's back
-        return f"the stored invoice cannot be read back ({type(error).__name__}: {error})"
+        return f"发票无法读出 / the stored invoice cannot be read back ({type(error).__name__}: {error})"
     if digest != recorded:
-        return ("the stored invoice or its lines differ from what was issued "
+        return ("发票或其明细（金额等）与开具时不符 / the stored invoice or its lines differ from what was issued "
                 "(content hash differs from the one its issued entry recorded)")
     if row.content_hash != recorded:
-        return "the invoice row's content hash was changed"
+        return "发票的内容哈希被改动 / the invoice row's content hash was changed"
     for name in ("total_amount", "total_tax", "total_with_tax"):
         if getattr(row, name) != getattr(invoice, name):
-            return f"{name} on the invoice row ({getattr(row, name)}) is not what its lines add up to " \
-                   f"({getattr(invoice, name)})"
+            return (f"发票合计被改动 / {name} on the invoice row ({getattr(row, name)}) "
+                    f"is not what its lines add up to ({getattr(invoice, name)})")
     return None
 
 
