@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -43,9 +44,13 @@ def ensure_environment(extras: list[str]) -> Path:
     python = venv_python()
     if python.exists() and STAMP.exists() and STAMP.read_text().split() == [digest]:
         return python
-    if not python.exists():
-        print("fapiao-desk: creating the environment in .venv ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if python.exists():
+        # Dependencies changed: start from a clean environment, so no package that was
+        # dropped or replaced lingers in it (pip's cache makes this quick).
+        print("fapiao-desk: dependencies changed, rebuilding .venv ...", file=sys.stderr)
+        shutil.rmtree(VENV)
+    print("fapiao-desk: creating the environment in .venv ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     print("fapiao-desk: installing dependencies ...", file=sys.stderr)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
                    check=True)
