@@ -20,8 +20,9 @@ from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 PAGE_SIZE = 200
 KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back cheap
 
-COLUMNS = ("号码", "开票日期", "购买方", "价税合计", "状态")
-NUMBER, DATE, BUYER, TOTAL, STATUS = range(len(COLUMNS))
+# 号码 is the desk's provisional number (on the paper printed offline); 正式号码 the platform's.
+COLUMNS = ("号码", "正式号码", "开票日期", "购买方", "价税合计", "状态")
+NUMBER, OFFICIAL, DATE, BUYER, TOTAL, STATUS = range(len(COLUMNS))
 
 
 class InvoiceListModel(QAbstractTableModel):
@@ -124,6 +125,8 @@ class InvoiceListModel(QAbstractTableModel):
             return None
         if column == NUMBER:
             return item.number
+        if column == OFFICIAL:
+            return item.official_number or ""
         if column == DATE:
             return item.issued_at[:16].replace("T", " ")
         if column == BUYER:

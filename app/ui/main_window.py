@@ -18,7 +18,7 @@ from app.store.status import INVOICE_STATUSES, status_label
 from app.ui.i18n import language, tr
 from app.ui.invoice_detail import InvoiceDetail
 from app.ui.invoice_form import InvoiceForm
-from app.ui.invoice_list_model import BUYER, DATE, NUMBER, STATUS, TOTAL, InvoiceListModel
+from app.ui.invoice_list_model import BUYER, DATE, NUMBER, OFFICIAL, STATUS, TOTAL, InvoiceListModel
 from app.ui.seller_dialog import SellerDialog
 
 
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         vertical.hide()
         header = self.list_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
-        for column, width in ((NUMBER, 130), (DATE, 140), (TOTAL, 130), (STATUS, 110)):
+        for column, width in ((NUMBER, 110), (OFFICIAL, 190), (DATE, 140), (TOTAL, 130), (STATUS, 110)):
             self.list_view.setColumnWidth(column, width)
         header.setSectionResizeMode(BUYER, QHeaderView.Stretch)
         layout.addWidget(self.list_view)

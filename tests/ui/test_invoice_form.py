@@ -115,7 +115,7 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
 
     assert window.list_model.rowCount() == 1
     assert window.list_model.index(0, 0).data() == "LX-0000001"
-    assert window.list_model.index(0, 3).data() == "1,060.00"
+    assert window.list_model.index(0, 4).data() == "1,060.00"
     assert window.selected_number() == "LX-0000001"
     assert "LX-0000001" in window.statusBar().currentMessage()
 

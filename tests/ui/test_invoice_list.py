@@ -94,7 +94,8 @@ def test_status_filter(qtbot, many_invoices, store):
     assert window.list_model.rowCount() == MANY // 10
     assert window.list_model.index(0, 0).data() == f"LX-{MANY:07d}"
     assert window.list_model.index(1, 0).data() == f"LX-{MANY - 10:07d}"
-    assert window.list_model.index(0, 4).data() == "已上传"
+    assert window.list_model.index(0, 5).data() == "已上传"
+    assert window.list_model.index(0, 1).data() == (window.list_model.summary(0).official_number or "")
     assert window.count_label.text() == "共 2,000 张发票"
     window.status_filter.setCurrentIndex(window.status_filter.findData(status.PENDING_UPLOAD))
     assert window.list_model.rowCount() == MANY - MANY // 10
@@ -110,7 +111,7 @@ def test_refresh_shows_an_invoice_issued_elsewhere(qtbot, store, seller):
     show_active(qtbot, window)
     qtbot.keyClick(window.list_view, Qt.Key_F5)
     assert window.list_model.rowCount() == 1
-    assert window.list_model.index(0, 2).data() == "北京客户贸易有限公司"
+    assert window.list_model.index(0, 3).data() == "北京客户贸易有限公司"
 
 
 def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
@@ -121,7 +122,7 @@ def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
     qtbot.addWidget(window)
     show_active(qtbot, window)
     view = window.list_view
-    rect = view.visualRect(window.list_model.index(0, 2))
+    rect = view.visualRect(window.list_model.index(0, 3))
     # QTest's double click has no press before it; a view only opens what was pressed, as with a real mouse.
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
     qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=rect.center())
@@ -162,9 +163,9 @@ def test_english_on_request(qtbot, store, seller):
     qtbot.addWidget(window)
     issue_invoice(invoice_body())
     window.refresh()
-    headers = [window.list_model.headerData(c, Qt.Horizontal) for c in range(5)]
-    assert headers == ["Number", "Date", "Buyer", "Total with tax", "Status"]
-    assert window.list_model.index(0, 4).data() == "offline, to upload"
+    headers = [window.list_model.headerData(c, Qt.Horizontal) for c in range(window.list_model.columnCount())]
+    assert headers == ["Number", "Official number", "Date", "Buyer", "Total with tax", "Status"]
+    assert window.list_model.index(0, 5).data() == "offline, to upload"
     form = window.new_invoice()
     assert form.windowTitle() == "New invoice"
     assert "buyer name: is required" in [form.messages.item(i).text() for i in range(form.messages.count())]
