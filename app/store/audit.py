@@ -39,6 +39,27 @@ def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: d
                              prev_hash=prev, hash=entry_hash(prev, at, clerk, action, number, detail_text))
 
 
+def append_many(entries: list[tuple[str, int, str, dict]], *, clerk: str) -> None:
+    """(action, invoice id, provisional number, detail) for many invoices, chained as append() does,
+    in one executemany: the queue worker and imports record thousands of changes at a time."""
+    if not entries:
+        return
+    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
+    prev = last.hash if last else GENESIS
+    rows = []
+    for action, invoice_id, number, detail in entries:
+        at = now_iso()
+        text = canonical_json(detail)
+        digest = entry_hash(prev, at, clerk, action, number, text)
+        rows.append((at, clerk, action, invoice_id, text, prev, digest))
+        prev = digest
+    meta = AuditEntry._meta
+    columns = ", ".join(f'"{meta.fields[name].column_name}"'
+                        for name in ("at", "clerk", "action", "invoice", "detail", "prev_hash", "hash"))
+    meta.database.connection().executemany(
+        f'INSERT INTO "{meta.table_name}" ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)', rows)
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     entry_id: int

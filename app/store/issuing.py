@@ -94,7 +94,8 @@ def _next_number(seller_tax_id: str) -> str:
     return f"{PROVISIONAL_PREFIX}{value:07d}"
 
 
-def _remember_buyer(invoice: Invoice) -> Buyer:
+def remember_buyer(invoice: Invoice) -> Buyer:
+    """Add the buyer to the directory or refresh its details; inside the caller's transaction."""
     party = invoice.buyer
     stamp = now_iso()
     row = Buyer.get_or_none((Buyer.name == party.name) & (Buyer.tax_id == party.tax_id))
@@ -116,7 +117,7 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
     """Inside the caller's transaction: number, invoice, lines, buyer, audit and queue rows."""
     issued = dataclasses.replace(invoice, number=_next_number(invoice.seller.tax_id),
                                  issued_at=invoice.issued_at or now())
-    buyer = _remember_buyer(issued)
+    buyer = remember_buyer(issued)
     row = InvoiceRow.create(status=status.PENDING_UPLOAD, buyer=buyer, **invoice_row_fields(issued))
     InvoiceLine.insert_many([
         dict(invoice=row.id, position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,

@@ -43,22 +43,7 @@ def iso_in(seconds: float) -> str:
 
 
 def _audit_many(entries: list[tuple[str, int, str, dict]]) -> None:
-    """(action, invoice id, provisional number, detail) for many invoices: one chained insert."""
-    if not entries:
-        return
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-    prev = last.hash if last else audit.GENESIS
-    rows = []
-    for action, invoice_id, number, detail in entries:
-        at = now_iso()
-        text = audit.canonical_json(detail)
-        digest = audit.entry_hash(prev, at, SYNC_CLERK, action, number, text)
-        rows.append((at, SYNC_CLERK, action, invoice_id, text, prev, digest))
-        prev = digest
-    meta = AuditEntry._meta
-    columns = ", ".join(f'"{meta.fields[name].column_name}"'
-                        for name in ("at", "clerk", "action", "invoice", "detail", "prev_hash", "hash"))
-    database.connection().executemany(f'INSERT INTO "{meta.table_name}" ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)', rows)
+    audit.append_many(entries, clerk=SYNC_CLERK)
 
 
 # --- the lock ------------------------------------------------------------------------------------

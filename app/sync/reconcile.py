@@ -42,7 +42,7 @@ from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
 from app.store import audit, status
 from app.store.clock import now_iso
-from app.store.issuing import PROVISIONAL_PREFIX, _remember_buyer
+from app.store.issuing import PROVISIONAL_PREFIX, remember_buyer
 from app.store.models import AuditEntry, Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
@@ -326,22 +326,6 @@ def _parse_record(record: dict) -> Invoice:
     return invoice
 
 
-def _append_audit_many(entries: list[tuple[str, int, str, dict]], clerk: str) -> None:
-    """(action, invoice id, provisional number, detail), chained like app.store.audit.append, one insert."""
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-    prev = last.hash if last else audit.GENESIS
-    rows = []
-    for action, invoice_id, number, detail in entries:
-        at = now_iso()
-        text = audit.canonical_json(detail)
-        digest = audit.entry_hash(prev, at, clerk, action, number, text)
-        rows.append(dict(at=at, clerk=clerk, action=action, invoice=invoice_id, detail=text, prev_hash=prev,
-                         hash=digest))
-        prev = digest
-    for start in range(0, len(rows), 500):
-        AuditEntry.insert_many(rows[start:start + 500]).execute()
-
-
 def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
     """Inside the caller's transaction: records (already checked, none stored yet) as accepted invoices,
     with lines, buyer directory, accepted queue entries under the platform's keys, and audit "imported"."""
@@ -352,7 +336,7 @@ def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
         buyers[(invoice.buyer.name, invoice.buyer.tax_id)].append(invoice)
     buyer_ids = {}
     for key, invoices in buyers.items():
-        row = _remember_buyer(invoices[-1])
+        row = remember_buyer(invoices[-1])
         if len(invoices) > 1:
             Buyer.update(use_count=Buyer.use_count + len(invoices) - 1).where(Buyer.id == row.id).execute()
         buyer_ids[key] = row.id
@@ -380,9 +364,9 @@ def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
                   for m in [_NUMBER.match(inv.number)] if m]
         if values:
             _bump_counter(seller_tax_id, f"{PROVISIONAL_PREFIX}{max(values)}")
-    _append_audit_many([("imported", ids[inv.number][0], inv.number,
+    audit.append_many([("imported", ids[inv.number][0], inv.number,
                          {"key": record["key"], "official_number": record.get("official_number"),
-                          "content_hash": ids[inv.number][1], "source": "platform"}) for record, inv in pairs], clerk)
+                          "content_hash": ids[inv.number][1], "source": "platform"}) for record, inv in pairs], clerk=clerk)
     return numbers
 
 
