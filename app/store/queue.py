@@ -372,7 +372,8 @@ def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
                                                                  "from": entry.state})
 
 
-def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = ""):
+def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = "",
+                       confirmed_tax_ids: Iterable[str] = ()):
     """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
     transaction (both or neither). The new invoice is queued by issuing, under a new key."""
     from app.store.issuing import issue_invoice
@@ -384,7 +385,7 @@ def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: 
             from app.core.errors import FieldError, ValidationFailed
 
             raise ValidationFailed([FieldError("cancel", outcome.message_zh, outcome.message_en)])
-        issued = issue_invoice(corrected_body, clerk=clerk)
+        issued = issue_invoice(corrected_body, clerk=clerk, confirmed_tax_ids=confirmed_tax_ids)
         new_row = InvoiceRow.get_by_id(issued.id)
         audit.append("reissued", clerk=clerk, invoice=new_row, detail={"replaces": number, "reason": reason})
         return issued

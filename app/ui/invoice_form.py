@@ -51,6 +51,9 @@ class InvoiceForm(QDialog):
         self._touched: set[str] = set()
         self._line_rows: list[int] = []  # draft line i is table row _line_rows[i]
         self._buyer_matches: dict = {}
+        # The service that issues what the form holds: issue_invoice, or for a correction
+        # the cancel-and-reissue service (see load_correction). Same signature either way.
+        self.issuer = issue_invoice
         self._build()
         self._reset_fields()
 
@@ -234,6 +237,40 @@ class InvoiceForm(QDialog):
         self.validate()
         self.dirty = False
         self.buyer["name"].setFocus()
+
+    def load_draft(self, body: dict) -> None:
+        """Fill the form from an invoice body, e.g. a rejected invoice the clerk will correct.
+
+        Unit prices in a body exclude tax, so the prices-include-tax switch is off.
+        """
+        self._reset_fields()
+        self.kind.setCurrentIndex(max(0, self.kind.findData(body.get("kind", "normal"))))
+        for key, edit in self.buyer.items():
+            edit.setText((body.get("buyer") or {}).get(key, ""))
+        self.remarks.setText(body.get("remarks", ""))
+        for key, edit in self.people.items():
+            if body.get(key):
+                edit.setText(body[key])
+        self.lines.beginResetModel()
+        self.lines.rows = [{"name": l.get("name", ""), "spec": l.get("spec", ""), "unit": l.get("unit", ""),
+                            "quantity": l.get("quantity", ""), "unit_price": l.get("unit_price", ""),
+                            "tax_rate": l.get("tax_rate", "")} for l in body.get("lines", [])]
+        self.lines.endResetModel()
+        if not self.lines.rows:
+            self.lines.add_line()
+        self._touched = {f"buyer.{key}" for key, _ in BUYER_FIELDS} | {f"row{r}" for r in range(len(self.lines.rows))}
+        self.validate()
+        self.dirty = True
+
+    def load_correction(self, number: str, body: dict, reason: str) -> None:
+        """Correct a rejected invoice: issuing cancels `number` and issues this one, both or neither."""
+        from functools import partial
+
+        from app.store.queue import cancel_and_reissue
+
+        self.load_draft(body)
+        self.setWindowTitle(tr("更正并重开 {number}", "Correct and reissue {number}", number=number))
+        self.issuer = partial(cancel_and_reissue, number, reason=reason)
 
     # --- what was typed ---------------------------------------------------------------------
 
@@ -438,7 +475,7 @@ class InvoiceForm(QDialog):
             self._show_errors()
             return None
         try:
-            issued = issue_invoice(self.draft(), confirmed_tax_ids=self.confirmed_tax_ids(),
+            issued = self.issuer(self.draft(), confirmed_tax_ids=self.confirmed_tax_ids(),
                                    clerk=self.people["drawer"].text().strip())
         except ValidationFailed as failed:
             self.errors = failed.errors

@@ -8,8 +8,8 @@ import json
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.core.errors import ValidationFailed
 from app.core.money import format_money_grouped
@@ -98,8 +98,11 @@ class QueueView(QDialog):
         self.pause_button.setObjectName("pause_resume")
         self.requeue_button = QPushButton(tr("重新上传所选（已更正）", "Send selected again (corrected)"), self)
         self.requeue_button.setObjectName("requeue")
+        self.correct_button = QPushButton(tr("作废并更正重开…", "Cancel and correct…"), self)
+        self.correct_button.setObjectName("correct")
         self.refresh_button = QPushButton(tr("刷新", "Refresh"), self)
-        for button in (self.upload_now_button, self.pause_button, self.requeue_button, self.refresh_button):
+        for button in (self.upload_now_button, self.pause_button, self.correct_button, self.requeue_button,
+                       self.refresh_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -117,6 +120,7 @@ class QueueView(QDialog):
         self.upload_now_button.clicked.connect(self.upload_now)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.requeue_button.clicked.connect(self.requeue_selected)
+        self.correct_button.clicked.connect(lambda: self.correct_selected())
         self.refresh_button.clicked.connect(self.reload)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         if runner is not None:
@@ -159,6 +163,7 @@ class QueueView(QDialog):
         number = self.selected_number()
         row = next((r for r in getattr(self, "rows", []) if r.number == number), None)
         self.requeue_button.setEnabled(row is not None and row.state == status.Q_REJECTED)
+        self.correct_button.setEnabled(row is not None and row.state == status.Q_REJECTED)
 
     def _update_pause_text(self) -> None:
         paused = self.runner is not None and self.runner.paused
@@ -173,6 +178,39 @@ class QueueView(QDialog):
         if self.runner is not None:
             self.runner.set_paused(not self.runner.paused)
         self._update_pause_text()
+
+    def correct_selected(self, reason: str | None = None):
+        """The proper route for a rejected invoice: a form filled with it, whose 开具 cancels the
+        rejected one and issues the corrected one in one transaction. Returns the open form."""
+        from app.core.codec import invoice_to_body
+        from app.store.queries import get_invoice
+        from app.store.seller import get_seller
+        from app.ui.invoice_form import InvoiceForm
+
+        number = self.selected_number()
+        invoice = get_invoice(number) if number else None
+        seller = get_seller()
+        if invoice is None or seller is None:
+            return None
+        row = next((r for r in self.rows if r.number == number), None)
+        if reason is None:
+            default = tr("平台拒绝：{why}", "Rejected by the platform: {why}",
+                         why=reasons_text(row.last_error if row else "")[:60])
+            reason, ok = QInputDialog.getText(self, tr("作废原因", "Reason to cancel"),
+                                              tr("作废 {number} 的原因：", "Why {number} is cancelled:", number=number),
+                                              text=default)
+            if not ok or not reason.strip():
+                return None
+        form = InvoiceForm(seller, self)
+        form.load_correction(number, invoice_to_body(invoice), reason.strip())
+        form.issued.connect(lambda _number: self._corrected())
+        form.open()
+        return form
+
+    def _corrected(self) -> None:
+        if self.runner is not None:
+            self.runner.upload_now()
+        self.reload()
 
     def requeue_selected(self) -> bool:
         number = self.selected_number()

@@ -142,3 +142,42 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
     from app.store.models import Invoice
 
     assert Invoice.get(Invoice.provisional_number == issued[0].number).official_number in text
+
+
+def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, store, seller, platform):
+    from app.store import status
+    from app.store.models import AuditEntry, Invoice
+    from app.store.queue import make_due_now
+    from app.ui.queue_view import QueueView
+    from tests.sync.test_rejection_and_token import _break_line_amount
+
+    issued = issue_many(2)
+    _break_line_amount(issued[1].number)  # the platform will refuse its arithmetic
+    make_worker(platform).run_once()
+    make_due_now()
+    make_worker(platform).run_once()
+    view = QueueView(None)
+    qtbot.addWidget(view)
+    view.table.selectRow(0)
+    assert view.correct_button.isEnabled() and view.table.item(0, 0).text() == issued[1].number
+
+    form = view.correct_selected(reason="平台拒绝：金额有误")
+    qtbot.addWidget(form)
+    assert issued[1].number in form.windowTitle()
+    # The form holds the rejected invoice's buyer and lines; its amounts are computed afresh.
+    assert form.buyer["name"].text() == issued[1].invoice.buyer.name
+    assert form.issue_button.isEnabled()
+    new = form.issue()
+    assert new is not None and new.number != issued[1].number
+    # The view reloaded on the form's signal: the rejected one is gone, the corrected one waits.
+    assert [view.table.item(r, 0).text() for r in range(view.table.rowCount())] == [new.number]
+
+    old = Invoice.get(Invoice.provisional_number == issued[1].number)
+    assert old.status == status.CANCELLED
+    assert AuditEntry.select().where((AuditEntry.action == "reissued")).count() == 1
+    make_worker(platform).run_once()
+    assert Invoice.get(Invoice.provisional_number == new.number).status == status.ACCEPTED
+    on_platform = platform_numbers(platform)
+    assert new.number in on_platform and issued[1].number not in on_platform
+    view.reload()
+    assert view.table.rowCount() == 0
