@@ -128,9 +128,10 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
     stamp = now_iso()
     UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
                             updated_at=stamp)
+    # One entry records both changes of this transaction: issued, and queued under its key.
     audit.append("issued", clerk=clerk or issued.drawer, invoice=row,
                  detail={"content_hash": row.content_hash, "total_with_tax": f"{issued.total_with_tax}",
-                         "confirmed_tax_ids": sorted(issued.confirmed_tax_ids)})
+                         "confirmed_tax_ids": sorted(issued.confirmed_tax_ids), "queued_key": key})
     return IssuedInvoice(row.id, issued.number, key, issued)
 
 

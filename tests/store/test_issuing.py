@@ -41,6 +41,7 @@ def test_issue_writes_invoice_lines_audit_and_queue_together(seller):
     assert entry.state == status.Q_PENDING and len(entry.idempotency_key) == 36
     issued_entries = list(AuditEntry.select().where(AuditEntry.invoice == row))
     assert [e.action for e in issued_entries] == ["issued"]
+    assert entry.idempotency_key in issued_entries[0].detail  # queued under this key, in the same entry
     assert audit.verify_chain() is None
     # What the store gives back is what was issued, to the fen and the 8th decimal.
     assert queries.get_invoice(issued.number) == issued.invoice
