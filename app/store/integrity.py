@@ -78,7 +78,7 @@ def _bind(query, db):
 
 
 def _sort_key(finding: Finding) -> tuple:
-    return (finding.entry_id if finding.entry_id is not None else float("inf"), finding.at)
+    return (finding.entry_id if finding.entry_id is not None else float("inf"), finding.at)  # ok-float: sort key
 
 
 def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = (),

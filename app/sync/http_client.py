@@ -30,7 +30,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(value))  # ok-float: seconds, not money
     except ValueError:
         pass
     try:

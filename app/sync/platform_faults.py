@@ -54,7 +54,7 @@ class Faults:
                         raise ValueError(f"mode: {value!r} is not one of {', '.join(MODES)}")
                     new.mode = value
                 elif name == "fail_rate":
-                    rate = float(value)
+                    rate = float(value)  # ok-float: a fraction of calls, not money
                     if not 0 <= rate <= 1:
                         raise ValueError("fail_rate: must be between 0 and 1")
                     new.fail_rate = rate
