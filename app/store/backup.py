@@ -120,7 +120,7 @@ def backup_settings(data_dir: Path) -> dict:
     path = Path(data_dir) / STORE_FILE
     return {"folder": str(backup_folder(data_dir)),
             "keep": int(_raw_setting(path, KEEP_SETTING, DEFAULT_KEEP)),
-            "every_hours": float(_raw_setting(path, EVERY_HOURS_SETTING, DEFAULT_EVERY_HOURS))}
+            "every_hours": float(_raw_setting(path, EVERY_HOURS_SETTING, DEFAULT_EVERY_HOURS))}  # ok-float: hours
 
 
 def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | None = None,

@@ -35,8 +35,8 @@ def get_profile(printer: str = DEFAULT_PRINTER) -> PrinterProfile:
     raw = _all().get(printer)
     if not isinstance(raw, dict):
         return PrinterProfile(printer)
-    return PrinterProfile(printer, raw.get("paper", "invoice"), float(raw.get("offset_x_mm", 0.0)),
-                          float(raw.get("offset_y_mm", 0.0)))
+    return PrinterProfile(printer, raw.get("paper", "invoice"), float(raw.get("offset_x_mm", 0.0)),  # ok-float: millimetres
+                          float(raw.get("offset_y_mm", 0.0)))  # ok-float: millimetres
 
 
 def list_profiles() -> list[PrinterProfile]:
