@@ -53,7 +53,7 @@ def _offset(value: object, field: str, errors: list[FieldError]) -> float:
     if not number.is_finite() or abs(number) > MAX_OFFSET_MM:
         errors.append(FieldError(field, f"{axis} 偏移应在 ±{MAX_OFFSET_MM} 毫米之内", f"{axis} offset must be within ±{MAX_OFFSET_MM} mm"))
         return 0.0
-    return float(round(number, 1))  # a tenth of a millimetre is finer than any printer feeds
+    return float(round(number, 1))  # ok-float: a tenth of a millimetre is finer than any printer feeds
 
 
 def save_profile(printer: str, *, paper: str = "invoice", offset_x_mm: object = 0, offset_y_mm: object = 0) -> PrinterProfile:
