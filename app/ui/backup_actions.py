@@ -210,8 +210,8 @@ def backup_due(data_dir: Path) -> bool:
 
 
 def reconcile_after_restore(window, result: backup.RestoreResult):
-    """What came after the backup is recovered from the platform: the reconciliation view (part B,
-    app/ui/reconcile_view.py) opened on the period from the backup's day to today."""
+    """What came after the backup is recovered from the platform: the reconciliation view
+    (app/ui/reconcile_view.py) opened on the period from the backup's day to today, comparing."""
     actions = getattr(window, "trust_actions", None)
     if actions is None or not hasattr(actions, "show_reconcile"):
         return None
@@ -222,6 +222,9 @@ def reconcile_after_restore(window, result: backup.RestoreResult):
     if since and hasattr(view, "date_from"):
         view.date_from.setDate(QDate.fromString(since, "yyyy-MM-dd"))
     view.show()
+    # Compare at once, off the GUI thread: if the platform is still down the view says so
+    # and the clerk runs it again later with its button.
+    view.start()
     return view
 
 

@@ -83,6 +83,9 @@ def test_backup_and_restore_in_the_running_app(qtbot, store, seller, data_dir, t
     # What came after the backup is recovered from the platform: the reconciliation view opens on it.
     views = [d for d in window.trust_actions.dialogs if d.objectName() == "" and hasattr(d, "date_from")]
     assert views and views[-1].period()[0] == dialog.result.backup_created_at[:10]
+    # It compares at once; no platform is set up here, so it says the comparison failed and waits.
+    qtbot.waitUntil(lambda: views[-1].run_button.isEnabled(), timeout=20000)
+    assert views[-1].message.text().startswith("对账失败")
     for view in views:
         view.close()
 
