@@ -23,6 +23,10 @@ def _cli():
     return cli
 
 
+HELD_MESSAGE = ("上传已暂停：{reason}。恢复备份后请先对账（reconcile），确认无误后执行 `queue --release-hold` "
+                "(uploads held after a restore: reconcile first, then `queue --release-hold`)")
+
+
 def _exit_status() -> int:
     from app.store.queue import counts
 
@@ -66,6 +70,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         make_due_now()  # a pass asked for by hand is "upload now": it does not wait out the back-off
         report = worker.run_once()
         worker.close()
+        if report.held:
+            print(HELD_MESSAGE.format(reason=report.held), file=sys.stderr)
         if report.lock_busy:
             print("另一个上传程序正在运行 (another worker holds the upload lock)", file=sys.stderr)
         if report.unauthorized:
@@ -85,6 +91,7 @@ def _serve(worker, factory) -> int:
     from app.sync.outage_feed import OutageFeed
 
     outage_feed = OutageFeed(monitor, factory)  # the outage log, and cancellations decided when it answers
+    held_said: list[bool] = []  # say the hold once, not on every pass
 
     def on_state(change) -> None:
         print(f"{change.at:%H:%M:%S} platform {change.state}" + (f": {change.error}" if change.error else ""),
@@ -95,6 +102,9 @@ def _serve(worker, factory) -> int:
     def on_event(event) -> None:
         if event.kind == "unauthorized":
             print(f"平台拒绝了令牌，暂停上传 (token refused): {event.message}", file=sys.stderr, flush=True)
+        elif event.kind == "held" and not held_said:
+            held_said.append(True)
+            print(HELD_MESSAGE.format(reason=event.message), file=sys.stderr, flush=True)
         elif event.kind == "pass_done" and (event.report.accepted or event.report.rejected):
             print(_summary(event.report), flush=True)
         elif event.kind == "transient_failure":
@@ -124,6 +134,12 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
     cli = _cli()
     cli._open(args)
+    if args.release_hold:
+        from app.store.queue import release_upload_hold
+
+        released = release_upload_hold(clerk=args.clerk or "")
+        print("上传暂停已解除 (uploads may go again)" if released else "没有暂停的上传 (uploads were not held)")
+        return cli.EXIT_OK
     if args.requeue:
         requeue(args.requeue, clerk=args.clerk or "", why="requeued from the command line")
         print(f"{args.requeue} 已重新排队 (queued again)")
@@ -168,6 +184,8 @@ def register(handlers: dict, commands) -> None:
     queue.add_argument("--state", default=None)
     queue.add_argument("--json", action="store_true")
     queue.add_argument("--requeue", metavar="NUMBER", default=None, help="send a rejected invoice again")
+    queue.add_argument("--release-hold", action="store_true",
+                       help="let uploads go again after a restore, once reconciled")
     queue.add_argument("--clerk", default=None)
 
     from app.sync.platform_server import add_arguments

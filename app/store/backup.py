@@ -425,6 +425,13 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
         try:
             source.backup(target)
             target.execute("PRAGMA journal_mode=WAL")
+            # Uploads wait until the clerk has reconciled: see app.store.queue.upload_hold.
+            from app.store.queue import UPLOAD_HOLD_SETTING
+
+            hold = {"reason": f"restored from {backup_file.name}", "since": now_iso()}
+            with target:
+                target.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
+                               (UPLOAD_HOLD_SETTING, json.dumps(hold, ensure_ascii=False)))
         finally:
             target.close()
     finally:

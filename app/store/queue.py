@@ -391,6 +391,39 @@ def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: 
         return issued
 
 
+# --- the hold after a restore ---------------------------------------------------------------------
+# A store restored from a backup may have forgotten what happened after the backup: an invoice
+# cancelled since then is "waiting" again and would be uploaded. So a restore holds uploads until
+# the clerk has reconciled with the platform and releases the hold (app, or `queue --release-hold`).
+
+UPLOAD_HOLD_SETTING = "upload_hold"
+
+
+def upload_hold() -> dict | None:
+    from app.store.settings import get_setting
+
+    return get_setting(UPLOAD_HOLD_SETTING)
+
+
+def hold_uploads(reason: str) -> None:
+    from app.store.settings import set_setting
+
+    set_setting(UPLOAD_HOLD_SETTING, {"reason": reason, "since": now_iso()})
+
+
+def release_upload_hold(clerk: str = "") -> bool:
+    """Lift the hold; audited. False when there was none."""
+    from app.store.models import Setting
+
+    with database.atomic("IMMEDIATE"):
+        hold = upload_hold()
+        if hold is None:
+            return False
+        Setting.delete().where(Setting.key == UPLOAD_HOLD_SETTING).execute()
+        audit.append("upload_hold_released", clerk=clerk, detail=hold)
+    return True
+
+
 # --- what the clerk reads ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

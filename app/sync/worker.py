@@ -43,6 +43,7 @@ class PassReport:
     last_error: str = ""
     unauthorized: str = ""  # the message, when the platform refused the token
     lock_busy: bool = False  # another worker holds the lock: this pass sent nothing
+    held: str = ""  # uploads held after a restore (the reason): this pass sent nothing
 
     def add(self, other: "PassReport") -> None:
         self.accepted += other.accepted
@@ -52,11 +53,13 @@ class PassReport:
         self.last_error = other.last_error or self.last_error
         self.unauthorized = other.unauthorized
         self.lock_busy = other.lock_busy
+        self.held = other.held
 
 
 @dataclass(frozen=True)
 class WorkerEvent:
-    """kind: "progress" (some accepted/rejected), "transient_failure", "unauthorized", "lock_busy", "pass_done"."""
+    """kind: "progress" (some accepted/rejected), "transient_failure", "unauthorized", "lock_busy",
+    "held" (uploads held after a restore), "pass_done"."""
 
     kind: str
     report: PassReport
@@ -121,6 +124,12 @@ class QueueWorker:
 
     def run_once(self) -> PassReport:
         report = PassReport()
+        hold = queue.upload_hold()
+        if hold is not None:
+            report.held = hold.get("reason", "held")
+            self._emit("held", report, report.held)
+            self._emit("pass_done", report)
+            return report
         if not queue.acquire_lock(self.holder, self.lock_ttl):
             report.lock_busy = True
             self._emit("lock_busy", report, "another worker is sending")

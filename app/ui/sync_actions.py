@@ -82,6 +82,7 @@ class SyncActions:
         runner.progress.connect(self._progress)
         runner.came_back.connect(self._came_back)
         runner.unauthorized.connect(self._unauthorized)
+        runner.held.connect(self._held)
         runner.refresh_counts()
 
     def open_queue(self) -> QueueView:
@@ -120,6 +121,11 @@ class SyncActions:
                   "{a} need attention", u=uploaded, a=attention)
         self._notice(text)
         self.window.refresh()
+
+    def _held(self, reason: str) -> None:
+        self._notice(tr("上传已暂停（{reason}）：请先对账，确认无误后在“上传队列”中点“继续上传”",
+                        "Uploads are held ({reason}): reconcile first, then press Resume uploads in the "
+                        "upload queue", reason=reason))
 
     def _unauthorized(self, message: str) -> None:
         self._notice(tr("平台拒绝了令牌，上传已暂停，发票均未丢失；请在“平台设置”中更新令牌",

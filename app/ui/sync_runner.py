@@ -35,6 +35,8 @@ class SyncRunner(QObject):
     came_back = Signal(int, int)
     unauthorized = Signal(str)
     paused_changed = Signal(bool)
+    # uploads are held after a restore (the reason), said once until released
+    held = Signal(str)
 
     def __init__(self, client_factory: Callable[[], PlatformClient] | None = None, *, poll_interval: float = 15.0,
                  retry_min: float = 2.0, retry_max: float = 60.0, worker: QueueWorker | None = None,
@@ -84,12 +86,14 @@ class SyncRunner(QObject):
     def set_paused(self, paused: bool) -> None:
         self.worker.paused = paused
         if not paused:
+            # Resuming is also how the clerk releases the hold a restore puts on uploads.
+            queue.release_upload_hold(clerk="")
             self.worker.wake()
         self.paused_changed.emit(paused)
 
     @property
     def paused(self) -> bool:
-        return self.worker.paused
+        return self.worker.paused or queue.upload_hold() is not None
 
     def set_client_factory(self, factory: Callable[[], PlatformClient]) -> None:
         self.monitor.set_client_factory(factory)
@@ -142,6 +146,10 @@ class SyncRunner(QObject):
                 self.feed.upload_failed(event.message)
         elif event.kind == "unauthorized":
             self.unauthorized.emit(event.message)
+        elif event.kind == "held":
+            if event.message != getattr(self, "_held_said", None):
+                self._held_said = event.message
+                self.held.emit(event.message)
         elif event.kind == "pass_done":
             self._seen = [0, 0]
             now = queue.counts()
