@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractItemView, QComboBox, QHeaderView,
+                               QStyledItemDelegate, QTableView)
 
 from app.core.money import format_money_grouped
 from app.core.tax import RATES, find_rate
@@ -155,7 +156,10 @@ class RateDelegate(QStyledItemDelegate):
 
 
 class LineTableView(QTableView):
-    """Enter on the last row adds a line (as clerks expect); Enter elsewhere moves down."""
+    """Keys as in the tax-control invoicing software clerks know: Enter that ends typing in a cell
+    goes on to the next cell of the line, and from the last one (the rate) to the next line, adding
+    it when there is none; Enter on a cell not being edited adds a line on the last row and moves
+    down elsewhere."""
 
     line_wanted = Signal()
 
@@ -177,6 +181,25 @@ class LineTableView(QTableView):
                               (AMOUNT, 100), (TAX, 80)):
             header.setSectionResizeMode(column, QHeaderView.Interactive)
             self.setColumnWidth(column, width)
+
+    def closeEditor(self, editor, hint) -> None:
+        super().closeEditor(editor, hint)
+        # Qt's delegates close an editor with SubmitModelCache only for Enter/Return.
+        if hint != QAbstractItemDelegate.SubmitModelCache:
+            return
+        current = self.currentIndex()
+        if not current.isValid():
+            return
+        key = KEYS[current.column()]
+        if key in EDITABLE and key != EDITABLE[-1]:
+            self.setCurrentIndex(self.model().index(current.row(), KEYS.index(EDITABLE[EDITABLE.index(key) + 1])))
+        else:
+            # On the last line the next one is added (blank lines are left out of the invoice);
+            # no editor is opened: typing starts one, as anywhere in the table.
+            row = current.row() + 1
+            if row >= self.model().rowCount():
+                row = self.model().add_line()
+            self.setCurrentIndex(self.model().index(row, NAME))
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & Qt.ControlModifier \

@@ -202,22 +202,29 @@ def test_line_errors_are_marked_on_their_cells(qtbot, form):
 
 
 def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
-    fill_valid(qtbot, form)
+    fill_valid(qtbot, form)  # its last Enter ended typing the rate of line 1
     view = form.line_view
+    # That Enter went on to a new line, taking the rate of the one above; it stays out of the
+    # invoice while blank, so the invoice is still valid.
+    assert form.lines.rowCount() == 2 and view.currentIndex() == form.lines.index(1, 0)
+    assert form.lines.rows[1]["tax_rate"] == "0.06"
+    assert form.issue_button.isEnabled()
     view.setFocus()
-    view.setCurrentIndex(form.lines.index(0, 0))
-    qtbot.keyClick(view, Qt.Key_Return)
-    assert form.lines.rowCount() == 2
-    assert form.lines.rows[1]["tax_rate"] == "0.06"  # a new line takes the rate of the one above
+    view.edit(view.currentIndex())
     qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
     editor = view.indexWidget(form.lines.index(1, 0))
     qtbot.keyClicks(editor, "Hosting")
     qtbot.keyClick(editor, Qt.Key_Return)
     qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    assert view.currentIndex() == form.lines.index(1, KEYS.index("spec"))  # Enter goes on to the next cell
     assert not form.issue_button.isEnabled()  # the new line has a name but no quantity or price
     type_cell(qtbot, form, 1, "quantity", "1")
     type_cell(qtbot, form, 1, "unit_price", "100")
-    form.lines.add_line()  # a blank third line is not part of the invoice
+    # Enter on the last line, not editing, adds a line too; a blank third line is not part of the invoice.
+    view.setCurrentIndex(form.lines.index(1, 0))
+    qtbot.keyClick(view, Qt.Key_Return)
+    assert form.lines.rowCount() == 3
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
     assert form.issue_button.isEnabled()
     qtbot.keyClick(form, Qt.Key_Return, Qt.ControlModifier)  # Ctrl+Enter issues
     assert InvoiceLine.select().count() == 2
@@ -225,8 +232,7 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
 
 
 def test_remove_line(qtbot, form):
-    fill_valid(qtbot, form)
-    form.lines.add_line()
+    fill_valid(qtbot, form)  # Enter on the rate added line 2
     type_cell(qtbot, form, 1, "name", "Broken")
     type_cell(qtbot, form, 1, "quantity", "x")
     assert not form.issue_button.isEnabled()
