@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QFormLayout,
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -463,7 +463,7 @@ class InvoiceForm(QDialog):
         editor = view.indexWidget(view.currentIndex())
         if editor is not None:
             view.commitData(editor)
-            view.closeEditor(editor, QAbstractItemView.NoHint)
+            view.closeEditor(editor, QAbstractItemDelegate.NoHint)
 
     # --- issuing and closing ----------------------------------------------------------------
 
