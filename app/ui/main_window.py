@@ -7,11 +7,12 @@ anything that changes invoices. selected_number() gives the invoice under the cu
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
                                QMessageBox, QTableView, QToolBar, QVBoxLayout, QWidget)
 
+from app.store import queries
 from app.store.database import Store
 from app.store.seller import get_seller
 from app.store.status import INVOICE_STATUSES, status_label
@@ -22,6 +23,9 @@ from app.ui.invoice_list_model import BUYER, DATE, NUMBER, OFFICIAL, STATUS, TOT
 from app.ui.seller_dialog import SellerDialog
 
 
+FOLLOW_INTERVAL_MS = 5000
+
+
 class MainWindow(QMainWindow):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +33,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("发票离线开票台"))
         self.resize(1100, 700)
         self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
+        # Another app instance (or the command line) may issue into the same store: a cheap count
+        # now and then shows its invoices without the clerk pressing F5.
+        self.follow_timer = QTimer(self)
+        self.follow_timer.setInterval(FOLLOW_INTERVAL_MS)
+        self.follow_timer.timeout.connect(self.follow_other_instances)
+        self.follow_timer.start()
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -147,6 +157,16 @@ class MainWindow(QMainWindow):
         """Reload the list from the store (after issuing, uploading, or another instance's changes)."""
         self.list_model.refresh()
         self._update_count()
+
+    def follow_other_instances(self) -> bool:
+        """Reload when the store holds more (or fewer) invoices than the list shows; keeps the selection."""
+        if queries.count_invoices(self.list_model.status) == self.list_model.rowCount():
+            return False
+        selected = self.selected_number()
+        self.refresh()
+        if selected:
+            self.select_number(selected)
+        return True
 
     def _filter_changed(self) -> None:
         self.list_model.set_status(self.status_filter.currentData())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -180,3 +182,19 @@ def test_the_shipped_font_is_the_application_font(qapp):
     from PySide6.QtGui import QFontMetrics
     # The font has the glyphs: Chinese text renders, it is not boxes.
     assert QFontMetrics(qapp.font()).inFontUcs4(ord("票"))
+
+
+def test_invoices_issued_by_another_process_appear_without_f5(qtbot, store, seller, data_dir):
+    from tests.conftest import run_cli
+
+    issue_invoice(invoice_body())
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    window.select_number("LX-0000001")
+    window.follow_timer.setInterval(100)
+    result = run_cli(data_dir, "issue", "-", stdin=json.dumps(invoice_body(), ensure_ascii=False))
+    assert result.returncode == 0, result.stderr
+    qtbot.waitUntil(lambda: window.list_model.rowCount() == 2, timeout=10000)
+    assert window.list_model.index(0, 0).data() == "LX-0000002"
+    assert window.selected_number() == "LX-0000001"  # the clerk's selection stays where it was
+    assert not window.follow_other_instances()  # nothing new: no reload
