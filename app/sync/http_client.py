@@ -99,11 +99,11 @@ class HttpPlatformClient(PlatformClient):
                 raw = response.read()
             except (socket.timeout, TimeoutError) as error:
                 self.close()
-                raise TransientFailure(f"timeout after {timeout or self.timeout:g}s ({method} {path})",
+                raise TransientFailure(f"平台无应答，{timeout or self.timeout:g} 秒超时 (timeout after {timeout or self.timeout:g}s, {method} {path})",
                                        outcome_unknown=is_write and sent) from error
             except ConnectionRefusedError as error:
                 self.close()
-                raise TransientFailure(f"connection refused ({self.base_url})") from error
+                raise TransientFailure(f"连接被拒绝 (connection refused, {self.base_url})") from error
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                     http.client.IncompleteRead, http.client.BadStatusLine, OSError) as error:
                 self.close()
@@ -111,29 +111,29 @@ class HttpPlatformClient(PlatformClient):
                     continue
                 if reused and attempt == 1 and isinstance(error, http.client.RemoteDisconnected) and not is_write:
                     continue  # an idle keep-alive socket the server closed: a read is safe to repeat
-                raise TransientFailure(f"connection dropped ({type(error).__name__}: {error})",
+                raise TransientFailure(f"连接中断 (connection dropped, {type(error).__name__}: {error})",
                                        outcome_unknown=is_write and sent) from error
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
             status = response.status
             if status in TRANSIENT_STATUSES:
-                raise TransientFailure(f"HTTP {status} from the platform", status=status,
+                raise TransientFailure(f"平台暂时不可用 (HTTP {status} from the platform)", status=status,
                                        retry_after=parse_retry_after(response.getheader("Retry-After")))
             try:
                 data = json.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 self.close()
-                raise TransientFailure(f"answer is not JSON (HTTP {status})", outcome_unknown=is_write,
+                raise TransientFailure(f"平台应答无法识别 (answer is not JSON, HTTP {status})", outcome_unknown=is_write,
                                        status=status) from error
             if status == 401:
-                raise Unauthorized("the platform refused the token (401 unauthorized): set a valid token "
+                raise Unauthorized("平台拒绝了令牌 (the platform refused the token, 401 unauthorized): set a valid token "
                                    f"(current {mask_token(self._token)})")
             return status, data, response
         raise AssertionError("unreachable")
 
     @staticmethod
     def _garbled(status: int, what: str, write: bool) -> TransientFailure:
-        return TransientFailure(f"unexpected answer (HTTP {status}) to {what}", outcome_unknown=write, status=status)
+        return TransientFailure(f"平台应答不符合协议 (unexpected answer, HTTP {status}, to {what})", outcome_unknown=write, status=status)
 
     # --- the protocol --------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class HttpPlatformClient(PlatformClient):
     @staticmethod
     def _result(key: str, data: Any, status: str | None = None) -> SubmitResult:
         if not isinstance(data, dict):
-            raise TransientFailure("answer is not the protocol's JSON", outcome_unknown=True)
+            raise TransientFailure("平台应答不符合协议 (answer is not the protocol's JSON)", outcome_unknown=True)
         return SubmitResult(key=str(data.get("key", key)), status=status or str(data.get("status", "")),
                             platform_id=data.get("platform_id"), official_number=data.get("official_number"),
                             accepted_at=data.get("accepted_at"), details=list(data.get("details") or []))
