@@ -13,9 +13,23 @@ def get_setting(key: str, default: Any = None) -> Any:
     return default if row is None else json.loads(row.value)
 
 
-def set_setting(key: str, value: Any) -> None:
-    with database.atomic():
-        Setting.insert(key=key, value=json.dumps(value, ensure_ascii=False)).on_conflict_replace().execute()
+# Values never written into the history in clear.
+SECRET_KEYS = {"platform.token"}
+
+
+def set_setting(key: str, value: Any, *, clerk: str = "") -> None:
+    """Set a value; a change is an audit entry (raising an offline limit is exactly what an
+    inspector asks about). IMMEDIATE: the audit chain is appended under the write lock."""
+    from app.store import audit
+
+    text = json.dumps(value, ensure_ascii=False)
+    with database.atomic("IMMEDIATE"):
+        row = Setting.get_or_none(Setting.key == key)
+        if row is not None and row.value == text:
+            return
+        Setting.insert(key=key, value=text).on_conflict_replace().execute()
+        shown = "(changed)" if key in SECRET_KEYS else value
+        audit.append("setting_changed", clerk=clerk, detail={"key": key, "value": shown})
 
 
 # --- the online platform (app/sync) ---------------------------------------------------------------
