@@ -88,6 +88,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     findings: list[Finding] = []
     origin: dict[int, tuple[AuditEntry, str]] = {}  # invoice id -> (its issuing entry, recorded hash)
     lifecycle: dict[int, _Facts] = {}
+    red_reasons: dict[str, str] = {}  # red-letter number -> reason its "reversed" entry recorded
     numbers: dict[int, str] = {}
     for row in _bind(Invoice.select(Invoice.id, Invoice.provisional_number), db).tuples().iterator():
         numbers[row[0]] = row[1]
@@ -124,14 +125,21 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
         if invoice_id is not None:
             facts = lifecycle.setdefault(invoice_id, _Facts())
             facts.last = entry
-            if entry.action in LIFECYCLE_ACTIONS:
-                facts.actions.add(entry.action)
+            if entry.action in LIFECYCLE_ACTIONS or entry.action == "reversed":
                 try:
-                    official = json.loads(entry.detail).get("official_number")
-                except (ValueError, AttributeError):
-                    official = None
-                if official:
-                    facts.official_numbers.add(official)
+                    detail = json.loads(entry.detail)
+                except ValueError:
+                    detail = {}
+                detail = detail if isinstance(detail, dict) else {}
+                if entry.action == "reversed":
+                    # Recorded on the original; the red-letter invoice's row carries the same reason.
+                    red_reasons[str(detail.get("red_number"))] = detail.get("reason")
+                else:
+                    facts.actions.add(entry.action)
+                    if detail.get("official_number"):
+                        facts.official_numbers.add(detail["official_number"])
+                    if entry.action == "cancelled":
+                        facts.cancel_reasons.add(detail.get("reason"))
         if entry.action in ORIGIN_ACTIONS and invoice_id is not None and invoice_id not in origin:
             try:
                 recorded = json.loads(entry.detail).get("content_hash", "")
@@ -139,6 +147,8 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
                 recorded = ""
             origin[invoice_id] = (entry, recorded)
 
+    for facts in lifecycle.values():
+        facts.red_reasons = red_reasons
     findings += _check_invoices(db, numbers, origin, lifecycle)
     report.invoices = len(numbers)
     for anchor in anchors:
@@ -191,6 +201,8 @@ class _Facts:
 
     actions: set = field(default_factory=set)
     official_numbers: set = field(default_factory=set)
+    cancel_reasons: set = field(default_factory=set)
+    red_reasons: dict = field(default_factory=dict)  # shared: red-letter number -> recorded reason
     last: AuditEntry | None = None
 
 
@@ -207,6 +219,12 @@ def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
     if row.status == status.CANCELLED and "cancelled" not in facts.actions:
         return ("状态为已作废，但审计日志中没有作废记录 / "
                 "status cancelled on the row, but no cancelled entry in the audit log")
+    if row.cancel_reason and row.cancel_reason not in facts.cancel_reasons:
+        return (f"作废原因“{row.cancel_reason}”不是作废时记录的 / the cancellation reason on the row is not the "
+                "one the cancelled entry recorded")
+    if row.red_reason and facts.red_reasons.get(row.provisional_number) != row.red_reason:
+        return (f"红字原因“{row.red_reason}”不是开具时记录的 / the red-letter reason on the row is not the one "
+                "recorded when it was issued")
     if row.cancelled_at and row.status != status.CANCELLED:
         return (f"发票已作废（{row.cancelled_at}）但状态被改为 {row.status} / "
                 f"the row was cancelled ({row.cancelled_at}) but its status reads {row.status}")

@@ -86,13 +86,14 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
 
     def tampered(sql: str, *params) -> str:
         with sqlite3.connect(str(store.path)) as c:
-            saved = c.execute("SELECT id, status, official_number, cancelled_at FROM invoice").fetchall()
+            saved = c.execute("SELECT id, status, official_number, cancelled_at, cancel_reason, red_reason "
+                              "FROM invoice").fetchall()
             c.execute(sql, params)
         c.close()
         found = verify_store().first
         with sqlite3.connect(str(store.path)) as c:
-            c.executemany("UPDATE invoice SET status = ?, official_number = ?, cancelled_at = ? WHERE id = ?",
-                          [(s, o, ca, i) for i, s, o, ca in saved])
+            c.executemany("UPDATE invoice SET status = ?, official_number = ?, cancelled_at = ?, cancel_reason = ?, "
+                          "red_reason = ? WHERE id = ?", [(*rest, i) for i, *rest in saved])
         c.close()
         assert verify_store().ok
         return f"{found.invoice_number}: {found.reason}" if found else ""
@@ -105,3 +106,8 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
         "UPDATE invoice SET official_number = '12345678901234567890' WHERE provisional_number = ?", numbers[2])
     assert "no cancelled entry" in tampered(
         "UPDATE invoice SET status = 'cancelled' WHERE provisional_number = ?", numbers[3])
+    # The reasons are outside the content hash too: each must be the one its entry recorded.
+    assert "cancellation reason" in tampered(
+        "UPDATE invoice SET cancel_reason = '客户要求' WHERE provisional_number = ?", pending)
+    assert "red-letter reason" in tampered(
+        "UPDATE invoice SET red_reason = '销售折让' WHERE provisional_number = ?", red)
