@@ -15,7 +15,7 @@ from app.core.capitals import LARGEST
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import BEIJING, MAX_LINES, Invoice, InvoiceKind, Line, Party
 from app.core.money import parse_decimal, to_money
-from app.core.tax import find_rate, line_from_gross_price, line_from_net_price
+from app.core.tax import find_rate, line_from_gross_price, line_from_net_price, split_gross
 from app.core.taxid import check_tax_id, normalize_tax_id
 
 LIMITS = {  # longest text each field takes, in characters
@@ -165,8 +165,13 @@ def _line(raw: Any, index: int, out: _Collector, prices_include_tax: bool, red: 
             amount = given_amount
     else:
         assert given_amount is not None
-        amount = given_amount
-        tax = to_money(amount * rate.rate)
+        if prices_include_tax:
+            # A line given by its amount alone (a service, a discount) is gross like every
+            # other price on this invoice: split it as the tax-control systems do.
+            amount, tax = split_gross(given_amount, rate.rate)
+        else:
+            amount = given_amount
+            tax = to_money(amount * rate.rate)
     if given_tax is not None:
         if abs(given_tax - to_money(amount * rate.rate)) > TAX_TOLERANCE:
             out.add(f"{path}.tax", f"与金额×税率（{to_money(amount * rate.rate)}）相差超过0.06",

@@ -144,3 +144,15 @@ def test_errors_in_a_list_name_the_invoice_too():
     error = FieldError("[1]lines[0].tax_rate", "不是现行税率", "not a rate in force")
     assert error.describe() == "[1]lines[0].tax_rate（第2张发票第1行税率）：不是现行税率"
     assert error.describe("en") == "[1]lines[0].tax_rate (invoice 2 line 1 tax rate): not a rate in force"
+
+
+def test_with_prices_including_tax_an_amount_only_line_is_gross_too():
+    invoice = parse_invoice(body(prices_include_tax=True, lines=[
+        {"name": "*办公设备*打印机", "quantity": "1", "unit_price": "1130", "tax_rate": "0.13"},
+        {"name": "*办公设备*打印机", "amount": "-113.00", "tax_rate": "0.13", "discount": True}]))
+    goods, discount = invoice.lines
+    assert (goods.amount, goods.tax) == (Decimal("1000.00"), Decimal("130.00"))
+    assert (discount.amount, discount.tax) == (Decimal("-100.00"), Decimal("-13.00"))
+    assert invoice.total_with_tax == Decimal("1017.00")
+    # The body as computed (net amounts, no flag) reads back the same.
+    assert parse_invoice(invoice_to_body(invoice)).lines == invoice.lines
