@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.core.money import parse_decimal
-from app.core.tax import find_rate, line_from_gross_price, line_from_net_price
+from app.core.money import parse_decimal, to_money
+from app.core.tax import find_rate, line_from_gross_price, line_from_net_price, split_gross, tax_on
 
 
-def line_figures(line: dict[str, str], prices_include_tax: bool) -> tuple[Decimal, Decimal] | None:
+def line_figures(line: dict, prices_include_tax: bool) -> tuple[Decimal, Decimal] | None:
+    if line.get("discount"):
+        amount, rate = parse_decimal(line.get("amount")), find_rate(line.get("tax_rate"))
+        if amount is None or rate is None:
+            return None
+        if prices_include_tax:
+            return split_gross(amount, rate.rate)
+        return to_money(amount), tax_on(to_money(amount), rate.rate)
     quantity = parse_decimal(line.get("quantity"))
     price = parse_decimal(line.get("unit_price"))
     rate = find_rate(line.get("tax_rate"))

@@ -114,10 +114,12 @@ class InvoiceForm(QDialog):
         line_buttons = QHBoxLayout()
         self.add_line_button = QPushButton(tr("添加行"), lines_box)
         self.remove_line_button = QPushButton(tr("删除行"), lines_box)
-        for button in (self.add_line_button, self.remove_line_button):
+        self.discount_button = QPushButton(tr("添加折扣", "Add discount"), lines_box)
+        for button in (self.add_line_button, self.remove_line_button, self.discount_button):
             button.setAutoDefault(False)  # Enter belongs to the line table, never to a button
         line_buttons.addWidget(self.add_line_button)
         line_buttons.addWidget(self.remove_line_button)
+        line_buttons.addWidget(self.discount_button)
         line_buttons.addStretch(1)
         lines_layout.addLayout(line_buttons)
         layout.addWidget(lines_box, 3)
@@ -199,6 +201,7 @@ class InvoiceForm(QDialog):
         self.line_view.line_wanted.connect(self.add_line)
         self.add_line_button.clicked.connect(self.add_line)
         self.remove_line_button.clicked.connect(self.remove_line)
+        self.discount_button.clicked.connect(self.add_discount)
         self.remarks.textEdited.connect(lambda _text: self._edited("remarks"))
         for key, edit in self.people.items():
             edit.textEdited.connect(lambda _text, key=key: self._edited(key))
@@ -309,9 +312,7 @@ class InvoiceForm(QDialog):
             "kind": self.current_kind().value,
             "prices_include_tax": self.prices_include_tax.isChecked(),
             "buyer": {key: edit.text() for key, edit in self.buyer.items()},
-            "lines": [{key: self.lines.rows[row][key] for key in ("name", "spec", "unit", "quantity",
-                                                                  "unit_price", "tax_rate")}
-                      for row in self._line_rows],
+            "lines": [self.lines.draft_line(row) for row in self._line_rows],
             "remarks": self.remarks.text(),
             **{key: edit.text() for key, edit in self.people.items()},
         }
@@ -399,7 +400,7 @@ class InvoiceForm(QDialog):
         include = self.prices_include_tax.isChecked()
         figures = {}
         for row in self._line_rows:
-            result = line_figures(self.lines.rows[row], include)
+            result = line_figures(self.lines.draft_line(row), include)
             if result is not None:
                 figures[row] = result
         return figures
@@ -446,6 +447,20 @@ class InvoiceForm(QDialog):
         self._commit_open_editor()
         row = self.lines.add_line()
         index = self.lines.index(row, NAME)
+        self.line_view.setCurrentIndex(index)
+        self.line_view.setFocus()
+        self.line_view.edit(index)
+
+    def add_discount(self) -> None:
+        """A discount on the current line (or the one a discount row belongs to): type its amount."""
+        self._commit_open_editor()
+        row = self.line_view.currentIndex().row()
+        if self.lines.is_discount(row):
+            row -= 1
+        at = self.lines.add_discount(row)
+        if at is None:
+            return
+        index = self.lines.index(at, KEYS.index("amount"))
         self.line_view.setCurrentIndex(index)
         self.line_view.setFocus()
         self.line_view.edit(index)

@@ -50,11 +50,33 @@ class LineTableModel(QAbstractTableModel):
         self.edited.emit(-1)
         return at
 
+    def add_discount(self, goods_row: int) -> int | None:
+        """A 折扣行 right after a goods line (its name and rate follow that line); None if not possible."""
+        if not 0 <= goods_row < len(self.rows) or self.is_discount(goods_row) or self.is_blank(goods_row):
+            return None
+        if self.is_discount(goods_row + 1):
+            return goods_row + 1  # one discount per line: go to the one it has
+        at = goods_row + 1
+        self.beginInsertRows(QModelIndex(), at, at)
+        self.rows.insert(at, {key: "" for key in EDITABLE} | {"discount": True, "discount_amount": ""})
+        self.endInsertRows()
+        self.edited.emit(-1)
+        return at
+
+    def is_discount(self, row: int) -> bool:
+        return 0 <= row < len(self.rows) and bool(self.rows[row].get("discount"))
+
+    def goods_of(self, row: int) -> dict[str, str]:
+        """The line a discount row reduces: the one right above it."""
+        return self.rows[row - 1] if row > 0 else {key: "" for key in EDITABLE}
+
     def remove_line(self, row: int) -> None:
         if not 0 <= row < len(self.rows):
             return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self.rows[row]
+        # A goods line goes with its discount: a discount under another line would be wrong.
+        last = row + 1 if self.is_discount(row + 1) and not self.is_discount(row) else row
+        self.beginRemoveRows(QModelIndex(), row, last)
+        del self.rows[row:last + 1]
         self.endRemoveRows()
         if not self.rows:
             self.add_line()
@@ -62,7 +84,18 @@ class LineTableModel(QAbstractTableModel):
 
     def is_blank(self, row: int) -> bool:
         """A row with nothing typed but the rate it inherited: left out of the draft."""
+        if self.is_discount(row):
+            return False
         return not any(self.rows[row][key].strip() for key in EDITABLE if key != "tax_rate")
+
+    def draft_line(self, row: int) -> dict:
+        """The protocol's line as typed; a discount takes its line's name and rate, and is negative."""
+        if not self.is_discount(row):
+            return {key: self.rows[row][key] for key in EDITABLE}
+        goods = self.goods_of(row)
+        typed = self.rows[row]["discount_amount"].strip()
+        amount = typed if not typed or typed.startswith("-") else "-" + typed
+        return {"name": goods["name"], "tax_rate": goods["tax_rate"], "amount": amount, "discount": True}
 
     def set_cell(self, row: int, key: str, value: str) -> None:
         self.setData(self.index(row, KEYS.index(key)), value, Qt.EditRole)
@@ -96,7 +129,10 @@ class LineTableModel(QAbstractTableModel):
 
     def flags(self, index):
         base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        if KEYS[index.column()] in EDITABLE:
+        key = KEYS[index.column()]
+        if self.is_discount(index.row()):
+            return base | Qt.ItemIsEditable if key == "amount" else base
+        if key in EDITABLE:
             return base | Qt.ItemIsEditable
         return base
 
@@ -113,11 +149,19 @@ class LineTableModel(QAbstractTableModel):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role not in (Qt.DisplayRole, Qt.EditRole):
             return None
+        discount = self.is_discount(row)
+        if discount and key == "amount" and role == Qt.EditRole:
+            return self.rows[row]["discount_amount"]
         if key in ("amount", "tax"):
             figures = self.figures.get(row)
             if figures is None:
-                return ""
+                return self.draft_line(row)["amount"] if discount and key == "amount" else ""
             return format_money_grouped(figures[0] if key == "amount" else figures[1])
+        if discount:
+            goods = self.goods_of(row)
+            if key == "name":
+                return tr("折扣（{name}）", "discount ({name})", name=goods["name"])
+            return rate_label(goods["tax_rate"]) if key == "tax_rate" else ""
         value = self.rows[row][key]
         if key == "tax_rate" and role == Qt.DisplayRole:
             return rate_label(value)
@@ -127,7 +171,11 @@ class LineTableModel(QAbstractTableModel):
         if role != Qt.EditRole or not index.isValid():
             return False
         key = KEYS[index.column()]
-        if key not in EDITABLE:
+        if self.is_discount(index.row()):
+            if key != "amount":
+                return False
+            key = "discount_amount"
+        elif key not in EDITABLE:
             return False
         text = "" if value is None else str(value)
         if self.rows[index.row()][key] == text:

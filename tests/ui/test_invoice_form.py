@@ -321,3 +321,40 @@ def test_a_refusal_by_the_service_is_shown_and_nothing_is_stored(qtbot, form):
     assert form.issue_button.isEnabled()
     qtbot.keyClick(form, Qt.Key_S, Qt.ControlModifier)
     assert not form.isVisible() and Invoice.get().total_amount == Decimal("4000.00")
+
+
+def test_a_discount_line_reduces_the_line_above(qtbot, form):
+    fill_valid(qtbot, form)  # 2 × 500 at 6%: 1,000.00 + 60.00
+    view = form.line_view
+    view.setCurrentIndex(form.lines.index(0, 0))
+    qtbot.mouseClick(form.discount_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
+    assert form.lines.is_discount(1) and view.currentIndex() == form.lines.index(1, KEYS.index("amount"))
+    editor = view.indexWidget(view.currentIndex())
+    qtbot.keyClicks(editor, "1200")  # more than the line: refused on the discount's amount cell
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    assert not form.issue_button.isEnabled()
+    assert form.lines.index(1, KEYS.index("amount")).data(Qt.ToolTipRole)
+    form.lines.setData(form.lines.index(1, KEYS.index("amount")), "100")
+    assert form.issue_button.isEnabled()
+    assert form.lines.index(1, KEYS.index("amount")).data() == "-100.00"
+    assert form.lines.index(1, KEYS.index("tax")).data() == "-6.00"
+    assert form.lines.index(1, 0).data() == "折扣（Software development）"
+    assert form.total_label.text() == "¥954.00"
+    assert form.capitals_label.text() == "玖佰伍拾肆圆整"
+    issued = form.issue()
+    assert issued is not None and issued.invoice.total_with_tax == Decimal("954.00")
+    lines = list(InvoiceLine.select().order_by(InvoiceLine.position))
+    assert [(l.discount, l.amount, l.tax) for l in lines] == [
+        (False, Decimal("1000.00"), Decimal("60.00")), (True, Decimal("-100.00"), Decimal("-6.00"))]
+
+
+def test_removing_a_line_takes_its_discount_with_it(qtbot, form):
+    fill_valid(qtbot, form)
+    form.lines.add_discount(0)
+    form.lines.setData(form.lines.index(1, KEYS.index("amount")), "50")
+    assert form.issue_button.isEnabled() and form.lines.rowCount() == 3
+    form.line_view.setCurrentIndex(form.lines.index(0, 0))
+    qtbot.mouseClick(form.remove_line_button, Qt.LeftButton)
+    assert not any(form.lines.is_discount(r) for r in range(form.lines.rowCount()))
