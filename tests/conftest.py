@@ -56,3 +56,28 @@ def run_cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), *args], input=stdin,
                           capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=env, timeout=120)
+
+
+PLATFORM_TOKEN = "test-token"
+
+
+@pytest.fixture
+def platform(tmp_path):
+    """The reference platform in-process on a free loopback port, with its own SQLite file."""
+    from app.sync.platform_server import PlatformServer
+
+    server = PlatformServer(tmp_path / "platform.sqlite3", token=PLATFORM_TOKEN).start()
+    yield server
+    server.stop()
+
+
+def platform_numbers(platform) -> list[str]:
+    """Provisional numbers of every record the platform holds, read from its own SQLite file."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(platform.records.path)
+    try:
+        return [json.loads(body)["number"] for (body,) in conn.execute("SELECT body FROM record ORDER BY seq")]
+    finally:
+        conn.close()

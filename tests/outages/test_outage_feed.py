@@ -15,15 +15,6 @@ from tests.reconcile.conftest import TOKEN, platform_numbers
 
 
 @pytest.fixture
-def platform(tmp_path):
-    from app.sync.platform_server import PlatformServer
-
-    server = PlatformServer(tmp_path / "platform.sqlite3", token=TOKEN).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def feed(platform, store):
     from app.sync.http_client import HttpPlatformClient
     from app.sync.monitor import ConnectivityMonitor

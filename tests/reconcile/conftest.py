@@ -12,16 +12,8 @@ from app.store import queries
 from app.store.lifecycle import _record_acceptance_here
 from app.store.models import Invoice, UploadQueueEntry
 
-TOKEN = "test-token"
-
-
-@pytest.fixture
-def platform(tmp_path):
-    from app.sync.platform_server import PlatformServer
-
-    server = PlatformServer(tmp_path / "platform.sqlite3", token=TOKEN).start()
-    yield server
-    server.stop()
+from tests.conftest import PLATFORM_TOKEN as TOKEN
+from tests.conftest import platform_numbers  # noqa: F401  (the tests here import it from this module)
 
 
 @pytest.fixture

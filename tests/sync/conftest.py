@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import platform_numbers  # noqa: F401  (shared; the tests here import it from this module)
+
 
 
 TOKEN = "test-token-0123456789"
@@ -39,15 +41,3 @@ def make_worker(platform, token: str = TOKEN, **options):
     options.setdefault("backoff", Backoff(base=0.02, cap=0.2))
     return QueueWorker(lambda: HttpPlatformClient(platform.url, token, timeout=timeout, batch_timeout=timeout),
                        **options)
-
-
-def platform_numbers(platform) -> list[str]:
-    """Provisional numbers of every record the platform holds, read from its own SQLite file."""
-    import json
-    import sqlite3
-
-    conn = sqlite3.connect(platform.records.path)
-    try:
-        return [json.loads(body)["number"] for (body,) in conn.execute("SELECT body FROM record ORDER BY seq")]
-    finally:
-        conn.close()
