@@ -51,8 +51,3 @@ def platform_sql(platform, sql: str, *params):
             return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
-
-
-def platform_numbers(platform) -> list[str]:
-    rows = platform_sql(platform, "SELECT body FROM record ORDER BY seq")
-    return [json.loads(body)["number"] for (body,) in rows]
