@@ -139,14 +139,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     from app.store.status import status_label
 
     _open(args)
-    invoice = queries.get_invoice(args.number)
-    if invoice is None:
+    loaded = queries.load_invoice(args.number)
+    if loaded is None:
         raise BadInput(f"number: 没有号码为 {args.number} 的发票 (no such invoice)")
+    row, invoice = loaded
     body = invoice_to_body(invoice)
     if args.json:
         _print_json(body)
         return EXIT_OK
-    row = queries.find_row(args.number)
     print(f"{invoice.kind.label()}  {invoice.number}  {row.official_number or ''}  [{status_label(row.status)}]")
     print(f"开票日期 {body['issued_at']}")
     print(f"购买方 {invoice.buyer.name} {invoice.buyer.tax_id}")

@@ -53,12 +53,18 @@ def find_row(number: str) -> InvoiceRow | None:
     return InvoiceRow.get_or_none((InvoiceRow.provisional_number == number) | (InvoiceRow.official_number == number))
 
 
-def get_invoice(number: str) -> Invoice | None:
+def load_invoice(number: str) -> tuple[InvoiceRow, Invoice] | None:
+    """The stored row (status, official number, ...) and the invoice it holds, in one look-up."""
     row = find_row(number)
     if row is None:
         return None
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row).order_by(InvoiceLine.position))
-    return invoice_from_row(row, lines)
+    return row, invoice_from_row(row, lines)
+
+
+def get_invoice(number: str) -> Invoice | None:
+    loaded = load_invoice(number)
+    return loaded[1] if loaded else None
 
 
 def queue_entry(invoice_id: int) -> UploadQueueEntry | None:

@@ -95,10 +95,10 @@ class InvoiceDetail(QDialog):
     def __init__(self, number: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.number = number
-        self.invoice = queries.get_invoice(number)
-        self.row = queries.find_row(number)
-        if self.invoice is None or self.row is None:
+        loaded = queries.load_invoice(number)
+        if loaded is None:
             raise LookupError(f"no invoice {number}")
+        self.row, self.invoice = loaded
         self.setWindowTitle(f"{tr('发票详情')} {number}")
         self.resize(860, 680)
         layout = QVBoxLayout(self)

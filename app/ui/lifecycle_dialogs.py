@@ -71,10 +71,10 @@ class RedLetterDialog(QDialog):
     def __init__(self, number: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.number = number
-        self.invoice = queries.get_invoice(number)
-        self.row = queries.find_row(number)
-        if self.invoice is None or self.row is None:
+        loaded = queries.load_invoice(number)
+        if loaded is None:
             raise LookupError(number)
+        self.row, self.invoice = loaded
         self.setWindowTitle(tr("开具红字发票", "Red-letter invoice") + f"  {number}")
         self.resize(760, 420)
         layout = QVBoxLayout(self)
