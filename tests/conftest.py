@@ -24,7 +24,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(data_dir: Path):
-    from app.store.database import open_store
+    from app.services.store_access import open_store
 
     opened = open_store(data_dir)
     yield opened
@@ -33,7 +33,7 @@ def store(data_dir: Path):
 
 @pytest.fixture
 def seller(store):
-    from app.store.seller import set_seller
+    from app.services.seller import set_seller
 
     return set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三", address="北京市海淀区中关村大街1号",
                       phone="010-62345678", bank="中国工商银行北京中关村支行", account="0200001234567890123")
@@ -64,7 +64,7 @@ PLATFORM_TOKEN = "test-token"
 @pytest.fixture
 def platform(tmp_path):
     """The reference platform in-process on a free loopback port, with its own SQLite file."""
-    from app.sync.platform_server import PlatformServer
+    from app.platform.server import PlatformServer
 
     server = PlatformServer(tmp_path / "platform.sqlite3", token=PLATFORM_TOKEN).start()
     yield server

@@ -1,8 +1,50 @@
-"""Validation errors that name the field, in Chinese first and English on request."""
+"""The desk's failures: one root error (DeskError) with a message in Chinese and English and an
+exit code, and validation errors that name the field, in Chinese first and English on request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+# Exit statuses of the command line; every DeskError carries one.
+EXIT_OK = 0
+EXIT_ERROR = 1  # anything the clerk cannot fix by changing the input (a damaged store, a failed backup)
+EXIT_BAD_INPUT = 2  # input the clerk must fix; nothing was stored
+
+
+class DeskError(Exception):
+    """Root of every failure the desk expects: the command line and the app catch it once.
+
+    message_zh is what a clerk reads first; message_en follows it (or stands alone with --lang en).
+    """
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message_zh: str, message_en: str = "", *, exit_code: int | None = None) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+        self.message_en = message_en
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" or not self.message_en else self.message_en
+
+    def describe(self, lang: str = "zh") -> str:
+        """Both languages, the chosen one first: '本地数据库已损坏… (the store is damaged…)'."""
+        if not self.message_en:
+            return self.message_zh
+        if lang == "zh":
+            return f"{self.message_zh} ({self.message_en})"
+        return f"{self.message_en} ({self.message_zh})"
+
+
+class BadInput(DeskError):
+    """Input the clerk must fix (a missing option, an unreadable file); the message names the field."""
+
+    exit_code = EXIT_BAD_INPUT
 
 # Field labels as a clerk knows them. Line fields are looked up without their index.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -103,14 +145,23 @@ class FieldError:
         return f"{self.field} ({label}): {self.message_en}"
 
 
-@dataclass
-class ValidationFailed(Exception):
-    """Raised by services when an invoice breaks a rule; nothing has been stored."""
+class ValidationFailed(DeskError):
+    """Raised by services when an input breaks a rule; nothing has been stored. Each error names its field."""
 
-    errors: list[FieldError] = field(default_factory=list)
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, errors: list[FieldError] | None = None) -> None:
+        self.errors: list[FieldError] = list(errors or [])
+        super().__init__("；".join(e.describe("zh") for e in self.errors),
+                         "; ".join(e.describe("en") for e in self.errors))
 
     def __str__(self) -> str:
         return "; ".join(e.describe() for e in self.errors)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ValidationFailed) and type(other) is type(self) and other.errors == self.errors
+
+    __hash__ = None  # type: ignore[assignment]  # compared by its errors, like the dataclass it was
 
     def describe(self, lang: str = "zh") -> str:
         return "\n".join(e.describe(lang) for e in self.errors)

@@ -14,7 +14,7 @@ from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from app.resources import cjk_font_path
+from app.base.resources import cjk_font_path
 
 TEXT_FONT = "FapiaoSans"  # WenQuanYi Micro Hei, face 0 of the collection
 FIGURE_FONT = "FapiaoMono"  # WenQuanYi Micro Hei Mono, face 1: digits of equal width

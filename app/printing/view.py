@@ -1,7 +1,7 @@
 """What a layout needs to print one invoice: the invoice and the facts about it that
 change the paper (accepted or not, official number, copy, cancelled).
 
-Built from the store by app.store.printing_log.load_print_views; the layouts take
+Built from the store by app.services.printing_log.load_print_views; the layouts take
 nothing else, so a new mark (e.g. 作废) is a new flag here and a few lines in a layout.
 """
 
@@ -20,7 +20,7 @@ QR_SCHEME = "FPDESK1"  # first field of the QR payload, so a scanner knows the l
 @dataclass(frozen=True)
 class PrintView:
     invoice: Invoice
-    status: str  # app.store.status: pending_upload, accepted, rejected, cancelled
+    status: str  # app.core.status: pending_upload, accepted, rejected, cancelled
     official_number: str | None  # the platform's 20 digits, once it accepted the invoice
     content_hash: str  # sha256 hex of the body as issued (the store row's content_hash)
     copy: bool = False  # printed before: this paper is a 副本

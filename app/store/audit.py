@@ -13,7 +13,7 @@ from typing import Any
 
 import peewee
 
-from app.store.clock import now_iso
+from app.core.clock import now_iso
 from app.store.models import AuditEntry, Invoice
 
 GENESIS = "0" * 64

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from app.core.errors import DeskError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class StoreDamaged(RuntimeError):
+class StoreDamaged(DeskError):
     """The store file is not a whole SQLite database (truncated, overwritten, failing its check)."""
 
     def __init__(self, path: Path, reason: str):
-        super().__init__(f"本地数据库已损坏 / the store is damaged: {path}: {reason}")
+        super().__init__(f"本地数据库已损坏：{path}：{reason}。请恢复最近的正常备份（python -m app backups；python -m app restore FILE）",
+                         f"the store is damaged: {path}: {reason}; restore the newest good backup")
         self.path = Path(path)
         self.reason = reason
 

@@ -10,7 +10,7 @@ import peewee
 import platformdirs
 
 from app.store import migrations
-from app.store.damage import StoreDamaged, check_store_file  # noqa: F401  (StoreDamaged: for callers)
+from app.store.damage import check_store_file
 from app.store.models import database
 
 STORE_FILE = "fapiao-desk.sqlite3"
@@ -57,21 +57,22 @@ def make_database(path: Path) -> peewee.SqliteDatabase:
     )
 
 
-def open_store(data_dir: Path | str | None = None) -> Store:
+def open_store(data_dir: Path | str | None = None, *, before_migration: migrations.BeforeMigration | None = None
+               ) -> Store:
     """Open (creating if need be) the store in data_dir and migrate it to the current schema.
 
-    Raises StoreDamaged (app.store.damage) when the file is truncated, overwritten or fails its check."""
+    Raises StoreDamaged (app.store.damage) when the file is truncated, overwritten or fails its check.
+    The desk opens it through app.services.store_access, which passes a verified backup as before_migration."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     # A damaged file is never migrated or written to: StoreDamaged lets the caller offer a backup.
     check_store_file(directory / STORE_FILE)
-    from app.store import backup  # noqa: F401  registers the backup taken before each migration
 
     db = make_database(directory / STORE_FILE)
     database.initialize(db)
     db.connect(reuse_if_open=True)
     try:
-        migrations.migrate_to_latest(db)
+        migrations.migrate_to_latest(db, before_migration)
     except BaseException:
         db.close()  # e.g. no good backup before a migration: leave nothing open
         raise

@@ -12,6 +12,7 @@ import peewee
 from playhouse.migrate import SqliteMigrator
 
 from app.store.models import ALL_MODELS
+from app.core.errors import DeskError
 
 
 def _v1_create_tables(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
@@ -25,7 +26,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
 LATEST = len(STEPS)
 
 
-class StoreTooNew(RuntimeError):
+class StoreTooNew(DeskError):
     """The store was written by a newer Fapiao Desk; opening it could damage it."""
 
 
@@ -33,19 +34,20 @@ def current_version(db: peewee.SqliteDatabase) -> int:
     return db.pragma("user_version")
 
 
-# Called before a step runs on a store that has data (a backup hook: see app.store.backup).
-before_migration_hooks: list[Callable[[peewee.SqliteDatabase, int], None]] = []
+BeforeMigration = Callable[[peewee.SqliteDatabase, int], None]
 
 
-def migrate_to_latest(db: peewee.SqliteDatabase) -> int:
+def migrate_to_latest(db: peewee.SqliteDatabase, before_step: BeforeMigration | None = None) -> int:
+    """Run every step the store lacks; before_step(db, version) runs first on a store that has data
+    (the services pass a verified backup: app.services.store_access)."""
     version = current_version(db)
     if version > LATEST:
-        raise StoreTooNew(f"store schema version {version} is newer than this program's ({LATEST})")
+        raise StoreTooNew(f"本地数据库由更新版本的开票台写入（架构版本 {version}，本程序为 {LATEST}），请升级本程序后再打开",
+                          f"store schema version {version} is newer than this program's ({LATEST}): upgrade Fapiao Desk")
     migrator = SqliteMigrator(db)
     while version < LATEST:
-        if version > 0:
-            for hook in before_migration_hooks:
-                hook(db, version)
+        if version > 0 and before_step is not None:
+            before_step(db, version)
         with db.atomic("IMMEDIATE"):
             # Another instance may have migrated while this one waited for the lock.
             if current_version(db) != version:

@@ -59,7 +59,7 @@ class Invoice(BaseModel):
     official_number = peewee.TextField(null=True, unique=True)  # 20 digits, from the platform
     platform_id = peewee.TextField(null=True)
     accepted_at = peewee.TextField(null=True)
-    status = peewee.TextField(index=True)  # see app.store.status
+    status = peewee.TextField(index=True)  # see app.core.status
     kind = peewee.TextField()
     issued_at = peewee.TextField()  # ISO 8601 with +08:00
     issued_date = peewee.TextField(index=True)  # YYYY-MM-DD, for periods

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Callable
 
 from app.core.invoice import BEIJING
-from app.sync.client import PlatformClient, PlatformError, Unauthorized
+from app.platform.client import PlatformClient, PlatformError, Unauthorized
 
 log = logging.getLogger(__name__)
 

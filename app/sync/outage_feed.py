@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from app.store import outages
-from app.store.lifecycle import CancelOutcome, resolve_cancellations
-from app.sync.client import PlatformClient
+from app.services import outages
+from app.services.lifecycle import CancelOutcome, resolve_cancellations
+from app.platform.client import PlatformClient
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 
 log = logging.getLogger(__name__)

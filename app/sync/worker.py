@@ -27,8 +27,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from app.store import queue
-from app.sync.client import (MAX_BATCH, BatchUnsupported, KeyConflict, PlatformClient, PlatformError, Rejected,
+from app.services import queue
+from app.platform.client import (MAX_BATCH, BatchUnsupported, KeyConflict, PlatformClient, PlatformError, Rejected,
                              SubmitResult, TransientFailure, Unauthorized)
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class QueueWorker:
                 if report.unauthorized or report.transient_failures:
                     break
                 if not queue.heartbeat(self.holder, self.lock_ttl):
-                    raise queue.LockLost("lost the upload lock")
+                    raise queue.LockLost("上传锁已丢失", "lost the upload lock")
                 items = queue.claim_batch(self.holder, self.batch_size)
                 if not items:
                     break
@@ -168,7 +168,7 @@ class QueueWorker:
         failures_in_row = 0
         for index, item in enumerate(queue.due_unknown(limit=self.batch_size)):
             if index and index % 20 == 0 and not queue.heartbeat(self.holder, self.lock_ttl):
-                raise queue.LockLost("lost the upload lock")  # many slow look-ups: keep the lock alive
+                raise queue.LockLost("上传锁已丢失", "lost the upload lock")  # many slow look-ups: keep the lock alive
             try:
                 record = self.client.lookup(item.key)
             except Unauthorized as error:
@@ -256,7 +256,7 @@ class QueueWorker:
     def _resolve_cancellations(self) -> None:
         """Cancellations waiting for an upload's outcome (app/store/lifecycle.py) can now be decided."""
         try:
-            from app.store.lifecycle import resolve_cancellations, REQUEST_WAITING
+            from app.services.lifecycle import resolve_cancellations, REQUEST_WAITING
             from app.store.models import CancellationRequest
         except ImportError:
             return

@@ -11,9 +11,10 @@ from pathlib import Path
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.resources import cjk_font_path
-from app.store.database import Store, open_store
-from app.store.seller import get_seller
+from app.base.resources import cjk_font_path
+from app.store.database import Store
+from app.services.store_access import open_store
+from app.services.seller import get_seller
 from app.ui.i18n import set_language, tr
 from app.ui.main_window import MainWindow
 from app.ui.seller_dialog import SellerDialog

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
                                QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
 
 from app.core.errors import ValidationFailed
-from app.store import backup
-from app.store.clock import now
+from app.services import backup
+from app.core.clock import now
 from app.ui.i18n import tr
 from app.ui.print_jobs import BackgroundJob
 from app.ui.restore_dialog import RestoreDialog, since_date
@@ -181,7 +181,7 @@ class BackupActions:
     def _after_restore(self, dialog: RestoreDialog) -> None:
         if not getattr(self, "_closed", False):
             return
-        from app.store.database import open_store
+        from app.services.store_access import open_store
 
         self._closed = False
         self.window.store = open_store(self.data_dir)

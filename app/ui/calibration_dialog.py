@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 from app.core.errors import ValidationFailed
 from app.printing.calibration import CROSSES, corrected_offset, nominal_on_paper
 from app.printing.geometry import paper as paper_named
-from app.store.printer_profiles import MAX_OFFSET_MM, get_profile, save_profile
+from app.services.printer_profiles import MAX_OFFSET_MM, get_profile, save_profile
 from app.ui.i18n import language, tr
 
 

@@ -11,7 +11,7 @@ from app.core.capitals import amount_in_capitals
 from app.core.invoice import Invoice
 from app.core.money import format_money_grouped, format_plain
 from app.store import queries
-from app.store.status import status_label
+from app.core.status import status_label
 from app.ui.i18n import language, tr
 from app.ui.line_table import rate_label
 

@@ -1,7 +1,7 @@
 """The invoice form: a clerk types an invoice, sees every mistake as it is typed, and issues it.
 
 On every edit the form builds the draft (the protocol's invoice body, fields as typed) and
-asks app.store.issuing.prepare_invoice, the same check the CLI and the issue service use.
+asks app.services.issuing.prepare_invoice, the same check the CLI and the issue service use.
 Each FieldError is shown on its widget or cell; 开具 is enabled only when there is none.
 """
 
@@ -21,8 +21,8 @@ from app.core.invoice import Invoice, InvoiceKind
 from app.core.money import format_money_grouped
 from app.core.taxid import normalize_tax_id
 from app.store import queries
-from app.store.issuing import IssuedInvoice, NoSellerProfile, issue_invoice, prepare_invoice
-from app.store.seller import SellerSettings
+from app.services.issuing import IssuedInvoice, NoSellerProfile, issue_invoice, prepare_invoice
+from app.services.seller import SellerSettings
 from app.ui.draft_figures import line_figures
 from app.ui.i18n import language, tr
 from app.ui.line_table import KEYS, NAME, LineTableModel, LineTableView
@@ -269,7 +269,7 @@ class InvoiceForm(QDialog):
         """Correct a rejected invoice: issuing cancels `number` and issues this one, both or neither."""
         from functools import partial
 
-        from app.store.queue import cancel_and_reissue
+        from app.services.queue import cancel_and_reissue
 
         self.load_draft(body)
         self.setWindowTitle(tr("更正并重开 {number}", "Correct and reissue {number}", number=number))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from app.core.invoice import InvoiceKind
 from app.core.money import format_money_grouped
 from app.store import queries
-from app.store.status import status_label
+from app.core.status import status_label
 from app.ui.i18n import language, tr
 from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 

@@ -1,6 +1,6 @@
 """Dialogs to cancel (作废) an invoice and to issue a red-letter (红字) invoice.
 
-They collect what the clerk chooses and call app.store.lifecycle; every rule (month, status,
+They collect what the clerk chooses and call app.services.lifecycle; every rule (month, status,
 remaining amount, reason) is the service's, and its message is shown as it comes.
 """
 
@@ -14,7 +14,7 @@ from app.core.errors import ValidationFailed
 from app.core.lifecycle import RED_REASONS, red_reason_label
 from app.core.money import format_money_grouped, format_plain
 from app.store import queries
-from app.store.lifecycle import cancel_invoice, issue_red_letter, reversal_room
+from app.services.lifecycle import cancel_invoice, issue_red_letter, reversal_room
 from app.ui.i18n import language, tr
 
 

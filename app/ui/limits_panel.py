@@ -1,6 +1,6 @@
 """What remains before the offline limits (status bar), the limits dialog, and the overdue mark.
 
-The figures come from app.store.limits; this module only shows them. While invoices are held
+The figures come from app.services.limits; this module only shows them. While invoices are held
 (issued, not yet accepted) the indicator shows the hours, invoices and amount left; at 80 %
 of a limit it turns amber with a warning, past one red (the issue service then refuses).
 """
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from app.core.errors import ValidationFailed
 from app.core.limits import limits_to_settings, validate_limits
 from app.core.money import format_money_grouped
-from app.store import limits as store_limits
-from app.store import status
+from app.services import limits as store_limits
+from app.core import status
 from app.ui.i18n import language, tr
 
 REFRESH_MS = 30_000

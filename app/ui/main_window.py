@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayou
 
 from app.store import queries
 from app.store.database import Store
-from app.store.seller import get_seller
-from app.store.status import INVOICE_STATUSES, status_label
+from app.services.seller import get_seller
+from app.core.status import INVOICE_STATUSES, status_label
 from app.ui.i18n import language, tr
 from app.ui.invoice_detail import InvoiceDetail
 from app.ui.invoice_form import InvoiceForm

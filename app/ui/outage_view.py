@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLay
                                QWidget)
 
 from app.core.errors import ValidationFailed
-from app.store import outages
-from app.store.status import status_label
+from app.services import outages
+from app.core.status import status_label
 from app.ui.i18n import language, tr
 from app.ui.print_jobs import BackgroundJob
 
@@ -24,7 +24,7 @@ from app.ui.print_jobs import BackgroundJob
 def export_fault_report(outage_id: int, path: Path) -> Path:
     report = outages.fault_report(outage_id)
     if path.suffix.lower() == ".pdf":
-        from app.printing.fault_report import write_fault_report_pdf
+        from app.reports.fault_report import write_fault_report_pdf
 
         return write_fault_report_pdf(report, path)
     path.write_text(outages.fault_report_text(report), encoding="utf-8")

@@ -1,7 +1,7 @@
 """Hooks printing into the main window: a 打印 menu with preview, print, batch print of the
 selected invoices, save as PDF, the overlay switch and calibration.
 
-Every print goes through app.printing (the PDF) and app.store.printing_log (the audit entry);
+Every print goes through app.printing (the PDF) and app.services.printing_log (the audit entry);
 slow work runs in a BackgroundJob with a progress dialog whose cancel button stops it.
 """
 
@@ -15,7 +15,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QAbstractItemView, QDialog, QFileDialog, QMenu, QMessageBox
 
 from app.printing.document import PrintOptions, render_calibration
-from app.printing.service import options_for
+from app.services.printing import options_for
 from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.i18n import tr
 from app.ui.print_jobs import (BackgroundJob, RenderResult, pdf_file_work, printer_work, render_and_print_work,

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.printing.document import Cancelled, PrintOptions, render_invoices
 from app.printing.geometry import paper as paper_named
-from app.printing.service import print_to_pdf
+from app.services.printing import print_to_pdf
 from app.printing.view import PrintView
 from app.store.models import database
-from app.store.printing_log import load_print_views, record_printed
+from app.services.printing_log import load_print_views, record_printed
 from app.ui.i18n import tr
 
 Progress = Callable[[int, int], bool]

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
 
 from app.core.errors import ValidationFailed
 from app.core.money import format_money_grouped
-from app.store import queue, status
+from app.services import queue
+from app.core import status
 from app.ui.i18n import language, tr
 
 STATE_LABELS = {
@@ -184,7 +185,7 @@ class QueueView(QDialog):
         rejected one and issues the corrected one in one transaction. Returns the open form."""
         from app.core.codec import invoice_to_body
         from app.store.queries import get_invoice
-        from app.store.seller import get_seller
+        from app.services.seller import get_seller
         from app.ui.invoice_form import InvoiceForm
 
         number = self.selected_number()

@@ -1,7 +1,7 @@
 """The reconciliation view: a period, the platform's list against the store side by side, and the fixes.
 
 Downloading runs in a worker thread; the fixes (requeue, import) and the report files call
-app.sync.reconcile, which holds every rule.
+app.services.reconcile, which holds every rule.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from app.store.status import status_label
-from app.sync import reconcile as rec
+from app.core.status import status_label
+from app.services import reconcile as rec
 from app.ui.i18n import language, tr
 from app.ui.print_jobs import BackgroundJob
 
@@ -28,7 +28,7 @@ KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd
 
 
 def _default_client():
-    from app.sync.http_client import make_client
+    from app.platform.http_client import make_client
 
     return make_client()
 
@@ -199,7 +199,7 @@ class ReconcileView(QDialog):
                 return None
             path = Path(name)
         if kind == "pdf":
-            from app.printing.reconcile_report import write_reconcile_pdf
+            from app.reports.reconcile_report import write_reconcile_pdf
 
             write_reconcile_pdf(self.report, path)
         else:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QWidget)
 
 from app.core.errors import FieldError, ValidationFailed, field_label
-from app.store.seller import SellerSettings, set_seller, validate_seller
+from app.services.seller import SellerSettings, set_seller, validate_seller
 from app.ui.i18n import language, tr
 from app.ui.marking import mark
 

@@ -13,9 +13,9 @@ from app.ui.print_jobs import BackgroundJob
 
 def _verify_work(data_dir: Path):
     def work(progress):
-        from app.store import backup
-        from app.store.integrity import verify_store
-        from app.store.seller import get_seller
+        from app.services import backup
+        from app.services.integrity import verify_store
+        from app.services.seller import get_seller
 
         seller = get_seller()
         heads = backup.anchors(backup.backup_folder(data_dir), seller.party.tax_id if seller else "")
@@ -73,7 +73,8 @@ def open_store_or_restore(data_dir: Path | str | None):
     from PySide6.QtWidgets import QDialog
 
     from app.store.damage import StoreDamaged
-    from app.store.database import default_data_dir, open_store
+    from app.store.database import default_data_dir
+    from app.services.store_access import open_store
     from app.ui.restore_dialog import RestoreDialog
 
     try:

@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget)
 
 from app.core.errors import ValidationFailed
-from app.store.settings import platform_token, platform_url, set_platform
-from app.sync.client import mask_token
+from app.services.settings import platform_token, platform_url, set_platform
+from app.platform.client import mask_token
 from app.ui.i18n import language, tr
 from app.ui.queue_view import QueueView, upload_history_html
 from app.ui.sync_runner import SyncRunner, default_client_factory

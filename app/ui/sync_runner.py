@@ -11,15 +11,15 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.store import queue
-from app.sync.client import PlatformClient
+from app.services import queue
+from app.platform.client import PlatformClient
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 from app.sync.worker import QueueWorker, WorkerEvent
 
 
 def default_client_factory() -> Callable[[], PlatformClient]:
     """The platform of the store's settings, read when called (a new URL or token applies at once)."""
-    from app.sync.http_client import make_client
+    from app.platform.http_client import make_client
 
     return lambda: make_client()
 

@@ -14,7 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialogButtonBox, QMenu, QPushButton, QWidget
 
-from app.store import queries, status
+from app.store import queries
+
+from app.core import status
 from app.ui.i18n import language, tr
 from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
 from app.ui.limits_panel import LimitsDialog, LimitsIndicator
@@ -169,7 +171,7 @@ class TrustActions:
 
 def detail_notes(number: str) -> list[tuple[str, str]]:
     """Lines for the detail view: upload deadline (red when overdue), cancellation, red-letter reason."""
-    from app.store.lifecycle import red_letter_numbers, waiting_cancellation
+    from app.services.lifecycle import red_letter_numbers, waiting_cancellation
     from app.ui.limits_panel import OverdueMarks
 
     row = queries.find_row(number)

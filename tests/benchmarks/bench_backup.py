@@ -6,7 +6,7 @@ Issues N invoices (default 10,000) through the issue service (with an audit entr
 few printed/queued entries on top), then measures in this process:
   copy       sqlite3 Connection.backup into a file, nothing else (the baseline: what any online
              backup must cost);
-  backup     app.store.backup.make_backup: snapshot figures, the copy, integrity_check, a scratch
+  backup     app.services.backup.make_backup: snapshot figures, the copy, integrity_check, a scratch
              restore, verify_store on it (chain + every invoice rebuilt and hashed), manifest, rotation;
   verify     verify_store on the live store (what `audit verify` and the app's start check do);
   open       open_store, which now runs quick_check before migrations;
@@ -34,12 +34,13 @@ def main() -> int:
     args = parser.parse_args()
 
     from app.core.limits import OfflineLimits
-    from app.store import backup
-    from app.store.database import STORE_FILE, open_store
-    from app.store.integrity import verify_store
-    from app.store.issuing import issue_invoices
-    from app.store.limits import set_limits
-    from app.store.seller import set_seller
+    from app.services import backup
+    from app.store.database import STORE_FILE
+    from app.services.store_access import open_store
+    from app.services.integrity import verify_store
+    from app.services.issuing import issue_invoices
+    from app.services.limits import set_limits
+    from app.services.seller import set_seller
     from tests.conftest import SELLER_TAX_ID, invoice_body
 
     work = Path(tempfile.mkdtemp(prefix="bench-backup-"))

@@ -38,9 +38,9 @@ def rss_kib() -> int:
 
 
 def build_store(directory: Path, count: int) -> float:
-    from app.store.database import open_store
+    from app.services.store_access import open_store
     from app.store.models import Invoice
-    from app.store.seller import set_seller
+    from app.services.seller import set_seller
     from bulk_invoices import insert_invoices
 
     store = open_store(directory)
@@ -62,7 +62,7 @@ def pump(app, rounds: int = 3) -> None:
 
 def part_count(directory: Path) -> dict:
     from app.store import queries
-    from app.store.database import open_store
+    from app.services.store_access import open_store
 
     open_store(directory)
     started = time.perf_counter()
@@ -76,7 +76,7 @@ def part_eager(directory: Path) -> dict:
 
     from app.core.money import format_money_grouped
     from app.store import queries
-    from app.store.database import open_store
+    from app.services.store_access import open_store
     from app.ui.application import make_application
 
     app = make_application("zh", [])
@@ -103,7 +103,7 @@ def part_eager(directory: Path) -> dict:
 
 
 def part_lazy(directory: Path) -> dict:
-    from app.store.database import open_store
+    from app.services.store_access import open_store
     from app.ui.application import build_main_window, make_application
 
     app = make_application("zh", [])

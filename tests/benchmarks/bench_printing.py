@@ -94,16 +94,16 @@ def baseline_pdf(texts_per_invoice) -> bytes:
 
 
 def make_views(count: int, directory: Path):
-    from app.store.database import open_store
-    from app.store.issuing import issue_invoices
-    from app.store.printing_log import load_print_views
-    from app.store.seller import set_seller
+    from app.services.store_access import open_store
+    from app.services.issuing import issue_invoices
+    from app.services.printing_log import load_print_views
+    from app.services.seller import set_seller
 
     open_store(directory)
     from decimal import Decimal
 
     from app.core.limits import OfflineLimits
-    from app.store.limits import set_limits
+    from app.services.limits import set_limits
 
     # Lift the offline limits: the benchmark issues far more than an outage allows.
     set_limits(OfflineLimits(max_count=10 * count, max_amount=Decimal("999999999.00")))

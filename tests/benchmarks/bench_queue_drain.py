@@ -42,10 +42,10 @@ def start_platform(db: Path) -> tuple[subprocess.Popen, str]:
 
 def fill_store(data_dir: Path, count: int) -> float:
     from app.core.limits import OfflineLimits
-    from app.store.database import open_store
-    from app.store.issuing import issue_invoices
-    from app.store.limits import set_limits
-    from app.store.seller import set_seller
+    from app.services.store_access import open_store
+    from app.services.issuing import issue_invoices
+    from app.services.limits import set_limits
+    from app.services.seller import set_seller
 
     store = open_store(data_dir)
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
@@ -63,14 +63,14 @@ def fill_store(data_dir: Path, count: int) -> float:
 
 
 def open_only(data_dir: Path):
-    from app.store.database import open_store
+    from app.services.store_access import open_store
 
     return open_store(data_dir)
 
 
 def drain_with_worker(url: str) -> int:
-    from app.store.queue import counts
-    from app.sync.http_client import HttpPlatformClient
+    from app.services.queue import counts
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
 
     worker = QueueWorker(lambda: HttpPlatformClient(url, TOKEN), batch_size=500)
@@ -82,10 +82,10 @@ def drain_with_worker(url: str) -> int:
 
 def drain_naive(url: str) -> int:
     """The obvious loop: read one, POST it, record its answer, next."""
-    from app.store import status
+    from app.core import status
     from app.store.models import UploadQueueEntry
-    from app.store.queue import Outcome, invoice_bodies, record_outcomes
-    from app.sync.http_client import HttpPlatformClient
+    from app.services.queue import Outcome, invoice_bodies, record_outcomes
+    from app.platform.http_client import HttpPlatformClient
 
     client = HttpPlatformClient(url, TOKEN)
     accepted = 0
@@ -112,7 +112,7 @@ def main() -> None:
         print(f"issued {args.count} invoices through issue_invoices in {fill_seconds:.1f}s "
               f"({args.count / fill_seconds:,.0f}/s)")
         shutil.copytree(work / "batch", work / "naive")
-        from app.sync.platform_records import count_records
+        from app.platform.records import count_records
 
         results = {}
         for name, drain in (("worker (batches of 500)", drain_with_worker), ("naive (one POST each)", drain_naive)):

@@ -6,7 +6,7 @@ Issues N invoices (default 20,000) through the issue service, uploads them with 
 worker, then measures, in this process:
   download   paging GET /v1/invoices for the period alone (the baseline: what any reconciliation
              must fetch);
-  reconcile  download + reading the store + comparing (app.sync.reconcile.reconcile);
+  reconcile  download + reading the store + comparing (app.services.reconcile.reconcile);
   rebuild    importing every record into an empty store (rebuild_from_platform).
 Prints seconds, invoices per second and the ratios to the download. Not a test: run by hand.
 """
@@ -32,14 +32,14 @@ def main() -> int:
     args = parser.parse_args()
 
     from app.core.limits import OfflineLimits
-    from app.store.clock import now
-    from app.store.database import open_store
-    from app.store.issuing import issue_invoices
-    from app.store.limits import set_limits
-    from app.store.seller import set_seller
-    from app.sync import reconcile as rec
-    from app.sync.http_client import HttpPlatformClient
-    from app.sync.platform_server import PlatformServer
+    from app.core.clock import now
+    from app.services.store_access import open_store
+    from app.services.issuing import issue_invoices
+    from app.services.limits import set_limits
+    from app.services.seller import set_seller
+    from app.services import reconcile as rec
+    from app.platform.http_client import HttpPlatformClient
+    from app.platform.server import PlatformServer
     from app.sync.worker import QueueWorker
     from tests.conftest import SELLER_TAX_ID, invoice_body
 

@@ -10,9 +10,10 @@ import pytest
 
 from app.core.errors import ValidationFailed
 from app.core.invoice import BEIJING
-from app.store import audit, status
-from app.store.issuing import issue_invoice
-from app.store.lifecycle import (_record_acceptance_here, cancel_invoice, issue_red_letter, resolve_cancellations,
+from app.store import audit
+from app.core import status
+from app.services.issuing import issue_invoice
+from app.services.lifecycle import (_record_acceptance_here, cancel_invoice, issue_red_letter, resolve_cancellations,
                                  reversal_room)
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
 from tests.conftest import invoice_body, run_cli
@@ -236,7 +237,7 @@ def test_cli_cancel_and_red(seller, data_dir, store):
     assert bad.returncode == 2
     refused = run_cli(data_dir, "red", number, "--reason", "销货退回", "--full")
     assert refused.returncode == 2 and "original_number" in refused.stderr
-    from app.store.database import open_store
+    from app.services.store_access import open_store
     reopened = open_store(data_dir)
     accept(number, "26110000000000000021")
     reopened.close()
@@ -268,7 +269,7 @@ def test_the_paper_of_a_cancelled_invoice_says_cancelled(seller):
     from pypdf import PdfReader
 
     from app.printing.document import render_invoices
-    from app.store.printing_log import load_print_views
+    from app.services.printing_log import load_print_views
 
     number = issue_invoice(invoice_body()).number
     other = issue_invoice(invoice_body()).number

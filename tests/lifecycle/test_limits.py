@@ -10,11 +10,11 @@ import pytest
 
 from app.core.invoice import BEIJING
 from app.core.limits import OfflineLimits
-from app.store import status
-from app.store.clock import now
-from app.store.issuing import issue_invoice, issue_invoices
-from app.store.lifecycle import _record_acceptance_here, cancel_invoice
-from app.store.limits import (OfflineLimitReached, current_remaining, current_usage, is_overdue, overdue_invoices,
+from app.core import status
+from app.core.clock import now
+from app.services.issuing import issue_invoice, issue_invoices
+from app.services.lifecycle import _record_acceptance_here, cancel_invoice
+from app.services.limits import (OfflineLimitReached, current_remaining, current_usage, is_overdue, overdue_invoices,
                               set_limits, upload_deadline)
 from app.store.models import Invoice, UploadQueueEntry
 from tests.conftest import invoice_body, run_cli

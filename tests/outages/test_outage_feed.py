@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from app.core.codec import invoice_to_body
-from app.store import outages, queries, queue, status
-from app.store.issuing import issue_invoice
-from app.store.lifecycle import cancel_invoice
+from app.services import outages, queue
+from app.store import queries
+from app.core import status
+from app.services.issuing import issue_invoice
+from app.services.lifecycle import cancel_invoice
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
 from tests.conftest import invoice_body
 from tests.reconcile.conftest import TOKEN, platform_numbers
@@ -16,7 +18,7 @@ from tests.reconcile.conftest import TOKEN, platform_numbers
 
 @pytest.fixture
 def feed(platform, store):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.monitor import ConnectivityMonitor
     from app.sync.outage_feed import OutageFeed
 
@@ -32,7 +34,7 @@ def answer_lost(number: str, reached_platform: bool, platform=None) -> None:
     items = queue.claim_batch(None, 1)
     assert [i.number for i in items] == [number]
     if reached_platform:
-        from app.sync.http_client import HttpPlatformClient
+        from app.platform.http_client import HttpPlatformClient
 
         with_client = HttpPlatformClient(platform.url, TOKEN)
         with_client.submit(items[0].key, invoice_to_body(queries.get_invoice(number)))
@@ -88,7 +90,7 @@ def test_cancellations_requested_offline_are_carried_out_in_order_when_it_answer
     assert [e.action for e in AuditEntry.select().where(AuditEntry.invoice == kept_row)][-1] == "cancel_refused"
     assert Invoice.get(Invoice.provisional_number == dropped).status == status.CANCELLED
     # The worker then sends nothing that was cancelled.
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
 
     worker = QueueWorker(lambda: HttpPlatformClient(platform.url, TOKEN))

@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from app.core.errors import ValidationFailed
-from app.printing.fault_report import write_fault_report_pdf
-from app.store import outages
+from app.reports.fault_report import write_fault_report_pdf
+from app.services import outages
 from app.core.invoice import BEIJING
-from app.store.issuing import issue_invoice
+from app.services.issuing import issue_invoice
 from tests.conftest import invoice_body, run_cli
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.store.issuing import issue_invoice
+from app.services.issuing import issue_invoice
 from app.store.models import Invoice as InvoiceRow
 from tests.conftest import BUYER_TAX_ID, invoice_body
 

@@ -9,8 +9,8 @@ from app.core.errors import ValidationFailed
 from app.printing.calibration import CROSSES, corrected_offset
 from app.printing.document import render_calibration
 from app.printing.qr import FIXED_MASK, qr_modules
-from app.printing.service import options_for, print_to_pdf
-from app.store.printer_profiles import get_profile, list_profiles, save_profile
+from app.services.printing import options_for, print_to_pdf
+from app.services.printer_profiles import get_profile, list_profiles, save_profile
 from tests.conftest import BUYER_TAX_ID
 from tests.printing.pdf_tools import MM, find_word, pdftotext, squeeze, words
 

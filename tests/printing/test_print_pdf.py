@@ -11,11 +11,11 @@ from pypdf import PdfReader
 from app.core.capitals import amount_in_capitals
 from app.core.money import format_money
 from app.printing.document import PrintOptions, render_invoices
-from app.printing.service import options_for, print_to_pdf
+from app.services.printing import options_for, print_to_pdf
 from app.store import audit
-from app.store.issuing import issue_invoice
+from app.services.issuing import issue_invoice
 from app.store.models import AuditEntry
-from app.store.printing_log import UnknownInvoices, load_print_views
+from app.services.printing_log import UnknownInvoices, load_print_views
 from tests.conftest import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body
 from tests.printing.conftest import LONG_NAME, OFFICIAL_NUMBER, accept, full_body, long_lines
 from tests.printing.pdf_tools import (MM, dark_fraction, find_word, fonts_without_embedded_file, pdffonts, pdftotext,

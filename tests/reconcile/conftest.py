@@ -8,7 +8,7 @@ import pytest
 
 from app.core.codec import invoice_to_body
 from app.store import queries
-from app.store.lifecycle import _record_acceptance_here
+from app.services.lifecycle import _record_acceptance_here
 from app.store.models import Invoice, UploadQueueEntry
 
 from tests.conftest import PLATFORM_TOKEN as TOKEN
@@ -17,7 +17,7 @@ from tests.conftest import platform_numbers  # noqa: F401  (the tests here impor
 
 @pytest.fixture
 def client(platform):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
 
     made = HttpPlatformClient(platform.url, TOKEN)
     yield made

@@ -7,13 +7,14 @@ import sqlite3
 
 import pytest
 
-from app.store import backup
+from app.services import backup
 from app.store.damage import StoreDamaged
-from app.store.database import STORE_FILE, open_store
-from app.store.integrity import verify_store
-from app.store.issuing import issue_invoice
+from app.store.database import STORE_FILE
+from app.services.store_access import open_store
+from app.services.integrity import verify_store
+from app.services.issuing import issue_invoice
 from app.store.models import Invoice
-from app.sync import reconcile as rec
+from app.services import reconcile as rec
 from tests.conftest import invoice_body
 from tests.reconcile.conftest import send
 from tests.reconcile.test_reconcile import TODAY
@@ -64,10 +65,10 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
     """Issue, upload (queue worker, real HTTP), cancel, red-letter, print, requeue, import: the
     services of every helper append to the chain so verify_store holds; then statuses and an
     official number changed in SQLite (outside the content hash) are caught."""
-    from app.store.lifecycle import cancel_invoice, issue_red_letter
+    from app.services.lifecycle import cancel_invoice, issue_red_letter
     from app.store.models import AuditEntry
-    from app.store.printing_log import load_print_views, record_printed
-    from app.sync.http_client import HttpPlatformClient
+    from app.services.printing_log import load_print_views, record_printed
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
     from tests.reconcile.conftest import TOKEN
 

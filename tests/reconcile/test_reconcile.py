@@ -12,11 +12,12 @@ import pytest
 from pypdf import PdfReader
 
 from app.core.errors import ValidationFailed
-from app.store import audit, status
-from app.store.clock import now
-from app.store.issuing import issue_invoice
+from app.store import audit
+from app.core import status
+from app.core.clock import now
+from app.services.issuing import issue_invoice
 from app.store.models import AuditEntry, Invoice, NumberCounter
-from app.sync import reconcile as rec
+from app.services import reconcile as rec
 from tests.conftest import BUYER_TAX_ID, invoice_body
 from tests.reconcile.conftest import body_of, key_of, platform_numbers, platform_sql, send
 
@@ -110,7 +111,7 @@ def test_import_records_what_only_the_platform_has_and_moves_the_counter(planted
 
 
 def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
-    from app.printing.reconcile_report import write_reconcile_pdf
+    from app.reports.reconcile_report import write_reconcile_pdf
 
     report = rec.reconcile(client, TODAY, TODAY)
     rows = list(csv.DictReader(rec.write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
@@ -124,8 +125,8 @@ def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
 
 
 def test_rebuild_a_lost_store_from_the_platform(seller, client, platform, tmp_path):
-    from app.store.database import open_store
-    from app.store.seller import set_seller
+    from app.services.store_access import open_store
+    from app.services.seller import set_seller
 
     numbers = [issue_invoice(invoice_body(buyer={"name": f"客户{i}", "tax_id": BUYER_TAX_ID})).number for i in range(5)]
     for number in numbers:
@@ -181,7 +182,7 @@ def test_cli_reconcile_requeue_import_csv_pdf(planted, platform, data_dir, store
 
 def upload_queue(client):
     """Send what the queue holds, with the sync side's queue worker, against the same platform."""
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
     from tests.reconcile.conftest import TOKEN
 
@@ -209,7 +210,7 @@ def test_a_record_the_desk_rules_refuse_is_reported_and_the_rest_imported(seller
 
 def _platform_body(seller) -> dict:
     from app.core.codec import invoice_to_body
-    from app.store.issuing import prepare_invoice
+    from app.services.issuing import prepare_invoice
 
     invoice = prepare_invoice(invoice_body(), seller)
     body = invoice_to_body(invoice)

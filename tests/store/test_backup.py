@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.store import backup, migrations
+from app.services import backup
+
+from app.store import migrations
 from app.store.damage import StoreDamaged
-from app.store.database import STORE_FILE, open_store
-from app.store.integrity import verify_store
-from app.store.issuing import issue_invoices
+from app.store.database import STORE_FILE
+from app.services.store_access import open_store
+from app.services.integrity import verify_store
+from app.services.issuing import issue_invoices
 from app.store.models import Invoice
 from tests.conftest import invoice_body, run_cli
 
@@ -141,7 +144,7 @@ def _break(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "pages"])
 def test_damaged_store_is_detected_and_restored_from_the_newest_good_backup(data_dir, tmp_path, how):
-    from app.store.seller import set_seller
+    from app.services.seller import set_seller
     from tests.conftest import SELLER_TAX_ID
 
     store = open_store(data_dir)
@@ -227,7 +230,7 @@ def test_backup_into_an_unusable_folder_fails_clearly(store, seller, data_dir, t
 
 
 def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, monkeypatch):
-    from app.store.seller import set_seller
+    from app.services.seller import set_seller
     from tests.conftest import SELLER_TAX_ID
 
     store = open_store(data_dir)
@@ -269,7 +272,7 @@ def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir,
 
     _issue(5)
     store.close()
-    script = ("import sys; from pathlib import Path; from app.store import backup\n"
+    script = ("import sys; from pathlib import Path; from app.services import backup\n"
               "for _ in range(10): assert backup.make_backup(Path(sys.argv[1]), Path(sys.argv[2]), keep=100).ok\n")
     children = [subprocess.Popen([sys.executable, "-c", script, str(data_dir / STORE_FILE), str(tmp_path / "b")],
                                  cwd=ROOT) for _ in range(2)]

@@ -19,8 +19,8 @@ LINES_PER_INVOICE = 3
 
 ISSUER = r"""
 import sys
-from app.store.database import open_store
-from app.store.issuing import issue_invoice
+from app.services.store_access import open_store
+from app.services.issuing import issue_invoice
 open_store(sys.argv[1])
 body = {"buyer": {"name": "并发客户"}, "lines": [
     {"name": "*服务*第%d项" % i, "quantity": "1", "unit_price": "10", "tax_rate": "0.06"} for i in range(3)]}
@@ -31,8 +31,9 @@ for _ in range(int(sys.argv[2])):
 # Issues forever; with a pause inside the transaction when asked, so a kill can land there for sure.
 PAUSING_ISSUER = r"""
 import sys, time
-from app.store import audit, issuing
-from app.store.database import open_store
+from app.store import audit
+from app.services import issuing
+from app.services.store_access import open_store
 open_store(sys.argv[1])
 real_append = audit.append
 def append_then_pause(*args, **kwargs):
@@ -73,7 +74,7 @@ def _check_consistent(path: Path) -> list[str]:
     assert counter == len(numbers)
     conn.close()
     from app.store import audit
-    from app.store.database import open_store
+    from app.services.store_access import open_store
 
     store = open_store(path.parent)
     assert audit.verify_chain() is None
@@ -97,7 +98,7 @@ def test_killed_inside_the_transaction_leaves_no_trace(seller, data_dir):
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
     assert _check_consistent(data_dir / "fapiao-desk.sqlite3") == []
-    from app.store.issuing import issue_invoice
+    from app.services.issuing import issue_invoice
     from tests.conftest import invoice_body
 
     assert issue_invoice(invoice_body()).number == "LX-0000001"  # the killed one's number was never taken

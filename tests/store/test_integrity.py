@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from app.store import audit
-from app.store.integrity import Anchor, verify_store
-from app.store.issuing import issue_invoices
+from app.services.integrity import Anchor, verify_store
+from app.services.issuing import issue_invoices
 from tests.conftest import invoice_body, run_cli
 
 
@@ -181,8 +181,7 @@ def test_audit_verify_cli_whole_and_log(store, seller, data_dir):
 
 def test_audit_verify_cli_checks_the_heads_recorded_by_backups(store, seller, data_dir, tmp_path):
     """A consistent rewrite of the whole chain passes the chain, and fails against the backups' heads."""
-    from app.store import backup
-
+    from app.services import backup
     _issue(2)
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
     taken = backup.backup_store(data_dir)

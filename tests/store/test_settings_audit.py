@@ -2,7 +2,7 @@ import json
 
 from app.store.audit import verify_chain
 from app.store.models import AuditEntry
-from app.store.settings import set_platform, set_setting
+from app.services.settings import set_platform, set_setting
 
 
 def test_a_changed_setting_is_in_the_history_and_secrets_are_not(store):

@@ -13,7 +13,7 @@ TOKEN = "test-token-0123456789"
 
 @pytest.fixture
 def platform(tmp_path):
-    from app.sync.platform_server import PlatformServer
+    from app.platform.server import PlatformServer
 
     server = PlatformServer(tmp_path / "platform.sqlite3", token=TOKEN, seed=7).start()
     yield server
@@ -24,7 +24,7 @@ def issue_many(count: int, **overrides) -> list:
     """Issue `count` invoices through the real issue service (the same path as the form)."""
     from tests.conftest import invoice_body
 
-    from app.store.issuing import issue_invoices
+    from app.services.issuing import issue_invoices
 
     issued = []
     for start in range(0, count, 200):
@@ -34,7 +34,7 @@ def issue_many(count: int, **overrides) -> list:
 
 
 def make_worker(platform, token: str = TOKEN, **options):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import Backoff, QueueWorker
 
     timeout = options.pop("timeout", 2.0)

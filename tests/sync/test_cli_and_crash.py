@@ -19,7 +19,7 @@ from tests.sync.conftest import TOKEN, issue_many, platform_numbers
 
 
 def test_platform_command_prints_its_url_and_serves(tmp_path):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
 
     child = subprocess.Popen([sys.executable, "-m", "app", "platform", "--port", "0", "--db", str(tmp_path / "p.db"),
                               "--token", "secret-token-abc", "--mode", "ok"], cwd=ROOT, stdout=subprocess.PIPE,
@@ -51,7 +51,7 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
     assert result.returncode == 4, result.stderr
     listing = run_cli(data_dir, "queue")
     assert issued[2].number in listing.stdout and "lines[0].amount" in listing.stdout
-    from app.store.lifecycle import cancel_invoice
+    from app.services.lifecycle import cancel_invoice
 
     cancel_invoice(issued[2].number, "平台拒绝：金额有误")
     result = run_cli(data_dir, "sync", "--once")  # the saved URL and token
@@ -62,10 +62,10 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
 
 @pytest.mark.slow
 def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, seller, platform, data_dir):
-    from app.store import status
+    from app.core import status
     from app.store.audit import verify_chain
     from app.store.models import Invoice, UploadQueueEntry
-    from app.store.queue import counts
+    from app.services.queue import counts
 
     issued = issue_many(480)
     platform.set_faults(mode="slow", delay_ms=100)  # answers come after the platform acted: kills lose them

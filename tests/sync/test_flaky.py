@@ -9,7 +9,7 @@ from tests.sync.conftest import issue_many, make_worker, platform_numbers
 
 
 def drain(worker, deadline_s: float = 60.0):
-    from app.store.queue import counts, next_due_in
+    from app.services.queue import counts, next_due_in
     from app.sync.worker import PassReport
 
     total = PassReport()
@@ -25,7 +25,7 @@ def drain(worker, deadline_s: float = 60.0):
 
 
 def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.audit import verify_chain
     from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 
@@ -60,9 +60,9 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
 
 
 def test_flaky_platform_without_batch_endpoint_one_by_one(store, seller, tmp_path):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice
-    from app.sync.platform_server import PlatformServer
+    from app.platform.server import PlatformServer
 
     from tests.sync.conftest import TOKEN
     from tests.sync.test_rejection_and_token import _break_line_amount

@@ -19,7 +19,7 @@ def cjk(qapp):
 
 
 def _runner(platform, **options):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.ui.sync_runner import SyncRunner
 
     factory = lambda: HttpPlatformClient(platform.url, TOKEN, timeout=0.5)  # noqa: E731
@@ -28,9 +28,9 @@ def _runner(platform, **options):
 
 
 def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, platform, tmp_path):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice, Outage
-    from app.store.queue import counts
+    from app.services.queue import counts
     from app.ui.main_window import MainWindow
 
     window = MainWindow(store)
@@ -72,7 +72,7 @@ def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, 
 
 
 def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice, InvoiceLine
     from app.ui.queue_view import QueueView, upload_history_html
     from tests.sync.test_rejection_and_token import _break_line_amount
@@ -82,7 +82,7 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     platform.set_faults(mode="down")
     make_worker(platform).run_once()
     platform.set_faults(mode="ok")
-    from app.store.queue import make_due_now
+    from app.services.queue import make_due_now
 
     make_due_now()
     make_worker(platform).run_once()
@@ -109,7 +109,7 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
 
 
 def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tmp_path):
-    from app.store.queue import counts
+    from app.services.queue import counts
     from app.ui.main_window import MainWindow
     from app.ui.queue_view import QueueView
 
@@ -145,9 +145,9 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
 
 
 def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import AuditEntry, Invoice
-    from app.store.queue import make_due_now
+    from app.services.queue import make_due_now
     from app.ui.queue_view import QueueView
     from tests.sync.test_rejection_and_token import _break_line_amount
 

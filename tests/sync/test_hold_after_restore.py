@@ -8,9 +8,10 @@ from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
 
 
 def test_uploads_are_held_after_a_restore_until_released(seller, store, data_dir, tmp_path, platform):
-    from app.store import backup, queue, status
-    from app.store.database import open_store
-    from app.store.lifecycle import cancel_invoice
+    from app.services import backup, queue
+    from app.core import status
+    from app.services.store_access import open_store
+    from app.services.lifecycle import cancel_invoice
     from app.store.models import AuditEntry, Invoice
 
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
@@ -51,8 +52,8 @@ def test_uploads_are_held_after_a_restore_until_released(seller, store, data_dir
 
 
 def test_resuming_in_the_app_releases_the_hold(qtbot, seller, store, platform):
-    from app.store import queue
-    from app.sync.http_client import HttpPlatformClient
+    from app.services import queue
+    from app.platform.http_client import HttpPlatformClient
     from app.ui.sync_runner import SyncRunner
 
     issue_many(1)

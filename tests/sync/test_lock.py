@@ -19,8 +19,7 @@ def _dead_pid() -> int:
 
 
 def test_second_worker_waits_while_the_first_holds_the_lock(store, seller, platform):
-    from app.store import queue
-
+    from app.services import queue
     issue_many(5)
     assert queue.acquire_lock("instance-A", ttl=30)
     report = make_worker(platform, holder="instance-B").run_once()
@@ -38,7 +37,7 @@ def test_second_worker_waits_while_the_first_holds_the_lock(store, seller, platf
 
 
 def test_lock_of_a_dead_process_on_this_host_is_broken(store, seller, platform):
-    from app.store import queue
+    from app.services import queue
     from app.store.models import AuditEntry, SyncLock
 
     issue_many(3)
@@ -50,7 +49,7 @@ def test_lock_of_a_dead_process_on_this_host_is_broken(store, seller, platform):
 
 
 def test_expired_lock_of_another_host_is_broken_but_a_live_one_is_not(store, seller, platform):
-    from app.store import queue
+    from app.services import queue
     from app.store.models import SyncLock
 
     issue_many(2)
@@ -62,9 +61,9 @@ def test_expired_lock_of_another_host_is_broken_but_a_live_one_is_not(store, sel
 
 
 def test_two_workers_racing_on_one_store_send_each_invoice_once(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice
-    from app.store.queue import counts
+    from app.services.queue import counts
 
     issued = issue_many(200)
     platform.set_faults(mode="slow", delay_ms=5)

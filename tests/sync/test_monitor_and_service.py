@@ -14,7 +14,7 @@ from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
 
 
 def _monitor(platform, **options):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.monitor import ConnectivityMonitor
 
     return ConnectivityMonitor(lambda: HttpPlatformClient(platform.url, TOKEN, timeout=0.3), **options)
@@ -77,7 +77,7 @@ def test_monitor_thread_notices_the_platform_coming_back(platform):
 
 def test_retry_after_is_honoured(store, seller, platform):
     from app.store.models import UploadQueueEntry
-    from app.store.queue import next_due_in
+    from app.services.queue import next_due_in
 
     issue_many(3)
     platform.set_faults(mode="down", retry_after=4)

@@ -8,7 +8,7 @@ from tests.sync.conftest import issue_many, make_worker, platform_numbers
 
 
 def test_outage_then_sync_uploads_each_invoice_once(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.audit import verify_chain
     from app.store.models import Invoice, UploadQueueEntry
 
@@ -22,7 +22,7 @@ def test_outage_then_sync_uploads_each_invoice_once(store, seller, platform):
     assert platform_numbers(platform) == []
 
     platform.set_faults(mode="ok")
-    from app.store.queue import make_due_now
+    from app.services.queue import make_due_now
 
     make_due_now()  # Retry-After would otherwise hold them a second
     report = worker.run_once()
@@ -43,9 +43,9 @@ def test_lost_answer_is_looked_up_before_any_resend(store, seller, platform):
     by key (finding them accepted) instead of sending again."""
     import json
 
-    from app.store import status
+    from app.core import status
     from app.store.models import AuditEntry, Invoice, UploadQueueEntry
-    from app.store.queue import make_due_now
+    from app.services.queue import make_due_now
 
     issued = issue_many(7)
     platform.set_faults(mode="slow", delay_ms=600)
@@ -75,7 +75,7 @@ def test_retry_after_as_an_http_date():
     import time
     from email.utils import formatdate
 
-    from app.sync.http_client import parse_retry_after
+    from app.platform.http_client import parse_retry_after
 
     assert parse_retry_after("7") == 7.0
     assert 8 <= parse_retry_after(formatdate(time.time() + 10, usegmt=True)) <= 10

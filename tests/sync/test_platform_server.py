@@ -137,8 +137,8 @@ def test_faults_endpoint_down_slow_and_bad_input(platform):
 
 
 def test_client_classifies_every_failure_as_the_spec_says(platform):
-    from app.sync.client import KeyConflict, Rejected, TransientFailure, Unauthorized
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.client import KeyConflict, Rejected, TransientFailure, Unauthorized
+    from app.platform.http_client import HttpPlatformClient
 
     client = HttpPlatformClient(platform.url, TOKEN, timeout=0.3)
     client.submit("k", valid_body())

@@ -17,9 +17,9 @@ def _break_line_amount(number: str) -> None:
 
 
 def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice, UploadQueueEntry
-    from app.store.queue import attempt_history, counts, queue_rows, rejection_reasons
+    from app.services.queue import attempt_history, counts, queue_rows, rejection_reasons
 
     issued = issue_many(30)
     bad = issued[7].number
@@ -41,9 +41,9 @@ def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
 def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform):
     from tests.conftest import invoice_body
 
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice
-    from app.store.queue import cancel_and_reissue, counts
+    from app.services.queue import cancel_and_reissue, counts
 
     issued = issue_many(3)
     _break_line_amount(issued[1].number)
@@ -58,9 +58,9 @@ def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform
 
 
 def test_requeue_sends_a_rejected_invoice_again_under_its_key(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import Invoice, InvoiceLine, UploadQueueEntry
-    from app.store.queue import requeue
+    from app.services.queue import requeue
 
     issued = issue_many(2)
     row = Invoice.get(Invoice.provisional_number == issued[0].number)
@@ -76,9 +76,9 @@ def test_requeue_sends_a_rejected_invoice_again_under_its_key(store, seller, pla
 
 
 def test_expired_token_stops_sending_and_loses_nothing(store, seller, platform):
-    from app.store import status
+    from app.core import status
     from app.store.models import UploadQueueEntry
-    from app.store.queue import counts
+    from app.services.queue import counts
 
     issue_many(20)
     worker = make_worker(platform, token="expired-token-xyz", batch_size=5)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QMessageBox
 
-from app.store import status
+from app.core import status
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
 from app.ui.invoice_form import InvoiceForm
 from app.ui.line_table import KEYS
@@ -242,7 +242,7 @@ def test_remove_line(qtbot, form):
 
 
 def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, seller):
-    from app.store.issuing import issue_invoice
+    from app.services.issuing import issue_invoice
     from tests.conftest import invoice_body
 
     issue_invoice(invoice_body(buyer={"name": "Beijing Customer Ltd", "tax_id": BUYER_TAX_ID,

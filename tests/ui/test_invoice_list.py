@@ -8,8 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.store import queries, status
-from app.store.issuing import issue_invoice
+from app.store import queries
+
+from app.core import status
+from app.services.issuing import issue_invoice
 from app.store.models import Invoice
 from app.ui.application import build_main_window, install_cjk_font
 from app.ui.invoice_list_model import PAGE_SIZE, InvoiceListModel

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QPushButton
 from pypdf import PdfReader
 
 from app.printing.document import PrintOptions, render_invoices
-from app.store.printing_log import load_print_views
-from app.store.issuing import issue_invoices
+from app.services.printing_log import load_print_views
+from app.services.issuing import issue_invoices
 from app.store.models import AuditEntry
 from app.ui.print_jobs import BackgroundJob, pdf_file_work, render_and_print_work, with_progress_dialog
 from tests.conftest import invoice_body

@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from app.printing.document import PrintOptions
-from app.store.issuing import issue_invoice, issue_invoices
-from app.store.printer_profiles import get_profile, save_profile
+from app.services.issuing import issue_invoice, issue_invoices
+from app.services.printer_profiles import get_profile, save_profile
 from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.print_preview import PrintPreviewDialog
 from tests.conftest import invoice_body
@@ -57,7 +57,7 @@ def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller):
 
 
 def test_preview_says_which_invoices_will_print_as_copies(qtbot, seller, tmp_path):
-    from app.printing.service import options_for, print_to_pdf
+    from app.services.printing import options_for, print_to_pdf
 
     issued = issue_invoice(invoice_body())
     print_to_pdf([issued.number], tmp_path / "first.pdf", options_for())

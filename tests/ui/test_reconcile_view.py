@@ -7,12 +7,12 @@ import uuid
 import pytest
 from PySide6.QtCore import QDate, Qt
 
-from app.store import status
-from app.store.clock import now
-from app.store.issuing import issue_invoice
+from app.core import status
+from app.core.clock import now
+from app.services.issuing import issue_invoice
 from app.store.models import Invoice, UploadQueueEntry
-from app.store.settings import set_platform
-from app.sync import reconcile as rec
+from app.services.settings import set_platform
+from app.services import reconcile as rec
 from app.ui.application import build_main_window
 from tests.conftest import invoice_body
 from tests.reconcile.conftest import TOKEN, body_of, key_of, platform_sql, send
@@ -20,7 +20,7 @@ from tests.reconcile.conftest import TOKEN, body_of, key_of, platform_sql, send
 
 @pytest.fixture
 def platform(tmp_path):
-    from app.sync.platform_server import PlatformServer
+    from app.platform.server import PlatformServer
 
     server = PlatformServer(tmp_path / "platform.sqlite3", token=TOKEN).start()
     yield server
@@ -28,7 +28,7 @@ def platform(tmp_path):
 
 
 def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform, tmp_path):
-    from app.sync.http_client import HttpPlatformClient
+    from app.platform.http_client import HttpPlatformClient
 
     set_platform(platform.url, TOKEN)  # the view uses the desk's settings, as in the app
     client = HttpPlatformClient(platform.url, TOKEN)

@@ -8,9 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.store import backup
+from app.services import backup
 from app.store.database import STORE_FILE
-from app.store.issuing import issue_invoices
+from app.services.issuing import issue_invoices
 from app.store.models import Invoice
 from app.ui.main_window import MainWindow
 from app.ui.restore_dialog import STATUS, RestoreDialog
@@ -196,7 +196,7 @@ def test_another_file_is_verified_first_and_a_bad_one_refused(qtbot, store, sell
 
 
 def verify_after_reopen(window) -> bool:
-    from app.store.integrity import verify_store
+    from app.services.integrity import verify_store
 
     return window.store.path.exists() and verify_store().ok
 

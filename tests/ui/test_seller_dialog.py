@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from app.store.models import AuditEntry, SellerProfile
-from app.store.seller import get_seller
+from app.services.seller import get_seller
 from app.ui.application import first_start_dialog
 from app.ui.marking import is_marked
 from tests.conftest import SELLER_TAX_ID

@@ -11,11 +11,12 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pypdf import PdfReader
 
 from app.core.limits import OfflineLimits
-from app.store import outages, status
-from app.store.clock import now
-from app.store.issuing import issue_invoice
-from app.store.lifecycle import _record_acceptance_here
-from app.store.limits import set_limits
+from app.services import outages
+from app.core import status
+from app.core.clock import now
+from app.services.issuing import issue_invoice
+from app.services.lifecycle import _record_acceptance_here
+from app.services.limits import set_limits
 from app.store.models import Invoice, UploadQueueEntry
 from app.ui.application import build_main_window
 from app.ui.invoice_list_model import STATUS

@@ -20,7 +20,7 @@ def _cli():
 # --- cancel / red ------------------------------------------------------------------------------
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from app.store.lifecycle import cancel_invoice
+    from app.services.lifecycle import cancel_invoice
 
     cli = _cli()
     if args.reason is None:
@@ -32,7 +32,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_red(args: argparse.Namespace) -> int:
-    from app.store.lifecycle import issue_red_letter
+    from app.services.lifecycle import issue_red_letter
 
     cli = _cli()
     if args.reason is None:
@@ -66,7 +66,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
     from app.core.errors import ValidationFailed
     from app.core.limits import limits_to_settings, validate_limits
     from app.core.money import format_money
-    from app.store.limits import current_remaining, current_usage, get_limits, set_limits
+    from app.services.limits import current_remaining, current_usage, get_limits, set_limits
 
     cli = _cli()
     cli._open(args)
@@ -95,8 +95,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
 # --- outages -----------------------------------------------------------------------------------
 
 def cmd_outages(args: argparse.Namespace) -> int:
-    from app.store import outages
-
+    from app.services import outages
     cli = _cli()
     cli._open(args)
     if args.note is not None:
@@ -115,8 +114,7 @@ def cmd_outages(args: argparse.Namespace) -> int:
 
 
 def cmd_outage_report(args: argparse.Namespace) -> int:
-    from app.store import outages
-
+    from app.services import outages
     cli = _cli()
     cli._open(args)
     outage = outages.get_outage(args.id)
@@ -127,7 +125,7 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
         raise cli.BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾")
     report = outages.fault_report(args.id)
     if out.suffix.lower() == ".pdf":
-        from app.printing.fault_report import write_fault_report_pdf
+        from app.reports.fault_report import write_fault_report_pdf
 
         write_fault_report_pdf(report, out)
     else:
@@ -139,9 +137,9 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 # --- reconcile ---------------------------------------------------------------------------------
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from app.sync import reconcile as rec
-    from app.sync.client import PlatformError
-    from app.sync.http_client import make_client
+    from app.services import reconcile as rec
+    from app.platform.client import PlatformError
+    from app.platform.http_client import make_client
 
     cli = _cli()
     cli._open(args)
@@ -161,7 +159,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.csv:
         rec.write_csv(report, args.csv)
     if args.pdf:
-        from app.printing.reconcile_report import write_reconcile_pdf
+        from app.reports.reconcile_report import write_reconcile_pdf
 
         write_reconcile_pdf(report, args.pdf)
     if args.json:

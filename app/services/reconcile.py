@@ -40,14 +40,15 @@ from app.core.invoice import Invoice
 from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
-from app.store import audit, status
-from app.store.clock import now_iso
-from app.store.issuing import PROVISIONAL_PREFIX, remember_buyer
+from app.store import audit
+from app.core import status
+from app.core.clock import now_iso
+from app.services.issuing import PROVISIONAL_PREFIX, remember_buyer
 from app.store.models import AuditEntry, Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
-from app.store.seller import get_seller
-from app.sync.client import PlatformClient
+from app.services.seller import get_seller
+from app.platform.client import PlatformClient
 
 MISSING_ON_PLATFORM = "missing_on_platform"
 MISSING_LOCALLY = "missing_locally"
@@ -285,8 +286,7 @@ def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
 def requeue_invoice(number: str, *, clerk: str = "") -> bool:
     """Back to pending under the same idempotency key, through the queue service; False when it is
     waiting already (it goes up anyway) or cancelled."""
-    from app.store import queue as queue_service
-
+    from app.services import queue as queue_service
     with database.atomic("IMMEDIATE"):
         row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == number)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row else None
@@ -372,7 +372,7 @@ def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
 
 def _record_acceptances(differences: list[Difference]) -> list[str]:
     """Acceptances the store missed, recorded by the queue service as the worker records its own."""
-    from app.store.queue import Outcome, record_outcomes
+    from app.services.queue import Outcome, record_outcomes
 
     outcomes, numbers = [], []
     for difference in differences:

@@ -23,7 +23,9 @@ from typing import Iterable
 
 import peewee
 
-from app.store import audit, status
+from app.store import audit
+
+from app.core import status
 from app.store.models import AuditEntry, Invoice, InvoiceLine
 from app.store.records import content_hash, invoice_from_row
 

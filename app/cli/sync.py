@@ -28,7 +28,7 @@ HELD_MESSAGE = ("上传已暂停：{reason}。恢复备份后请先对账（reco
 
 
 def _exit_status() -> int:
-    from app.store.queue import counts
+    from app.services.queue import counts
 
     now = counts()
     if now.rejected:
@@ -37,7 +37,7 @@ def _exit_status() -> int:
 
 
 def _summary(report, lang: str = "zh") -> str:
-    from app.store.queue import counts
+    from app.services.queue import counts
 
     now = counts()
     return (f"上传：本次接受 {report.accepted} 张，拒绝 {report.rejected} 张；仍在等待 {now.waiting} 张，"
@@ -46,8 +46,8 @@ def _summary(report, lang: str = "zh") -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from app.store.settings import platform_token, platform_url, set_platform
-    from app.sync.http_client import HttpPlatformClient
+    from app.services.settings import platform_token, platform_url, set_platform
+    from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
 
     cli = _cli()
@@ -65,7 +65,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     factory = lambda: HttpPlatformClient(url, token, timeout=args.timeout)  # noqa: E731
     worker = QueueWorker(factory, batch_size=args.batch_size)
     if args.once:
-        from app.store.queue import make_due_now
+        from app.services.queue import make_due_now
 
         make_due_now()  # a pass asked for by hand is "upload now": it does not wait out the back-off
         report = worker.run_once()
@@ -129,13 +129,13 @@ def _serve(worker, factory) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     from app.core.money import format_money
-    from app.store.queue import queue_rows, rejection_reasons, requeue
-    from app.store.status import QUEUE_WAITING_STATES
+    from app.services.queue import queue_rows, rejection_reasons, requeue
+    from app.core.status import QUEUE_WAITING_STATES
 
     cli = _cli()
     cli._open(args)
     if args.release_hold:
-        from app.store.queue import release_upload_hold
+        from app.services.queue import release_upload_hold
 
         released = release_upload_hold(clerk=args.clerk or "")
         print("上传暂停已解除 (uploads may go again)" if released else "没有暂停的上传 (uploads were not held)")
@@ -158,7 +158,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def cmd_platform(args: argparse.Namespace) -> int:
-    from app.sync.platform_server import run
+    from app.platform.server import run
 
     return run(args)
 
@@ -188,7 +188,7 @@ def register(handlers: dict, commands) -> None:
                        help="let uploads go again after a restore, once reconciled")
     queue.add_argument("--clerk", default=None)
 
-    from app.sync.platform_server import add_arguments
+    from app.platform.server import add_arguments
 
     platform = commands.add_parser("platform", help="run the reference platform (for tests and demos)")
     add_arguments(platform)

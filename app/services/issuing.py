@@ -12,23 +12,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable
 
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, ValidationFailed, DeskError
 from app.core.invoice import Invoice
 from app.core.validation import parse_invoice
-from app.store import audit, status
-from app.store.clock import now, now_iso
-from app.store.limits import check_can_issue
+from app.store import audit
+from app.core import status
+from app.core.clock import now, now_iso
+from app.services.limits import check_can_issue
 from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
-from app.store.seller import SellerSettings, get_seller
+from app.services.seller import SellerSettings, get_seller
 
 PROVISIONAL_PREFIX = "LX-"
 # A clock a little ahead on another PC must not make an invoice look issued in the future.
 FUTURE_SLACK = timedelta(minutes=5)
 
 
-class NoSellerProfile(RuntimeError):
+class NoSellerProfile(DeskError):
     """Issuing needs the seller profile (set on first start, or with `seller set`)."""
 
 
@@ -138,7 +139,7 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
 def _seller_or_fail() -> SellerSettings:
     seller = get_seller()
     if seller is None:
-        raise NoSellerProfile("no seller profile yet: set it first (销售方信息未设置)")
+        raise NoSellerProfile("seller：销售方信息未设置，请先设置（seller set）", "seller: no seller profile yet, set it first")
     return seller
 
 

@@ -11,8 +11,8 @@ from typing import Callable, Sequence
 
 from app.printing.document import OVERLAY, PrintOptions, write_invoices
 from app.printing.view import PrintView
-from app.store.printer_profiles import DEFAULT_PRINTER, get_profile
-from app.store.printing_log import load_print_views, record_printed
+from app.services.printer_profiles import DEFAULT_PRINTER, get_profile
+from app.services.printing_log import load_print_views, record_printed
 
 
 def options_for(printer: str = DEFAULT_PRINTER, *, overlay: bool = False, paper: str | None = None) -> PrintOptions:
@@ -44,7 +44,7 @@ def print_to_pdf(numbers: Sequence[str], path: Path, options: PrintOptions, *, c
                  progress: Callable[[int], bool] | None = None) -> list[PrintView]:
     """Print the stored invoices named by numbers into one PDF at path.
 
-    Raises app.store.printing_log.UnknownInvoices (nothing written) if a number is not stored.
+    Raises app.services.printing_log.UnknownInvoices (nothing written) if a number is not stored.
     """
     views = load_print_views(numbers)
     path = Path(path)

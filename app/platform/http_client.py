@@ -1,7 +1,7 @@
 """HttpPlatformClient: protocol v1 over HTTP (stdlib http.client, one keep-alive connection).
 
 Short timeouts: a platform that does not answer must not hold the worker or the clerk.
-Every failure is classified exactly as the spec says (see app.sync.client). The token is
+Every failure is classified exactly as the spec says (see app.platform.client). The token is
 sent only in the Authorization header and never appears in a message or a repr.
 """
 
@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from app.sync.client import (ACCEPTED, DUPLICATE, MAX_BATCH, REJECTED, BatchUnsupported, KeyConflict,
+from app.platform.client import (ACCEPTED, DUPLICATE, MAX_BATCH, REJECTED, BatchUnsupported, KeyConflict,
                              PlatformClient, RecordPage, Rejected, SubmitResult, TransientFailure, Unauthorized,
                              mask_token)
 
@@ -201,6 +201,6 @@ class HttpPlatformClient(PlatformClient):
 
 def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:
     """A client for the given URL and token, or for those in the store's settings."""
-    from app.store.settings import platform_token, platform_url
+    from app.services.settings import platform_token, platform_url
 
     return HttpPlatformClient(url or platform_url(), token if token is not None else platform_token(), **options)

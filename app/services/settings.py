@@ -44,7 +44,7 @@ def platform_url() -> str:
 
 
 def platform_token() -> str:
-    """The bearer token; show it only through app.sync.client.mask_token, never log it."""
+    """The bearer token; show it only through app.platform.client.mask_token, never log it."""
     return get_setting(PLATFORM_TOKEN) or ""
 
 

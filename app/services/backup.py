@@ -30,6 +30,7 @@ import peewee
 
 from app.store import migrations
 from app.store.damage import file_problem, sqlite_problem
+from app.core.errors import DeskError
 
 MANIFEST = "manifest.json"
 LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
@@ -42,11 +43,11 @@ DEFAULT_KEEP = 10
 DEFAULT_EVERY_HOURS = 4.0
 
 
-class BackupFailed(RuntimeError):
+class BackupFailed(DeskError):
     """A backup could not be written or did not verify (the message says why)."""
 
 
-class BadBackup(RuntimeError):
+class BadBackup(DeskError):
     """A backup file that does not verify: it is never restored."""
 
 
@@ -125,9 +126,9 @@ def backup_settings(data_dir: Path) -> dict:
 
 def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | None = None,
                         every_hours: float | None = None) -> dict:
-    """Through app.store.settings (the store must be open); the folder is mirrored in the data dir."""
+    """Through app.services.settings (the store must be open); the folder is mirrored in the data dir."""
     from app.core.errors import FieldError, ValidationFailed
-    from app.store.settings import set_setting
+    from app.services.settings import set_setting
 
     errors = []
     if keep is not None and keep < 1:
@@ -182,7 +183,7 @@ def _manifest_lock(folder: Path, timeout: float = 30.0):
             except FileNotFoundError:
                 continue
             if time.monotonic() > deadline:
-                raise BackupFailed(f"备份清单被占用 / the backup manifest stays locked: {lock}") from None
+                raise BackupFailed(f"备份清单被占用：{lock}", f"the backup manifest stays locked: {lock}") from None
             time.sleep(0.05)
     try:
         yield
@@ -211,8 +212,8 @@ def newest_good(folder: Path) -> BackupRecord | None:
 
 
 def anchors(folder: Path, seller_tax_id: str = ""):
-    """Chain heads recorded by good backups of this seller's store: app.store.integrity.Anchor."""
-    from app.store.integrity import Anchor
+    """Chain heads recorded by good backups of this seller's store: app.services.integrity.Anchor."""
+    from app.services.integrity import Anchor
 
     return [Anchor(r.head_id, r.head_hash, r.file) for r in read_manifest(folder)
             if r.ok and r.anchor and r.head_id and (not seller_tax_id or r.seller_tax_id in ("", seller_tax_id))]
@@ -245,7 +246,7 @@ def _copy(source: sqlite3.Connection, target_path: Path) -> None:
 
 def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[list[str], Snapshot | None]:
     """(problems, what it holds): integrity_check, then a scratch restore checked by verify_store."""
-    from app.store.integrity import verify_store
+    from app.services.integrity import verify_store
 
     path = Path(path)
     if not path.exists():
@@ -290,7 +291,7 @@ def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[li
 
 
 def _stamp() -> tuple[str, str]:
-    from app.store.clock import now_iso
+    from app.core.clock import now_iso
 
     at = now_iso()
     moment = datetime.fromisoformat(at)
@@ -312,7 +313,7 @@ def _place(partial: Path, folder: Path, stamp: str) -> Path:
             return final
         partial.unlink()
         return final
-    raise BackupFailed(f"备份文件名冲突 / no free backup file name for {stamp}")
+    raise BackupFailed(f"备份文件名冲突：{stamp}", f"no free backup file name for {stamp}")
 
 
 def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep: int = DEFAULT_KEEP) -> BackupRecord:
@@ -325,9 +326,10 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise BackupFailed(f"备份文件夹不可用 / backup folder not usable: {folder} ({error.strerror})") from None
+        raise BackupFailed(f"备份文件夹不可用：{folder}（{error.strerror}）",
+                           f"backup folder not usable: {folder} ({error.strerror})") from None
     if not Path(store_path).is_file():
-        raise BackupFailed(f"没有可备份的数据库 / no store to back up at {store_path}")
+        raise BackupFailed(f"没有可备份的数据库：{store_path}", f"no store to back up at {store_path}")
     created_at, stamp = _stamp()
     partial = folder / f"{PREFIX}{stamp}.{os.getpid()}.partial"
     source = sqlite3.connect(str(store_path), isolation_level=None, timeout=15)
@@ -338,7 +340,7 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
         source.execute("COMMIT")
     except (sqlite3.Error, OSError) as error:
         partial.unlink(missing_ok=True)
-        raise BackupFailed(f"备份失败 / backup failed: {error}") from None
+        raise BackupFailed(f"备份失败：{error}", f"backup failed: {error}") from None
     finally:
         source.close()
     final = _place(partial, folder, stamp)
@@ -396,7 +398,7 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
     """Verify the backup, move the current store aside (dated, never deleted), copy the backup in.
 
     Close every connection to the store first. Raises BadBackup when the backup does not verify."""
-    from app.store.clock import now_iso
+    from app.core.clock import now_iso
     from app.store.database import STORE_FILE
 
     backup_file = Path(backup_file)
@@ -425,8 +427,8 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
         try:
             source.backup(target)
             target.execute("PRAGMA journal_mode=WAL")
-            # Uploads wait until the clerk has reconciled: see app.store.queue.upload_hold.
-            from app.store.queue import UPLOAD_HOLD_SETTING
+            # Uploads wait until the clerk has reconciled: see app.services.queue.upload_hold.
+            from app.services.queue import UPLOAD_HOLD_SETTING
 
             hold = {"reason": f"restored from {backup_file.name}", "since": now_iso()}
             with target:
@@ -453,7 +455,7 @@ def _supersede_newer(folder: Path, restored: BackupRecord) -> None:
 
 # --- before each migration -------------------------------------------------------------------------
 
-def _before_migration(db: peewee.SqliteDatabase, version: int) -> None:
+def before_migration(db: peewee.SqliteDatabase, version: int) -> None:
     """A verified backup before the schema changes; no migration without one."""
     store_path = Path(db.database)
     record = backup_store(store_path.parent, reason=f"before migration from schema {version}")
@@ -461,6 +463,3 @@ def _before_migration(db: peewee.SqliteDatabase, version: int) -> None:
         raise BackupFailed(f"迁移前的备份未通过校验，未迁移 / the backup before migrating did not verify: "
                            + "; ".join(record.problems))
 
-
-if _before_migration not in migrations.before_migration_hooks:
-    migrations.before_migration_hooks.append(_before_migration)

@@ -7,7 +7,7 @@ Built on the stdlib's ThreadingHTTPServer: no dependency, nothing extra in the i
 full control of the socket, which fault injection needs (drop a connection after acting, hang
 past the client's timeout). It checks invoices with the same rules as the desk
 (app.core.validation.parse_invoice, every amount given), keeps accepted records in its own
-SQLite file (app.sync.platform_records), and prints its URL on start ("listening on URL"), so
+SQLite file (app.platform.records), and prints its URL on start ("listening on URL"), so
 a test can ask for port 0.
 """
 
@@ -28,9 +28,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import BEIJING
 from app.core.validation import parse_invoice
-from app.sync.client import MAX_BATCH, mask_token
-from app.sync.platform_faults import FaultSettings, Faults
-from app.sync.platform_records import Known, RecordStore
+from app.platform.client import MAX_BATCH, mask_token
+from app.platform.faults import FaultSettings, Faults
+from app.platform.records import Known, RecordStore
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 MAX_PAGE = 1000

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from app.core.errors import FieldError, ValidationFailed
-from app.store.settings import get_setting, set_setting
+from app.services.settings import get_setting, set_setting
 
 PROFILES_KEY = "printing.profiles"
 PAPERS = ("invoice", "a4")

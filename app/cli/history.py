@@ -28,9 +28,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
 # --- audit ---------------------------------------------------------------------------------------
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from app.store import backup
-    from app.store.integrity import verify_store
-    from app.store.seller import get_seller
+    from app.services import backup
+    from app.services.integrity import verify_store
+    from app.services.seller import get_seller
 
     cli = _cli()
     cli._open(args)
@@ -57,7 +57,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_log(args: argparse.Namespace) -> int:
-    from app.store.integrity import invoice_history
+    from app.services.integrity import invoice_history
     from app.store.queries import find_row
 
     cli = _cli()
@@ -88,8 +88,7 @@ def _print_record(record, folder: Path) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from app.store import backup
-
+    from app.services import backup
     cli = _cli()
     cli._open(args).close()
     data_dir = _data_dir(args)
@@ -104,8 +103,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_backups(args: argparse.Namespace) -> int:
-    from app.store import backup
-
+    from app.services import backup
     cli = _cli()
     folder = Path(args.folder) if args.folder else backup.backup_folder(_data_dir(args))
     records = backup.read_manifest(folder)
@@ -123,8 +121,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_backup_settings(args: argparse.Namespace) -> int:
-    from app.store import backup
-
+    from app.services import backup
     cli = _cli()
     cli._open(args)
     settings = backup.set_backup_settings(_data_dir(args), folder=args.folder, keep=args.keep,
@@ -134,8 +131,7 @@ def cmd_backup_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.store import backup
-
+    from app.services import backup
     cli = _cli()
     path = Path(args.file)
     if not path.exists():

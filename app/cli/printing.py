@@ -16,8 +16,8 @@ def _cli():
 
 
 def cmd_print(args: argparse.Namespace) -> int:
-    from app.printing.service import options_for, print_to_pdf
-    from app.store.printing_log import UnknownInvoices
+    from app.services.printing import options_for, print_to_pdf
+    from app.services.printing_log import UnknownInvoices
 
     cli = _cli()
     out = Path(args.output)
@@ -35,7 +35,7 @@ def cmd_print(args: argparse.Namespace) -> int:
 
 
 def cmd_printer_set(args: argparse.Namespace) -> int:
-    from app.store.printer_profiles import get_profile, save_profile
+    from app.services.printer_profiles import get_profile, save_profile
 
     cli = _cli()
     cli._open(args)
@@ -50,7 +50,7 @@ def cmd_printer_set(args: argparse.Namespace) -> int:
 def cmd_printer_show(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.store.printer_profiles import list_profiles
+    from app.services.printer_profiles import list_profiles
 
     cli = _cli()
     cli._open(args)
@@ -60,8 +60,8 @@ def cmd_printer_show(args: argparse.Namespace) -> int:
 
 def cmd_printer_calibration(args: argparse.Namespace) -> int:
     from app.printing.document import render_calibration
-    from app.printing.service import write_pdf_atomically
-    from app.store.printer_profiles import get_profile
+    from app.services.printing import write_pdf_atomically
+    from app.services.printer_profiles import get_profile
 
     cli = _cli()
     cli._open(args)

@@ -23,18 +23,20 @@ from typing import Any, Callable, Iterable
 
 from app.core.codec import invoice_to_body
 from app.core.invoice import BEIJING
-from app.store import audit, status
-from app.store.clock import now_iso
+from app.store import audit
+from app.core import status
+from app.core.clock import now_iso
 from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_from_row
+from app.core.errors import DeskError
 
 UPLOAD_LOCK = "upload"
 SYNC_CLERK = "sync"  # who the audit log names for what the worker does
 MAX_ERROR = 2000
 
 
-class LockLost(RuntimeError):
+class LockLost(DeskError):
     """Another worker holds the upload lock (ours expired or was broken)."""
 
 
@@ -125,7 +127,7 @@ def _check_lock(holder: str | None) -> None:
         return
     row = SyncLock.get_or_none(SyncLock.name == UPLOAD_LOCK)
     if row is None or row.holder != holder or row.expires_at < time.time():
-        raise LockLost("the upload lock is not ours (another worker took it)")
+        raise LockLost("上传锁已被另一个上传程序取得", "the upload lock is not ours (another worker took it)")
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -376,8 +378,8 @@ def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: 
                        confirmed_tax_ids: Iterable[str] = ()):
     """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
     transaction (both or neither). The new invoice is queued by issuing, under a new key."""
-    from app.store.issuing import issue_invoice
-    from app.store.lifecycle import cancel_invoice
+    from app.services.issuing import issue_invoice
+    from app.services.lifecycle import cancel_invoice
 
     with database.atomic("IMMEDIATE"):
         outcome = cancel_invoice(number, reason, clerk=clerk)
@@ -400,13 +402,13 @@ UPLOAD_HOLD_SETTING = "upload_hold"
 
 
 def upload_hold() -> dict | None:
-    from app.store.settings import get_setting
+    from app.services.settings import get_setting
 
     return get_setting(UPLOAD_HOLD_SETTING)
 
 
 def hold_uploads(reason: str) -> None:
-    from app.store.settings import set_setting
+    from app.services.settings import set_setting
 
     set_setting(UPLOAD_HOLD_SETTING, {"reason": reason, "since": now_iso()})
 

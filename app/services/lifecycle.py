@@ -45,14 +45,15 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.lifecycle import (ReversalRoom, cancel_reason_error, cancellation_window_error, normalize_red_reason,
                                 red_reason_error, reversal_error)
 from app.core.money import ZERO, format_money
-from app.store import audit, status
-from app.store.clock import now, now_iso
-from app.store.issuing import IssuedInvoice, prepare_invoice, write_issued
-from app.store.limits import check_can_issue
+from app.store import audit
+from app.core import status
+from app.core.clock import now, now_iso
+from app.services.issuing import IssuedInvoice, prepare_invoice, write_issued
+from app.services.limits import check_can_issue
 from app.store.models import CancellationRequest, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row, get_invoice
-from app.store.seller import get_seller
+from app.services.seller import get_seller
 
 # Queue states in which the platform may already hold the invoice.
 IN_DOUBT_STATES = (status.Q_SENDING, status.Q_UNKNOWN)
@@ -149,7 +150,7 @@ RecordAcceptance = Callable[[UploadQueueEntry, dict], None]
 
 def _record_acceptance_here(entry: UploadQueueEntry, record: dict) -> None:
     """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
-    from app.store.queue import Outcome, record_outcomes
+    from app.services.queue import Outcome, record_outcomes
 
     record_outcomes([Outcome(entry.id, True, official_number=record.get("official_number"),
                              platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),

@@ -1,6 +1,6 @@
 """The fault report of one outage as a PDF (A4, the embedded CJK font), for support or the tax office.
 
-The content comes from app.store.outages.fault_report_lines, so the PDF and the text say the same.
+The content comes from app.services.outages.fault_report_lines, so the PDF and the text say the same.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.printing.fonts import TEXT_FONT, register_fonts
 
 
 def write_fault_report_pdf(report, path: Path | str) -> Path:
-    from app.store.outages import fault_report_lines
+    from app.services.outages import fault_report_lines
 
     register_fonts()
     path = Path(path)

@@ -10,20 +10,23 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from app.printing.view import PrintView
-from app.store import audit, status
+from app.store import audit
+from app.core import status
 from app.store.models import AuditEntry, InvoiceLine, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row
 from app.store.records import invoice_from_row
+from app.core.errors import EXIT_BAD_INPUT, DeskError
 
 PRINTED = "printed"
 
 
-class UnknownInvoices(LookupError):
+class UnknownInvoices(DeskError):
     """Some numbers name no stored invoice; nothing was printed."""
 
     def __init__(self, numbers: list[str]):
-        super().__init__(", ".join(numbers))
+        super().__init__(f"number（发票号码）：没有这些号码的发票：{', '.join(numbers)}",
+                         f"number: no such invoice: {', '.join(numbers)}", exit_code=EXIT_BAD_INPUT)
         self.numbers = numbers
 
 

@@ -31,7 +31,7 @@ def _print_json(value: Any) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from app.store.database import open_store
+    from app.services.store_access import open_store
 
     return open_store(args.data_dir)
 
@@ -39,7 +39,7 @@ def _open(args: argparse.Namespace):
 # --- seller -----------------------------------------------------------------------------------
 
 def cmd_seller_set(args: argparse.Namespace) -> int:
-    from app.store.seller import get_seller, set_seller
+    from app.services.seller import get_seller, set_seller
 
     _open(args)
     current = get_seller()
@@ -58,7 +58,7 @@ def cmd_seller_set(args: argparse.Namespace) -> int:
 
 
 def cmd_seller_show(args: argparse.Namespace) -> int:
-    from app.store.seller import get_seller
+    from app.services.seller import get_seller
 
     _open(args)
     settings = get_seller()
@@ -87,7 +87,7 @@ def _read_json(source: str) -> Any:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    from app.store.issuing import NoSellerProfile, issue_invoices
+    from app.services.issuing import NoSellerProfile, issue_invoices
 
     data = _read_json(args.file)
     bodies = data if isinstance(data, list) else [data]
@@ -108,7 +108,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from app.core.money import format_money
     from app.store import queries
-    from app.store.status import INVOICE_STATUSES, status_label
+    from app.core.status import INVOICE_STATUSES, status_label
 
     if args.status and args.status not in INVOICE_STATUSES:
         raise BadInput(f"status: “{args.status}”不是发票状态（{', '.join(INVOICE_STATUSES)}）")
@@ -136,7 +136,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from app.core.capitals import amount_in_capitals
     from app.core.codec import invoice_to_body
     from app.store import queries
-    from app.store.status import status_label
+    from app.core.status import status_label
 
     _open(args)
     loaded = queries.load_invoice(args.number)
@@ -210,16 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("number")
     show.add_argument("--json", action="store_true")
 
-    from app.cli_trust import register as register_trust  # cancel, red, limits, outages, reconcile
+    from app.cli.trust import register as register_trust  # cancel, red, limits, outages, reconcile
 
     register_trust(HANDLERS, commands)
-    from app.cli_printing import register as register_printing  # print, printer set/show/calibration
+    from app.cli.printing import register as register_printing  # print, printer set/show/calibration
 
     register_printing(HANDLERS, commands)
-    from app.cli_sync import register as register_sync  # sync, queue, platform
+    from app.cli.sync import register as register_sync  # sync, queue, platform
 
     register_sync(HANDLERS, commands)
-    from app.cli_history import register as register_history  # audit verify/log, backup, backups, restore
+    from app.cli.history import register as register_history  # audit verify/log, backup, backups, restore
 
     register_history(HANDLERS, commands)
     return parser

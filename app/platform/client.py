@@ -2,7 +2,7 @@
 
 Everything that talks to the online platform (queue worker, connectivity monitor,
 reconciliation, cancellation look-ups) goes through a PlatformClient. The adapter for
-protocol v1 over HTTP is app.sync.http_client.HttpPlatformClient; another platform gets
+protocol v1 over HTTP is app.platform.http_client.HttpPlatformClient; another platform gets
 another adapter behind this same interface.
 
 Failures, as the spec classifies them (../shared/spec/platform-api.md):
@@ -22,6 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+from app.core.errors import DeskError
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"  # a replay of a key the platform accepted before: counts as accepted
@@ -30,7 +31,7 @@ REJECTED = "rejected"
 MAX_BATCH = 500  # the protocol's limit on items per batch
 
 
-class PlatformError(Exception):
+class PlatformError(DeskError):
     """Any failure talking to the platform."""
 
 

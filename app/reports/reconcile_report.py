@@ -18,7 +18,7 @@ WIDTHS_MM = [26, 26, 22, 24, 36, 38, 24, 36, 30]  # the rest of the width goes t
 
 
 def write_reconcile_pdf(report, path: Path | str) -> Path:
-    from app.sync.reconcile import report_rows, summary_lines
+    from app.services.reconcile import report_rows, summary_lines
 
     register_fonts()
     path = Path(path)

@@ -19,11 +19,11 @@ from decimal import Decimal
 
 from app.core.invoice import BEIJING
 from app.core.money import format_money
-from app.store.clock import now
+from app.core.clock import now
 from app.store.models import Invoice as InvoiceRow
 from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
-from app.store.seller import get_seller
-from app.store.status import status_label
+from app.services.seller import get_seller
+from app.core.status import status_label
 
 MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML error page is not stored
 

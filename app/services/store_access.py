@@ -1,0 +1,17 @@
+"""Opening the store for the desk's use cases: the command line, the app and the tests all open it here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.services.backup import before_migration
+from app.store.database import Store
+from app.store.database import open_store as open_database
+
+
+def open_store(data_dir: Path | str | None = None) -> Store:
+    """The store in data_dir (default: the user data dir), migrated to the current schema.
+
+    A migration runs only after a verified backup (app.services.backup.before_migration); a damaged
+    file raises StoreDamaged before anything touches it, a newer schema StoreTooNew."""
+    return open_database(data_dir, before_migration=before_migration)
