@@ -1,50 +1,40 @@
 """Command line for printing: print (stored invoices into one PDF), printer set/show
 (paper and overlay offset per printer) and printer calibration (the calibration page).
-app/cli.py registers these parsers and handlers.
+app/cli/__init__.py registers these parsers, each with its handler.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from app.cli.common import BadInput, EXIT_OK, Subcommands, open_store_of, print_json
 
-
-def _cli():
-    import app.cli as cli
-
-    return cli
 
 
 def cmd_print(args: argparse.Namespace) -> int:
     from app.services.printing import options_for, print_to_pdf
-    from app.services.printing_log import UnknownInvoices
 
-    cli = _cli()
     out = Path(args.output)
     if not out.parent.is_dir():
-        raise cli.BadInput(f"output: 文件夹 {out.parent} 不存在 (no such folder)")
-    cli._open(args)
+        raise BadInput(f"output: 文件夹 {out.parent} 不存在 (no such folder)")
+    open_store_of(args)
     options = options_for(args.printer, overlay=args.overlay, paper=args.paper)
-    try:
-        views = print_to_pdf(args.numbers, out, options, clerk=args.clerk or "")
-    except UnknownInvoices as unknown:
-        raise cli.BadInput(f"number（发票号码）：没有这些号码的发票 (no such invoice)：{unknown}") from None
+    views = print_to_pdf(args.numbers, out, options, clerk=args.clerk or "")  # UnknownInvoices: exit 2
     copies = sum(1 for v in views if v.copy)
     print(f"{out}: {len(views)} 张发票" + (f"（其中 {copies} 张为副本）" if copies else ""))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_printer_set(args: argparse.Namespace) -> int:
     from app.services.printer_profiles import get_profile, save_profile
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     current = get_profile(args.printer)
     profile = save_profile(args.printer, paper=args.paper or current.paper,
                            offset_x_mm=args.offset_x if args.offset_x is not None else current.offset_x_mm,
                            offset_y_mm=args.offset_y if args.offset_y is not None else current.offset_y_mm)
     print(f"{profile.printer or '(默认)'}: {profile.paper} X {profile.offset_x_mm:+.1f} mm Y {profile.offset_y_mm:+.1f} mm")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_printer_show(args: argparse.Namespace) -> int:
@@ -52,10 +42,9 @@ def cmd_printer_show(args: argparse.Namespace) -> int:
 
     from app.services.printer_profiles import list_profiles
 
-    cli = _cli()
-    cli._open(args)
-    cli._print_json([asdict(p) for p in list_profiles()])
-    return cli.EXIT_OK
+    open_store_of(args)
+    print_json([asdict(p) for p in list_profiles()])
+    return EXIT_OK
 
 
 def cmd_printer_calibration(args: argparse.Namespace) -> int:
@@ -63,25 +52,19 @@ def cmd_printer_calibration(args: argparse.Namespace) -> int:
     from app.services.printing import write_pdf_atomically
     from app.services.printer_profiles import get_profile
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     profile = get_profile(args.printer)
     data = render_calibration(args.paper or profile.paper, profile.offset_x_mm, profile.offset_y_mm, args.printer)
     write_pdf_atomically(Path(args.output), lambda out: out.write(data))
     print(args.output)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
-HANDLERS = {
-    "print": cmd_print,
-    "printer set": cmd_printer_set,
-    "printer show": cmd_printer_show,
-    "printer calibration": cmd_printer_calibration,
-}
 
-
-def add_parsers(commands) -> None:
+def register(commands: Subcommands) -> None:
+    """The parsers of this group, each with its handler."""
     printing = commands.add_parser("print", help="print stored invoices into one PDF")
+    printing.set_defaults(handler=cmd_print)
     printing.add_argument("numbers", nargs="+", metavar="NUMBER", help="provisional (LX-…) or official numbers")
     printing.add_argument("-o", "--output", required=True, metavar="OUT.pdf")
     printing.add_argument("--overlay", action="store_true", help="data only, onto pre-printed invoice paper (套打)")
@@ -93,18 +76,15 @@ def add_parsers(commands) -> None:
     printer = commands.add_parser("printer", help="printer profiles: paper and overlay offset")
     actions = printer.add_subparsers(dest="subcommand", metavar="ACTION", required=True)
     setting = actions.add_parser("set", help="set a printer's paper and offset")
+    setting.set_defaults(handler=cmd_printer_set)
     setting.add_argument("printer", nargs="?", default="", help="printer name (empty: the default profile)")
     setting.add_argument("--paper", choices=("invoice", "a4"), default=None)
     setting.add_argument("--offset-x", default=None, metavar="MM", help="moves the overlay right (negative: left)")
     setting.add_argument("--offset-y", default=None, metavar="MM", help="moves the overlay down (negative: up)")
-    actions.add_parser("show", help="the printer profiles as JSON")
+    actions.add_parser("show", help="the printer profiles as JSON").set_defaults(handler=cmd_printer_show)
     calibration = actions.add_parser("calibration", help="write the calibration page for a printer")
+    calibration.set_defaults(handler=cmd_printer_calibration)
     calibration.add_argument("printer", nargs="?", default="")
     calibration.add_argument("-o", "--output", required=True, metavar="OUT.pdf")
     calibration.add_argument("--paper", choices=("invoice", "a4"), default=None)
 
-
-def register(handlers: dict, commands) -> None:
-    """Called by app/cli.py."""
-    handlers.update(HANDLERS)
-    add_parsers(commands)

@@ -1,5 +1,5 @@
 """Command line for the upload queue and the reference platform: sync, queue, platform.
-app/cli.py registers these parsers and handlers.
+app/cli/__init__.py registers these parsers, each with its handler.
 
     sync [--once] [--url URL] [--token T] [--save]   exit 0 queue empty, 3 invoices still wait, 4 some rejected
     queue [--state S] [--json] | queue requeue NUMBER
@@ -11,16 +11,16 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Callable
+from types import FrameType
+from app.platform.http_client import HttpPlatformClient
+from app.sync.monitor import StateChange
+from app.sync.runtime import SyncRuntime
+from app.sync.worker import QueueWorker, WorkerEvent
+from app.cli.common import BadInput, EXIT_OK, Subcommands, open_store_of, print_json
 
 EXIT_WAITING = 3
 EXIT_REJECTED = 4
 
-
-def _cli():
-    import app.cli as cli
-
-    return cli
 
 
 HELD_MESSAGE = ("上传已暂停：{reason}。恢复备份后请先对账（reconcile），确认无误后执行 `queue --release-hold` "
@@ -47,11 +47,8 @@ def _summary(report, lang: str = "zh") -> str:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from app.services.settings import platform_token, platform_url, set_platform
-    from app.platform.http_client import HttpPlatformClient
-    from app.sync.worker import QueueWorker
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     if args.save:
         set_platform(args.url, args.token)
     url = args.url or platform_url()
@@ -59,14 +56,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         HttpPlatformClient(url, token)
     except ValueError:
-        raise cli.BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址") from None
+        raise BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址") from None
     if not token:
         print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: use --token or --save)", file=sys.stderr)
-    factory = lambda: HttpPlatformClient(url, token, timeout=args.timeout)  # noqa: E731
-    worker = QueueWorker(factory, batch_size=args.batch_size)
+    def factory() -> HttpPlatformClient:
+        return HttpPlatformClient(url, token, timeout=args.timeout)
+
     if args.once:
         from app.services.queue import make_due_now
 
+        worker = QueueWorker(factory, batch_size=args.batch_size)
         make_due_now()  # a pass asked for by hand is "upload now": it does not wait out the back-off
         report = worker.run_once()
         worker.close()
@@ -80,26 +79,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"平台暂时不可用，稍后重试：{report.last_error}", file=sys.stderr)
         print(_summary(report))
         return _exit_status()
-    return _serve(worker, factory)
+    return _serve(SyncRuntime(factory, batch_size=args.batch_size))
 
 
-def _serve(worker, factory) -> int:
+def _serve(runtime: SyncRuntime) -> int:
     """Keep draining until SIGINT/SIGTERM, woken when the monitor sees the platform come back."""
-    from app.sync.monitor import OFFLINE, ONLINE, ConnectivityMonitor
-
-    monitor = ConnectivityMonitor(factory, interval=15.0)
-    from app.sync.outage_feed import OutageFeed
-
-    outage_feed = OutageFeed(monitor, factory)  # the outage log, and cancellations decided when it answers
     held_said: list[bool] = []  # say the hold once, not on every pass
 
-    def on_state(change) -> None:
+    def on_state(change: StateChange) -> None:
         print(f"{change.at:%H:%M:%S} platform {change.state}" + (f": {change.error}" if change.error else ""),
               file=sys.stderr, flush=True)
-        if change.state == ONLINE and change.previous in (OFFLINE, "unknown"):
-            worker.wake()
 
-    def on_event(event) -> None:
+    def on_event(event: WorkerEvent) -> None:
         if event.kind == "unauthorized":
             print(f"平台拒绝了令牌，暂停上传 (token refused): {event.message}", file=sys.stderr, flush=True)
         elif event.kind == "held" and not held_said:
@@ -107,23 +98,17 @@ def _serve(worker, factory) -> int:
             print(HELD_MESSAGE.format(reason=event.message), file=sys.stderr, flush=True)
         elif event.kind == "pass_done" and (event.report.accepted or event.report.rejected):
             print(_summary(event.report), flush=True)
-        elif event.kind == "transient_failure":
-            monitor.report_upload_failure(event.message)
-            outage_feed.upload_failed(event.message)
-        elif event.kind == "progress":
-            monitor.report_upload_success()
 
-    monitor.add_state_listener(on_state)
-    worker.add_listener(on_event)
-    stop = lambda *_: worker.stop()  # noqa: E731
+    runtime.add_state_listener(on_state)
+    runtime.add_worker_listener(on_event)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        runtime.worker.stop()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    monitor.start()
     print("sync service running; Ctrl+C to stop", file=sys.stderr, flush=True)
-    try:
-        worker.run_forever()
-    finally:
-        monitor.stop()
+    runtime.run_in_foreground()
     return _exit_status()
 
 
@@ -132,29 +117,28 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from app.services.queue import queue_rows, rejection_reasons, requeue
     from app.core.status import QUEUE_WAITING_STATES
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     if args.release_hold:
         from app.services.queue import release_upload_hold
 
         released = release_upload_hold(clerk=args.clerk or "")
         print("上传暂停已解除 (uploads may go again)" if released else "没有暂停的上传 (uploads were not held)")
-        return cli.EXIT_OK
+        return EXIT_OK
     if args.requeue:
         requeue(args.requeue, clerk=args.clerk or "", why="requeued from the command line")
         print(f"{args.requeue} 已重新排队 (queued again)")
-        return cli.EXIT_OK
+        return EXIT_OK
     states = [args.state] if args.state else list(QUEUE_WAITING_STATES) + ["rejected"]
     rows = queue_rows(states)
     if args.json:
-        cli._print_json([{"number": r.number, "state": r.state, "attempts": r.attempts, "next_try_at": r.next_try_at,
+        print_json([{"number": r.number, "state": r.state, "attempts": r.attempts, "next_try_at": r.next_try_at,
                           "last_error": r.last_error, "reasons": rejection_reasons(r.last_error)} for r in rows])
-        return cli.EXIT_OK
+        return EXIT_OK
     for r in rows:
         reasons = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in rejection_reasons(r.last_error))
         print("\t".join([r.number, r.state, str(r.attempts), r.buyer_name, format_money(r.total_with_tax),
                          reasons or r.last_error]))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_platform(args: argparse.Namespace) -> int:
@@ -163,16 +147,10 @@ def cmd_platform(args: argparse.Namespace) -> int:
     return run(args)
 
 
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "sync": cmd_sync,
-    "queue": cmd_queue,
-    "platform": cmd_platform,
-}
 
-
-def register(handlers: dict, commands) -> None:
-    handlers.update(HANDLERS)
+def register(commands: Subcommands) -> None:
     sync = commands.add_parser("sync", help="upload the queue to the platform (--once: one pass)")
+    sync.set_defaults(handler=cmd_sync)
     sync.add_argument("--once", action="store_true", help="one pass, then exit 0 empty / 3 waiting / 4 rejected")
     sync.add_argument("--url", default=None, help="the platform (default: the setting)")
     sync.add_argument("--token", default=None, help="bearer token (default: the setting)")
@@ -181,6 +159,8 @@ def register(handlers: dict, commands) -> None:
     sync.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the platform")
 
     queue = commands.add_parser("queue", help="what waits to be uploaded, what was rejected and why")
+
+    queue.set_defaults(handler=cmd_queue)
     queue.add_argument("--state", default=None)
     queue.add_argument("--json", action="store_true")
     queue.add_argument("--requeue", metavar="NUMBER", default=None, help="send a rejected invoice again")
@@ -191,4 +171,6 @@ def register(handlers: dict, commands) -> None:
     from app.platform.server import add_arguments
 
     platform = commands.add_parser("platform", help="run the reference platform (for tests and demos)")
+
+    platform.set_defaults(handler=cmd_platform)
     add_arguments(platform)

@@ -1,5 +1,5 @@
 """Command line for corrections and trust after an outage: cancel, red, limits, outages,
-outage-report, reconcile. Same services as the app; app/cli.py registers these parsers and handlers.
+outage-report, reconcile. Same services as the app; app/cli/__init__.py registers these parsers, each with its handler.
 """
 
 from __future__ import annotations
@@ -9,12 +9,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Callable
+from app.cli.common import BadInput, EXIT_ERROR, EXIT_OK, Subcommands, open_store_of, print_json, read_json
 
-
-def _cli():
-    import app.cli as cli
-
-    return cli
 
 
 # --- cancel / red ------------------------------------------------------------------------------
@@ -22,41 +18,38 @@ def _cli():
 def cmd_cancel(args: argparse.Namespace) -> int:
     from app.services.lifecycle import cancel_invoice
 
-    cli = _cli()
     if args.reason is None:
-        raise cli.BadInput("cancel_reason（作废原因）：作废须填写原因 (--reason)")
-    cli._open(args)
+        raise BadInput("cancel_reason（作废原因）：作废须填写原因 (--reason)")
+    open_store_of(args)
     outcome = cancel_invoice(args.number, args.reason, clerk=args.clerk or "")
     print(outcome.message())
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_red(args: argparse.Namespace) -> int:
     from app.services.lifecycle import issue_red_letter
 
-    cli = _cli()
     if args.reason is None:
-        raise cli.BadInput("red_reason（红字发票开具原因）：请给出 --reason（销货退回 / 开票有误 / 服务中止 / 销售折让）")
+        raise BadInput("red_reason（红字发票开具原因）：请给出 --reason（销货退回 / 开票有误 / 服务中止 / 销售折让）")
     if args.full == (args.lines is not None):
-        raise cli.BadInput("lines（红字明细）：请给出 --full（全额冲红）或 --lines JSON（部分冲红）之一")
+        raise BadInput("lines（红字明细）：请给出 --full（全额冲红）或 --lines JSON（部分冲红）之一")
     lines = None
     if args.lines is not None:
         text = args.lines
         source = Path(text[1:]) if text.startswith("@") else None
-        lines = cli._read_json(str(source)) if source else _parse_lines(text)
-    cli._open(args)
+        lines = read_json(str(source)) if source else _parse_lines(text)
+    open_store_of(args)
     issued = issue_red_letter(args.number, args.reason, lines=lines, clerk=args.clerk or "",
                               remarks=args.remarks or "")
     print(f"{issued.number}\t{issued.invoice.total_with_tax}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _parse_lines(text: str):
-    cli = _cli()
     try:
         value = json.loads(text, parse_float=lambda s: s)
     except json.JSONDecodeError as error:
-        raise cli.BadInput(f"lines（红字明细）：不是有效的 JSON：{error.msg}") from None
+        raise BadInput(f"lines（红字明细）：不是有效的 JSON：{error.msg}") from None
     return value if isinstance(value, list) else [value]
 
 
@@ -68,8 +61,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
     from app.core.money import format_money
     from app.services.limits import current_remaining, current_usage, get_limits, set_limits
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     current = limits_to_settings(get_limits())
     given = {"max_hours": args.max_hours, "max_count": args.max_count, "max_amount": args.max_amount,
              "max_single": args.max_single}
@@ -88,41 +80,39 @@ def cmd_limits(args: argparse.Namespace) -> int:
               "remaining": {"hours": str(left.hours) if left.hours is not None else None, "count": left.count,
                             "amount": format_money(left.amount)},
               "warnings": [w.describe() for w in left.warnings], "exceeded": [e.describe() for e in left.exceeded]}
-    cli._print_json(report)
-    return cli.EXIT_OK
+    print_json(report)
+    return EXIT_OK
 
 
 # --- outages -----------------------------------------------------------------------------------
 
 def cmd_outages(args: argparse.Namespace) -> int:
     from app.services import outages
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     if args.note is not None:
         if args.id is None:
-            raise cli.BadInput("id：添加备注须指定停机记录 --id")
+            raise BadInput("id：添加备注须指定停机记录 --id")
         outages.add_note(args.id, args.note, clerk=args.clerk or "")
     rows = [outages.describe(o) for o in outages.list_outages()]
     if args.json:
-        cli._print_json(rows)
-        return cli.EXIT_OK
+        print_json(rows)
+        return EXIT_OK
     for row in rows:
         print("\t".join([str(row["id"]), row["started_at"][:19].replace("T", " "),
                          (row["ended_at"] or "进行中")[:19].replace("T", " "), row["duration"],
                          f"{len(row['invoices'])}张", "; ".join(f"{e['message']}×{e['count']}" for e in row["errors"])]))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_outage_report(args: argparse.Namespace) -> int:
     from app.services import outages
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     outage = outages.get_outage(args.id)
     if outage is None:
-        raise cli.BadInput(f"id：没有编号为 {args.id} 的停机记录 (no such outage)")
+        raise BadInput(f"id：没有编号为 {args.id} 的停机记录 (no such outage)")
     out = Path(args.output)
     if out.suffix.lower() not in (".pdf", ".txt"):
-        raise cli.BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾")
+        raise BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾")
     report = outages.fault_report(args.id)
     if out.suffix.lower() == ".pdf":
         from app.reports.fault_report import write_fault_report_pdf
@@ -131,7 +121,7 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
     else:
         out.write_text(outages.fault_report_text(report), encoding="utf-8")
     print(out)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 # --- reconcile ---------------------------------------------------------------------------------
@@ -139,19 +129,18 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from app.services import reconcile as rec
     from app.platform.client import PlatformError
-    from app.platform.http_client import make_client
+    from app.services.settings import make_client
 
-    cli = _cli()
-    cli._open(args)
+    open_store_of(args)
     try:
         client = make_client(args.url, args.token)
     except ValueError as error:
-        raise cli.BadInput(f"url（平台地址）：{error}") from None
+        raise BadInput(f"url（平台地址）：{error}") from None
     try:
         report = rec.reconcile(client, args.date_from, args.date_to)
     except PlatformError as error:
         print(f"无法从平台下载发票清单 (cannot download the platform's list): {error}", file=sys.stderr)
-        return cli.EXIT_ERROR
+        return EXIT_ERROR
     finally:
         client.close()
     requeued = rec.requeue(report.differences) if args.requeue else []
@@ -163,13 +152,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
         write_reconcile_pdf(report, args.pdf)
     if args.json:
-        cli._print_json({"period": [report.date_from, report.date_to], "local": report.local_count,
+        print_json({"period": [report.date_from, report.date_to], "local": report.local_count,
                          "platform": report.platform_count, "matched": report.matched, "counts": report.counts(),
                          "differences": rec.report_rows(report), "requeued": requeued,
                          "imported": imported.imported if imported else [],
                          "recorded": imported.recorded if imported else [],
                          "import_failed": imported.failed if imported else []})
-        return cli.EXIT_OK
+        return EXIT_OK
     for line in rec.summary_lines(report):
         print(line)
     for row in rec.report_rows(report):
@@ -182,26 +171,21 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
               f"失败 failed: {len(imported.failed)}")
         for number, why in imported.failed:
             print(f"  {number}: {why}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "cancel": cmd_cancel,
-    "red": cmd_red,
-    "limits": cmd_limits,
-    "outages": cmd_outages,
-    "outage-report": cmd_outage_report,
-    "reconcile": cmd_reconcile,
-}
 
-
-def add_parsers(commands) -> None:
+def register(commands: Subcommands) -> None:
+    """The parsers of this group, each with its handler."""
     cancel = commands.add_parser("cancel", help="cancel (作废) an invoice not yet accepted, within its month")
+    cancel.set_defaults(handler=cmd_cancel)
     cancel.add_argument("number")
     cancel.add_argument("--reason", default=None, help="why (required)")
     cancel.add_argument("--clerk", default=None)
 
     red = commands.add_parser("red", help="issue a red-letter (红字) invoice reversing an accepted one")
+
+    red.set_defaults(handler=cmd_red)
     red.add_argument("number", help="the original's provisional or official number")
     red.add_argument("--reason", default=None,
                      help="销货退回 (return) / 开票有误 (error) / 服务中止 (stopped) / 销售折让 (allowance)")
@@ -211,22 +195,30 @@ def add_parsers(commands) -> None:
     red.add_argument("--clerk", default=None)
 
     limits = commands.add_parser("limits", help="offline limits: show what remains, or set them")
+
+    limits.set_defaults(handler=cmd_limits)
     limits.add_argument("--max-hours", default=None, help="longest offline time, hours")
     limits.add_argument("--max-count", default=None, help="most invoices not uploaded")
     limits.add_argument("--max-amount", default=None, help="largest cumulative offline amount (excl. tax)")
     limits.add_argument("--max-single", default=None, help="largest single invoice (excl. tax)")
 
     outages = commands.add_parser("outages", help="the outage log")
+
+    outages.set_defaults(handler=cmd_outages)
     outages.add_argument("--json", action="store_true")
     outages.add_argument("--id", type=int, default=None, help="with --note: the outage to annotate")
     outages.add_argument("--note", default=None, help="add a note (what was tried, who was called)")
     outages.add_argument("--clerk", default=None)
 
     report = commands.add_parser("outage-report", help="a fault report of one outage, as PDF or text")
+
+    report.set_defaults(handler=cmd_outage_report)
     report.add_argument("id", type=int)
     report.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.txt")
 
     reconcile = commands.add_parser("reconcile", help="compare the store with the platform for a period")
+
+    reconcile.set_defaults(handler=cmd_reconcile)
     reconcile.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
     reconcile.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
     reconcile.add_argument("--url", default=None, help="the platform (default: the setting)")
@@ -239,11 +231,3 @@ def add_parsers(commands) -> None:
     reconcile.add_argument("--json", action="store_true")
 
 
-def register(handlers: dict, commands) -> None:
-    """Called by app/cli.py."""
-    handlers.update(HANDLERS)
-    add_parsers(commands)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_cli().main())

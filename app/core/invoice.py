@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-BEIJING = timezone(timedelta(hours=8), "CST")
 # The face of a VAT invoice holds 8 lines, discount lines included; more go on a 销货清单.
 FACE_LINES = 8
 MAX_LINES = 2000

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 from app.core.capitals import LARGEST
 from app.core.errors import FieldError, ValidationFailed
-from app.core.invoice import BEIJING, MAX_LINES, Invoice, InvoiceKind, Line, Party
+from app.core.clock import BEIJING
+from app.core.invoice import MAX_LINES, Invoice, InvoiceKind, Line, Party
 from app.core.money import parse_decimal, to_money
 from app.core.tax import find_rate, line_from_gross_price, line_from_net_price, split_gross
 from app.core.taxid import check_tax_id, normalize_tax_id

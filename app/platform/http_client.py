@@ -198,9 +198,3 @@ class HttpPlatformClient(PlatformClient):
             return RecordPage(items=data["items"], next=data.get("next"))
         raise self._garbled(status, "list", False)
 
-
-def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:
-    """A client for the given URL and token, or for those in the store's settings."""
-    from app.services.settings import platform_token, platform_url
-
-    return HttpPlatformClient(url or platform_url(), token if token is not None else platform_token(), **options)

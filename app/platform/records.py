@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
+from app.core import clock
 
 REGION_BEIJING = "11"
 CHANNEL_ONLINE = "1"  # issued on the platform
@@ -98,7 +99,7 @@ class RecordStore:
         return out
 
     def _insert(self, key: str, invoice: dict[str, Any], digest: str) -> dict[str, Any]:
-        now = datetime.now(BEIJING).replace(microsecond=0)
+        now = clock.now()
         issued = str(invoice.get("issued_at") or now.isoformat())
         cursor = self._conn.execute(
             "INSERT INTO record (key, body_hash, body, platform_id, official_number, accepted_at, seller_tax_id,"

@@ -26,11 +26,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core.errors import FieldError, ValidationFailed
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.core.validation import parse_invoice
 from app.platform.client import MAX_BATCH, mask_token
 from app.platform.faults import FaultSettings, Faults
 from app.platform.records import Known, RecordStore
+from app.core import clock
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 MAX_PAGE = 1000
@@ -211,7 +212,7 @@ class PlatformHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: str, raw: bytes) -> _Answer:
         if path == "/v1/health" and method == "GET":
-            return _Answer(200, {"status": "ok", "time": datetime.now(BEIJING).replace(microsecond=0).isoformat()})
+            return _Answer(200, {"status": "ok", "time": clock.now().isoformat()})
         if not path.startswith("/v1/"):
             return _Answer(404, {"error": "not_found"})
         if not self._authorized():

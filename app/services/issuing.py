@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable
 
-from app.core.errors import FieldError, ValidationFailed, DeskError
+from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.validation import parse_invoice
 from app.store import audit
@@ -31,6 +31,8 @@ FUTURE_SLACK = timedelta(minutes=5)
 
 class NoSellerProfile(DeskError):
     """Issuing needs the seller profile (set on first start, or with `seller set`)."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 @dataclass(frozen=True)

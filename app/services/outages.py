@@ -17,19 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.core.money import format_money
 from app.core.clock import now
 from app.store.models import Invoice as InvoiceRow
 from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
 from app.services.seller import get_seller
 from app.core.status import status_label
+from app.core import clock
 
 MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML error page is not stored
 
 
 def _iso(at: datetime | None) -> str:
-    return (at or datetime.now(BEIJING)).isoformat(timespec="milliseconds")
+    return (at or clock.now_exact()).isoformat(timespec="milliseconds")
 
 
 def _last_audit_id() -> int:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from app.core.codec import invoice_to_body
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.store import audit
 from app.core import status
 from app.core.clock import now_iso
@@ -30,6 +30,7 @@ from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_from_row
 from app.core.errors import DeskError
+from app.core import clock
 
 UPLOAD_LOCK = "upload"
 SYNC_CLERK = "sync"  # who the audit log names for what the worker does
@@ -41,7 +42,7 @@ class LockLost(DeskError):
 
 
 def iso_in(seconds: float) -> str:
-    return (datetime.now(BEIJING) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    return clock.iso_in(seconds)
 
 
 def _audit_many(entries: list[tuple[str, int, str, dict]]) -> None:
@@ -165,7 +166,7 @@ def next_due_in() -> float | None:
     rows = (UploadQueueEntry.select(UploadQueueEntry.state, UploadQueueEntry.next_try_at)
             .where(UploadQueueEntry.state.in_(status.QUEUE_WAITING_STATES)))
     soonest = None
-    current = datetime.now(BEIJING)
+    current = clock.now_exact()
     for state, next_try in rows.tuples():
         if state in (status.Q_PENDING, status.Q_SENDING) or not next_try:
             return 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.platform.http_client import HttpPlatformClient
 from app.store.models import Setting, database
 
 
@@ -62,3 +63,9 @@ def set_platform(url: str | None = None, token: str | None = None) -> None:
         set_setting(PLATFORM_URL, url.strip().rstrip("/"))
     if token is not None:
         set_setting(PLATFORM_TOKEN, token.strip())
+
+
+def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:
+    """A client for the given URL and token, or for those in the store's settings (read when called, so a
+    new URL or token applies at once)."""
+    return HttpPlatformClient(url or platform_url(), token if token is not None else platform_token(), **options)

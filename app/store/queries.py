@@ -48,18 +48,63 @@ def list_invoices(offset: int = 0, limit: int = 100, status: str | None = None) 
     ]
 
 
+@dataclass(frozen=True)
+class InvoiceRecord:
+    """What the store knows of an invoice beyond its body: its numbers, state and lifecycle (a read model:
+    the UI and the command line get this, never the peewee row)."""
+
+    id: int
+    provisional_number: str
+    official_number: str | None
+    status: str
+    kind: str
+    issued_at: str
+    buyer_name: str
+    total_with_tax: Decimal
+    original_number: str | None
+    platform_id: str | None
+    accepted_at: str | None
+    red_reason: str | None
+    cancelled_at: str | None
+    cancel_reason: str | None
+
+    @classmethod
+    def of(cls, row: InvoiceRow) -> InvoiceRecord:
+        return cls(id=row.id, provisional_number=row.provisional_number, official_number=row.official_number,
+                   status=row.status, kind=row.kind, issued_at=row.issued_at, buyer_name=row.buyer_name,
+                   total_with_tax=row.total_with_tax, original_number=row.original_number,
+                   platform_id=row.platform_id, accepted_at=row.accepted_at, red_reason=row.red_reason,
+                   cancelled_at=row.cancelled_at, cancel_reason=row.cancel_reason)
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """An invoice's place in the upload queue, as the detail view shows it."""
+
+    state: str
+    attempts: int
+    last_error: str
+    next_try_at: str | None
+
+
 def find_row(number: str) -> InvoiceRow | None:
-    """By provisional or official number."""
+    """By provisional or official number (for the services; readers use find_invoice)."""
     return InvoiceRow.get_or_none((InvoiceRow.provisional_number == number) | (InvoiceRow.official_number == number))
 
 
-def load_invoice(number: str) -> tuple[InvoiceRow, Invoice] | None:
-    """The stored row (status, official number, ...) and the invoice it holds, in one look-up."""
+def find_invoice(number: str) -> InvoiceRecord | None:
+    """By provisional or official number."""
+    row = find_row(number)
+    return InvoiceRecord.of(row) if row is not None else None
+
+
+def load_invoice(number: str) -> tuple[InvoiceRecord, Invoice] | None:
+    """What the store knows of it (status, official number, ...) and the invoice it holds, in one look-up."""
     row = find_row(number)
     if row is None:
         return None
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row).order_by(InvoiceLine.position))
-    return row, invoice_from_row(row, lines)
+    return InvoiceRecord.of(row), invoice_from_row(row, lines)
 
 
 def get_invoice(number: str) -> Invoice | None:
@@ -71,10 +116,31 @@ def queue_entry(invoice_id: int) -> UploadQueueEntry | None:
     return UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == invoice_id)
 
 
-def search_buyers(prefix: str, limit: int = 20) -> list[Buyer]:
+def queue_state(invoice_id: int) -> QueueState | None:
+    entry = queue_entry(invoice_id)
+    if entry is None:
+        return None
+    return QueueState(entry.state, entry.attempts, entry.last_error, entry.next_try_at)
+
+
+@dataclass(frozen=True)
+class BuyerEntry:
+    """One buyer of the directory, for completion in the form."""
+
+    name: str
+    tax_id: str
+    address: str
+    phone: str
+    bank: str
+    account: str
+    use_count: int
+
+
+def search_buyers(prefix: str, limit: int = 20) -> list[BuyerEntry]:
     """Buyers whose name or taxpayer id starts with the text typed, most used first."""
     text = prefix.strip()
     query = Buyer.select()
     if text:
         query = query.where(Buyer.name.contains(text) | Buyer.tax_id.startswith(text.upper()))
-    return list(query.order_by(Buyer.use_count.desc(), Buyer.last_used_at.desc()).limit(limit))
+    return [BuyerEntry(b.name, b.tax_id, b.address, b.phone, b.bank, b.account, b.use_count)
+            for b in query.order_by(Buyer.use_count.desc(), Buyer.last_used_at.desc()).limit(limit)]

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.platform.client import PlatformClient, PlatformError, Unauthorized
+from app.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class StateChange:
 
 
 def _now() -> datetime:
-    return datetime.now(BEIJING)
+    return clock.now_exact()
 
 
 class ConnectivityMonitor:

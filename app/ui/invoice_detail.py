@@ -44,7 +44,7 @@ def _party_rows(title: str, party) -> str:
     return f"<h3>{escape(title)}</h3><table width='100%'>{cells}</table>"
 
 
-def invoice_html(invoice: Invoice, row) -> str:
+def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
     """The invoice as HTML for the read-only view (and for others wanting a quick rendering)."""
     lang = language()
     status = status_label(row.status, lang)
@@ -56,7 +56,7 @@ def invoice_html(invoice: Invoice, row) -> str:
         head.append((tr("原发票号码"), invoice.original_number))
     if invoice.confirmed_tax_ids:
         head.append((tr("已核实的纳税人识别号"), " ".join(sorted(invoice.confirmed_tax_ids))))
-    queue = queries.queue_entry(row.id)
+    queue = queries.queue_state(row.id)
     if queue is not None:
         labels = QUEUE_LABELS.get(queue.state)
         state = (labels[0] if language() == "zh" else labels[1]) if labels else queue.state

@@ -28,7 +28,7 @@ class CancelDialog(QDialog):
         self.number = number
         self.setWindowTitle(tr("作废发票 {number}", "Cancel invoice {number}", number=number))
         layout = QVBoxLayout(self)
-        row = queries.find_row(number)
+        row = queries.find_invoice(number)
         summary = f"{row.buyer_name}  ¥{format_money_grouped(row.total_with_tax)}" if row else ""
         layout.addWidget(QLabel(tr("作废后发票记录保留并标记为“已作废”，纸质发票请加盖作废标记。",
                                    "The record stays, marked cancelled; mark the paper copy as cancelled too.")))

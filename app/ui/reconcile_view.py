@@ -19,6 +19,7 @@ from app.core.status import status_label
 from app.services import reconcile as rec
 from app.ui.i18n import language, tr
 from app.ui.print_jobs import BackgroundJob
+from app.core import clock
 
 COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
            ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
@@ -28,7 +29,7 @@ KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd
 
 
 def _default_client():
-    from app.platform.http_client import make_client
+    from app.services.settings import make_client
 
     return make_client()
 
@@ -45,7 +46,7 @@ class ReconcileView(QDialog):
         self.resize(1200, 640)
         layout = QVBoxLayout(self)
         period = QHBoxLayout()
-        today = date.today()
+        today = clock.today()
         self.date_from = QDateEdit(QDate(today.year, today.month, 1), self)
         self.date_from.setObjectName("date_from")
         self.date_to = QDateEdit(QDate(today.year, today.month, today.day), self)

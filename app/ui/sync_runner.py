@@ -1,11 +1,10 @@
-"""Runs the connectivity monitor and the upload worker off the GUI thread, and brings what they
-report to the GUI thread as Qt signals (queued connections: the widgets only ever run on the GUI
-thread). No rules here: app.sync decides, this only carries the news.
+"""Runs the sync loops (app/sync/runtime.SyncRuntime: monitor, upload worker, outage feed) off the
+GUI thread, and brings what they report to the GUI thread as Qt signals (queued connections: the
+widgets only ever run on the GUI thread). No rules here: app.sync decides, this only carries the news.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Callable
 
@@ -13,14 +12,15 @@ from PySide6.QtCore import QObject, Signal
 
 from app.services import queue
 from app.platform.client import PlatformClient
+from app.services.settings import make_client
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
+from app.sync.outage_feed import OutageFeed
+from app.sync.runtime import SyncRuntime
 from app.sync.worker import QueueWorker, WorkerEvent
 
 
 def default_client_factory() -> Callable[[], PlatformClient]:
     """The platform of the store's settings, read when called (a new URL or token applies at once)."""
-    from app.platform.http_client import make_client
-
     return lambda: make_client()
 
 
@@ -42,46 +42,49 @@ class SyncRunner(QObject):
                  retry_min: float = 2.0, retry_max: float = 60.0, worker: QueueWorker | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        factory = client_factory or default_client_factory()
-        self.monitor = ConnectivityMonitor(factory, interval=poll_interval, retry_min=retry_min, retry_max=retry_max)
-        self.worker = worker or QueueWorker(factory)
+        self._factory = client_factory or default_client_factory()
+        # The outage feed is added by start(record_outages=True): a runner built for a test may go without.
+        self.runtime = SyncRuntime(self._factory, poll_interval=poll_interval, retry_min=retry_min,
+                                   retry_max=retry_max, worker=worker, record_outages=False)
+        self.runtime.add_state_listener(self._on_state)
+        self.runtime.add_check_listener(self._on_check)
+        self.runtime.add_worker_listener(self._on_worker)
         self.state = UNKNOWN
         self.last_good_contact: datetime | None = None
         self.last_error = ""
         self._back_from_outage = False
         self._since_back = [0, 0]
         self._seen = [0, 0]  # accepted/rejected already reported by the current pass
-        self._worker_thread: threading.Thread | None = None
-        self.feed = None
-        self.monitor.add_state_listener(self._on_state)
-        self.monitor.add_check_listener(self._on_check)
-        self.worker.add_listener(self._on_worker)
+        self._held_said: str | None = None
+
+    @property
+    def monitor(self) -> ConnectivityMonitor:
+        return self.runtime.monitor
+
+    @property
+    def worker(self) -> QueueWorker:
+        return self.runtime.worker
+
+    @property
+    def feed(self) -> OutageFeed | None:
+        return self.runtime.feed
 
     # --- control (GUI thread) ------------------------------------------------------------------
 
     def start(self, *, record_outages: bool = True) -> None:
         """Start polling and uploading. With record_outages the outage log is fed (app/sync/outage_feed)."""
-        if record_outages and self.feed is None:
-            from app.sync.outage_feed import OutageFeed
-
-            self.feed = OutageFeed(self.monitor, self.monitor._client_factory)
-        self.monitor.start()
-        if self._worker_thread is None or not self._worker_thread.is_alive():
-            self._worker_thread = threading.Thread(target=self.worker.run_forever, name="upload-worker", daemon=True)
-            self._worker_thread.start()
+        if record_outages and self.runtime.feed is None:
+            self.runtime.feed = OutageFeed(self.runtime.monitor, self._factory)
+        self.runtime.start()
         self.refresh_counts()
 
     def stop(self) -> None:
-        self.worker.stop()
-        self.monitor.stop()
-        if self._worker_thread is not None:
-            self._worker_thread.join(10)
+        self.runtime.stop()
 
     def upload_now(self) -> None:
         """Every row waiting to retry is due now; check the platform and run a pass at once."""
         queue.make_due_now()
-        self.monitor.check_soon()
-        self.worker.wake()
+        self.runtime.wake()
 
     def set_paused(self, paused: bool) -> None:
         self.worker.paused = paused
@@ -96,11 +99,8 @@ class SyncRunner(QObject):
         return self.worker.paused or queue.upload_hold() is not None
 
     def set_client_factory(self, factory: Callable[[], PlatformClient]) -> None:
-        self.monitor.set_client_factory(factory)
-        self.worker.set_client_factory(factory)
-        if self.feed is not None:
-            self.feed.client_factory = factory
-        self.worker.wake()
+        self._factory = factory
+        self.runtime.set_client_factory(factory)
 
     def refresh_counts(self) -> None:
         now = queue.counts()
@@ -124,8 +124,6 @@ class SyncRunner(QObject):
         if change.state == OFFLINE:
             self._back_from_outage = True
             self._since_back = [0, 0]
-        elif change.state in (ONLINE, DEGRADED):
-            self.worker.wake()  # what waited during the outage goes up now
         last = change.last_good_contact.isoformat() if change.last_good_contact else ""
         self.state_changed.emit(change.state, last, change.error)
 
@@ -136,18 +134,11 @@ class SyncRunner(QObject):
             self._seen = [report.accepted, report.rejected]
             self._since_back[0] += new[0]
             self._since_back[1] += new[1]
-            self.monitor.report_upload_success()
-            if self.state == OFFLINE:
-                self.monitor.check_soon()  # uploads work again: let the monitor see it now
             self.progress.emit(*new)
-        elif event.kind == "transient_failure":
-            self.monitor.report_upload_failure(event.message)
-            if self.feed is not None:
-                self.feed.upload_failed(event.message)
         elif event.kind == "unauthorized":
             self.unauthorized.emit(event.message)
         elif event.kind == "held":
-            if event.message != getattr(self, "_held_said", None):
+            if event.message != self._held_said:
                 self._held_said = event.message
                 self.held.emit(event.message)
         elif event.kind == "pass_done":

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
 from app.ui.i18n import tr
+from app.core import clock
 
 STATE_TEXT = {
     ONLINE: (lambda: tr("平台在线", "Platform online"), "#1b7f2a"),
@@ -73,8 +74,8 @@ class SyncStatusWidget(QWidget):
         text, colour = STATE_TEXT.get(self.state, (lambda: tr("正在检查平台…", "Checking platform…"), "#666666"))
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {text()}")
         if self.last_good:
-            moment = datetime.fromisoformat(self.last_good)
-            shown = f"{moment:%H:%M:%S}" if moment.date() == datetime.now(moment.tzinfo).date() else f"{moment:%m-%d %H:%M}"
+            moment = clock.in_beijing(datetime.fromisoformat(self.last_good))
+            shown = f"{moment:%H:%M:%S}" if clock.in_beijing(moment).date() == clock.today() else f"{moment:%m-%d %H:%M}"
             self.contact_label.setText(tr("最近联系 {time}", "last contact {time}", time=shown))
         else:
             self.contact_label.setText(tr("尚未联系上", "no contact yet"))

@@ -24,12 +24,12 @@ from app.ui.limits_panel import LimitsDialog, LimitsIndicator
 
 def can_cancel(number: str | None) -> bool:
     """Only whether to offer the action; the service decides."""
-    row = queries.find_row(number) if number else None
+    row = queries.find_invoice(number) if number else None
     return row is not None and row.status in (status.PENDING_UPLOAD, status.REJECTED)
 
 
 def can_reverse(number: str | None) -> bool:
-    row = queries.find_row(number) if number else None
+    row = queries.find_invoice(number) if number else None
     return row is not None and row.status == status.ACCEPTED and not row.original_number
 
 
@@ -174,7 +174,7 @@ def detail_notes(number: str) -> list[tuple[str, str]]:
     from app.services.lifecycle import red_letter_numbers, waiting_cancellation
     from app.ui.limits_panel import OverdueMarks
 
-    row = queries.find_row(number)
+    row = queries.find_invoice(number)
     if row is None:
         return []
     notes = []

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from app.core.errors import ValidationFailed
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.store import audit
 from app.core import status
 from app.services.issuing import issue_invoice

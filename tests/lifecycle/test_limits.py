@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.core.limits import OfflineLimits
 from app.core import status
 from app.core.clock import now

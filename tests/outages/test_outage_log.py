@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from app.core.errors import ValidationFailed
 from app.reports.fault_report import write_fault_report_pdf
 from app.services import outages
-from app.core.invoice import BEIJING
+from app.core.clock import BEIJING
 from app.services.issuing import issue_invoice
 from tests.conftest import invoice_body, run_cli
 
