@@ -1,10 +1,12 @@
-"""Shared fixtures: a real store in a temporary folder, and Qt offscreen."""
+"""Shared fixtures: a real store in a temporary folder, the reference platform on loopback, Qt
+offscreen, and a watch on the log (an unexpected logged error fails the test). Helpers that tests
+import live in tests/helpers, never here."""
 
 from __future__ import annotations
 
+import logging
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,44 @@ import pytest
 # Before anything imports Qt: tests never need a screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ROOT = Path(__file__).resolve().parents[1]
-SELLER_TAX_ID = "91110108MA0123456G"  # check character verified by python-stdnum
-BUYER_TAX_ID = "91110000600037341L"
+from app.platform.server import PlatformServer  # noqa: E402
+from app.services.seller import SellerSettings, set_seller  # noqa: E402
+from app.services.store_access import open_store  # noqa: E402
+from app.store.database import Store  # noqa: E402
+from tests.helpers.bodies import SELLER_TAX_ID  # noqa: E402
+from tests.helpers.platform import PLATFORM_TOKEN  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "logged_errors_expected: the test provokes errors that the desk logs")
+
+
+class _ErrorWatch(logging.Handler):
+    """Collects every record of level ERROR and above logged anywhere during a test."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_logged_errors(request: pytest.FixtureRequest) -> Iterator[_ErrorWatch]:
+    """Fails a test that passed its assertions while the desk logged an error it did not expect: a
+    worker's swallowed exception, a listener that broke. Mark a test logged_errors_expected to allow it."""
+    watch = _ErrorWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    try:
+        yield watch
+    finally:
+        root.removeHandler(watch)
+    if request.node.get_closest_marker("logged_errors_expected") is None and watch.records:
+        shown = "\n".join(f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "")
+                          for r in watch.records[:5])
+        pytest.fail(f"the desk logged {len(watch.records)} unexpected error(s):\n{shown}", pytrace=False)
 
 
 @pytest.fixture
@@ -23,61 +60,21 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(data_dir: Path):
-    from app.services.store_access import open_store
-
+def store(data_dir: Path) -> Iterator[Store]:
     opened = open_store(data_dir)
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def seller(store):
-    from app.services.seller import set_seller
-
+def seller(store: Store) -> SellerSettings:
     return set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三", address="北京市海淀区中关村大街1号",
                       phone="010-62345678", bank="中国工商银行北京中关村支行", account="0200001234567890123")
 
 
-def invoice_body(**overrides) -> dict:
-    """A valid draft as the CLI and the form send it; amounts left for the service to compute."""
-    body = {
-        "kind": "normal",
-        "buyer": {"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID},
-        "lines": [{"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "1", "unit_price": "1000",
-                   "tax_rate": "0.06"}],
-    }
-    body.update(overrides)
-    return body
-
-
-def run_cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """The real command line in a child process, as a clerk or a script would run it."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), *args], input=stdin,
-                          capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=env, timeout=120)
-
-
-PLATFORM_TOKEN = "test-token"
-
-
 @pytest.fixture
-def platform(tmp_path):
+def platform(tmp_path: Path) -> Iterator[PlatformServer]:
     """The reference platform in-process on a free loopback port, with its own SQLite file."""
-    from app.platform.server import PlatformServer
-
     server = PlatformServer(tmp_path / "platform.sqlite3", token=PLATFORM_TOKEN).start()
     yield server
     server.stop()
-
-
-def platform_numbers(platform) -> list[str]:
-    """Provisional numbers of every record the platform holds, read from its own SQLite file."""
-    import json
-    import sqlite3
-
-    conn = sqlite3.connect(platform.records.path)
-    try:
-        return [json.loads(body)["number"] for (body,) in conn.execute("SELECT body FROM record ORDER BY seq")]
-    finally:
-        conn.close()

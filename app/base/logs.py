@@ -90,7 +90,7 @@ def _uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType
         sys.__excepthook__(kind, value, tb)
         return
     report_uncaught(kind, value, tb)
-    if _path is None or sys.stderr is not None and sys.stderr.isatty():
+    if _path is None or (sys.stderr is not None and sys.stderr.isatty()):
         sys.__excepthook__(kind, value, tb)
 
 

@@ -11,9 +11,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
 from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, data_dir_of, open_store_of, print_json
-
-
 
 # --- audit ---------------------------------------------------------------------------------------
 

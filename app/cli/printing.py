@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from app.cli.common import BadInput, EXIT_OK, Subcommands, open_store_of, print_json
 
+from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
 
 
 def cmd_print(args: argparse.Namespace) -> int:
@@ -49,8 +49,8 @@ def cmd_printer_show(args: argparse.Namespace) -> int:
 
 def cmd_printer_calibration(args: argparse.Namespace) -> int:
     from app.printing.document import render_calibration
-    from app.services.printing import write_pdf_atomically
     from app.services.printer_profiles import get_profile
+    from app.services.printing import write_pdf_atomically
 
     open_store_of(args)
     profile = get_profile(args.printer)

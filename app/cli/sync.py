@@ -12,11 +12,12 @@ import argparse
 import signal
 import sys
 from types import FrameType
+
+from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
 from app.platform.http_client import HttpPlatformClient
 from app.sync.monitor import StateChange
 from app.sync.runtime import SyncRuntime
 from app.sync.worker import QueueWorker, WorkerEvent
-from app.cli.common import BadInput, EXIT_OK, Subcommands, open_store_of, print_json
 
 EXIT_WAITING = 3
 EXIT_REJECTED = 4
@@ -114,8 +115,8 @@ def _serve(runtime: SyncRuntime) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     from app.core.money import format_money
-    from app.services.queue import queue_rows, rejection_reasons, requeue
     from app.core.status import QUEUE_WAITING_STATES
+    from app.services.queue import queue_rows, rejection_reasons, requeue
 
     open_store_of(args)
     if args.release_hold:

@@ -8,10 +8,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable
-from app.cli.common import BadInput, EXIT_ERROR, EXIT_OK, Subcommands, open_store_of, print_json, read_json
 
-
+from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
+from app.reports import fault_report, reconcile_report
 
 # --- cancel / red ------------------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 
         write_fault_report_pdf(report, out)
     else:
-        out.write_text(outages.fault_report_text(report), encoding="utf-8")
+        out.write_text(fault_report.fault_report_text(report), encoding="utf-8")
     print(out)
     return EXIT_OK
 
@@ -127,8 +126,8 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 # --- reconcile ---------------------------------------------------------------------------------
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from app.services import reconcile as rec
     from app.platform.client import PlatformError
+    from app.services import reconcile as rec
     from app.services.settings import make_client
 
     open_store_of(args)
@@ -146,7 +145,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     requeued = rec.requeue(report.differences) if args.requeue else []
     imported = rec.import_records(report.differences) if args.do_import else None
     if args.csv:
-        rec.write_csv(report, args.csv)
+        reconcile_report.write_csv(report, args.csv)
     if args.pdf:
         from app.reports.reconcile_report import write_reconcile_pdf
 
@@ -154,14 +153,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"period": [report.date_from, report.date_to], "local": report.local_count,
                          "platform": report.platform_count, "matched": report.matched, "counts": report.counts(),
-                         "differences": rec.report_rows(report), "requeued": requeued,
+                         "differences": reconcile_report.report_rows(report), "requeued": requeued,
                          "imported": imported.imported if imported else [],
                          "recorded": imported.recorded if imported else [],
                          "import_failed": imported.failed if imported else []})
         return EXIT_OK
-    for line in rec.summary_lines(report):
+    for line in reconcile_report.summary_lines(report):
         print(line)
-    for row in rec.report_rows(report):
+    for row in reconcile_report.report_rows(report):
         print("\t".join([row["kind_label"], row["number"], row["local_total_with_tax"] or "-",
                          row["platform_total_with_tax"] or "-", row["detail"]]))
     if args.requeue:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from app.core.errors import FieldError
 from app.core.clock import BEIJING
+from app.core.errors import FieldError
 from app.core.money import ZERO
 
 # The reasons the tax-control systems offer for a red-letter invoice (红字发票开具原因).

@@ -7,13 +7,14 @@ collects every error it finds, each naming its field, rather than stopping at th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from app.core.capitals import LARGEST
-from app.core.errors import FieldError, ValidationFailed
 from app.core.clock import BEIJING
+from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import MAX_LINES, Invoice, InvoiceKind, Line, Party
 from app.core.money import parse_decimal, to_money
 from app.core.tax import find_rate, line_from_gross_price, line_from_net_price, split_gross

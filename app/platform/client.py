@@ -20,8 +20,10 @@ Failures, as the spec classifies them (../shared/spec/platform-api.md):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
+
 from app.core.errors import DeskError
 
 ACCEPTED = "accepted"

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from app.platform.client import (ACCEPTED, DUPLICATE, MAX_BATCH, REJECTED, BatchUnsupported, KeyConflict,
-                             PlatformClient, RecordPage, Rejected, SubmitResult, TransientFailure, Unauthorized,
-                             mask_token)
+from app.platform.client import (
+    ACCEPTED,
+    DUPLICATE,
+    MAX_BATCH,
+    REJECTED,
+    BatchUnsupported,
+    KeyConflict,
+    PlatformClient,
+    RecordPage,
+    Rejected,
+    SubmitResult,
+    TransientFailure,
+    Unauthorized,
+    mask_token,
+)
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_TIMEOUT = 5.0  # seconds, for one invoice, a look-up or a page
@@ -97,7 +108,7 @@ class HttpPlatformClient(PlatformClient):
                 sent = True
                 response = conn.getresponse()
                 raw = response.read()
-            except (socket.timeout, TimeoutError) as error:
+            except TimeoutError as error:
                 self.close()
                 raise TransientFailure(f"平台无应答，{timeout or self.timeout:g} 秒超时 (timeout after {timeout or self.timeout:g}s, {method} {path})",
                                        outcome_unknown=is_write and sent) from error

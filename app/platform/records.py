@@ -10,11 +10,9 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.core.clock import BEIJING
 from app.core import clock
 
 REGION_BEIJING = "11"

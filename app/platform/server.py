@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from app.core import clock
 from app.core.errors import FieldError, ValidationFailed
-from app.core.clock import BEIJING
 from app.core.validation import parse_invoice
 from app.platform.client import MAX_BATCH, mask_token
-from app.platform.faults import FaultSettings, Faults
+from app.platform.faults import Faults, FaultSettings
 from app.platform.records import Known, RecordStore
-from app.core import clock
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 MAX_PAGE = 1000
@@ -347,7 +346,7 @@ class PlatformServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "PlatformServer":
+    def start(self) -> PlatformServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="reference-platform", daemon=True)
         self._thread.start()
@@ -363,7 +362,7 @@ class PlatformServer:
             self._thread.join(5)
         self.records.close()
 
-    def __enter__(self) -> "PlatformServer":
+    def __enter__(self) -> PlatformServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -4,8 +4,9 @@ invoice has more lines than the face holds, its 销货清单 pages after it."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -15,7 +16,8 @@ from app.printing.calibration import draw_calibration
 from app.printing.face import draw_face_data
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.printing.frame import draw_frame
-from app.printing.geometry import Paper, paper as paper_named
+from app.printing.geometry import Paper
+from app.printing.geometry import paper as paper_named
 from app.printing.pen import Pen
 from app.printing.view import PrintView
 

@@ -11,7 +11,7 @@ with that mask (a test checks it). The modules are written as raw path operators
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 from reportlab.graphics.barcode import qrencoder
 
@@ -25,7 +25,7 @@ _EXP = qrencoder.EXP_TABLE  # GF(256) antilogarithms, as the QR standard defines
 _LOG = qrencoder.LOG_TABLE
 
 
-@lru_cache(maxsize=None)
+@cache
 def _generator_logs(ec_count: int) -> tuple[int, ...]:
     """Logs of the generator polynomial's coefficients after the leading 1."""
     poly = qrencoder.QRUtil.getErrorCorrectPolynomial(ec_count)

@@ -15,7 +15,7 @@ from app.printing import layout as L
 from app.printing.face import draw_cell, line_cells
 from app.printing.fonts import FIGURE_FONT, TEXT_FONT
 from app.printing.layout import Column
-from app.printing.marks import MARK_RED, OFFLINE_MARK, COPY_MARK, draw_cancelled_stamp
+from app.printing.marks import COPY_MARK, MARK_RED, OFFLINE_MARK, draw_cancelled_stamp
 from app.printing.pen import Pen
 from app.printing.view import PrintView
 

@@ -1,7 +1,9 @@
-"""The reconciliation report as a PDF: the summary, then each difference with both sides (A4 landscape)."""
+"""The reconciliation report as CSV and as a PDF: the summary, then each difference with both sides
+(A4 landscape)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -11,15 +13,56 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from app.core.money import format_money
 from app.printing.fonts import TEXT_FONT, register_fonts
+from app.services.reconcile import KINDS, ReconcileReport, kind_label
 
 HEADERS = ["类别", "临时号码", "本地状态", "本地价税合计", "本地购买方", "平台正式号码", "平台价税合计", "平台购买方", "说明"]
 WIDTHS_MM = [26, 26, 22, 24, 36, 38, 24, 36, 30]  # the rest of the width goes to 说明
 
 
-def write_reconcile_pdf(report, path: Path | str) -> Path:
-    from app.services.reconcile import report_rows, summary_lines
+CSV_COLUMNS = ["kind", "kind_label", "number", "key", "local_status", "local_official_number", "local_total_with_tax",
+               "local_buyer", "platform_official_number", "platform_total_with_tax", "platform_buyer", "detail"]
 
+
+def report_rows(report: ReconcileReport) -> list[dict[str, str]]:
+    rows = []
+    for d in report.differences:
+        local, record = d.local, d.platform or {}
+        rows.append({
+            "kind": d.kind, "kind_label": kind_label(d.kind), "number": d.number, "key": d.key or "",
+            "local_status": local.status if local else "",
+            "local_official_number": (local.official_number or "") if local else "",
+            "local_total_with_tax": format_money(local.total_with_tax) if local else "",
+            "local_buyer": local.buyer_name if local else "",
+            "platform_official_number": str(record.get("official_number") or ""),
+            "platform_total_with_tax": str(record.get("total_with_tax") or ""),
+            "platform_buyer": str((record.get("buyer") or {}).get("name") or ""),
+            "detail": d.detail,
+        })
+    return rows
+
+
+def write_csv(report: ReconcileReport, path: Path | str) -> Path:
+    """UTF-8 with a BOM, so Excel on a Chinese Windows opens it right."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(report_rows(report))
+    return path
+
+
+def summary_lines(report: ReconcileReport) -> list[str]:
+    counts = report.counts()
+    lines = [f"对账期间 Period：{report.date_from} 至 {report.date_to}   纳税人 {report.seller_tax_id}",
+             f"本地 {report.local_count} 张，平台 {report.platform_count} 张，一致 {report.matched} 张 "
+             f"/ here {report.local_count}, platform {report.platform_count}, matching {report.matched}"]
+    lines += [f"{kind_label(kind)} / {kind_label(kind, 'en')}：{counts[kind]}" for kind in KINDS]
+    return lines
+
+
+def write_reconcile_pdf(report: ReconcileReport, path: Path | str) -> Path:
     register_fonts()
     path = Path(path)
     page = landscape(A4)

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import peewee
 
-from app.store import migrations
-from app.store.damage import file_problem, sqlite_problem
 from app.core.errors import DeskError
+from app.store.damage import file_problem, sqlite_problem
 
 MANIFEST = "manifest.json"
 LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
@@ -226,7 +225,7 @@ def snapshot(connection: sqlite3.Connection) -> Snapshot:
     digest = hashlib.sha256()
     count = 0
     for number, content in connection.execute("SELECT provisional_number, content_hash FROM invoice ORDER BY id"):
-        digest.update(f"{number}\x00{content}\n".encode("utf-8"))
+        digest.update(f"{number}\x00{content}\n".encode())
         count += 1
     entries = connection.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
     head = connection.execute("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").fetchone() or (0, "")
@@ -460,6 +459,6 @@ def before_migration(db: peewee.SqliteDatabase, version: int) -> None:
     store_path = Path(db.database)
     record = backup_store(store_path.parent, reason=f"before migration from schema {version}")
     if not record.ok:
-        raise BackupFailed(f"迁移前的备份未通过校验，未迁移 / the backup before migrating did not verify: "
+        raise BackupFailed("迁移前的备份未通过校验，未迁移 / the backup before migrating did not verify: "
                            + "; ".join(record.problems))
 

@@ -18,14 +18,13 @@ Every query can be bound to another database (a backup being checked) with `db`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import peewee
 
-from app.store import audit
-
 from app.core import status
+from app.store import audit
 from app.store.models import AuditEntry, Invoice, InvoiceLine
 from app.store.records import content_hash, invoice_from_row
 
@@ -167,7 +166,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
 
 
 def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEntry, str]],
-                    lifecycle: dict[int, "_Facts"]) -> list[Finding]:
+                    lifecycle: dict[int, _Facts]) -> list[Finding]:
     findings: list[Finding] = []
     ids = sorted(numbers)
     for start in range(0, len(ids), CHUNK):

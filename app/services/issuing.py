@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
+from app.core import status
+from app.core.clock import now, now_iso
 from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.validation import parse_invoice
-from app.store import audit
-from app.core import status
-from app.core.clock import now, now_iso
 from app.services.limits import check_can_issue
+from app.services.seller import SellerSettings, get_seller
+from app.store import audit
 from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
-from app.services.seller import SellerSettings, get_seller
 
 PROVISIONAL_PREFIX = "LX-"
 # A clock a little ahead on another PC must not make an invoice look issued in the future.

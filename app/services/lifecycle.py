@@ -33,27 +33,34 @@ Red-letter invoices
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import peewee
 
-from app.core.codec import line_to_body
-from app.core.errors import FieldError, ValidationFailed
-from app.core.lifecycle import (ReversalRoom, cancel_reason_error, cancellation_window_error, normalize_red_reason,
-                                red_reason_error, reversal_error)
-from app.core.money import ZERO, format_money
-from app.store import audit
 from app.core import status
 from app.core.clock import now, now_iso
+from app.core.codec import line_to_body
+from app.core.errors import FieldError, ValidationFailed
+from app.core.lifecycle import (
+    ReversalRoom,
+    cancel_reason_error,
+    cancellation_window_error,
+    normalize_red_reason,
+    red_reason_error,
+    reversal_error,
+)
+from app.core.money import ZERO, format_money
 from app.services.issuing import IssuedInvoice, prepare_invoice, write_issued
 from app.services.limits import check_can_issue
+from app.services.seller import get_seller
+from app.store import audit
 from app.store.models import CancellationRequest, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row, get_invoice
-from app.services.seller import get_seller
 
 # Queue states in which the platform may already hold the invoice.
 IN_DOUBT_STATES = (status.Q_SENDING, status.Q_UNKNOWN)
@@ -148,7 +155,7 @@ Lookup = Callable[[str], "dict | None"]
 RecordAcceptance = Callable[[UploadQueueEntry, dict], None]
 
 
-def _record_acceptance_here(entry: UploadQueueEntry, record: dict) -> None:
+def record_acceptance_here(entry: UploadQueueEntry, record: dict) -> None:
     """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
     from app.services.queue import Outcome, record_outcomes
 
@@ -186,11 +193,11 @@ def resolve_cancellations(lookup: Lookup | None = None,
                 continue  # the outcome is not known yet: wait
             try:
                 record = lookup(entry.idempotency_key)
-            except Exception:  # noqa: BLE001 - any transient failure: ask again later
+            except Exception:
                 continue
         if not known:
             if record is not None:
-                (record_acceptance or _record_acceptance_here)(entry, record)
+                (record_acceptance or record_acceptance_here)(entry, record)
                 row = InvoiceRow.get_by_id(row.id)
             else:
                 with database.atomic("IMMEDIATE"):

@@ -13,14 +13,21 @@ from decimal import Decimal
 
 import peewee
 
-from app.core.errors import ValidationFailed
-from app.core.limits import (OfflineLimits, OfflineUsage, Remaining, check_new_invoices, limits_from_settings,
-                             limits_to_settings, remaining)
-from app.core.money import ZERO
 from app.core import status
 from app.core.clock import now
-from app.store.models import Invoice as InvoiceRow
+from app.core.errors import ValidationFailed
+from app.core.limits import (
+    OfflineLimits,
+    OfflineUsage,
+    Remaining,
+    check_new_invoices,
+    limits_from_settings,
+    limits_to_settings,
+    remaining,
+)
+from app.core.money import ZERO
 from app.services.settings import get_setting, set_setting
+from app.store.models import Invoice as InvoiceRow
 
 SETTING_KEY = "offline_limits"
 

@@ -5,7 +5,7 @@ errors seen (one row per distinct message, with a count and first/last time), co
 was tried (failed health checks, failed uploads), and closes at the first good answer.
 The invoices issued meanwhile are those issued between its start and end. The clerk adds
 notes (who was called, what was tried). fault_report() gathers it all for technical support
-or the tax office; app/printing/fault_report.py prints it, fault_report_text() writes it as text.
+or the tax office; app/reports/fault_report.py writes it as PDF and as text.
 
 Fed by the connectivity monitor through app/sync/outage_feed.py; the functions take the time
 of the event, so a test (or a replay) can give its own.
@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from app.core.clock import BEIJING
-from app.core.money import format_money
-from app.core.clock import now
-from app.store.models import Invoice as InvoiceRow
-from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
-from app.services.seller import get_seller
-from app.core.status import status_label
 from app.core import clock
+from app.core.clock import now
+from app.core.money import format_money
+from app.services.seller import get_seller
+from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
+from app.store.models import Invoice as InvoiceRow
 
 MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML error page is not stored
 
@@ -152,44 +150,3 @@ def fault_report(outage_id: int) -> FaultReport:
     total = sum((Decimal(i["total_with_tax"]) for i in data["invoices"] if i["status"] != "cancelled"), Decimal("0.00"))
     return FaultReport(data, seller.party.name if seller else "", seller.party.tax_id if seller else "",
                        _iso(None), total)
-
-
-def _when(text: str | None) -> str:
-    return text[:19].replace("T", " ") if text else "（仍在持续 ongoing）"
-
-
-def fault_report_lines(report: FaultReport) -> list[tuple[str, list[str]]]:
-    """Sections of the report as (heading, lines); the text and the PDF both print these."""
-    o = report.outage
-    sections: list[tuple[str, list[str]]] = []
-    sections.append(("概况 Summary", [
-        f"纳税人 Taxpayer：{report.seller_name}  {report.seller_tax_id}",
-        f"停机编号 Outage no.：{o['id']}",
-        f"开始 Platform stopped answering：{_when(o['started_at'])}（北京时间）",
-        f"恢复 Platform answered again：{_when(o['ended_at'])}",
-        f"持续 Duration：{o['duration']}",
-        f"报告生成 Report made：{_when(report.made_at)}",
-    ]))
-    symptoms = [f"{e['message']} —— {e['count']} 次 times（{_when(e['first_seen'])} 至 {_when(e['last_seen'])}）"
-                for e in o["errors"]] or ["（无 none）"]
-    sections.append(("现象 Symptoms (errors seen)", symptoms))
-    tried = [f"自动检测平台连通 Automatic health checks that failed：{o['failed_checks']} 次",
-             f"自动重试上传 Upload attempts that failed：{o['upload_attempts']} 次"]
-    tried += [f"{_when(n['at'])} {n['clerk']}：{n['text']}" for n in o["notes"]]
-    sections.append(("已采取的措施 What was tried", tried))
-    affected = [f"{i['number']}  {i['official_number'] or '（未上传 not uploaded）'}  {_when(i['issued_at'])}  "
-                f"{i['buyer']}  ¥{i['total_with_tax']}  {status_label(i['status'])}" for i in o["invoices"]]
-    affected.append(f"共 {len(o['invoices'])} 张 invoices, 价税合计 total ¥{format_money(report.invoice_total)}"
-                    "（不含已作废 excluding cancelled）")
-    sections.append(("期间开具的发票 Invoices issued meanwhile", affected))
-    return sections
-
-
-def fault_report_text(report: FaultReport) -> str:
-    out = ["发票离线开票台 故障报告 / Fapiao Desk fault report", ""]
-    for heading, lines in fault_report_lines(report):
-        out.append(heading)
-        out.append("-" * 40)
-        out += ["  " + line for line in lines]
-        out.append("")
-    return "\n".join(out)

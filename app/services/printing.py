@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from app.printing.document import OVERLAY, PrintOptions, write_invoices
 from app.printing.view import PrintView

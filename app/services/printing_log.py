@@ -7,16 +7,16 @@ as a copy (副本).
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
+from app.core import status
+from app.core.errors import EXIT_BAD_INPUT, DeskError
 from app.printing.view import PrintView
 from app.store import audit
-from app.core import status
 from app.store.models import AuditEntry, InvoiceLine, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row
 from app.store.records import invoice_from_row
-from app.core.errors import EXIT_BAD_INPUT, DeskError
 
 PRINTED = "printed"
 

@@ -17,20 +17,19 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from datetime import datetime
+from typing import Any
 
-from app.core.codec import invoice_to_body
-from app.core.clock import BEIJING
-from app.store import audit
-from app.core import status
+from app.core import clock, status
 from app.core.clock import now_iso
+from app.core.codec import invoice_to_body
+from app.core.errors import DeskError
+from app.store import audit
 from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_from_row
-from app.core.errors import DeskError
-from app.core import clock
 
 UPLOAD_LOCK = "upload"
 SYNC_CLERK = "sync"  # who the audit log names for what the worker does

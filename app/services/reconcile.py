@@ -23,32 +23,31 @@ idempotency key first and by provisional number second:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import peewee
 
+from app.core import status
+from app.core.clock import now_iso
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
-from app.store import audit
-from app.core import status
-from app.core.clock import now_iso
+from app.platform.client import PlatformClient
 from app.services.issuing import PROVISIONAL_PREFIX, remember_buyer
-from app.store.models import AuditEntry, Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.services.seller import get_seller
+from app.store import audit
+from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields
-from app.services.seller import get_seller
-from app.platform.client import PlatformClient
 
 MISSING_ON_PLATFORM = "missing_on_platform"
 MISSING_LOCALLY = "missing_locally"
@@ -163,7 +162,7 @@ def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[Loc
 def _money(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
-    except Exception:  # noqa: BLE001 - a garbled figure simply does not match
+    except Exception:
         return None
 
 
@@ -442,46 +441,3 @@ def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, 
     """A lost or old store brought up to what the platform holds for the period."""
     report = reconcile(client, date_from, date_to)
     return report, import_records(report.differences, clerk=clerk)
-
-
-# --- the report --------------------------------------------------------------------------------
-
-CSV_COLUMNS = ["kind", "kind_label", "number", "key", "local_status", "local_official_number", "local_total_with_tax",
-               "local_buyer", "platform_official_number", "platform_total_with_tax", "platform_buyer", "detail"]
-
-
-def report_rows(report: ReconcileReport) -> list[dict[str, str]]:
-    rows = []
-    for d in report.differences:
-        local, record = d.local, d.platform or {}
-        rows.append({
-            "kind": d.kind, "kind_label": kind_label(d.kind), "number": d.number, "key": d.key or "",
-            "local_status": local.status if local else "",
-            "local_official_number": (local.official_number or "") if local else "",
-            "local_total_with_tax": format_money(local.total_with_tax) if local else "",
-            "local_buyer": local.buyer_name if local else "",
-            "platform_official_number": str(record.get("official_number") or ""),
-            "platform_total_with_tax": str(record.get("total_with_tax") or ""),
-            "platform_buyer": str((record.get("buyer") or {}).get("name") or ""),
-            "detail": d.detail,
-        })
-    return rows
-
-
-def write_csv(report: ReconcileReport, path: Path | str) -> Path:
-    """UTF-8 with a BOM, so Excel on a Chinese Windows opens it right."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(report_rows(report))
-    return path
-
-
-def summary_lines(report: ReconcileReport) -> list[str]:
-    counts = report.counts()
-    lines = [f"对账期间 Period：{report.date_from} 至 {report.date_to}   纳税人 {report.seller_tax_id}",
-             f"本地 {report.local_count} 张，平台 {report.platform_count} 张，一致 {report.matched} 张 "
-             f"/ here {report.local_count}, platform {report.platform_count}, matching {report.matched}"]
-    lines += [f"{kind_label(kind)} / {kind_label(kind, 'en')}：{counts[kind]}" for kind in KINDS]
-    return lines

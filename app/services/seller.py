@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.clock import now_iso
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Party
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.store import audit
-from app.core.clock import now_iso
 from app.store.models import SellerProfile, database
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
 from app.core.errors import DeskError
 
 SQLITE_HEADER = b"SQLite format 3\x00"

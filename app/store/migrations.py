@@ -6,13 +6,13 @@ step leaves the store at the version before it. Later steps use playhouse.migrat
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import peewee
 from playhouse.migrate import SqliteMigrator
 
-from app.store.models import ALL_MODELS
 from app.core.errors import DeskError
+from app.store.models import ALL_MODELS
 
 
 def _v1_create_tables(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:

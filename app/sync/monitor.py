@@ -20,13 +20,12 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from app.core.clock import BEIJING
-from app.platform.client import PlatformClient, PlatformError, Unauthorized
 from app.core import clock
+from app.platform.client import PlatformClient, PlatformError, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class ConnectivityMonitor:
         for listener in list(listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - one bad listener must not stop the monitor
+            except Exception:
                 log.exception("monitor listener failed")
 
     # --- checking ------------------------------------------------------------------------------
@@ -119,7 +118,7 @@ class ConnectivityMonitor:
             result = CheckResult(_now(), False, time.monotonic() - started, str(error))
         except PlatformError as error:
             result = CheckResult(_now(), False, time.monotonic() - started, str(error))
-        except Exception as error:  # noqa: BLE001 - whatever happens, the platform is not reachable
+        except Exception as error:
             result = CheckResult(_now(), False, time.monotonic() - started, f"{type(error).__name__}: {error}")
         with self._lock:
             if result.ok:

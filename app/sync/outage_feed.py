@@ -15,11 +15,11 @@ The monitor calls these on its own thread; the store gives that thread its own c
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
+from app.platform.client import PlatformClient
 from app.services import outages
 from app.services.lifecycle import CancelOutcome, resolve_cancellations
-from app.platform.client import PlatformClient
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 
 log = logging.getLogger(__name__)

@@ -24,12 +24,21 @@ import logging
 import random
 import threading
 import uuid
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from app.platform.client import (
+    MAX_BATCH,
+    BatchUnsupported,
+    KeyConflict,
+    PlatformClient,
+    PlatformError,
+    Rejected,
+    SubmitResult,
+    TransientFailure,
+    Unauthorized,
+)
 from app.services import queue
-from app.platform.client import (MAX_BATCH, BatchUnsupported, KeyConflict, PlatformClient, PlatformError, Rejected,
-                             SubmitResult, TransientFailure, Unauthorized)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +54,7 @@ class PassReport:
     lock_busy: bool = False  # another worker holds the lock: this pass sent nothing
     held: str = ""  # uploads held after a restore (the reason): this pass sent nothing
 
-    def add(self, other: "PassReport") -> None:
+    def add(self, other: PassReport) -> None:
         self.accepted += other.accepted
         self.rejected += other.rejected
         self.looked_up += other.looked_up
@@ -102,7 +111,7 @@ class QueueWorker:
         for listener in list(self._listeners):
             try:
                 listener(WorkerEvent(kind, report, message))
-            except Exception:  # noqa: BLE001 - a listener never stops the worker
+            except Exception:
                 log.exception("worker listener failed")
 
     def set_client_factory(self, client_factory: Callable[[], PlatformClient]) -> None:
@@ -175,8 +184,9 @@ class QueueWorker:
                 report.unauthorized = str(error)
                 return
             except TransientFailure as error:
+                wait = error.retry_after
                 queue.record_failure([item.entry_id], f"look-up failed: {error}", outcome_unknown=True,
-                                     delay_for=lambda attempts: self.backoff.delay(attempts, error.retry_after))
+                                     delay_for=lambda attempts: self.backoff.delay(attempts, wait))
                 failures_in_row += 1
                 if failures_in_row >= 3:  # the platform is struggling: stop asking for now
                     self._transient(report, error)
@@ -218,8 +228,9 @@ class QueueWorker:
             queue.release_unsent([i.entry_id for i in items], str(error))
             return
         except TransientFailure as error:
+            wait = error.retry_after
             queue.record_failure([i.entry_id for i in items], str(error), outcome_unknown=error.outcome_unknown,
-                                 delay_for=lambda attempts: self.backoff.delay(attempts, error.retry_after))
+                                 delay_for=lambda attempts: self.backoff.delay(attempts, wait))
             self._transient(report, error)
             return
         except Rejected as error:  # the batch as a whole was refused: a protocol problem, not the invoices'
@@ -256,7 +267,7 @@ class QueueWorker:
     def _resolve_cancellations(self) -> None:
         """Cancellations waiting for an upload's outcome (app/store/lifecycle.py) can now be decided."""
         try:
-            from app.services.lifecycle import resolve_cancellations, REQUEST_WAITING
+            from app.services.lifecycle import REQUEST_WAITING, resolve_cancellations
             from app.store.models import CancellationRequest
         except ImportError:
             return
@@ -295,7 +306,7 @@ class QueueWorker:
                 if not self.paused:
                     try:
                         report = self.run_once()
-                    except Exception as error:  # noqa: BLE001 - e.g. the store busy for too long: try later
+                    except Exception as error:
                         log.exception("upload pass failed")
                         report = PassReport(last_error=f"{type(error).__name__}: {error}")
                     wait = self.idle_poll

@@ -12,9 +12,8 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.base.resources import cjk_font_path
-from app.store.database import Store
-from app.services.store_access import open_store
 from app.services.seller import get_seller
+from app.store.database import Store
 from app.ui.i18n import set_language, tr
 from app.ui.main_window import MainWindow
 from app.ui.seller_dialog import SellerDialog
@@ -65,7 +64,7 @@ def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
         return 1
     try:
         dialog = first_start_dialog()
-        if dialog is not None and dialog.exec() != QDialog.Accepted:
+        if dialog is not None and dialog.exec() != QDialog.DialogCode.Accepted:
             return 0  # no seller, nothing to issue for: the clerk chose to stop
         window = build_main_window(store)
         window.show()

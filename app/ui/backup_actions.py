@@ -9,12 +9,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
+from app.core.clock import now
 from app.core.errors import ValidationFailed
 from app.services import backup
-from app.core.clock import now
 from app.ui.i18n import tr
 from app.ui.print_jobs import BackgroundJob
 from app.ui.restore_dialog import RestoreDialog, since_date
@@ -47,7 +58,7 @@ class BackupSettingsDialog(QDialog):
         self.every_hours.setRange(0.25, 720)
         self.every_hours.setValue(settings["every_hours"])
         form.addRow(tr("每隔（小时）自动备份", "Back up every (hours)"), self.every_hours)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -62,8 +73,8 @@ class BackupSettingsDialog(QDialog):
             backup.set_backup_settings(self.data_dir, folder=self.folder.text().strip(), keep=self.keep.value(),
                                        every_hours=self.every_hours.value())
         except ValidationFailed as failed:
-            self.error = QMessageBox(QMessageBox.Warning, tr("备份设置", "Backup settings"), failed.describe(),
-                                     QMessageBox.Ok, self)
+            self.error = QMessageBox(QMessageBox.Icon.Warning, tr("备份设置", "Backup settings"), failed.describe(),
+                                     QMessageBox.StandardButton.Ok, self)
             self.error.open()
             return False
         self.accept()
@@ -138,7 +149,7 @@ class BackupActions:
 
     def _backup_failed(self, error: str) -> None:
         self.window.statusBar().showMessage(tr("备份失败", "Backup failed"), 15000)
-        box = QMessageBox(QMessageBox.Warning, tr("备份失败", "Backup failed"), error, QMessageBox.Ok, self.window)
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("备份失败", "Backup failed"), error, QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("backup_failed")
         self.dialogs.append(box)
         box.open()

@@ -4,8 +4,19 @@ cross landed, and keep the corrected offset in that printer's profile."""
 from __future__ import annotations
 
 from PySide6.QtPrintSupport import QPrinterInfo
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.errors import ValidationFailed
 from app.printing.calibration import CROSSES, corrected_offset, nominal_on_paper
@@ -67,9 +78,9 @@ class CalibrationDialog(QDialog):
         measured.addWidget(self.measured_y)
         form.addRow(tr("量得位置", "Measured at"), measured)
         form.addRow(self.apply_button)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        buttons.button(QDialogButtonBox.Save).setText(tr("保存"))
-        buttons.button(QDialogButtonBox.Cancel).setText(tr("取消"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from app.core.capitals import amount_in_capitals
 from app.core.invoice import Invoice
 from app.core.money import format_money_grouped, format_plain
-from app.store import queries
 from app.core.status import status_label
+from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.line_table import rate_label
 
@@ -104,10 +104,10 @@ class InvoiceDetail(QDialog):
         layout = QVBoxLayout(self)
         self.view = QTextBrowser(self)
         self.view.setObjectName("invoice_detail")
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the tables are 100% wide
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the tables are 100% wide
         self.view.setHtml(invoice_html(self.invoice, self.row))
         layout.addWidget(self.view)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
-        self.buttons.button(QDialogButtonBox.Close).setText(tr("关闭"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭"))
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -11,18 +11,34 @@ from decimal import Decimal
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QFormLayout,
-                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMessageBox,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.capitals import LARGEST, amount_in_capitals
 from app.core.errors import FieldError, ValidationFailed, field_label
 from app.core.invoice import Invoice, InvoiceKind
 from app.core.money import format_money_grouped
 from app.core.taxid import normalize_tax_id
-from app.store import queries
 from app.services.issuing import IssuedInvoice, NoSellerProfile, issue_invoice, prepare_invoice
 from app.services.seller import SellerSettings
+from app.store import queries
 from app.ui.draft_figures import line_figures
 from app.ui.i18n import language, tr
 from app.ui.line_table import KEYS, NAME, LineTableModel, LineTableView
@@ -42,7 +58,7 @@ class InvoiceForm(QDialog):
         super().__init__(parent)
         self.seller = seller
         self.setWindowTitle(tr("新开发票"))
-        self.setWindowFlag(Qt.WindowMaximizeButtonHint, True)
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.resize(1000, 760)
         self.invoice: Invoice | None = None
         self.errors: list[FieldError] = []
@@ -100,8 +116,8 @@ class InvoiceForm(QDialog):
 
         self.completions = QStringListModel(self)
         self.completer = QCompleter(self.completions, self)
-        self.completer.setCompletionMode(QCompleter.UnfilteredPopupCompletion)  # the store did the matching
-        self.completer.setCaseSensitivity(Qt.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)  # the store did the matching
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.buyer["name"].setCompleter(self.completer)
 
         lines_box = QGroupBox(tr("商品明细"), self)
@@ -131,7 +147,7 @@ class InvoiceForm(QDialog):
         self.total_label = QLabel(self)
         self.capitals_label = QLabel(self)
         for label in (self.total_amount_label, self.total_tax_label, self.total_label):
-            label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             label.setMinimumWidth(120)
         self.total_label.setStyleSheet("font-weight: bold;")
         self.capitals_label.setStyleSheet("font-weight: bold;")
@@ -164,7 +180,7 @@ class InvoiceForm(QDialog):
         self.messages = QListWidget(self)
         self.messages.setObjectName("messages")
         self.messages.setMaximumHeight(110)
-        self.messages.setFocusPolicy(Qt.ClickFocus)
+        self.messages.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         layout.addWidget(self.messages)
 
         buttons = QHBoxLayout()
@@ -473,12 +489,12 @@ class InvoiceForm(QDialog):
     def _commit_open_editor(self) -> None:
         """An edit still open in a cell counts as typed (Ctrl+Enter while editing a price)."""
         view = self.line_view
-        if view.state() != QAbstractItemView.EditingState:
+        if view.state() != QAbstractItemView.State.EditingState:
             return
         editor = view.indexWidget(view.currentIndex())
         if editor is not None:
             view.commitData(editor)
-            view.closeEditor(editor, QAbstractItemDelegate.NoHint)
+            view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
     # --- issuing and closing ----------------------------------------------------------------
 
@@ -513,8 +529,8 @@ class InvoiceForm(QDialog):
 
     def _discard_ok(self) -> bool:
         answer = QMessageBox.question(self, tr("放弃未开具的发票？"), tr("这张发票还没有开具，关闭后填写的内容将丢失。"),
-                                      QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Cancel)
-        return answer == QMessageBox.Discard
+                                      QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:
         if self.dirty and not self._discard_ok():

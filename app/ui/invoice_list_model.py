@@ -12,8 +12,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from app.core.invoice import InvoiceKind
 from app.core.money import format_money_grouped
-from app.store import queries
 from app.core.status import status_label
+from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 
@@ -94,28 +94,28 @@ class InvoiceListModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return tr(COLUMNS[section])
         return None
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        if role == Qt.TextAlignmentRole:
+        if role == Qt.ItemDataRole.TextAlignmentRole:
             if index.column() == TOTAL:
-                return int(Qt.AlignRight | Qt.AlignVCenter)
-            return int(Qt.AlignLeft | Qt.AlignVCenter)
-        if role not in (Qt.DisplayRole, Qt.ToolTipRole, Qt.ForegroundRole):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole):
             return None
         item = self.summary(index.row())
         if item is None:
-            return tr("正在加载…") if role == Qt.DisplayRole else None
+            return tr("正在加载…") if role == Qt.ItemDataRole.DisplayRole else None
         column = index.column()
-        if role == Qt.ForegroundRole:  # held past its upload deadline (app/ui/limits_panel.py)
+        if role == Qt.ItemDataRole.ForegroundRole:  # held past its upload deadline (app/ui/limits_panel.py)
             overdue = column == STATUS and self.overdue_marks.overdue(item.status, item.issued_at)
             return OVERDUE_COLOR if overdue else None
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if column == STATUS:
                 return self.overdue_marks.deadline_text(item.status, item.issued_at) or None
             if column == NUMBER:

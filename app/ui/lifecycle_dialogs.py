@@ -7,14 +7,28 @@ remaining amount, reason) is the service's, and its message is shown as it comes
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QRadioButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.errors import ValidationFailed
 from app.core.lifecycle import RED_REASONS, red_reason_label
 from app.core.money import format_money_grouped, format_plain
-from app.store import queries
 from app.services.lifecycle import cancel_invoice, issue_red_letter, reversal_room
+from app.store import queries
 from app.ui.i18n import language, tr
 
 
@@ -44,9 +58,9 @@ class CancelDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Ok).setText(tr("作废", "Cancel invoice"))
-        self.buttons.button(QDialogButtonBox.Cancel).setText(tr("关闭"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("作废", "Cancel invoice"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("关闭"))
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -119,11 +133,11 @@ class RedLetterDialog(QDialog):
             for c, text in enumerate((line.name, format_plain(line.quantity), format_plain(line.unit_price),
                                       format_money_grouped(line.amount))):
                 item = QTableWidgetItem(text)
-                item.setFlags(item.flags() & ~Qt.ItemIsEditable)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, c, item)
             self.table.setItem(r, 4, QTableWidgetItem(""))
             self.table.setItem(r, 5, QTableWidgetItem(""))
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEnabled(False)
         self.full.toggled.connect(lambda full: self.table.setEnabled(not full))
         layout.addWidget(self.table)
@@ -132,9 +146,9 @@ class RedLetterDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Ok).setText(tr("开具红字发票", "Issue red-letter invoice"))
-        self.buttons.button(QDialogButtonBox.Cancel).setText(tr("关闭"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("开具红字发票", "Issue red-letter invoice"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("关闭"))
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

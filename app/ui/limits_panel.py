@@ -13,11 +13,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from app.core import status
 from app.core.errors import ValidationFailed
 from app.core.limits import limits_to_settings, validate_limits
 from app.core.money import format_money_grouped
 from app.services import limits as store_limits
-from app.core import status
 from app.ui.i18n import language, tr
 
 REFRESH_MS = 30_000
@@ -80,9 +80,9 @@ class LimitsDialog(QDialog):
         self.error.setObjectName("limits_error")
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        buttons.button(QDialogButtonBox.Save).setText(tr("保存"))
-        buttons.button(QDialogButtonBox.Cancel).setText(tr("取消"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractItemView, QComboBox, QHeaderView,
-                               QStyledItemDelegate, QTableView)
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QStyledItemDelegate,
+    QTableView,
+)
 
 from app.core.money import format_money_grouped
 from app.core.tax import RATES, find_rate
@@ -45,7 +51,7 @@ class LineTableModel(QAbstractTableModel):
         at = len(self.rows) if at is None else at
         rate = self.rows[at - 1]["tax_rate"] if 0 < at <= len(self.rows) else DEFAULT_RATE
         self.beginInsertRows(QModelIndex(), at, at)
-        self.rows.insert(at, {key: "" for key in EDITABLE} | {"tax_rate": rate})
+        self.rows.insert(at, dict.fromkeys(EDITABLE, "") | {"tax_rate": rate})
         self.endInsertRows()
         self.edited.emit(-1)
         return at
@@ -58,7 +64,7 @@ class LineTableModel(QAbstractTableModel):
             return goods_row + 1  # one discount per line: go to the one it has
         at = goods_row + 1
         self.beginInsertRows(QModelIndex(), at, at)
-        self.rows.insert(at, {key: "" for key in EDITABLE} | {"discount": True, "discount_amount": ""})
+        self.rows.insert(at, dict.fromkeys(EDITABLE, "") | {"discount": True, "discount_amount": ""})
         self.endInsertRows()
         self.edited.emit(-1)
         return at
@@ -68,7 +74,7 @@ class LineTableModel(QAbstractTableModel):
 
     def goods_of(self, row: int) -> dict[str, str]:
         """The line a discount row reduces: the one right above it."""
-        return self.rows[row - 1] if row > 0 else {key: "" for key in EDITABLE}
+        return self.rows[row - 1] if row > 0 else dict.fromkeys(EDITABLE, "")
 
     def remove_line(self, row: int) -> None:
         if not 0 <= row < len(self.rows):
@@ -98,7 +104,7 @@ class LineTableModel(QAbstractTableModel):
         return {"name": goods["name"], "tax_rate": goods["tax_rate"], "amount": amount, "discount": True}
 
     def set_cell(self, row: int, key: str, value: str) -> None:
-        self.setData(self.index(row, KEYS.index(key)), value, Qt.EditRole)
+        self.setData(self.index(row, KEYS.index(key)), value, Qt.ItemDataRole.EditRole)
 
     def show_results(self, figures: dict[int, tuple[Decimal, Decimal]], errors: dict[tuple[int, str], str]) -> None:
         self.figures = figures
@@ -108,7 +114,7 @@ class LineTableModel(QAbstractTableModel):
 
     def set_prices_include_tax(self, on: bool) -> None:
         self.prices_include_tax = on
-        self.headerDataChanged.emit(Qt.Horizontal, UNIT_PRICE, UNIT_PRICE)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, UNIT_PRICE, UNIT_PRICE)
 
     # --- Qt model ---------------------------------------------------------------------------
 
@@ -118,39 +124,39 @@ class LineTableModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role != Qt.DisplayRole:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if orientation == Qt.Vertical:
+        if orientation == Qt.Orientation.Vertical:
             return str(section + 1)
         if section == UNIT_PRICE and self.prices_include_tax:
             return tr("单价(含税)")
         return tr(COLUMNS[section][1])
 
     def flags(self, index):
-        base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         key = KEYS[index.column()]
         if self.is_discount(index.row()):
-            return base | Qt.ItemIsEditable if key == "amount" else base
+            return base | Qt.ItemFlag.ItemIsEditable if key == "amount" else base
         if key in EDITABLE:
-            return base | Qt.ItemIsEditable
+            return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row, key = index.row(), KEYS[index.column()]
         error = self.errors.get((row, key))
-        if role == Qt.BackgroundRole:
+        if role == Qt.ItemDataRole.BackgroundRole:
             return INVALID_BACKGROUND if error else None
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return error
-        if role == Qt.TextAlignmentRole and key in ("quantity", "unit_price", "amount", "tax"):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role not in (Qt.DisplayRole, Qt.EditRole):
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("quantity", "unit_price", "amount", "tax"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return None
         discount = self.is_discount(row)
-        if discount and key == "amount" and role == Qt.EditRole:
+        if discount and key == "amount" and role == Qt.ItemDataRole.EditRole:
             return self.rows[row]["discount_amount"]
         if key in ("amount", "tax"):
             figures = self.figures.get(row)
@@ -163,12 +169,12 @@ class LineTableModel(QAbstractTableModel):
                 return tr("折扣（{name}）", "discount ({name})", name=goods["name"])
             return rate_label(goods["tax_rate"]) if key == "tax_rate" else ""
         value = self.rows[row][key]
-        if key == "tax_rate" and role == Qt.DisplayRole:
+        if key == "tax_rate" and role == Qt.ItemDataRole.DisplayRole:
             return rate_label(value)
         return value
 
-    def setData(self, index, value, role=Qt.EditRole):
-        if role != Qt.EditRole or not index.isValid():
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole):
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         key = KEYS[index.column()]
         if self.is_discount(index.row()):
@@ -196,11 +202,11 @@ class RateDelegate(QStyledItemDelegate):
         return combo
 
     def setEditorData(self, editor, index):
-        position = editor.findData(index.data(Qt.EditRole))
+        position = editor.findData(index.data(Qt.ItemDataRole.EditRole))
         editor.setCurrentIndex(max(position, 0))
 
     def setModelData(self, editor, model, index):
-        model.setData(index, editor.currentData(), Qt.EditRole)
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
 class LineTableView(QTableView):
@@ -214,26 +220,26 @@ class LineTableView(QTableView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setItemDelegateForColumn(TAX_RATE, RateDelegate(self))
-        self.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
-                             | QAbstractItemView.AnyKeyPressed | QAbstractItemView.SelectedClicked)
-        self.setSelectionBehavior(QAbstractItemView.SelectItems)
-        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.AnyKeyPressed | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setTabKeyNavigation(False)  # Tab leaves the table, so the form's Tab order holds
         self.verticalHeader().setDefaultSectionSize(26)
 
     def setModel(self, model) -> None:
         super().setModel(model)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(NAME, QHeaderView.Stretch)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         for column, width in ((SPEC, 90), (UNIT, 50), (QUANTITY, 80), (UNIT_PRICE, 100), (TAX_RATE, 70),
                               (AMOUNT, 100), (TAX, 80)):
-            header.setSectionResizeMode(column, QHeaderView.Interactive)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(column, width)
 
     def closeEditor(self, editor, hint) -> None:
         super().closeEditor(editor, hint)
         # Qt's delegates close an editor with SubmitModelCache only for Enter/Return.
-        if hint != QAbstractItemDelegate.SubmitModelCache:
+        if hint != QAbstractItemDelegate.EndEditHint.SubmitModelCache:
             return
         current = self.currentIndex()
         if not current.isValid():
@@ -250,8 +256,8 @@ class LineTableView(QTableView):
             self.setCurrentIndex(self.model().index(row, NAME))
 
     def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & Qt.ControlModifier \
-                and self.state() != QAbstractItemView.EditingState:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & Qt.KeyboardModifier.ControlModifier \
+                and self.state() != QAbstractItemView.State.EditingState:
             row = self.currentIndex().row()
             if row >= self.model().rowCount() - 1:
                 self.line_wanted.emit()

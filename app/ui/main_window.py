@@ -9,19 +9,30 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
-                               QMessageBox, QTableView, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.core.status import INVOICE_STATUSES, status_label
+from app.services.seller import get_seller
 from app.store import queries
 from app.store.database import Store
-from app.services.seller import get_seller
-from app.core.status import INVOICE_STATUSES, status_label
 from app.ui.i18n import language, tr
 from app.ui.invoice_detail import InvoiceDetail
 from app.ui.invoice_form import InvoiceForm
 from app.ui.invoice_list_model import BUYER, DATE, NUMBER, OFFICIAL, STATUS, TOTAL, InvoiceListModel
 from app.ui.seller_dialog import SellerDialog
-
 
 FOLLOW_INTERVAL_MS = 5000
 
@@ -58,21 +69,21 @@ class MainWindow(QMainWindow):
         self.list_view = QTableView(central)
         self.list_view.setObjectName("invoice_list")
         self.list_view.setModel(self.list_model)
-        self.list_view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.list_view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.list_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list_view.setAlternatingRowColors(True)
         self.list_view.setWordWrap(False)
         # Fixed sizes: nothing may measure every row of a million (no ResizeToContents).
         vertical = self.list_view.verticalHeader()
-        vertical.setSectionResizeMode(QHeaderView.Fixed)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(24)
         vertical.hide()
         header = self.list_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in ((NUMBER, 110), (OFFICIAL, 190), (DATE, 140), (TOTAL, 130), (STATUS, 110)):
             self.list_view.setColumnWidth(column, width)
-        header.setSectionResizeMode(BUYER, QHeaderView.Stretch)
+        header.setSectionResizeMode(BUYER, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.list_view)
         self.setCentralWidget(central)
 
@@ -108,17 +119,17 @@ class MainWindow(QMainWindow):
         self.help_menu = menus.addMenu(tr("帮助"))
 
         self.new_invoice_action = QAction(tr("新开发票"), self)
-        self.new_invoice_action.setShortcut(QKeySequence.New)
+        self.new_invoice_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_invoice_action.triggered.connect(self.new_invoice)
         self.open_invoice_action = QAction(tr("查看发票"), self)
         self.open_invoice_action.triggered.connect(lambda: self.open_selected())
         self.refresh_action = QAction(tr("刷新"), self)
-        self.refresh_action.setShortcut(QKeySequence.Refresh)
+        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         self.refresh_action.triggered.connect(self.refresh)
         self.seller_action = QAction(tr("销售方设置"), self)
         self.seller_action.triggered.connect(self.edit_seller)
         self.quit_action = QAction(tr("退出"), self)
-        self.quit_action.setShortcut(QKeySequence.Quit)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
         self.about_action = QAction(tr("关于"), self)
         self.about_action.triggered.connect(self._about)
@@ -135,7 +146,7 @@ class MainWindow(QMainWindow):
 
         self.toolbar = QToolBar(tr("发票"), self)
         self.toolbar.setObjectName("main_toolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.addAction(self.new_invoice_action)
         self.toolbar.addAction(self.open_invoice_action)
         self.toolbar.addAction(self.refresh_action)
@@ -197,7 +208,7 @@ class MainWindow(QMainWindow):
                 return None
             seller = get_seller()
         form = InvoiceForm(seller, self)
-        form.setAttribute(Qt.WA_DeleteOnClose)
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.issued.connect(self._invoice_issued)
         form.destroyed.connect(lambda _=None, f=form: self.forms.remove(f) if f in self.forms else None)
         self.forms.append(form)
@@ -215,7 +226,7 @@ class MainWindow(QMainWindow):
         self.trust_actions.add_detail_buttons(detail)
         self.sync_actions.add_detail_section(detail)
         self.print_actions.add_detail_buttons(detail)
-        detail.setAttribute(Qt.WA_DeleteOnClose)
+        detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         detail.show()
         return detail
 
@@ -230,7 +241,7 @@ class MainWindow(QMainWindow):
 
     def edit_seller(self) -> bool:
         dialog = SellerDialog(get_seller(), self)
-        return dialog.exec() == QDialog.Accepted
+        return dialog.exec() == QDialog.DialogCode.Accepted
 
     def _about(self) -> None:
         QMessageBox.about(self, tr("关于"), f"{tr('发票离线开票台')}\n{tr('数据目录：{path}', path=self.store.path)}")

@@ -10,13 +10,27 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.errors import ValidationFailed
-from app.services import outages
 from app.core.status import status_label
+from app.reports.fault_report import fault_report_text
+from app.services import outages
 from app.ui.i18n import language, tr
 from app.ui.print_jobs import BackgroundJob
 
@@ -27,7 +41,7 @@ def export_fault_report(outage_id: int, path: Path) -> Path:
         from app.reports.fault_report import write_fault_report_pdf
 
         return write_fault_report_pdf(report, path)
-    path.write_text(outages.fault_report_text(report), encoding="utf-8")
+    path.write_text(fault_report_text(report), encoding="utf-8")
     return path
 
 
@@ -41,15 +55,15 @@ class OutageLogView(QDialog):
         self.setWindowTitle(tr("停机记录", "Outage log"))
         self.resize(960, 600)
         layout = QVBoxLayout(self)
-        splitter = QSplitter(Qt.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.table = QTableWidget(0, 6, self)
         self.table.setObjectName("outage_table")
         self.table.setHorizontalHeaderLabels([tr("编号", "No."), tr("开始", "Started"), tr("恢复", "Ended"),
                                               tr("持续", "Duration"), tr("期间发票", "Invoices"), tr("错误", "Errors")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         for column, width in ((0, 50), (1, 150), (2, 150), (3, 80), (4, 80)):
             self.table.setColumnWidth(column, width)
         self.table.verticalHeader().hide()

@@ -7,8 +7,8 @@ slow work runs in a BackgroundJob with a progress dialog whose cancel button sto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
@@ -18,8 +18,14 @@ from app.printing.document import PrintOptions, render_calibration
 from app.services.printing import options_for
 from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.i18n import tr
-from app.ui.print_jobs import (BackgroundJob, RenderResult, pdf_file_work, printer_work, render_and_print_work,
-                               with_progress_dialog)
+from app.ui.print_jobs import (
+    BackgroundJob,
+    RenderResult,
+    pdf_file_work,
+    printer_work,
+    render_and_print_work,
+    with_progress_dialog,
+)
 from app.ui.print_preview import PrintPreviewDialog
 
 
@@ -43,7 +49,7 @@ class PrintActions:
         self.jobs: list[BackgroundJob] = []  # kept alive while they run
         self.dialogs: list[QDialog] = []
         # Batch printing needs more than one row selected; the rest of the window uses the current row.
-        window.list_view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        window.list_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
 
         menu = QMenu(tr("打印", "Print"), window)
         menu.setObjectName("print_menu")
@@ -54,7 +60,7 @@ class PrintActions:
         self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.preview_action.triggered.connect(lambda: self.preview())
         self.print_action = QAction(tr("打印…", "Print…"), window)
-        self.print_action.setShortcut(QKeySequence.Print)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.triggered.connect(lambda: self.print_numbers())
         self.batch_action = QAction(tr("批量打印所选发票…", "Print selected invoices…"), window)
         self.batch_action.triggered.connect(lambda: self.print_numbers(selected_numbers(window)))
@@ -79,7 +85,7 @@ class PrintActions:
         button = QPushButton(tr("打印预览…", "Print preview…"), detail)
         button.setObjectName("detail_print_preview")
         button.clicked.connect(lambda: self.preview([detail.number]))
-        detail.buttons.addButton(button, QDialogButtonBox.ActionRole)
+        detail.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
 
     def _enable_for_selection(self) -> None:
         count = len(selected_numbers(self.window))
@@ -104,10 +110,10 @@ class PrintActions:
         return chosen
 
     def _ask_printer(self, count: int) -> QPrinter | None:
-        printer = QPrinter(QPrinter.HighResolution)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self.window)
         dialog.setWindowTitle(tr("打印 {count} 张发票", "Print {count} invoices", count=count))
-        return printer if dialog.exec() == QDialog.Accepted else None
+        return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _start(self, work, label: str, done_message: str) -> BackgroundJob:
         job = BackgroundJob(work, self.window)
@@ -191,10 +197,10 @@ class PrintActions:
     def print_calibration_page(self, printer_name: str, paper: str, offset_x: float, offset_y: float,
                                printer: QPrinter | None = None) -> BackgroundJob | None:
         if printer is None:
-            printer = QPrinter(QPrinter.HighResolution)
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if printer_name:
                 printer.setPrinterName(printer_name)
-            if QPrintDialog(printer, self.window).exec() != QDialog.Accepted:
+            if QPrintDialog(printer, self.window).exec() != QDialog.DialogCode.Accepted:
                 return None
         from app.ui.print_jobs import print_pdf_pages, set_printer_paper
 

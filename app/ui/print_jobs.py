@@ -11,22 +11,34 @@ when the job ends.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QRectF, QSize, QSizeF, Qt, QThread, QTimer
-from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QObject,
+    QRectF,
+    QSize,
+    QSizeF,
+    Qt,
+    QThread,
+    QTimer,
+)
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.printing.document import Cancelled, PrintOptions, render_invoices
 from app.printing.geometry import paper as paper_named
-from app.services.printing import print_to_pdf
 from app.printing.view import PrintView
-from app.store.models import database
+from app.services.printing import print_to_pdf
 from app.services.printing_log import load_print_views, record_printed
+from app.store.models import database
 from app.ui.i18n import tr
 
 Progress = Callable[[int, int], bool]
@@ -72,12 +84,12 @@ def set_printer_paper(printer: QPrinter, paper_name: str) -> None:
     """The job's page: the invoice size or A4, landscape, no margins (the overlay measures from the edge)."""
     sheet = paper_named(paper_name)
     if paper_name == "a4":
-        size = QPageSize(QPageSize.A4)
+        size = QPageSize(QPageSize.PageSizeId.A4)
     else:
-        size = QPageSize(QSizeF(sheet.height_mm, sheet.width_mm), QPageSize.Millimeter, "发票 240×140",
-                         QPageSize.ExactMatch)
-    printer.setPageLayout(QPageLayout(size, QPageLayout.Landscape, QMarginsF(0, 0, 0, 0),
-                                      QPageLayout.Millimeter))
+        size = QPageSize(QSizeF(sheet.height_mm, sheet.width_mm), QPageSize.Unit.Millimeter, "发票 240×140",
+                         QPageSize.SizeMatchPolicy.ExactMatch)
+    printer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Landscape, QMarginsF(0, 0, 0, 0),
+                                      QPageLayout.Unit.Millimeter))
     printer.setFullPage(True)
 
 
@@ -85,7 +97,7 @@ def print_pdf_pages(pdf: bytes, printer: QPrinter, progress: Progress) -> int:
     """Every page of the PDF onto the printer as an image at PRINT_DPI. Returns the pages sent."""
     buffer = QBuffer()
     buffer.setData(QByteArray(pdf))
-    buffer.open(QIODevice.ReadOnly)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     document = QPdfDocument()
     document.load(buffer)
     pages = document.pageCount()
@@ -255,7 +267,7 @@ def with_progress_dialog(job: BackgroundJob, parent: QWidget | None, label: str)
     dialog = QProgressDialog(label, tr("取消"), 0, 0, parent)
     dialog.setObjectName("print_progress")
     dialog.setWindowTitle(tr("打印", "Print"))
-    dialog.setWindowModality(Qt.WindowModal)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(300)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)

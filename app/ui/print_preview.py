@@ -6,14 +6,23 @@ invoices, in a background job); choosing the layout or the paper renders it agai
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF
 from PySide6.QtGui import QKeySequence
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.printing.document import FULL, OVERLAY, PrintOptions
 from app.ui.i18n import tr
@@ -84,7 +93,7 @@ class PdfPages(QWidget):
         self.document.close()
         self._buffer = QBuffer(self)
         self._buffer.setData(QByteArray(pdf))
-        self._buffer.open(QIODevice.ReadOnly)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self.document.load(self._buffer)
         self.go_to(0)
         self._update_labels()
@@ -154,7 +163,7 @@ class PrintPreviewDialog(QDialog):
         self.status_label.setObjectName("preview_status")
         self.print_button = QPushButton(tr("打印…", "Print…"), self)
         self.print_button.setObjectName("print_button")
-        self.print_button.setShortcut(QKeySequence.Print)
+        self.print_button.setShortcut(QKeySequence.StandardKey.Print)
         self.save_button = QPushButton(tr("另存为 PDF…", "Save as PDF…"), self)
         self.save_button.setObjectName("save_button")
         close_button = QPushButton(tr("关闭"), self)

@@ -8,13 +8,26 @@ import json
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.core import status
 from app.core.errors import ValidationFailed
 from app.core.money import format_money_grouped
 from app.services import queue
-from app.core import status
 from app.ui.i18n import language, tr
 
 STATE_LABELS = {
@@ -83,11 +96,11 @@ class QueueView(QDialog):
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("queue_table")
         self.table.setHorizontalHeaderLabels([tr(zh, en) for zh, en in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         for column, width in enumerate((110, 200, 100, 90, 70, 130)):
             self.table.setColumnWidth(column, width)
         layout.addWidget(self.table)
@@ -113,8 +126,8 @@ class QueueView(QDialog):
                          "if the problem was on the platform's side, select it and send it again."), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        close = QDialogButtonBox(QDialogButtonBox.Close, self)
-        close.button(QDialogButtonBox.Close).setText(tr("关闭", "Close"))
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭", "Close"))
         close.rejected.connect(self.reject)
         layout.addWidget(close)
 
@@ -146,7 +159,7 @@ class QueueView(QDialog):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column in (2, 4):
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, item)
             if row.number == selected:
                 self.table.selectRow(index)
@@ -184,8 +197,8 @@ class QueueView(QDialog):
         """The proper route for a rejected invoice: a form filled with it, whose 开具 cancels the
         rejected one and issues the corrected one in one transaction. Returns the open form."""
         from app.core.codec import invoice_to_body
-        from app.store.queries import get_invoice
         from app.services.seller import get_seller
+        from app.store.queries import get_invoice
         from app.ui.invoice_form import InvoiceForm
 
         number = self.selected_number()

@@ -6,20 +6,32 @@ app.services.reconcile, which holds every rule.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.core import clock
 from app.core.status import status_label
+from app.reports import reconcile_report
 from app.services import reconcile as rec
 from app.ui.i18n import language, tr
 from app.ui.print_jobs import BackgroundJob
-from app.core import clock
 
 COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
            ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
@@ -71,9 +83,9 @@ class ReconcileView(QDialog):
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("reconcile_table")
         self.table.setHorizontalHeaderLabels([tr(zh, en) for zh, en in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         for column, width in ((0, 130), (1, 100), (5, 175), (4, 140), (7, 140)):
             self.table.setColumnWidth(column, width)
@@ -133,8 +145,8 @@ class ReconcileView(QDialog):
 
     def show_report(self, report: rec.ReconcileReport) -> None:
         self.report = report
-        self.summary.setText("\n".join(rec.summary_lines(report)))
-        rows = rec.report_rows(report)
+        self.summary.setText("\n".join(reconcile_report.summary_lines(report)))
+        rows = reconcile_report.report_rows(report)
         self.table.setRowCount(len(rows))
         for r, (row, difference) in enumerate(zip(rows, report.differences)):
             values = [rec.kind_label(row["kind"], language()), row["number"],
@@ -204,6 +216,6 @@ class ReconcileView(QDialog):
 
             write_reconcile_pdf(self.report, path)
         else:
-            rec.write_csv(self.report, path)
+            reconcile_report.write_csv(self.report, path)
         self.message.setText(tr("已保存 {path}", "Saved {path}", path=path))
         return path

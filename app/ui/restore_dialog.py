@@ -4,13 +4,24 @@ is damaged (then it names the damage and selects the newest good backup)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services import backup
 from app.ui.i18n import tr
@@ -56,11 +67,11 @@ class RestoreDialog(QDialog):
         self.table.setObjectName("backup_table")
         self.table.setHorizontalHeaderLabels([tr("备份时间", "Time"), tr("校验", "Verification"),
                                               tr("发票数", "Invoices"), tr("原因", "Reason"), tr("文件", "File")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(FILE, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(FILE, QHeaderView.ResizeMode.Stretch)
         for column, width in ((TIME, 150), (STATUS, 200), (INVOICES, 70), (REASON, 150)):
             self.table.setColumnWidth(column, width)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -138,7 +149,7 @@ class RestoreDialog(QDialog):
                 self, tr("从备份恢复", "Restore from a backup"),
                 tr("校验并用 {f} 替换本机数据库？当前数据库会另存一份，不会删除。",
                    "Verify {f} and replace the store with it? The current store is kept aside.",
-                   f=path.name)) != QMessageBox.Yes:
+                   f=path.name)) != QMessageBox.StandardButton.Yes:
             return None
         return self._start(path)
 
@@ -150,7 +161,7 @@ class RestoreDialog(QDialog):
                 self, tr("从备份恢复", "Restore from a backup"),
                 tr("用 {time} 的备份替换本机数据库？当前数据库会另存一份，不会删除。",
                    "Replace the store with the backup of {time}? The current store is kept aside.",
-                   time=record.created_at[:19].replace("T", " "))) != QMessageBox.Yes:
+                   time=record.created_at[:19].replace("T", " "))) != QMessageBox.StandardButton.Yes:
             return None
         return self._start(self.folder / record.file)
 

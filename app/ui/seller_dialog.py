@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.core.errors import FieldError, ValidationFailed, field_label
 from app.services.seller import SellerSettings, set_seller, validate_seller
@@ -63,9 +61,9 @@ class SellerDialog(QDialog):
         self.messages.setWordWrap(True)
         self.messages.setStyleSheet("color: #b71c1c;")
         layout.addWidget(self.messages)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Save).setText(tr("保存"))
-        self.buttons.button(QDialogButtonBox.Cancel).setText(tr("取消"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -87,7 +85,7 @@ class SellerDialog(QDialog):
 
     @property
     def save_button(self):
-        return self.buttons.button(QDialogButtonBox.Save)
+        return self.buttons.button(QDialogButtonBox.StandardButton.Save)
 
     def _edited(self, key: str) -> None:
         self._touched.add(key)

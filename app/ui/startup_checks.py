@@ -50,15 +50,15 @@ def start_integrity_check(parent: QWidget, data_dir: Path) -> BackgroundJob:
                 status().showMessage(tr("审计链完整：{n} 条记录", "Audit history whole: {n} entries", n=report.entries),
                                      10000)
             return
-        box = QMessageBox(QMessageBox.Warning, tr("审计记录校验失败", "Audit history check failed"),
-                          broken_message(report), QMessageBox.Ok, parent)
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("审计记录校验失败", "Audit history check failed"),
+                          broken_message(report), QMessageBox.StandardButton.Ok, parent)
         box.setObjectName("integrity_warning")
         job.warning = box
         box.open()  # not exec(): the clerk can still look at the list
 
     def failed(error: str) -> None:
-        job.warning = QMessageBox(QMessageBox.Warning, tr("审计记录校验失败", "Audit history check failed"),
-                                  error, QMessageBox.Ok, parent)
+        job.warning = QMessageBox(QMessageBox.Icon.Warning, tr("审计记录校验失败", "Audit history check failed"),
+                                  error, QMessageBox.StandardButton.Ok, parent)
         job.warning.open()
 
     job.on_success(done)
@@ -72,9 +72,9 @@ def open_store_or_restore(data_dir: Path | str | None):
     backup; (None, None) when the clerk quits instead."""
     from PySide6.QtWidgets import QDialog
 
+    from app.services.store_access import open_store
     from app.store.damage import StoreDamaged
     from app.store.database import default_data_dir
-    from app.services.store_access import open_store
     from app.ui.restore_dialog import RestoreDialog
 
     try:
@@ -82,7 +82,7 @@ def open_store_or_restore(data_dir: Path | str | None):
     except StoreDamaged as damaged:
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         dialog = RestoreDialog(directory, damage=damaged.reason)
-        if dialog.exec() != QDialog.Accepted or dialog.result is None:
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result is None:
             return None, None
         return open_store(directory), dialog.result
 

@@ -10,11 +10,11 @@ unless the test starts it.
 from __future__ import annotations
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from app.core.errors import ValidationFailed
-from app.services.settings import platform_token, platform_url, set_platform
 from app.platform.client import mask_token
+from app.services.settings import platform_token, platform_url, set_platform
 from app.ui.i18n import language, tr
 from app.ui.queue_view import QueueView, upload_history_html
 from app.ui.sync_runner import SyncRunner, default_client_factory
@@ -32,14 +32,14 @@ class PlatformSettingsDialog(QDialog):
         self.url.setObjectName("platform_url")
         self.token = QLineEdit(self)
         self.token.setObjectName("platform_token")
-        self.token.setEchoMode(QLineEdit.Password)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText(tr("当前：{t}（留空则不变）", "current: {t} (leave empty to keep)",
                                          t=mask_token(platform_token())))
         form.addRow(tr("平台地址", "Platform URL"), self.url)
         form.addRow(tr("令牌", "Token"), self.token)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        buttons.button(QDialogButtonBox.Save).setText(tr("保存", "Save"))
-        buttons.button(QDialogButtonBox.Cancel).setText(tr("取消", "Cancel"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存", "Save"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)

@@ -5,13 +5,13 @@ widgets only ever run on the GUI thread). No rules here: app.sync decides, this 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.services import queue
 from app.platform.client import PlatformClient
+from app.services import queue
 from app.services.settings import make_client
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 from app.sync.outage_feed import OutageFeed

@@ -8,9 +8,9 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from app.core import clock
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
 from app.ui.i18n import tr
-from app.core import clock
 
 STATE_TEXT = {
     ONLINE: (lambda: tr("平台在线", "Platform online"), "#1b7f2a"),
@@ -40,7 +40,7 @@ class SyncStatusWidget(QWidget):
         self.queue_label.setObjectName("sync_queue")
         for label in (self.state_label, self.contact_label, self.queue_label):
             layout.addWidget(label)
-        self.setCursor(Qt.PointingHandCursor)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(tr("点击查看上传队列", "Click for the upload queue"))
         if runner is not None:
             self.attach(runner)
@@ -51,7 +51,7 @@ class SyncStatusWidget(QWidget):
         runner.counts_changed.connect(self.set_counts)
         runner.paused_changed.connect(self.set_paused)
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def mouseReleaseEvent(self, event) -> None:
         self.clicked.emit()
         super().mouseReleaseEvent(event)
 

@@ -14,9 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialogButtonBox, QMenu, QPushButton, QWidget
 
-from app.store import queries
-
 from app.core import status
+from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
 from app.ui.limits_panel import LimitsDialog, LimitsIndicator
@@ -63,7 +62,7 @@ class TrustActions:
         self._warn_if_near()
 
         view = window.list_view
-        view.setContextMenuPolicy(Qt.CustomContextMenu)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
 
     # --- actions -------------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class TrustActions:
         self._warn_if_near()
 
     def _keep(self, dialog: QWidget) -> QWidget:
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialogs.append(dialog)
         dialog.destroyed.connect(lambda _=None, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
         dialog.show()
@@ -162,8 +161,8 @@ class TrustActions:
         red.setObjectName("detail_red")
         red.setEnabled(can_reverse(number))
         red.clicked.connect(lambda: (detail.close(), self.red_letter(number)))
-        detail.buttons.addButton(cancel, QDialogButtonBox.ActionRole)
-        detail.buttons.addButton(red, QDialogButtonBox.ActionRole)
+        detail.buttons.addButton(cancel, QDialogButtonBox.ButtonRole.ActionRole)
+        detail.buttons.addButton(red, QDialogButtonBox.ButtonRole.ActionRole)
         notes = detail_notes(number)
         if notes:
             detail.view.append("".join(f"<p style='color:{color}'><b>{escape(text)}</b></p>" for text, color in notes))

@@ -35,13 +35,13 @@ def main() -> int:
 
     from app.core.limits import OfflineLimits
     from app.services import backup
-    from app.store.database import STORE_FILE
-    from app.services.store_access import open_store
     from app.services.integrity import verify_store
     from app.services.issuing import issue_invoices
     from app.services.limits import set_limits
     from app.services.seller import set_seller
-    from tests.conftest import SELLER_TAX_ID, invoice_body
+    from app.services.store_access import open_store
+    from app.store.database import STORE_FILE
+    from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
 
     work = Path(tempfile.mkdtemp(prefix="bench-backup-"))
     store = open_store(work / "store")

@@ -38,10 +38,10 @@ def rss_kib() -> int:
 
 
 def build_store(directory: Path, count: int) -> float:
+    from app.services.seller import set_seller
     from app.services.store_access import open_store
     from app.store.models import Invoice
-    from app.services.seller import set_seller
-    from bulk_invoices import insert_invoices
+    from tests.helpers.bulk_invoices import insert_invoices
 
     store = open_store(directory)
     have = Invoice.select().count()
@@ -61,8 +61,8 @@ def pump(app, rounds: int = 3) -> None:
 
 
 def part_count(directory: Path) -> dict:
-    from app.store import queries
     from app.services.store_access import open_store
+    from app.store import queries
 
     open_store(directory)
     started = time.perf_counter()
@@ -75,8 +75,8 @@ def part_eager(directory: Path) -> dict:
     from PySide6.QtWidgets import QTableView
 
     from app.core.money import format_money_grouped
-    from app.store import queries
     from app.services.store_access import open_store
+    from app.store import queries
     from app.ui.application import make_application
 
     app = make_application("zh", [])

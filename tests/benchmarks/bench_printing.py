@@ -94,10 +94,10 @@ def baseline_pdf(texts_per_invoice) -> bytes:
 
 
 def make_views(count: int, directory: Path):
-    from app.services.store_access import open_store
     from app.services.issuing import issue_invoices
     from app.services.printing_log import load_print_views
     from app.services.seller import set_seller
+    from app.services.store_access import open_store
 
     open_store(directory)
     from decimal import Decimal

@@ -42,10 +42,10 @@ def start_platform(db: Path) -> tuple[subprocess.Popen, str]:
 
 def fill_store(data_dir: Path, count: int) -> float:
     from app.core.limits import OfflineLimits
-    from app.services.store_access import open_store
     from app.services.issuing import issue_invoices
     from app.services.limits import set_limits
     from app.services.seller import set_seller
+    from app.services.store_access import open_store
 
     store = open_store(data_dir)
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
@@ -69,8 +69,8 @@ def open_only(data_dir: Path):
 
 
 def drain_with_worker(url: str) -> int:
-    from app.services.queue import counts
     from app.platform.http_client import HttpPlatformClient
+    from app.services.queue import counts
     from app.sync.worker import QueueWorker
 
     worker = QueueWorker(lambda: HttpPlatformClient(url, TOKEN), batch_size=500)
@@ -83,9 +83,9 @@ def drain_with_worker(url: str) -> int:
 def drain_naive(url: str) -> int:
     """The obvious loop: read one, POST it, record its answer, next."""
     from app.core import status
-    from app.store.models import UploadQueueEntry
-    from app.services.queue import Outcome, invoice_bodies, record_outcomes
     from app.platform.http_client import HttpPlatformClient
+    from app.services.queue import Outcome, invoice_bodies, record_outcomes
+    from app.store.models import UploadQueueEntry
 
     client = HttpPlatformClient(url, TOKEN)
     accepted = 0

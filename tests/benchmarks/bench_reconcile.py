@@ -31,17 +31,17 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=20_000)
     args = parser.parse_args()
 
-    from app.core.limits import OfflineLimits
     from app.core.clock import now
-    from app.services.store_access import open_store
+    from app.core.limits import OfflineLimits
+    from app.platform.http_client import HttpPlatformClient
+    from app.platform.server import PlatformServer
+    from app.services import reconcile as rec
     from app.services.issuing import issue_invoices
     from app.services.limits import set_limits
     from app.services.seller import set_seller
-    from app.services import reconcile as rec
-    from app.platform.http_client import HttpPlatformClient
-    from app.platform.server import PlatformServer
+    from app.services.store_access import open_store
     from app.sync.worker import QueueWorker
-    from tests.conftest import SELLER_TAX_ID, invoice_body
+    from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
 
     work = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
     server = PlatformServer(work / "platform.sqlite3", token=TOKEN).start()

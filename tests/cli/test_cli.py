@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body, run_cli
+from tests.helpers.bodies import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body
+from tests.helpers.cli import run_cli
 
 
 def store_snapshot(data_dir: Path) -> dict:

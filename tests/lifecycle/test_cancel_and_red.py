@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from app.core.errors import ValidationFailed
-from app.core.clock import BEIJING
-from app.store import audit
 from app.core import status
+from app.core.clock import BEIJING
+from app.core.errors import ValidationFailed
 from app.services.issuing import issue_invoice
-from app.services.lifecycle import (_record_acceptance_here, cancel_invoice, issue_red_letter, resolve_cancellations,
-                                 reversal_room)
+from app.services.lifecycle import (
+    cancel_invoice,
+    issue_red_letter,
+    record_acceptance_here,
+    resolve_cancellations,
+    reversal_room,
+)
+from app.store import audit
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
-from tests.conftest import invoice_body, run_cli
+from tests.helpers.bodies import invoice_body
+from tests.helpers.cli import run_cli
 
 
 def accept(number: str, official: str) -> None:
     """The platform's answer recorded as the lookup path records it."""
     entry = UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number))
-    _record_acceptance_here(entry, {"official_number": official, "platform_id": "p-" + official[-4:],
+    record_acceptance_here(entry, {"official_number": official, "platform_id": "p-" + official[-4:],
                                     "accepted_at": "2026-11-29T10:00:00+08:00"})
 
 
@@ -81,9 +87,9 @@ def test_cancel_only_within_the_month_in_beijing_time(seller):
     assert caught.value.errors[0].field == "cancel" and "红字" in caught.value.errors[0].message_zh
     # Also refused when "now" is given in UTC (16:00:05 UTC is already November in Beijing).
     with pytest.raises(ValidationFailed):
-        cancel_invoice(number, "跨月", at=datetime(2026, 10, 31, 16, 0, 5, tzinfo=timezone.utc))
+        cancel_invoice(number, "跨月", at=datetime(2026, 10, 31, 16, 0, 5, tzinfo=UTC))
     assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
-    assert cancel_invoice(number, "当月", at=datetime(2026, 10, 31, 15, 59, 55, tzinfo=timezone.utc)).cancelled
+    assert cancel_invoice(number, "当月", at=datetime(2026, 10, 31, 15, 59, 55, tzinfo=UTC)).cancelled
 
 
 def test_cancel_refused_for_an_accepted_invoice(seller):

@@ -8,22 +8,29 @@ from decimal import Decimal
 
 import pytest
 
-from app.core.clock import BEIJING
-from app.core.limits import OfflineLimits
 from app.core import status
 from app.core.clock import now
+from app.core.limits import OfflineLimits
 from app.services.issuing import issue_invoice, issue_invoices
-from app.services.lifecycle import _record_acceptance_here, cancel_invoice
-from app.services.limits import (OfflineLimitReached, current_remaining, current_usage, is_overdue, overdue_invoices,
-                              set_limits, upload_deadline)
+from app.services.lifecycle import cancel_invoice, record_acceptance_here
+from app.services.limits import (
+    OfflineLimitReached,
+    current_remaining,
+    current_usage,
+    is_overdue,
+    overdue_invoices,
+    set_limits,
+    upload_deadline,
+)
 from app.store.models import Invoice, UploadQueueEntry
-from tests.conftest import invoice_body, run_cli
+from tests.helpers.bodies import invoice_body
+from tests.helpers.cli import run_cli
 
 
 def upload_all(start: int = 1) -> None:
     """Every held invoice accepted, as after the queue is uploaded."""
     for n, entry in enumerate(UploadQueueEntry.select().where(UploadQueueEntry.state == status.Q_PENDING), start):
-        _record_acceptance_here(entry, {"official_number": f"2611000000000000{n:04d}"})
+        record_acceptance_here(entry, {"official_number": f"2611000000000000{n:04d}"})
 
 
 def priced(amount: str) -> dict:
@@ -119,7 +126,7 @@ def test_two_instances_started_together_take_the_last_slot_once(seller, data_dir
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers.cli import ROOT
 
     set_limits(OfflineLimits(max_hours=72, max_count=3, max_amount=Decimal("1000000"), max_single=Decimal("100000")))
     issue_invoices([invoice_body()] * 2)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from app.core import status
 from app.core.codec import invoice_to_body
 from app.services import outages, queue
-from app.store import queries
-from app.core import status
 from app.services.issuing import issue_invoice
 from app.services.lifecycle import cancel_invoice
+from app.store import queries
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
-from tests.conftest import invoice_body
-from tests.reconcile.conftest import TOKEN, platform_numbers
+from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
+from tests.helpers.platform import platform_numbers
 
 
 @pytest.fixture

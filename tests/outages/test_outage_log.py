@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
-from app.core.errors import ValidationFailed
-from app.reports.fault_report import write_fault_report_pdf
-from app.services import outages
 from app.core.clock import BEIJING
+from app.core.errors import ValidationFailed
+from app.reports.fault_report import fault_report_text, write_fault_report_pdf
+from app.services import outages
 from app.services.issuing import issue_invoice
-from tests.conftest import invoice_body, run_cli
+from tests.helpers.bodies import invoice_body
+from tests.helpers.cli import run_cli
 
 
 def stage_outage():
@@ -69,7 +70,7 @@ def test_fault_report_pdf_and_text_hold_times_symptoms_and_invoices(seller, tmp_
     for expected in (start, end, *during, "HTTP 503 Service Unavailable", "2 次", "重启路由器后仍无法连接", "故障报告",
                      seller.party.tax_id):
         assert expected in text, expected
-    plain = outages.fault_report_text(report)
+    plain = fault_report_text(report)
     for expected in (start, end, *during, "connection refused"):
         assert expected in plain
 

@@ -4,45 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.issuing import issue_invoice
-from app.store.models import Invoice as InvoiceRow
-from tests.conftest import BUYER_TAX_ID, invoice_body
-
-OFFICIAL_NUMBER = "01100212345678901234"
-LONG_NAME = "*电子元件*超长名称的精密贴片电阻器阵列模块工业级耐高温抗振动版本含安装配件及中英文说明书第{i}型"
-
-
-def full_body(**overrides) -> dict:
-    body = invoice_body(
-        buyer={"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID, "address": "北京市朝阳区建国路88号",
-               "phone": "010-85551234", "bank": "招商银行北京分行", "account": "110901234510201"},
-        lines=[{"name": "*信息技术服务*软件开发", "spec": "V2.0", "unit": "项", "quantity": "1", "unit_price": "1000",
-                "tax_rate": "0.06"},
-               {"name": "*计算机外部设备*激光打印机", "spec": "HP-M404dn", "unit": "台", "quantity": "3",
-                "unit_price": "1899.5", "tax_rate": "0.13"},
-               {"name": "*图书*会计基础工作规范", "unit": "本", "quantity": "12", "unit_price": "45",
-                "tax_rate": "exempt"}],
-        remarks="合同号 HT-2026-0088")
-    body.update(overrides)
-    return body
-
-
-def long_lines(count: int) -> list[dict]:
-    return [{"name": LONG_NAME.format(i=i), "spec": f"RC0603-{i}K", "unit": "个", "quantity": str(10 + i),
-             "unit_price": "3.25", "tax_rate": "0.13"} for i in range(count)]
-
-
-def accept(number: str, official: str = OFFICIAL_NUMBER) -> None:
-    """What the upload worker does once the platform accepts: the row gets its official number."""
-    InvoiceRow.update(status="accepted", official_number=official).where(
-        InvoiceRow.provisional_number == number).execute()
+from app.services.issuing import IssuedInvoice, issue_invoice
+from app.services.seller import SellerSettings
+from tests.helpers.bodies import full_body, invoice_body, long_lines
 
 
 @pytest.fixture
-def issued(seller):
+def issued(seller: SellerSettings) -> IssuedInvoice:
     return issue_invoice(full_body())
 
 
 @pytest.fixture
-def long_invoice(seller):
+def long_invoice(seller: SellerSettings) -> IssuedInvoice:
     return issue_invoice(invoice_body(lines=long_lines(20)))

@@ -6,9 +6,9 @@ import json
 
 from pypdf import PdfReader
 
-from tests.conftest import invoice_body, run_cli
-from tests.printing.conftest import long_lines
-from tests.printing.pdf_tools import MM, pdffonts, pdftotext, squeeze
+from tests.helpers.bodies import invoice_body, long_lines
+from tests.helpers.cli import run_cli
+from tests.helpers.pdf import MM, pdffonts, pdftotext, squeeze
 
 
 def issue_via_cli(data_dir, tmp_path, bodies):

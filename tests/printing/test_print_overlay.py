@@ -9,10 +9,10 @@ from app.core.errors import ValidationFailed
 from app.printing.calibration import CROSSES, corrected_offset
 from app.printing.document import render_calibration
 from app.printing.qr import FIXED_MASK, qr_modules
-from app.services.printing import options_for, print_to_pdf
 from app.services.printer_profiles import get_profile, list_profiles, save_profile
-from tests.conftest import BUYER_TAX_ID
-from tests.printing.pdf_tools import MM, find_word, pdftotext, squeeze, words
+from app.services.printing import options_for, print_to_pdf
+from tests.helpers.bodies import BUYER_TAX_ID
+from tests.helpers.pdf import MM, find_word, pdftotext, squeeze, words
 
 
 def overlay_words(tmp_path, number, printer, name):

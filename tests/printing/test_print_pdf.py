@@ -10,16 +10,32 @@ from pypdf import PdfReader
 
 from app.core.capitals import amount_in_capitals
 from app.core.money import format_money
-from app.printing.document import PrintOptions, render_invoices
-from app.services.printing import options_for, print_to_pdf
-from app.store import audit
+from app.printing.document import render_invoices
 from app.services.issuing import issue_invoice
-from app.store.models import AuditEntry
+from app.services.printing import options_for, print_to_pdf
 from app.services.printing_log import UnknownInvoices, load_print_views
-from tests.conftest import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body
-from tests.printing.conftest import LONG_NAME, OFFICIAL_NUMBER, accept, full_body, long_lines
-from tests.printing.pdf_tools import (MM, dark_fraction, find_word, fonts_without_embedded_file, pdffonts, pdftotext,
-                                      squeeze, words)
+from app.store import audit
+from app.store.models import AuditEntry
+from tests.helpers.bodies import (
+    BUYER_TAX_ID,
+    LONG_NAME,
+    OFFICIAL_NUMBER,
+    SELLER_TAX_ID,
+    full_body,
+    invoice_body,
+    long_lines,
+)
+from tests.helpers.pdf import (
+    MM,
+    dark_fraction,
+    find_word,
+    fonts_without_embedded_file,
+    pdffonts,
+    pdftotext,
+    squeeze,
+    words,
+)
+from tests.helpers.platform import accept
 
 QR_BOX_MM = (10.5, 2.5, 19.0, 19.0)  # app.printing.layout.QR_BOX, a little inside
 

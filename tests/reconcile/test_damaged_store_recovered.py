@@ -7,17 +7,17 @@ import sqlite3
 
 import pytest
 
+from app.core import clock
 from app.services import backup
-from app.store.damage import StoreDamaged
-from app.store.database import STORE_FILE
-from app.services.store_access import open_store
+from app.services import reconcile as rec
 from app.services.integrity import verify_store
 from app.services.issuing import issue_invoice
+from app.services.store_access import open_store
+from app.store.damage import StoreDamaged
+from app.store.database import STORE_FILE
 from app.store.models import Invoice
-from app.services import reconcile as rec
-from tests.conftest import invoice_body
-from tests.reconcile.conftest import send
-from tests.reconcile.test_reconcile import TODAY
+from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import send
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
@@ -49,7 +49,7 @@ def test_damaged_store_restored_then_reconciled(seller, store, data_dir, tmp_pat
     restored = open_store(data_dir)
     try:
         assert sorted(i.provisional_number for i in Invoice.select()) == sorted(before)
-        report, imported = rec.rebuild_from_platform(client, result.backup_created_at[:10], TODAY)
+        report, imported = rec.rebuild_from_platform(client, result.backup_created_at[:10], clock.today().isoformat())
         assert sorted(imported.imported) == sorted(after), report.differences
         numbers = sorted(i.provisional_number for i in Invoice.select())
         assert numbers == sorted(before + after)  # the backup's five and the platform's four, once each
@@ -65,12 +65,12 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
     """Issue, upload (queue worker, real HTTP), cancel, red-letter, print, requeue, import: the
     services of every helper append to the chain so verify_store holds; then statuses and an
     official number changed in SQLite (outside the content hash) are caught."""
-    from app.services.lifecycle import cancel_invoice, issue_red_letter
-    from app.store.models import AuditEntry
-    from app.services.printing_log import load_print_views, record_printed
     from app.platform.http_client import HttpPlatformClient
+    from app.services.lifecycle import cancel_invoice, issue_red_letter
+    from app.services.printing_log import load_print_views, record_printed
+    from app.store.models import AuditEntry
     from app.sync.worker import QueueWorker
-    from tests.reconcile.conftest import TOKEN
+    from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
 
     numbers = [issue_invoice(invoice_body()).number for _ in range(4)]
     worker = QueueWorker(lambda: HttpPlatformClient(platform.url, TOKEN))

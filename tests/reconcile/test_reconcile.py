@@ -11,15 +11,16 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from app.core.errors import ValidationFailed
-from app.store import audit
 from app.core import status
 from app.core.clock import now
-from app.services.issuing import issue_invoice
-from app.store.models import AuditEntry, Invoice, NumberCounter
+from app.core.errors import ValidationFailed
+from app.reports.reconcile_report import write_csv
 from app.services import reconcile as rec
-from tests.conftest import BUYER_TAX_ID, invoice_body
-from tests.reconcile.conftest import body_of, key_of, platform_numbers, platform_sql, send
+from app.services.issuing import issue_invoice
+from app.store import audit
+from app.store.models import AuditEntry, Invoice, NumberCounter
+from tests.helpers.bodies import BUYER_TAX_ID, invoice_body
+from tests.helpers.platform import body_of, key_of, platform_numbers, platform_sql, send
 
 TODAY = now().date().isoformat()
 
@@ -114,7 +115,7 @@ def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
     from app.reports.reconcile_report import write_reconcile_pdf
 
     report = rec.reconcile(client, TODAY, TODAY)
-    rows = list(csv.DictReader(rec.write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
+    rows = list(csv.DictReader(write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(report.differences)
     assert {r["kind"] for r in rows} == set(rec.KINDS)
     assert any(r["number"] == planted["amount_differs"] and r["platform_total_with_tax"] == "1600.00" for r in rows)
@@ -125,8 +126,8 @@ def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
 
 
 def test_rebuild_a_lost_store_from_the_platform(seller, client, platform, tmp_path):
-    from app.services.store_access import open_store
     from app.services.seller import set_seller
+    from app.services.store_access import open_store
 
     numbers = [issue_invoice(invoice_body(buyer={"name": f"客户{i}", "tax_id": BUYER_TAX_ID})).number for i in range(5)]
     for number in numbers:
@@ -162,8 +163,8 @@ def test_bad_period_names_the_field(seller, client):
 
 
 def test_cli_reconcile_requeue_import_csv_pdf(planted, platform, data_dir, store, tmp_path):
-    from tests.conftest import run_cli
-    from tests.reconcile.conftest import TOKEN
+    from tests.helpers.cli import run_cli
+    from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
 
     store.close()
     out = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", platform.url, "--token", TOKEN,
@@ -184,7 +185,7 @@ def upload_queue(client):
     """Send what the queue holds, with the sync side's queue worker, against the same platform."""
     from app.platform.http_client import HttpPlatformClient
     from app.sync.worker import QueueWorker
-    from tests.reconcile.conftest import TOKEN
+    from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
 
     worker = QueueWorker(lambda: HttpPlatformClient(client.base_url, TOKEN))
     try:

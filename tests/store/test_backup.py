@@ -4,7 +4,6 @@ bad backups, damaged stores detected and restored."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 import time
@@ -13,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from app.services import backup
-
+from app.services.integrity import verify_store
+from app.services.issuing import issue_invoices
+from app.services.store_access import open_store
 from app.store import migrations
 from app.store.damage import StoreDamaged
 from app.store.database import STORE_FILE
-from app.services.store_access import open_store
-from app.services.integrity import verify_store
-from app.services.issuing import issue_invoices
 from app.store.models import Invoice
-from tests.conftest import invoice_body, run_cli
+from tests.helpers.bodies import invoice_body
+from tests.helpers.cli import run_cli
 
 
 def _issue(n: int) -> list[str]:
@@ -145,7 +144,7 @@ def _break(path: Path, how: str) -> None:
 @pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "pages"])
 def test_damaged_store_is_detected_and_restored_from_the_newest_good_backup(data_dir, tmp_path, how):
     from app.services.seller import set_seller
-    from tests.conftest import SELLER_TAX_ID
+    from tests.helpers.bodies import SELLER_TAX_ID
 
     store = open_store(data_dir)
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
@@ -231,7 +230,7 @@ def test_backup_into_an_unusable_folder_fails_clearly(store, seller, data_dir, t
 
 def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, monkeypatch):
     from app.services.seller import set_seller
-    from tests.conftest import SELLER_TAX_ID
+    from tests.helpers.bodies import SELLER_TAX_ID
 
     store = open_store(data_dir)
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
@@ -268,7 +267,7 @@ def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir,
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers.cli import ROOT
 
     _issue(5)
     store.close()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SELLER_TAX_ID
+from tests.helpers.bodies import SELLER_TAX_ID
+from tests.helpers.cli import ROOT
 
 LINES_PER_INVOICE = 3
 
@@ -73,8 +74,8 @@ def _check_consistent(path: Path) -> list[str]:
                               (SELLER_TAX_ID,)).fetchone() or (0,)
     assert counter == len(numbers)
     conn.close()
-    from app.store import audit
     from app.services.store_access import open_store
+    from app.store import audit
 
     store = open_store(path.parent)
     assert audit.verify_chain() is None
@@ -99,7 +100,7 @@ def test_killed_inside_the_transaction_leaves_no_trace(seller, data_dir):
     child.wait(timeout=30)
     assert _check_consistent(data_dir / "fapiao-desk.sqlite3") == []
     from app.services.issuing import issue_invoice
-    from tests.conftest import invoice_body
+    from tests.helpers.bodies import invoice_body
 
     assert issue_invoice(invoice_body()).number == "LX-0000001"  # the killed one's number was never taken
 

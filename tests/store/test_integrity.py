@@ -6,10 +6,11 @@ import sqlite3
 
 import pytest
 
-from app.store import audit
 from app.services.integrity import Anchor, verify_store
 from app.services.issuing import issue_invoices
-from tests.conftest import invoice_body, run_cli
+from app.store import audit
+from tests.helpers.bodies import invoice_body
+from tests.helpers.cli import run_cli
 
 
 def _issue(n: int) -> list[str]:

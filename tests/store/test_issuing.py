@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from app.core.errors import ValidationFailed
-from app.store import audit, queries
 from app.core import status
+from app.core.errors import ValidationFailed
 from app.services.issuing import NoSellerProfile, issue_invoice, issue_invoices
+from app.store import audit, queries
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
-from tests.conftest import invoice_body
+from tests.helpers.bodies import invoice_body
 
 
 def table_counts():

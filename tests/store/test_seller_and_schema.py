@@ -1,10 +1,10 @@
 import pytest
 
 from app.core.errors import ValidationFailed
-from app.store import migrations
-from app.services.store_access import open_store
-from app.store.models import AuditEntry
 from app.services.seller import get_seller, set_seller
+from app.services.store_access import open_store
+from app.store import migrations
+from app.store.models import AuditEntry
 
 
 def test_seller_profile_is_validated_and_audited(store):

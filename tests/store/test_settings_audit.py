@@ -1,8 +1,8 @@
 import json
 
+from app.services.settings import set_platform, set_setting
 from app.store.audit import verify_chain
 from app.store.models import AuditEntry
-from app.services.settings import set_platform, set_setting
 
 
 def test_a_changed_setting_is_in_the_history_and_secrets_are_not(store):

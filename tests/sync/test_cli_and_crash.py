@@ -13,9 +13,10 @@ import time
 from collections import Counter
 
 import pytest
-from tests.conftest import ROOT, run_cli
 
-from tests.sync.conftest import TOKEN, issue_many, platform_numbers
+from tests.helpers.cli import ROOT, run_cli
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import issue_many, platform_numbers
 
 
 def test_platform_command_prints_its_url_and_serves(tmp_path):
@@ -36,7 +37,7 @@ def test_platform_command_prints_its_url_and_serves(tmp_path):
 
 
 def test_sync_once_exit_codes(store, seller, platform, data_dir):
-    from tests.sync.test_rejection_and_token import _break_line_amount
+    from tests.helpers.platform import break_line_amount
 
     issued = issue_many(4)
     platform.set_faults(mode="down", retry_after=0)
@@ -46,7 +47,7 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
     platform.set_faults(mode="ok")
     result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", "wrong-token-999")
     assert result.returncode == 3 and "401" in result.stderr and "wrong-token-999" not in result.stderr
-    _break_line_amount(issued[2].number)
+    break_line_amount(issued[2].number)
     result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN, "--save")
     assert result.returncode == 4, result.stderr
     listing = run_cli(data_dir, "queue")
@@ -63,9 +64,9 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
 @pytest.mark.slow
 def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, seller, platform, data_dir):
     from app.core import status
+    from app.services.queue import counts
     from app.store.audit import verify_chain
     from app.store.models import Invoice, UploadQueueEntry
-    from app.services.queue import counts
 
     issued = issue_many(480)
     platform.set_faults(mode="slow", delay_ms=100)  # answers come after the platform acted: kills lose them

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from tests.sync.conftest import issue_many, make_worker, platform_numbers
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 def drain(worker, deadline_s: float = 60.0):
@@ -61,16 +61,15 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
 
 def test_flaky_platform_without_batch_endpoint_one_by_one(store, seller, tmp_path):
     from app.core import status
-    from app.store.models import Invoice
     from app.platform.server import PlatformServer
-
-    from tests.sync.conftest import TOKEN
-    from tests.sync.test_rejection_and_token import _break_line_amount
+    from app.store.models import Invoice
+    from tests.helpers.platform import SYNC_TOKEN as TOKEN
+    from tests.helpers.platform import break_line_amount
 
     server = PlatformServer(tmp_path / "nobatch.sqlite3", token=TOKEN, seed=3, offers_batch=False).start()
     try:
         issued = issue_many(40)
-        _break_line_amount(issued[5].number)
+        break_line_amount(issued[5].number)
         server.set_faults(mode="flaky", fail_rate=0.3, hang_ms=400, retry_after=0)
         worker = make_worker(server, timeout=0.25, batch_size=10)
         report, _ = drain(worker)

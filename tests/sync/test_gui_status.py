@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ def _runner(platform, **options):
 
 def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, platform, tmp_path):
     from app.core import status
-    from app.store.models import Invoice, Outage
     from app.services.queue import counts
+    from app.store.models import Invoice, Outage
     from app.ui.main_window import MainWindow
 
     window = MainWindow(store)
@@ -75,10 +76,10 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     from app.core import status
     from app.store.models import Invoice, InvoiceLine
     from app.ui.queue_view import QueueView, upload_history_html
-    from tests.sync.test_rejection_and_token import _break_line_amount
+    from tests.helpers.platform import break_line_amount
 
     issued = issue_many(3)
-    _break_line_amount(issued[1].number)
+    break_line_amount(issued[1].number)
     platform.set_faults(mode="down")
     make_worker(platform).run_once()
     platform.set_faults(mode="ok")
@@ -146,13 +147,13 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
 
 def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, store, seller, platform):
     from app.core import status
-    from app.store.models import AuditEntry, Invoice
     from app.services.queue import make_due_now
+    from app.store.models import AuditEntry, Invoice
     from app.ui.queue_view import QueueView
-    from tests.sync.test_rejection_and_token import _break_line_amount
+    from tests.helpers.platform import break_line_amount
 
     issued = issue_many(2)
-    _break_line_amount(issued[1].number)  # the platform will refuse its arithmetic
+    break_line_amount(issued[1].number)  # the platform will refuse its arithmetic
     make_worker(platform).run_once()
     make_due_now()
     make_worker(platform).run_once()
@@ -174,7 +175,7 @@ def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, 
 
     old = Invoice.get(Invoice.provisional_number == issued[1].number)
     assert old.status == status.CANCELLED
-    assert AuditEntry.select().where((AuditEntry.action == "reissued")).count() == 1
+    assert AuditEntry.select().where(AuditEntry.action == "reissued").count() == 1
     make_worker(platform).run_once()
     assert Invoice.get(Invoice.provisional_number == new.number).status == status.ACCEPTED
     on_platform = platform_numbers(platform)

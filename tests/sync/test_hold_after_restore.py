@@ -3,15 +3,16 @@ say), so uploads are held after a restore until the clerk has reconciled and rel
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
-from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
+from tests.helpers.cli import run_cli
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 def test_uploads_are_held_after_a_restore_until_released(seller, store, data_dir, tmp_path, platform):
-    from app.services import backup, queue
     from app.core import status
-    from app.services.store_access import open_store
+    from app.services import backup, queue
     from app.services.lifecycle import cancel_invoice
+    from app.services.store_access import open_store
     from app.store.models import AuditEntry, Invoice
 
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
@@ -52,8 +53,8 @@ def test_uploads_are_held_after_a_restore_until_released(seller, store, data_dir
 
 
 def test_resuming_in_the_app_releases_the_hold(qtbot, seller, store, platform):
-    from app.services import queue
     from app.platform.http_client import HttpPlatformClient
+    from app.services import queue
     from app.ui.sync_runner import SyncRunner
 
     issue_many(1)

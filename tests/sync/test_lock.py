@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 
-from tests.sync.conftest import issue_many, make_worker, platform_numbers
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 def _dead_pid() -> int:
@@ -37,7 +37,6 @@ def test_second_worker_waits_while_the_first_holds_the_lock(store, seller, platf
 
 
 def test_lock_of_a_dead_process_on_this_host_is_broken(store, seller, platform):
-    from app.services import queue
     from app.store.models import AuditEntry, SyncLock
 
     issue_many(3)
@@ -49,7 +48,6 @@ def test_lock_of_a_dead_process_on_this_host_is_broken(store, seller, platform):
 
 
 def test_expired_lock_of_another_host_is_broken_but_a_live_one_is_not(store, seller, platform):
-    from app.services import queue
     from app.store.models import SyncLock
 
     issue_many(2)
@@ -62,8 +60,8 @@ def test_expired_lock_of_another_host_is_broken_but_a_live_one_is_not(store, sel
 
 def test_two_workers_racing_on_one_store_send_each_invoice_once(store, seller, platform):
     from app.core import status
-    from app.store.models import Invoice
     from app.services.queue import counts
+    from app.store.models import Invoice
 
     issued = issue_many(200)
     platform.set_faults(mode="slow", delay_ms=5)

@@ -8,9 +8,11 @@ import sys
 import time
 from datetime import datetime
 
-from tests.conftest import ROOT
+import pytest
 
-from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
+from tests.helpers.cli import ROOT
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 def _monitor(platform, **options):
@@ -20,6 +22,7 @@ def _monitor(platform, **options):
     return ConnectivityMonitor(lambda: HttpPlatformClient(platform.url, TOKEN, timeout=0.3), **options)
 
 
+@pytest.mark.logged_errors_expected  # a listener that raises is logged, and the others still run
 def test_monitor_states_backoff_and_listeners(platform):
     from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
 
@@ -76,8 +79,8 @@ def test_monitor_thread_notices_the_platform_coming_back(platform):
 
 
 def test_retry_after_is_honoured(store, seller, platform):
-    from app.store.models import UploadQueueEntry
     from app.services.queue import next_due_in
+    from app.store.models import UploadQueueEntry
 
     issue_many(3)
     platform.set_faults(mode="down", retry_after=4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.sync.conftest import issue_many, make_worker, platform_numbers
+from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
 
 def test_outage_then_sync_uploads_each_invoice_once(store, seller, platform):
@@ -44,8 +44,8 @@ def test_lost_answer_is_looked_up_before_any_resend(store, seller, platform):
     import json
 
     from app.core import status
-    from app.store.models import AuditEntry, Invoice, UploadQueueEntry
     from app.services.queue import make_due_now
+    from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 
     issued = issue_many(7)
     platform.set_faults(mode="slow", delay_ms=600)

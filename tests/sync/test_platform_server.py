@@ -8,14 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.sync.conftest import TOKEN
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
 
 
 def valid_body(number: str = "LX-0000001", **overrides) -> dict:
-    from tests.conftest import SELLER_TAX_ID, invoice_body
-
     from app.core.codec import invoice_to_body
     from app.core.validation import parse_invoice
+    from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
 
     draft = invoice_body(seller={"name": "北京某某科技有限公司", "tax_id": SELLER_TAX_ID}, drawer="张三", number=number,
                          issued_at="2026-11-28T09:30:00+08:00")
@@ -100,7 +99,7 @@ def test_batch_results_per_item_in_order_and_limit(platform):
 
 
 def test_list_pages_and_lookup(platform):
-    from tests.conftest import SELLER_TAX_ID
+    from tests.helpers.bodies import SELLER_TAX_ID
 
     for i in range(7):
         call(platform, "POST", "/v1/invoices", valid_body(f"LX-{i}"), headers={"Idempotency-Key": f"k{i}"})

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
-from tests.sync.conftest import TOKEN, issue_many, make_worker, platform_numbers
-
-
-def _break_line_amount(number: str) -> None:
-    """A rule the platform applies that this desk's copy missed: here, a line that no longer adds up
-    (changed behind the desk's back, as a platform-side rule change would surface)."""
-    from app.store.models import Invoice, InvoiceLine
-
-    row = Invoice.get(Invoice.provisional_number == number)
-    InvoiceLine.update(amount=InvoiceLine.amount + 1).where(InvoiceLine.invoice == row).execute()
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import break_line_amount, issue_many, make_worker, platform_numbers
 
 
 def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
     from app.core import status
-    from app.store.models import Invoice, UploadQueueEntry
     from app.services.queue import attempt_history, counts, queue_rows, rejection_reasons
+    from app.store.models import Invoice, UploadQueueEntry
 
     issued = issue_many(30)
     bad = issued[7].number
-    _break_line_amount(bad)
+    break_line_amount(bad)
     report = make_worker(platform, batch_size=10).run_once()
     assert (report.accepted, report.rejected) == (29, 1)
     assert sorted(platform_numbers(platform)) == sorted(i.number for i in issued if i.number != bad)
@@ -39,14 +29,13 @@ def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
 
 
 def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform):
-    from tests.conftest import invoice_body
-
     from app.core import status
-    from app.store.models import Invoice
     from app.services.queue import cancel_and_reissue, counts
+    from app.store.models import Invoice
+    from tests.helpers.bodies import invoice_body
 
     issued = issue_many(3)
-    _break_line_amount(issued[1].number)
+    break_line_amount(issued[1].number)
     make_worker(platform).run_once()
     assert counts().rejected == 1
     new = cancel_and_reissue(issued[1].number, invoice_body(remarks="corrected"), reason="平台拒绝，更正后重开")
@@ -59,12 +48,12 @@ def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform
 
 def test_requeue_sends_a_rejected_invoice_again_under_its_key(store, seller, platform):
     from app.core import status
-    from app.store.models import Invoice, InvoiceLine, UploadQueueEntry
     from app.services.queue import requeue
+    from app.store.models import Invoice, InvoiceLine, UploadQueueEntry
 
     issued = issue_many(2)
     row = Invoice.get(Invoice.provisional_number == issued[0].number)
-    _break_line_amount(issued[0].number)
+    break_line_amount(issued[0].number)
     make_worker(platform).run_once()
     key = UploadQueueEntry.get(UploadQueueEntry.invoice == row).idempotency_key
     InvoiceLine.update(amount=InvoiceLine.amount - 1).where(InvoiceLine.invoice == row).execute()  # platform rule fixed
@@ -77,8 +66,8 @@ def test_requeue_sends_a_rejected_invoice_again_under_its_key(store, seller, pla
 
 def test_expired_token_stops_sending_and_loses_nothing(store, seller, platform):
     from app.core import status
-    from app.store.models import UploadQueueEntry
     from app.services.queue import counts
+    from app.store.models import UploadQueueEntry
 
     issue_many(20)
     worker = make_worker(platform, token="expired-token-xyz", batch_size=5)

@@ -7,9 +7,8 @@ import pytest
 
 def test_platform_settings_are_checked_and_the_token_masked(qtbot, store, monkeypatch):
     from app.core.errors import ValidationFailed
-    from app.services.settings import platform_token, platform_url, set_platform
     from app.platform.client import mask_token
-    from app.services.settings import make_client
+    from app.services.settings import make_client, platform_token, platform_url, set_platform
     from app.ui.sync_actions import PlatformSettingsDialog
 
     assert platform_url() == "http://127.0.0.1:8765" and platform_token() == ""

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 from app.ui.application import run_desktop
 from app.ui.main_window import MainWindow
 from app.ui.seller_dialog import SellerDialog
-from tests.conftest import SELLER_TAX_ID
+from tests.helpers.bodies import SELLER_TAX_ID
 
 
 def later(action, timeout_ms: int = 5000):
@@ -40,7 +40,7 @@ def test_first_start_then_main_window(qtbot, data_dir):
         dialog.edits["name"].setText("北京某某科技有限公司")
         qtbot.keyClicks(dialog.edits["tax_id"], SELLER_TAX_ID)
         qtbot.keyClicks(dialog.edits["drawer"], "Zhang")
-        qtbot.mouseClick(dialog.save_button, Qt.LeftButton)
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         seen["dialog"] = True
         return True
 

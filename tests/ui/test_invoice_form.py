@@ -15,7 +15,7 @@ from app.ui.invoice_form import InvoiceForm
 from app.ui.line_table import KEYS
 from app.ui.main_window import MainWindow
 from app.ui.marking import is_marked
-from tests.conftest import BUYER_TAX_ID
+from tests.helpers.bodies import BUYER_TAX_ID
 
 BAD_CHECK_ID = BUYER_TAX_ID[:-1] + "X"  # right form, wrong check character (it should be L)
 
@@ -50,8 +50,8 @@ def type_cell(qtbot, form: InvoiceForm, row: int, key: str, text: str) -> None:
     else:
         editor.selectAll()
         qtbot.keyClicks(editor, text)
-    qtbot.keyClick(editor, Qt.Key_Return)
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState)
     assert form.lines.rows[row][key] == text
 
 
@@ -96,7 +96,7 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
     type_cell(qtbot, form, 0, "spec", "v2")
     form.remarks.setText("合同 2026-001")
     qtbot.keyClicks(form.remarks, " ok")
-    qtbot.mouseClick(form.issue_button, Qt.LeftButton)
+    qtbot.mouseClick(form.issue_button, Qt.MouseButton.LeftButton)
 
     assert not form.isVisible()
     row = Invoice.get()
@@ -126,15 +126,15 @@ def test_failed_check_character_needs_the_clerks_confirmation_which_is_recorded(
     assert form.confirm_tax_id.isVisible() and not form.confirm_tax_id.isChecked()
     assert not form.issue_button.isEnabled()
 
-    qtbot.mouseClick(form.confirm_tax_id, Qt.LeftButton, pos=form.confirm_tax_id.rect().center())
+    qtbot.mouseClick(form.confirm_tax_id, Qt.MouseButton.LeftButton, pos=form.confirm_tax_id.rect().center())
     assert form.confirm_tax_id.isChecked()
     assert not is_marked(form.buyer["tax_id"]) and form.issue_button.isEnabled()
 
     # Changing the id withdraws the confirmation: it was for that id only.
-    qtbot.keyClick(form.buyer["tax_id"], Qt.Key_Backspace)
+    qtbot.keyClick(form.buyer["tax_id"], Qt.Key.Key_Backspace)
     qtbot.keyClicks(form.buyer["tax_id"], "Y")
     assert not form.confirm_tax_id.isChecked() and not form.issue_button.isEnabled()
-    qtbot.keyClick(form.buyer["tax_id"], Qt.Key_Backspace)
+    qtbot.keyClick(form.buyer["tax_id"], Qt.Key.Key_Backspace)
     qtbot.keyClicks(form.buyer["tax_id"], "X")
     form.confirm_tax_id.setChecked(True)
 
@@ -173,7 +173,7 @@ def test_totals_tax_and_capitals_follow_every_keystroke(qtbot, form):
     assert form.total_label.text() == "¥383.07"
     assert form.capitals_label.text() == "叁佰捌拾叁圆零柒分"
 
-    qtbot.mouseClick(form.prices_include_tax, Qt.LeftButton, pos=form.prices_include_tax.rect().center())
+    qtbot.mouseClick(form.prices_include_tax, Qt.MouseButton.LeftButton, pos=form.prices_include_tax.rect().center())
     assert form.prices_include_tax.isChecked()
     assert form.lines.index(0, KEYS.index("amount")).data() == "300.00"
     assert form.lines.index(0, KEYS.index("tax")).data() == "39.00"
@@ -193,12 +193,12 @@ def test_line_errors_are_marked_on_their_cells(qtbot, form):
     fill_valid(qtbot, form)
     type_cell(qtbot, form, 0, "quantity", "-2")
     cell = form.lines.index(0, KEYS.index("quantity"))
-    assert "不能为负数" in cell.data(Qt.ToolTipRole)
-    assert cell.data(Qt.BackgroundRole) is not None
+    assert "不能为负数" in cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert cell.data(Qt.ItemDataRole.BackgroundRole) is not None
     assert not form.issue_button.isEnabled()
     assert any(m.startswith("第1行数量") for m in messages(form))
     type_cell(qtbot, form, 0, "quantity", "2")
-    assert cell.data(Qt.ToolTipRole) is None and form.issue_button.isEnabled()
+    assert cell.data(Qt.ItemDataRole.ToolTipRole) is None and form.issue_button.isEnabled()
 
 
 def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
@@ -211,22 +211,22 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
     assert form.issue_button.isEnabled()
     view.setFocus()
     view.edit(view.currentIndex())
-    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState)
     editor = view.indexWidget(form.lines.index(1, 0))
     qtbot.keyClicks(editor, "Hosting")
-    qtbot.keyClick(editor, Qt.Key_Return)
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState)
     assert view.currentIndex() == form.lines.index(1, KEYS.index("spec"))  # Enter goes on to the next cell
     assert not form.issue_button.isEnabled()  # the new line has a name but no quantity or price
     type_cell(qtbot, form, 1, "quantity", "1")
     type_cell(qtbot, form, 1, "unit_price", "100")
     # Enter on the last line, not editing, adds a line too; a blank third line is not part of the invoice.
     view.setCurrentIndex(form.lines.index(1, 0))
-    qtbot.keyClick(view, Qt.Key_Return)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
     assert form.lines.rowCount() == 3
-    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState)
     assert form.issue_button.isEnabled()
-    qtbot.keyClick(form, Qt.Key_Return, Qt.ControlModifier)  # Ctrl+Enter issues
+    qtbot.keyClick(form, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Enter issues
     assert InvoiceLine.select().count() == 2
     assert Invoice.get().total_with_tax == Decimal("1166.00")
 
@@ -237,13 +237,13 @@ def test_remove_line(qtbot, form):
     type_cell(qtbot, form, 1, "quantity", "x")
     assert not form.issue_button.isEnabled()
     form.line_view.setCurrentIndex(form.lines.index(1, 0))
-    qtbot.mouseClick(form.remove_line_button, Qt.LeftButton)
+    qtbot.mouseClick(form.remove_line_button, Qt.MouseButton.LeftButton)
     assert form.lines.rowCount() == 1 and form.issue_button.isEnabled()
 
 
 def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, seller):
     from app.services.issuing import issue_invoice
-    from tests.conftest import invoice_body
+    from tests.helpers.bodies import invoice_body
 
     issue_invoice(invoice_body(buyer={"name": "Beijing Customer Ltd", "tax_id": BUYER_TAX_ID,
                                       "address": "Haidian 1", "phone": "010-1", "bank": "BOC", "account": "123"}))
@@ -252,8 +252,8 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
     assert form.completions.stringList() == ["Beijing Customer Ltd"]
     popup = form.completer.popup()
     qtbot.waitUntil(popup.isVisible)
-    qtbot.keyClick(popup, Qt.Key_Down)
-    qtbot.keyClick(popup, Qt.Key_Return)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert form.buyer["name"].text() == "Beijing Customer Ltd"
     assert [form.buyer[k].text() for k in ("tax_id", "address", "phone", "bank", "account")] == [
         BUYER_TAX_ID, "Haidian 1", "010-1", "BOC", "123"]
@@ -266,7 +266,7 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
 
 def test_closing_an_untouched_form_does_not_ask(qtbot, form, monkeypatch):
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Cancel)
     form.close()
     assert not form.isVisible() and asked == []
 
@@ -275,12 +275,12 @@ def test_closing_a_typed_form_asks_and_cancel_keeps_it(qtbot, window, monkeypatc
     asked = []
     form = window.new_invoice()
     qtbot.keyClicks(form.buyer["name"], "ACME")
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Cancel)
     form.close()
     assert form.isVisible() and len(asked) == 1 and "放弃" in asked[0]
-    qtbot.keyClick(form, Qt.Key_Escape)  # Esc asks too
+    qtbot.keyClick(form, Qt.Key.Key_Escape)  # Esc asks too
     assert form.isVisible() and len(asked) == 2
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.Discard)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Discard)
     form.close()
     assert not form.isVisible() and len(asked) == 3
     assert Invoice.select().count() == 0
@@ -288,8 +288,8 @@ def test_closing_a_typed_form_asks_and_cancel_keeps_it(qtbot, window, monkeypatc
 
 def test_ctrl_n_in_the_form_starts_over_after_asking(qtbot, form, monkeypatch):
     qtbot.keyClicks(form.buyer["name"], "ACME")
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
-    qtbot.keyClick(form, Qt.Key_N, Qt.ControlModifier)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.keyClick(form, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert form.buyer["name"].text() == "" and not form.dirty
     assert form.lines.rowCount() == 1
 
@@ -313,13 +313,13 @@ def test_a_refusal_by_the_service_is_shown_and_nothing_is_stored(qtbot, form):
     fill_valid(qtbot, form)
     type_cell(qtbot, form, 0, "unit_price", "200000")
     assert form.issue_button.isEnabled()  # the draft itself is valid
-    qtbot.keyClick(form, Qt.Key_S, Qt.ControlModifier)  # Ctrl+S issues as well
+    qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S issues as well
     assert form.isVisible() and Invoice.select().count() == 0 and UploadQueueEntry.select().count() == 0
     assert any("单张发票开票限额" in m for m in messages(form))
     assert is_marked(form.total_label) and not form.issue_button.isEnabled()
     type_cell(qtbot, form, 0, "unit_price", "2000")
     assert form.issue_button.isEnabled()
-    qtbot.keyClick(form, Qt.Key_S, Qt.ControlModifier)
+    qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not form.isVisible() and Invoice.get().total_amount == Decimal("4000.00")
 
 
@@ -327,15 +327,15 @@ def test_a_discount_line_reduces_the_line_above(qtbot, form):
     fill_valid(qtbot, form)  # 2 × 500 at 6%: 1,000.00 + 60.00
     view = form.line_view
     view.setCurrentIndex(form.lines.index(0, 0))
-    qtbot.mouseClick(form.discount_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.EditingState)
+    qtbot.mouseClick(form.discount_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState)
     assert form.lines.is_discount(1) and view.currentIndex() == form.lines.index(1, KEYS.index("amount"))
     editor = view.indexWidget(view.currentIndex())
     qtbot.keyClicks(editor, "1200")  # more than the line: refused on the discount's amount cell
-    qtbot.keyClick(editor, Qt.Key_Return)
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.EditingState)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState)
     assert not form.issue_button.isEnabled()
-    assert form.lines.index(1, KEYS.index("amount")).data(Qt.ToolTipRole)
+    assert form.lines.index(1, KEYS.index("amount")).data(Qt.ItemDataRole.ToolTipRole)
     form.lines.setData(form.lines.index(1, KEYS.index("amount")), "100")
     assert form.issue_button.isEnabled()
     assert form.lines.index(1, KEYS.index("amount")).data() == "-100.00"
@@ -356,5 +356,5 @@ def test_removing_a_line_takes_its_discount_with_it(qtbot, form):
     form.lines.setData(form.lines.index(1, KEYS.index("amount")), "50")
     assert form.issue_button.isEnabled() and form.lines.rowCount() == 3
     form.line_view.setCurrentIndex(form.lines.index(0, 0))
-    qtbot.mouseClick(form.remove_line_button, Qt.LeftButton)
+    qtbot.mouseClick(form.remove_line_button, Qt.MouseButton.LeftButton)
     assert not any(form.lines.is_discount(r) for r in range(form.lines.rowCount()))

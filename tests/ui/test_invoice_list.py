@@ -8,15 +8,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.store import queries
-
 from app.core import status
 from app.services.issuing import issue_invoice
-from app.store.models import Invoice
+from app.store import queries
 from app.ui.application import build_main_window, install_cjk_font
 from app.ui.invoice_list_model import PAGE_SIZE, InvoiceListModel
-from bulk_invoices import insert_invoices
-from tests.conftest import invoice_body
+from tests.helpers.bodies import invoice_body
+from tests.helpers.bulk_invoices import insert_invoices
 
 MANY = 20_000
 
@@ -113,7 +111,7 @@ def test_refresh_shows_an_invoice_issued_elsewhere(qtbot, store, seller):
     assert window.list_model.rowCount() == 0
     issue_invoice(invoice_body())  # e.g. by the command line or a second instance
     show_active(qtbot, window)
-    qtbot.keyClick(window.list_view, Qt.Key_F5)
+    qtbot.keyClick(window.list_view, Qt.Key.Key_F5)
     assert window.list_model.rowCount() == 1
     assert window.list_model.index(0, 3).data() == "北京客户贸易有限公司"
 
@@ -128,8 +126,8 @@ def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
     view = window.list_view
     rect = view.visualRect(window.list_model.index(0, 3))
     # QTest's double click has no press before it; a view only opens what was pressed, as with a real mouse.
-    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     from app.ui.invoice_detail import InvoiceDetail
 
     detail = window.findChild(InvoiceDetail)
@@ -155,7 +153,7 @@ def test_menus_and_hooks_for_later_features(qtbot, store, seller):
     window.add_status_widget(indicator)
     assert indicator.parent() is not None
     show_active(qtbot, window)
-    qtbot.keyClick(window.list_view, Qt.Key_N, Qt.ControlModifier)
+    qtbot.keyClick(window.list_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert len(window.forms) == 1 and window.forms[0].isVisible()
     window.forms[0].close()
 
@@ -167,7 +165,7 @@ def test_english_on_request(qtbot, store, seller):
     qtbot.addWidget(window)
     issue_invoice(invoice_body())
     window.refresh()
-    headers = [window.list_model.headerData(c, Qt.Horizontal) for c in range(window.list_model.columnCount())]
+    headers = [window.list_model.headerData(c, Qt.Orientation.Horizontal) for c in range(window.list_model.columnCount())]
     assert headers == ["Number", "Official number", "Date", "Buyer", "Total with tax", "Status"]
     assert window.list_model.index(0, 5).data() == "offline, to upload"
     form = window.new_invoice()
@@ -187,7 +185,7 @@ def test_the_shipped_font_is_the_application_font(qapp):
 
 
 def test_invoices_issued_by_another_process_appear_without_f5(qtbot, store, seller, data_dir):
-    from tests.conftest import run_cli
+    from tests.helpers.cli import run_cli
 
     issue_invoice(invoice_body())
     window = build_main_window(store)

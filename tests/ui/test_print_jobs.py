@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QPushButton
-from pypdf import PdfReader
 
 from app.printing.document import PrintOptions, render_invoices
-from app.services.printing_log import load_print_views
 from app.services.issuing import issue_invoices
+from app.services.printing_log import load_print_views
 from app.store.models import AuditEntry
 from app.ui.print_jobs import BackgroundJob, pdf_file_work, render_and_print_work, with_progress_dialog
-from tests.conftest import invoice_body
-from tests.printing.pdf_tools import MM, dark_fraction
+from tests.helpers.bodies import invoice_body
+from tests.helpers.pdf import MM, dark_fraction
 
 FACE_BOX_MM = (10, 24, 220, 96)  # the ruled area of the face
 
 
 def pdf_printer(path) -> QPrinter:
-    printer = QPrinter(QPrinter.HighResolution)
-    printer.setOutputFormat(QPrinter.PdfFormat)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
     return printer
 

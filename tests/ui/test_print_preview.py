@@ -11,8 +11,7 @@ from app.services.issuing import issue_invoice, issue_invoices
 from app.services.printer_profiles import get_profile, save_profile
 from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.print_preview import PrintPreviewDialog
-from tests.conftest import invoice_body
-from tests.printing.conftest import long_lines
+from tests.helpers.bodies import invoice_body, long_lines
 
 SHOTS = Path("/work/notes/prints")
 
@@ -32,15 +31,15 @@ def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller):
     assert pages.page_count() == 1 + 3
     assert pages.page_label.text() == "第 1 / 4 页"
     assert not pages.previous_button.isEnabled() and dialog.print_button.isEnabled()
-    qtbot.mouseClick(pages.next_button, Qt.LeftButton)
+    qtbot.mouseClick(pages.next_button, Qt.MouseButton.LeftButton)
     assert pages.current_page() == 1 and pages.page_label.text() == "第 2 / 4 页"
     pages.go_to(3)
     assert not pages.next_button.isEnabled()
     pages.go_to(0)
     before = pages.zoom()
-    qtbot.mouseClick(pages.zoom_in_button, Qt.LeftButton)
+    qtbot.mouseClick(pages.zoom_in_button, Qt.MouseButton.LeftButton)
     assert abs(pages.zoom() - before * 1.25) < 1e-6 and pages.zoom_label.text().endswith("%")
-    qtbot.mouseClick(pages.fit_button, Qt.LeftButton)
+    qtbot.mouseClick(pages.fit_button, Qt.MouseButton.LeftButton)
     assert pages.view.zoomMode() == pages.view.ZoomMode.FitInView and pages.zoom_label.text() == ""
     assert "2 张发票" in dialog.status_label.text()
     qtbot.wait(200)
@@ -76,7 +75,7 @@ def test_calibration_dialog_corrects_and_keeps_the_offset(qtbot, store):
     # The cross meant for (20, 20) landed at (21.5, 19.0): move the print 1.5 mm left and 1 mm down.
     dialog.measured_x.setValue(21.5)
     dialog.measured_y.setValue(19.0)
-    qtbot.mouseClick(dialog.apply_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert (dialog.offset_x.value(), dialog.offset_y.value()) == (-0.5, 1.0)
     dialog.paper_choice.setCurrentIndex(dialog.paper_choice.findData("a4"))
     assert dialog.nominal() == (48.5, 30.0)
@@ -87,9 +86,9 @@ def test_calibration_dialog_corrects_and_keeps_the_offset(qtbot, store):
 
 
 def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, seller, tmp_path):
+    from pypdf import PdfReader
     from PySide6.QtCore import QItemSelectionModel
     from PySide6.QtPrintSupport import QPrinter
-    from pypdf import PdfReader
 
     from app.store.models import AuditEntry
     from app.ui.main_window import MainWindow
@@ -104,11 +103,11 @@ def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, selle
     assert titles[:2] == ["打印预览…", "打印…"] and "套打校准…" in titles
     selection = window.list_view.selectionModel()
     for row in (0, 2):
-        selection.select(window.list_model.index(row, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+        selection.select(window.list_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
     numbers = selected_numbers(window)
     assert numbers == [issued[2].number, issued[0].number]  # newest first, as the list shows
-    printer = QPrinter(QPrinter.HighResolution)
-    printer.setOutputFormat(QPrinter.PdfFormat)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "batch.pdf"))
     job = actions.print_numbers(numbers, printer=printer)
     qtbot.waitUntil(lambda: job.done, timeout=30000)

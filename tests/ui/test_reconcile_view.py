@@ -9,13 +9,14 @@ from PySide6.QtCore import QDate, Qt
 
 from app.core import status
 from app.core.clock import now
-from app.services.issuing import issue_invoice
-from app.store.models import Invoice, UploadQueueEntry
-from app.services.settings import set_platform
 from app.services import reconcile as rec
+from app.services.issuing import issue_invoice
+from app.services.settings import set_platform
+from app.store.models import Invoice, UploadQueueEntry
 from app.ui.application import build_main_window
-from tests.conftest import invoice_body
-from tests.reconcile.conftest import TOKEN, body_of, key_of, platform_sql, send
+from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
+from tests.helpers.platform import body_of, key_of, platform_sql, send
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
     view = window.trust_actions.show_reconcile()
     today = now().date()
     view.date_from.setDate(QDate(today.year, today.month, today.day))
-    qtbot.mouseClick(view.run_button, Qt.LeftButton)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.report is not None or "失败" in view.message.text(), timeout=10000)
     assert view.report is not None, view.message.text()
     assert view.table.rowCount() == 2

@@ -9,12 +9,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.services import backup
-from app.store.database import STORE_FILE
 from app.services.issuing import issue_invoices
+from app.store.database import STORE_FILE
 from app.store.models import Invoice
 from app.ui.main_window import MainWindow
 from app.ui.restore_dialog import STATUS, RestoreDialog
-from tests.conftest import invoice_body
+from tests.helpers.bodies import invoice_body
 
 
 def _issue(n: int) -> list[str]:

@@ -7,11 +7,11 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.store.models import AuditEntry, SellerProfile
 from app.services.seller import get_seller
+from app.store.models import AuditEntry, SellerProfile
 from app.ui.application import first_start_dialog
 from app.ui.marking import is_marked
-from tests.conftest import SELLER_TAX_ID
+from tests.helpers.bodies import SELLER_TAX_ID
 
 BAD_CHECK_ID = SELLER_TAX_ID[:-1] + "X"
 
@@ -41,9 +41,9 @@ def test_first_start_saves_the_profile_and_clerk(qtbot, store):
     assert SellerProfile.select().count() == 0
     qtbot.keyClicks(dialog.edits["drawer"], "Zhang San")
     assert dialog.save_button.isEnabled() and dialog.messages.text() == ""
-    qtbot.mouseClick(dialog.save_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
-    assert dialog.result() == QDialog.Accepted
+    assert dialog.result() == QDialog.DialogCode.Accepted
     seller = get_seller()
     assert seller.party.name == "北京某某科技有限公司 Ltd"
     assert seller.party.tax_id == SELLER_TAX_ID and not seller.tax_id_confirmed
@@ -74,9 +74,9 @@ def test_failed_check_character_is_saved_only_with_the_confirmation(qtbot, store
     qtbot.keyClicks(dialog.edits["tax_id"], BAD_CHECK_ID)
     assert is_marked(dialog.edits["tax_id"]) and "应为 G" in dialog.edits["tax_id"].toolTip()
     assert dialog.confirm_tax_id.isVisible() and not dialog.save_button.isEnabled()
-    qtbot.mouseClick(dialog.confirm_tax_id, Qt.LeftButton, pos=dialog.confirm_tax_id.rect().center())
+    qtbot.mouseClick(dialog.confirm_tax_id, Qt.MouseButton.LeftButton, pos=dialog.confirm_tax_id.rect().center())
     assert dialog.save_button.isEnabled() and not is_marked(dialog.edits["tax_id"])
-    qtbot.mouseClick(dialog.save_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     seller = get_seller()
     assert seller.party.tax_id == BAD_CHECK_ID and seller.tax_id_confirmed
     assert json.loads(AuditEntry.get(AuditEntry.action == "seller_created").detail)["tax_id_confirmed"] is True

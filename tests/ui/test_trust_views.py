@@ -6,21 +6,21 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
-from pypdf import PdfReader
 
-from app.core.limits import OfflineLimits
-from app.services import outages
 from app.core import status
 from app.core.clock import now
+from app.core.limits import OfflineLimits
+from app.services import outages
 from app.services.issuing import issue_invoice
-from app.services.lifecycle import _record_acceptance_here
+from app.services.lifecycle import record_acceptance_here
 from app.services.limits import set_limits
 from app.store.models import Invoice, UploadQueueEntry
 from app.ui.application import build_main_window
 from app.ui.invoice_list_model import STATUS
-from tests.conftest import invoice_body
+from tests.helpers.bodies import invoice_body
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
@@ -32,11 +32,11 @@ def shot(widget, name: str) -> None:
 
 def accept(number: str, official: str) -> None:
     entry = UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number))
-    _record_acceptance_here(entry, {"official_number": official})
+    record_acceptance_here(entry, {"official_number": official})
 
 
 def ok(dialog):
-    dialog.buttons.button(QDialogButtonBox.Ok).click()
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
 
 def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller):
@@ -102,15 +102,15 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     assert "离线开票时限" in window.statusBar().currentMessage()
     oldest_row = window.list_model.row_of(late)
     assert window.list_model.index(oldest_row, STATUS).data() == "逾期未上传"
-    assert window.list_model.index(oldest_row, STATUS).data(Qt.ForegroundRole) is not None
-    assert "已逾期" in window.list_model.index(oldest_row, STATUS).data(Qt.ToolTipRole)
+    assert window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert "已逾期" in window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ToolTipRole)
     assert window.list_model.index(oldest_row + 1, STATUS).data() == "离线待上传"
     detail = window.open_invoice(late)
     qtbot.addWidget(detail)
     assert "已逾期（上传期限" in detail.view.toPlainText()
     shot(window, "main_window_limits")
     for n, entry in enumerate(UploadQueueEntry.select()):
-        _record_acceptance_here(entry, {"official_number": f"261100000000000001{n:02d}"})
+        record_acceptance_here(entry, {"official_number": f"261100000000000001{n:02d}"})
     window.trust_actions.refresh()
     assert indicator.text() == "无待上传发票" and indicator.styleSheet() == ""
     dialog = window.trust_actions.edit_limits()

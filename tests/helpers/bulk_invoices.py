@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from app.store.models import Invoice, database
 from app.core.status import ACCEPTED, PENDING_UPLOAD
+from app.store.models import Invoice, database
 
 SELLER = ("北京某某科技有限公司", "91110108MA0123456G")
 BUYERS = ("北京客户贸易有限公司", "上海某某咨询有限公司", "天津港务物流有限公司", "ACME Trading Co")
