@@ -14,12 +14,12 @@ import pytest
 # Before anything imports Qt: tests never need a screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.platform.server import PlatformServer  # noqa: E402
-from app.services.seller import SellerSettings, set_seller  # noqa: E402
-from app.services.store_access import open_store  # noqa: E402
-from app.store.database import Store  # noqa: E402
-from tests.helpers.bodies import SELLER_TAX_ID  # noqa: E402
-from tests.helpers.platform import PLATFORM_TOKEN  # noqa: E402
+from app.platform.server import PlatformServer
+from app.services.seller import SellerSettings, set_seller
+from app.services.store_access import open_store
+from app.store.database import Store
+from tests.helpers.bodies import SELLER_TAX_ID
+from tests.helpers.platform import PLATFORM_TOKEN
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,7 +68,8 @@ def store(data_dir: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def seller(store: Store) -> SellerSettings:
-    return set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三", address="北京市海淀区中关村大街1号",
+    return set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三",
+                      address="北京市海淀区中关村大街1号",
                       phone="010-62345678", bank="中国工商银行北京中关村支行", account="0200001234567890123")
 
 

@@ -32,6 +32,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
               f"head #{report.head_id} {report.head_hash[:16]}, checked against {len(anchors)} backup head(s)")
         return EXIT_OK
     first = report.first
+    if first is None:  # not ok, yet no finding: cannot be, but say so rather than crash
+        print("审计链检查未通过 / audit check failed", file=sys.stderr)
+        return EXIT_ERROR
     print(f"审计链断裂 / audit chain broken at entry #{first.entry_id if first.entry_id is not None else '-'}",
           file=sys.stderr)
     print(f"  id: {first.entry_id if first.entry_id is not None else '-'}", file=sys.stderr)

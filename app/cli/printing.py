@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import BinaryIO
 
 from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
 
@@ -33,7 +34,8 @@ def cmd_printer_set(args: argparse.Namespace) -> int:
     profile = save_profile(args.printer, paper=args.paper or current.paper,
                            offset_x_mm=args.offset_x if args.offset_x is not None else current.offset_x_mm,
                            offset_y_mm=args.offset_y if args.offset_y is not None else current.offset_y_mm)
-    print(f"{profile.printer or '(默认)'}: {profile.paper} X {profile.offset_x_mm:+.1f} mm Y {profile.offset_y_mm:+.1f} mm")
+    print(f"{profile.printer or '(默认)'}: {profile.paper} "
+          f"X {profile.offset_x_mm:+.1f} mm Y {profile.offset_y_mm:+.1f} mm")
     return EXIT_OK
 
 
@@ -55,7 +57,11 @@ def cmd_printer_calibration(args: argparse.Namespace) -> int:
     open_store_of(args)
     profile = get_profile(args.printer)
     data = render_calibration(args.paper or profile.paper, profile.offset_x_mm, profile.offset_y_mm, args.printer)
-    write_pdf_atomically(Path(args.output), lambda out: out.write(data))
+
+    def write(out: BinaryIO) -> None:
+        out.write(data)
+
+    write_pdf_atomically(Path(args.output), write)
     print(args.output)
     return EXIT_OK
 

@@ -36,7 +36,8 @@ def cmd_seller_show(args: argparse.Namespace) -> int:
     open_store_of(args)
     settings = get_seller()
     if settings is None:
-        raise BadInput("seller（销售方）：销售方信息未设置（请用 `seller set`）", "seller: no seller profile yet; use `seller set`")
+        raise BadInput("seller（销售方）：销售方信息未设置（请用 `seller set`）",
+                       "seller: no seller profile yet; use `seller set`")
     print_json({**party_to_body(settings.party), "drawer": settings.drawer, "payee": settings.payee,
                 "reviewer": settings.reviewer})
     return EXIT_OK

@@ -129,7 +129,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         requeue(args.requeue, clerk=args.clerk or "", why="requeued from the command line")
         print(f"{args.requeue} 已重新排队 (queued again)")
         return EXIT_OK
-    states = [args.state] if args.state else list(QUEUE_WAITING_STATES) + ["rejected"]
+    states = [args.state] if args.state else [*list(QUEUE_WAITING_STATES), "rejected"]
     rows = queue_rows(states)
     if args.json:
         print_json([{"number": r.number, "state": r.state, "attempts": r.attempts, "next_try_at": r.next_try_at,

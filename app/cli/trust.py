@@ -67,7 +67,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
     if any(v is not None for v in given.values()):
         merged = {k: (v if v is not None else current[k]) for k, v in given.items()}
         limits, errors = validate_limits(**merged)
-        if errors:
+        if errors or limits is None:
             raise ValidationFailed(errors)
         set_limits(limits)
     limits = get_limits()
@@ -97,9 +97,10 @@ def cmd_outages(args: argparse.Namespace) -> int:
         print_json(rows)
         return EXIT_OK
     for row in rows:
+        errors = "; ".join(f"{e['message']}×{e['count']}" for e in row["errors"])
         print("\t".join([str(row["id"]), row["started_at"][:19].replace("T", " "),
                          (row["ended_at"] or "进行中")[:19].replace("T", " "), row["duration"],
-                         f"{len(row['invoices'])}张", "; ".join(f"{e['message']}×{e['count']}" for e in row["errors"])]))
+                         f"{len(row['invoices'])}张", errors]))
     return EXIT_OK
 
 

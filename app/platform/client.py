@@ -127,7 +127,7 @@ class PlatformClient(ABC):
                 return
             after = page.next
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: a client without connections need not override it)
         """Release connections; the client may be used again afterwards."""
 
 

@@ -110,7 +110,8 @@ class HttpPlatformClient(PlatformClient):
                 raw = response.read()
             except TimeoutError as error:
                 self.close()
-                raise TransientFailure(f"平台无应答，{timeout or self.timeout:g} 秒超时 (timeout after {timeout or self.timeout:g}s, {method} {path})",
+                waited = timeout or self.timeout
+                raise TransientFailure(f"平台无应答，{waited:g} 秒超时 (timeout after {waited:g}s, {method} {path})",
                                        outcome_unknown=is_write and sent) from error
             except ConnectionRefusedError as error:
                 self.close()
@@ -134,17 +135,20 @@ class HttpPlatformClient(PlatformClient):
                 data = json.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 self.close()
-                raise TransientFailure(f"平台应答无法识别 (answer is not JSON, HTTP {status})", outcome_unknown=is_write,
+                raise TransientFailure(f"平台应答无法识别 (answer is not JSON, HTTP {status})",
+                                       outcome_unknown=is_write,
                                        status=status) from error
             if status == 401:
-                raise Unauthorized("平台拒绝了令牌 (the platform refused the token, 401 unauthorized): set a valid token "
+                raise Unauthorized("平台拒绝了令牌 (the platform refused the token, 401 unauthorized): "
+                                   "set a valid token "
                                    f"(current {mask_token(self._token)})")
             return status, data, response
         raise AssertionError("unreachable")
 
     @staticmethod
     def _garbled(status: int, what: str, write: bool) -> TransientFailure:
-        return TransientFailure(f"平台应答不符合协议 (unexpected answer, HTTP {status}, to {what})", outcome_unknown=write, status=status)
+        return TransientFailure(f"平台应答不符合协议 (unexpected answer, HTTP {status}, to {what})",
+                                outcome_unknown=write, status=status)
 
     # --- the protocol --------------------------------------------------------------------------
 
@@ -183,9 +187,9 @@ class HttpPlatformClient(PlatformClient):
             raise BatchUnsupported(f"the platform has no batch endpoint (HTTP {status})")
         if status == 200 and isinstance(data, dict) and isinstance(data.get("results"), list) \
                 and len(data["results"]) == len(items):
-            results = [self._result(key, item) for (key, _), item in zip(items, data["results"])]
+            results = [self._result(key, item) for (key, _), item in zip(items, data["results"], strict=True)]
             if all(r.key == key and r.status in (ACCEPTED, DUPLICATE, REJECTED)
-                   for r, (key, _) in zip(results, items)):
+                   for r, (key, _) in zip(results, items, strict=True)):
                 return results
         if status == 422 and isinstance(data, dict):
             raise Rejected(list(data.get("details") or []))

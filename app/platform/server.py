@@ -106,7 +106,7 @@ class PlatformHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go in two writes: Nagle + delayed ACK would add 40 ms
     server: PlatformHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the stdlib's name)
         pass  # quiet: the Authorization header is never logged anyway, and tests run thousands of calls
 
     def do_GET(self) -> None:
@@ -292,7 +292,7 @@ class PlatformHandler(BaseHTTPRequestHandler):
             else:
                 valid.append((index, key, invoice))
         outcomes = records.accept_many([(key, invoice) for _, key, invoice in valid]) if valid else []
-        for (index, key, _), outcome in zip(valid, outcomes):
+        for (index, key, _), outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, Known):
                 if outcome.same_body:
                     results[index] = {**self._answer(outcome.record), "status": "duplicate", "details": []}
@@ -344,7 +344,8 @@ class PlatformServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        shown = host.decode() if isinstance(host, bytes) else host
+        return f"http://{shown}:{port}"
 
     def start(self) -> PlatformServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},

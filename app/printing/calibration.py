@@ -41,7 +41,8 @@ def draw_calibration(canvas, paper: Paper, offset_x_mm: float, offset_y_mm: floa
         pen.text(mark, 46.0, str(mark), FIGURE_FONT, 5.5, "centre")
     pen.text(120.0, 30.0, "套打校准页", TEXT_FONT, 14.0, "centre")
     lines = [
-        f"打印机：{printer or '默认'}    纸张：{paper.name}    当前偏移：X {offset_x_mm:+.1f} mm，Y {offset_y_mm:+.1f} mm",
+        f"打印机：{printer or '默认'}    纸张：{paper.name}    "
+        f"当前偏移：X {offset_x_mm:+.1f} mm，Y {offset_y_mm:+.1f} mm",
         "用尺量出每个十字中心到纸张左边缘和上边缘的距离（毫米），填入校准对话框；",
         "括号内是应有的位置。偏移量 = 当前偏移 + (应有位置 − 量得位置)。",
     ]

@@ -111,7 +111,7 @@ def draw_face_data(pen: Pen, view: PrintView) -> None:
     invoice = view.invoice
     pen.begin_text()
     # Header: the official number once accepted, with the provisional one beside it.
-    if view.accepted:
+    if view.official_number:  # accepted
         pen.text(L.HEADER_VALUE_X, L.NUMBER_Y, view.official_number, FIGURE_FONT, L.SIZE_HEADER_VALUE)
         after = L.HEADER_VALUE_X + width_mm(view.official_number, FIGURE_FONT, L.SIZE_HEADER_VALUE) + 1.5
         pen.text(after, L.NUMBER_Y, f"(临时 {invoice.number})", FIGURE_FONT, 6.5)

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from reportlab.lib.colors import Color, black
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from app.printing.geometry import MM
 
@@ -20,11 +22,11 @@ def width_mm(text: str, font: str, size: float) -> float:
 
 
 class Pen:
-    def __init__(self, canvas, page_height_mm: float, left_mm: float, top_mm: float):
+    def __init__(self, canvas: Canvas, page_height_mm: float, left_mm: float, top_mm: float) -> None:
         self.canvas = canvas
         self._left = left_mm * MM
         self._top = (page_height_mm - top_mm) * MM
-        self._text = None
+        self._text: PDFTextObject | None = None
         self._font: tuple[str, float] | None = None
         self._color: Color | None = None
 
@@ -36,10 +38,10 @@ class Pen:
 
     # --- text ----------------------------------------------------------------------------
     def begin_text(self) -> None:
-        self._text = self.canvas.beginText()
+        self._text = text = self.canvas.beginText()
         self._font = None
         self._color = black
-        self._text.setFillColor(black)
+        text.setFillColor(black)
 
     def end_text(self) -> None:
         if self._text is not None:
@@ -52,6 +54,8 @@ class Pen:
         if not text:
             return
         t = self._text
+        if t is None:
+            raise RuntimeError("Pen.text() outside begin_text()/end_text()")
         if self._font != (font, size):
             t.setFont(font, size)
             self._font = (font, size)

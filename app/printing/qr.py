@@ -73,7 +73,9 @@ def _create_data(version: int, level: int, data_list) -> list[int]:
 
 
 class _FixedMaskQRCode(qrencoder.QRCode):
-    def make(self):
+    version: int | None
+
+    def make(self) -> None:
         if self.version is None:
             self.version = self.calculate_version()
         self.dataCache = _create_data(self.version, self.errorCorrectLevel, self.dataList)

@@ -17,7 +17,8 @@ from app.core.money import format_money
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.services.reconcile import KINDS, ReconcileReport, kind_label
 
-HEADERS = ["类别", "临时号码", "本地状态", "本地价税合计", "本地购买方", "平台正式号码", "平台价税合计", "平台购买方", "说明"]
+HEADERS = ["类别", "临时号码", "本地状态", "本地价税合计", "本地购买方", "平台正式号码", "平台价税合计", "平台购买方",
+           "说明"]
 WIDTHS_MM = [26, 26, 22, 24, 36, 38, 24, 36, 30]  # the rest of the width goes to 说明
 
 

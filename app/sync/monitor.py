@@ -127,15 +127,15 @@ class ConnectivityMonitor:
                 slow = result.latency > self.slow_after
                 failing = self._upload_failures >= self.upload_failures_for_degraded
                 new_state = DEGRADED if slow or failing else ONLINE
-                error = (f"slow answer ({result.latency:.1f}s)" if slow
-                         else "uploads failing" if failing else "")
+                why = (f"slow answer ({result.latency:.1f}s)" if slow
+                       else "uploads failing" if failing else "")
             else:
                 self._failed_in_row += 1
                 new_state = OFFLINE
-                error = result.error
-            self.last_error = error
+                why = result.error
+            self.last_error = why
             self._emit(self._check_listeners, result)
-            self._set_state(new_state, error, result.at)
+            self._set_state(new_state, why, result.at)
             return result
 
     def _set_state(self, new_state: str, error: str, at: datetime) -> None:

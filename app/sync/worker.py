@@ -26,6 +26,8 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from app.platform.client import (
     MAX_BATCH,
@@ -39,6 +41,8 @@ from app.platform.client import (
     Unauthorized,
 )
 from app.services import queue
+from app.services.lifecycle import REQUEST_WAITING, resolve_cancellations
+from app.store.models import CancellationRequest, UploadQueueEntry
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +190,7 @@ class QueueWorker:
             except TransientFailure as error:
                 wait = error.retry_after
                 queue.record_failure([item.entry_id], f"look-up failed: {error}", outcome_unknown=True,
-                                     delay_for=lambda attempts: self.backoff.delay(attempts, wait))
+                                     delay_for=partial(self.backoff.delay, retry_after=wait))
                 failures_in_row += 1
                 if failures_in_row >= 3:  # the platform is struggling: stop asking for now
                     self._transient(report, error)
@@ -217,7 +221,7 @@ class QueueWorker:
             if self.batch_supported:
                 try:
                     results = self.client.submit_batch([(i.key, bodies[i.invoice_id]) for i in items])
-                    outcomes = [self._outcome(i, r) for i, r in zip(items, results)]
+                    outcomes = [self._outcome(i, r) for i, r in zip(items, results, strict=True)]
                 except BatchUnsupported:
                     self.batch_supported = False
                     outcomes = self._send_one_by_one(items, bodies, report)
@@ -230,7 +234,7 @@ class QueueWorker:
         except TransientFailure as error:
             wait = error.retry_after
             queue.record_failure([i.entry_id for i in items], str(error), outcome_unknown=error.outcome_unknown,
-                                 delay_for=lambda attempts: self.backoff.delay(attempts, wait))
+                                 delay_for=partial(self.backoff.delay, retry_after=wait))
             self._transient(report, error)
             return
         except Rejected as error:  # the batch as a whole was refused: a protocol problem, not the invoices'
@@ -255,7 +259,8 @@ class QueueWorker:
                 outcomes.append(queue.Outcome(item.entry_id, False, details=error.details))
             except KeyConflict as error:
                 outcomes.append(queue.Outcome(item.entry_id, False,
-                                              details=[{"field": "key", "message": "key_conflict", "message_en": str(error)}]))
+                                              details=[{"field": "key", "message": "key_conflict",
+                                                        "message_en": str(error)}]))
             except (TransientFailure, Unauthorized):
                 queue.record_outcomes(outcomes)
                 rest = [i.entry_id for i in items[index + 1:]]
@@ -265,16 +270,11 @@ class QueueWorker:
         return outcomes
 
     def _resolve_cancellations(self) -> None:
-        """Cancellations waiting for an upload's outcome (app/store/lifecycle.py) can now be decided."""
-        try:
-            from app.services.lifecycle import REQUEST_WAITING, resolve_cancellations
-            from app.store.models import CancellationRequest
-        except ImportError:
-            return
+        """Cancellations waiting for an upload's outcome (app/services/lifecycle.py) can now be decided."""
         if not CancellationRequest.select().where(CancellationRequest.state == REQUEST_WAITING).exists():
             return
 
-        def record_acceptance(entry, record) -> None:
+        def record_acceptance(entry: UploadQueueEntry, record: dict[str, Any]) -> None:
             queue.record_outcomes([queue.Outcome(entry.id, True, record.get("official_number"),
                                                  record.get("platform_id"), record.get("accepted_at"),
                                                  found_by="lookup")])

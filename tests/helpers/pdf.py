@@ -17,7 +17,7 @@ def pdftotext(path: Path, page: int | None = None) -> str:
     args = ["pdftotext", "-enc", "UTF-8"]
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run(args + [str(path), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+    return subprocess.run([*args, str(path), "-"], capture_output=True, check=True).stdout.decode("utf-8")
 
 
 def squeeze(text: str) -> str:
@@ -84,7 +84,8 @@ def words(path: Path, page: int = 1) -> list[Word]:
     out = subprocess.run(["pdftotext", "-bbox", "-enc", "UTF-8", "-f", str(page), "-l", str(page), str(path), "-"],
                          capture_output=True, check=True).stdout.decode("utf-8")
     found = []
-    for match in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', out):
+    word = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
+    for match in re.finditer(word, out):
         x0, y0, x1, y1 = (float(match.group(i)) for i in range(1, 5))
         found.append(Word(html.unescape(match.group(5)), x0, y0, x1, y1))
     return found

@@ -24,7 +24,7 @@ def overlay_words(tmp_path, number, printer, name):
 def test_overlay_prints_data_only_at_the_layout_places_moved_by_the_offset(tmp_path, issued):
     save_profile("Epson LQ-630K", paper="invoice", offset_x_mm="3.5", offset_y_mm="-2")
     plain_path, plain = overlay_words(tmp_path, issued.number, "never calibrated", "plain.pdf")
-    moved_path, moved = overlay_words(tmp_path, issued.number, "Epson LQ-630K", "moved.pdf")
+    _moved_path, moved = overlay_words(tmp_path, issued.number, "Epson LQ-630K", "moved.pdf")
     text = squeeze(pdftotext(plain_path))
     assert "北京客户贸易有限公司" in text and BUYER_TAX_ID in text and "¥8039.31" in text
     for label in ("货物或应税劳务", "纳税人识别号", "价税合计", "北京增值税普通发票", "开票人"):

@@ -25,6 +25,7 @@ def test_platform_command_prints_its_url_and_serves(tmp_path):
     child = subprocess.Popen([sys.executable, "-m", "app", "platform", "--port", "0", "--db", str(tmp_path / "p.db"),
                               "--token", "secret-token-abc", "--mode", "ok"], cwd=ROOT, stdout=subprocess.PIPE,
                              text=True)
+    assert child.stdout is not None
     try:
         line = child.stdout.readline()
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
@@ -99,7 +100,7 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     rows = {r.provisional_number: r for r in Invoice.select()}
     assert {r.status for r in rows.values()} == {status.ACCEPTED}
     assert {e.state for e in UploadQueueEntry.select()} == {status.Q_ACCEPTED}
-    for key in platform.records.keys():
+    for key in platform.records.keys():  # noqa: SIM118  (RecordStore.keys() reads them; it is no dict)
         record = platform.records.find(key)
         entry = UploadQueueEntry.get(UploadQueueEntry.idempotency_key == key)
         assert rows[record["number"]].official_number == record["official_number"]

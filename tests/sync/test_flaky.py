@@ -42,7 +42,7 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
     assert {kind for kind, _ in kinds} == {"status:500", "status:502", "status:503", "status:504", "status:429",
                                            "drop", "hang", "garbage"}
     assert kinds[("drop", True)] and kinds[("hang", True)]
-    actions = Counter(a for (a,) in AuditEntry.select(AuditEntry.action).tuples())
+    actions = Counter(e.action for e in AuditEntry.select(AuditEntry.action))
     assert actions["send_failed"] > 0
     assert actions["send_outcome_unknown"] + sum(1 for e in AuditEntry.select().where(
         AuditEntry.detail.contains('"unknown_outcome"'))) > 0  # some answers were lost after the platform acted
@@ -51,7 +51,7 @@ def test_flaky_platform_drains_without_duplicates_or_losses(store, seller, platf
     assert {r.status for r in Invoice.select()} == {status.ACCEPTED}
     assert {e.state for e in UploadQueueEntry.select()} == {status.Q_ACCEPTED}
     official = {r.provisional_number: r.official_number for r in Invoice.select()}
-    for record_number, key in zip(numbers, platform.records.keys()):
+    for record_number, key in zip(numbers, platform.records.keys(), strict=True):
         entry = UploadQueueEntry.get(UploadQueueEntry.idempotency_key == key)
         assert entry.invoice.provisional_number == record_number
         assert platform.records.find(key)["official_number"] == official[record_number]
@@ -72,7 +72,7 @@ def test_flaky_platform_without_batch_endpoint_one_by_one(store, seller, tmp_pat
         break_line_amount(issued[5].number)
         server.set_faults(mode="flaky", fail_rate=0.3, hang_ms=400, retry_after=0)
         worker = make_worker(server, timeout=0.25, batch_size=10)
-        report, _ = drain(worker)
+        _report, _ = drain(worker)
         assert not worker.batch_supported  # it found out from the 404 and went on one by one
         assert sorted(platform_numbers(server)) == sorted(i.number for i in issued if i.number != issued[5].number)
         assert Invoice.get(Invoice.provisional_number == issued[5].number).status == status.REJECTED

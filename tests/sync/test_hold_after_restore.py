@@ -61,7 +61,7 @@ def test_resuming_in_the_app_releases_the_hold(qtbot, seller, store, platform):
     queue.hold_uploads("restored from test.sqlite3")
     runner = SyncRunner(lambda: HttpPlatformClient(platform.url, TOKEN, timeout=0.5), poll_interval=0.1,
                         worker=make_worker(platform, idle_poll=0.1))
-    said = []
+    said: list[str] = []
     runner.held.connect(said.append)
     assert runner.paused
     runner.start()

@@ -24,7 +24,8 @@ def test_second_worker_waits_while_the_first_holds_the_lock(store, seller, platf
     assert queue.acquire_lock("instance-A", ttl=30)
     report = make_worker(platform, holder="instance-B").run_once()
     assert report.lock_busy and report.accepted == 0 and platform_numbers(platform) == []
-    assert queue.lock_info().holder == "instance-A"
+    info = queue.lock_info()
+    assert info is not None and info.holder == "instance-A"
     # A worker whose lock was taken over sends nothing, even mid-pass (claims check the lock).
     try:
         queue.claim_batch("instance-B")
@@ -66,7 +67,7 @@ def test_two_workers_racing_on_one_store_send_each_invoice_once(store, seller, p
     issued = issue_many(200)
     platform.set_faults(mode="slow", delay_ms=5)
     workers = [make_worker(platform, batch_size=7, holder=f"instance-{n}") for n in range(2)]
-    busy = Counter()
+    busy: Counter[str] = Counter()
 
     def run(worker):
         deadline = time.monotonic() + 30

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 
+from app.sync.monitor import CheckResult, StateChange
 from tests.helpers.cli import ROOT
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 from tests.helpers.platform import issue_many, make_worker, platform_numbers
@@ -27,7 +28,8 @@ def test_monitor_states_backoff_and_listeners(platform):
     from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
 
     monitor = _monitor(platform, interval=10, retry_min=1, retry_max=8, slow_after=0.15)
-    checks, changes = [], []
+    checks: list[CheckResult] = []
+    changes: list[StateChange] = []
     monitor.add_check_listener(checks.append)
     monitor.add_state_listener(changes.append)
     monitor.add_state_listener(lambda change: 1 / 0)  # a broken listener does not stop the others
@@ -85,12 +87,13 @@ def test_retry_after_is_honoured(store, seller, platform):
     issue_many(3)
     platform.set_faults(mode="down", retry_after=4)
     make_worker(platform).run_once()  # back-off alone would wait at most 0.02 s
-    assert 3.5 < next_due_in() <= 4.01
+    due = next_due_in()
+    assert due is not None and 3.5 < due <= 4.01
     assert all("503" in e.last_error for e in UploadQueueEntry.select())
 
 
 def test_sync_service_drains_then_stops_on_sigterm(store, seller, platform, data_dir):
-    issued = issue_many(6)
+    issue_many(6)
     child = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url,
                               "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -102,7 +105,7 @@ def test_sync_service_drains_then_stops_on_sigterm(store, seller, platform, data
             time.sleep(0.05)
     finally:
         child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=20)
+        _out, err = child.communicate(timeout=20)
     assert child.returncode == 0, err
     assert len(platform_numbers(platform)) == 8 and len(set(platform_numbers(platform))) == 8
     assert "platform online" in err

@@ -125,7 +125,7 @@ def test_list_pages_and_lookup(platform):
 def test_faults_endpoint_down_slow_and_bad_input(platform):
     status, answer, _ = call(platform, "POST", "/_faults", {"mode": "down", "retry_after": 7}, token=None)
     assert status == 200 and answer["mode"] == "down"
-    status, body, response = call(platform, "GET", "/v1/health", token=None)
+    status, _body, response = call(platform, "GET", "/v1/health", token=None)
     assert status == 503 and response.getheader("Retry-After") == "7"
     status, answer, _ = call(platform, "POST", "/_faults", {"mode": "sideways"}, token=None)
     assert status == 422 and "mode" in answer["details"][0]["message"]
@@ -157,7 +157,8 @@ def test_client_classifies_every_failure_as_the_spec_says(platform):
         client.submit("k4", valid_body("LX-4"))
     assert slow.value.outcome_unknown  # it timed out after sending: the platform acted
     platform.set_faults(mode="ok")
-    assert client.lookup("k4")["number"] == "LX-4"
+    found = client.lookup("k4")
+    assert found is not None and found["number"] == "LX-4"
     with pytest.raises(TransientFailure) as refused:
         HttpPlatformClient("http://127.0.0.1:9", TOKEN).health()
     assert not refused.value.outcome_unknown
