@@ -23,9 +23,9 @@ LARGEST = Decimal("999999999999.99")
 def _section(value: int) -> str:
     """0 < value < 10000 in capitals, with inner zeros collapsed and none leading."""
     digits = (value // 1000, value // 100 % 10, value // 10 % 10, value % 10)
-    out = []
+    out: list[str] = []
     pending_zero = False
-    for digit, unit in zip(digits, PLACE_UNITS):
+    for digit, unit in zip(digits, PLACE_UNITS, strict=True):
         if digit == 0:
             pending_zero = bool(out)
             continue

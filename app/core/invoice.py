@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 # The face of a VAT invoice holds 8 lines, discount lines included; more go on a 销货清单.
 FACE_LINES = 8
 MAX_LINES = 2000
 
 
-class InvoiceKind(str, Enum):
+class InvoiceKind(StrEnum):
     NORMAL = "normal"  # 增值税普通发票
     SPECIAL = "special"  # 增值税专用发票
 

@@ -50,7 +50,8 @@ def red_reason_error(reason: str | None) -> FieldError | None:
                           "is required (goods returned / issued in error / service discontinued / sales allowance)")
     if normalize_red_reason(reason) is None:
         return FieldError("red_reason", f"“{reason}”不是红字发票开具原因（销货退回 / 开票有误 / 服务中止 / 销售折让）",
-                          f"{reason!r} is not a reason (销货退回 return / 开票有误 error / 服务中止 stopped / 销售折让 allowance)")
+                          f"{reason!r} is not a reason (销货退回 return / 开票有误 error / 服务中止 stopped / "
+                          "销售折让 allowance)")
     return None
 
 

@@ -16,9 +16,11 @@ window warns. Pure: the store measures the usage (app/store/limits.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from app.core.errors import FieldError
 from app.core.money import ZERO, format_money_grouped
@@ -74,7 +76,8 @@ def remaining(limits: OfflineLimits, usage: OfflineUsage, now: datetime) -> Rema
         hours_left = (Decimal(limits.max_hours) - used).quantize(Decimal("0.1"))
         if used >= limits.max_hours:
             exceeded.append(_limit_error(
-                "max_hours", f"最早一张未上传的发票已离线 {used:.1f} 小时，超过离线开票时限 {limits.max_hours} 小时；请先上传",
+                "max_hours",
+                f"最早一张未上传的发票已离线 {used:.1f} 小时，超过离线开票时限 {limits.max_hours} 小时；请先上传",
                 f"the oldest invoice not uploaded has been offline {used:.1f} h, past the {limits.max_hours} h limit; "
                 "upload first"))
         elif used >= limits.max_hours * WARN_FRACTION:
@@ -86,7 +89,8 @@ def remaining(limits: OfflineLimits, usage: OfflineUsage, now: datetime) -> Rema
             "max_count", f"未上传发票已达 {usage.count} 张，达到离线发票张数上限 {limits.max_count} 张；请先上传",
             f"{usage.count} invoices not uploaded, the limit is {limits.max_count}; upload first"))
     elif usage.count >= limits.max_count * WARN_FRACTION:
-        warnings.append(_limit_error("max_count", f"离线发票仅剩 {count_left} 张", f"only {count_left} offline invoices left"))
+        warnings.append(_limit_error("max_count", f"离线发票仅剩 {count_left} 张",
+                                     f"only {count_left} offline invoices left"))
     amount_left = limits.max_amount - usage.amount
     if usage.amount >= limits.max_amount:
         exceeded.append(_limit_error(
@@ -116,8 +120,10 @@ def check_new_invoices(limits: OfflineLimits, usage: OfflineUsage, now: datetime
                 f"{format_money_grouped(limits.max_single)}"))
     if usage.count + len(amounts) > limits.max_count:
         errors.append(_limit_error(
-            "max_count", f"再开 {len(amounts)} 张将超过离线发票张数上限 {limits.max_count} 张（未上传 {usage.count} 张）",
-            f"{len(amounts)} more would pass the limit of {limits.max_count} invoices not uploaded ({usage.count} held)"))
+            "max_count",
+            f"再开 {len(amounts)} 张将超过离线发票张数上限 {limits.max_count} 张（未上传 {usage.count} 张）",
+            f"{len(amounts)} more would pass the limit of {limits.max_count} invoices not uploaded "
+            f"({usage.count} held)"))
     added = sum((a for a in amounts if a > 0), ZERO)
     if usage.amount + added > limits.max_amount:
         errors.append(_limit_error(
@@ -128,7 +134,7 @@ def check_new_invoices(limits: OfflineLimits, usage: OfflineUsage, now: datetime
     return errors
 
 
-def limits_from_settings(value: dict | None) -> OfflineLimits:
+def limits_from_settings(value: Mapping[str, Any] | None) -> OfflineLimits:
     """Settings keep money as strings; missing keys take the defaults."""
     default = OfflineLimits()
     value = value or {}
@@ -140,29 +146,34 @@ def limits_from_settings(value: dict | None) -> OfflineLimits:
     )
 
 
-def limits_to_settings(limits: OfflineLimits) -> dict:
+def limits_to_settings(limits: OfflineLimits) -> dict[str, int | str]:
+    """As kept in the settings (and shown to the clerk): counts as numbers, money as two-place strings."""
     return {"max_hours": limits.max_hours, "max_count": limits.max_count, "max_amount": f"{limits.max_amount:.2f}",
             "max_single": f"{limits.max_single:.2f}"}
 
 
-def validate_limits(max_hours, max_count, max_amount, max_single) -> tuple[OfflineLimits | None, list[FieldError]]:
+def validate_limits(max_hours: object, max_count: object, max_amount: object,
+                    max_single: object) -> tuple[OfflineLimits | None, list[FieldError]]:
     """Limits typed by a clerk: whole positive hours and counts, positive money."""
     from app.core.money import parse_decimal, to_money
 
     errors: list[FieldError] = []
-    values = {}
+    whole: dict[str, int] = {}
+    money: dict[str, Decimal] = {}
     for key, raw in (("max_hours", max_hours), ("max_count", max_count)):
         number = parse_decimal(raw)
         if number is None or number != number.to_integral_value() or number <= 0:
             errors.append(_limit_error(key, "应为正整数", "must be a positive whole number"))
         else:
-            values[key] = int(number)
+            whole[key] = int(number)
     for key, raw in (("max_amount", max_amount), ("max_single", max_single)):
         number = parse_decimal(raw)
         if number is None or number <= 0 or number != to_money(number):
-            errors.append(_limit_error(key, "应为正的金额（最多两位小数）", "must be a positive amount (two places at most)"))
+            errors.append(_limit_error(key, "应为正的金额（最多两位小数）",
+                                       "must be a positive amount (two places at most)"))
         else:
-            values[key] = to_money(number)
+            money[key] = to_money(number)
     if errors:
         return None, errors
-    return OfflineLimits(**values), []
+    return OfflineLimits(max_hours=whole["max_hours"], max_count=whole["max_count"], max_amount=money["max_amount"],
+                         max_single=money["max_single"]), []

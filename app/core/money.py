@@ -31,7 +31,7 @@ def parse_decimal(text: object) -> Decimal | None:
 
     Floats are refused on purpose: a float cannot carry an exact amount.
     """
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         return None
     if isinstance(text, Decimal):
         value = text

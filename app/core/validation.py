@@ -54,12 +54,12 @@ def _text(value: Any, field: str, out: _Collector, limit: int, required: bool = 
     if not isinstance(value, str):
         out.add(field, "应为文本", "must be text")
         return ""
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         out.add(field, "不能为空", "is required")
-    elif len(value) > limit:
+    elif len(text) > limit:
         out.add(field, f"不能超过{limit}个字", f"must be at most {limit} characters")
-    return value
+    return text
 
 
 def _decimal(value: Any, field: str, out: _Collector, required: bool) -> Decimal | None:
@@ -71,7 +71,8 @@ def _decimal(value: Any, field: str, out: _Collector, required: bool) -> Decimal
     if number is None:
         out.add(field, f"“{value}”不是有效的数字", f"{value!r} is not a number")
         return None
-    if -number.as_tuple().exponent > MAX_DECIMALS:
+    exponent = number.as_tuple().exponent  # an int: parse_decimal gives finite numbers only
+    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
         out.add(field, f"最多{MAX_DECIMALS}位小数", f"at most {MAX_DECIMALS} decimal places")
         return None
     return number
@@ -146,7 +147,8 @@ def _line(raw: Any, index: int, out: _Collector, prices_include_tax: bool, red: 
         if quantity == 0:
             out.add(f"{path}.quantity", "不能为零", "must not be zero")
         elif quantity < 0 and not red:
-            out.add(f"{path}.quantity", "不能为负数（红字发票除外）", "must not be negative (except on a red-letter invoice)")
+            out.add(f"{path}.quantity", "不能为负数（红字发票除外）",
+                    "must not be negative (except on a red-letter invoice)")
         elif quantity > 0 and red:
             out.add(f"{path}.quantity", "红字发票的数量应为负数", "must be negative on a red-letter invoice")
     if unit_price is not None and unit_price < 0:
@@ -162,7 +164,8 @@ def _line(raw: Any, index: int, out: _Collector, prices_include_tax: bool, red: 
         amount, tax, unit_price = figures.amount, figures.tax, figures.unit_price
         if given_amount is not None:
             if abs(given_amount - amount) > AMOUNT_TOLERANCE:
-                out.add(f"{path}.amount", f"与数量×单价（{amount}）不符", f"does not match quantity × unit price ({amount})")
+                out.add(f"{path}.amount", f"与数量×单价（{amount}）不符",
+                        f"does not match quantity × unit price ({amount})")
                 return None
             amount = given_amount
     else:
@@ -199,11 +202,14 @@ def _check_discounts(lines: list[Line | None], out: _Collector) -> None:
             continue
         goods = lines[index - 1] if index > 0 else None
         if goods is None or goods.discount:
-            out.add(f"lines[{index}].discount", "折扣行应紧跟在被折扣的商品行之后", "a discount line must follow the line it discounts")
+            out.add(f"lines[{index}].discount", "折扣行应紧跟在被折扣的商品行之后",
+                    "a discount line must follow the line it discounts")
         elif goods.tax_rate != line.tax_rate:
-            out.add(f"lines[{index}].tax_rate", "折扣行税率应与被折扣行相同", "must equal the rate of the line it discounts")
+            out.add(f"lines[{index}].tax_rate", "折扣行税率应与被折扣行相同",
+                    "must equal the rate of the line it discounts")
         elif -line.amount > goods.amount:
-            out.add(f"lines[{index}].amount", "折扣金额不能超过被折扣行金额", "a discount cannot exceed the line it discounts")
+            out.add(f"lines[{index}].amount", "折扣金额不能超过被折扣行金额",
+                    "a discount cannot exceed the line it discounts")
 
 
 def _issued_at(value: Any, out: _Collector) -> datetime | None:
@@ -271,7 +277,7 @@ def parse_invoice(body: Any, *, prices_include_tax: bool | None = None,
         offline = True
 
     if not out.errors:
-        invoice = Invoice(kind=kind, seller=seller, buyer=buyer, lines=tuple(l for l in lines if l),
+        invoice = Invoice(kind=kind, seller=seller, buyer=buyer, lines=tuple(line for line in lines if line),
                           drawer=texts["drawer"], number=texts["number"], issued_at=issued_at, offline=offline,
                           remarks=texts["remarks"], payee=texts["payee"], reviewer=texts["reviewer"],
                           original_number=original_number, prices_include_tax=prices_include_tax,
@@ -282,7 +288,7 @@ def parse_invoice(body: Any, *, prices_include_tax: bool | None = None,
     raise ValidationFailed(out.errors)
 
 
-def _check_totals(body: dict, invoice: Invoice, out: _Collector) -> None:
+def _check_totals(body: dict[str, Any], invoice: Invoice, out: _Collector) -> None:
     computed = {"total_amount": invoice.total_amount, "total_tax": invoice.total_tax,
                 "total_with_tax": invoice.total_with_tax}
     for key, value in computed.items():

@@ -21,15 +21,20 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import peewee
 
 from app.core.errors import DeskError
 from app.store.damage import file_problem, sqlite_problem
+
+if TYPE_CHECKING:
+    from app.services.integrity import Anchor
 
 MANIFEST = "manifest.json"
 LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
@@ -85,7 +90,7 @@ class BackupRecord:
 
 # --- settings: where, how many, how often ----------------------------------------------------------
 
-def _raw_setting(store_path: Path, key: str, default=None):
+def _raw_setting(store_path: Path, key: str, default: Any = None) -> Any:
     """A setting read on a private connection (callable from any thread, and before the proxy is bound)."""
     if not Path(store_path).exists():
         return default  # sqlite3.connect would create an empty file
@@ -114,7 +119,13 @@ def backup_folder(data_dir: Path) -> Path:
     return Path(chosen) if chosen else data_dir / "backups"
 
 
-def backup_settings(data_dir: Path) -> dict:
+class BackupSettings(TypedDict):
+    folder: str
+    keep: int
+    every_hours: float
+
+
+def backup_settings(data_dir: Path) -> BackupSettings:
     from app.store.database import STORE_FILE
 
     path = Path(data_dir) / STORE_FILE
@@ -124,12 +135,12 @@ def backup_settings(data_dir: Path) -> dict:
 
 
 def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | None = None,
-                        every_hours: float | None = None) -> dict:
+                        every_hours: float | None = None) -> BackupSettings:
     """Through app.services.settings (the store must be open); the folder is mirrored in the data dir."""
     from app.core.errors import FieldError, ValidationFailed
     from app.services.settings import set_setting
 
-    errors = []
+    errors: list[FieldError] = []
     if keep is not None and keep < 1:
         errors.append(FieldError("backup.keep", "至少保留 1 份备份", "must keep at least 1 backup"))
     if every_hours is not None and not (0 < every_hours <= 24 * 30):
@@ -158,7 +169,7 @@ def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | N
 
 # --- the manifest ----------------------------------------------------------------------------------
 
-def _write_json(path: Path, value) -> None:
+def _write_json(path: Path, value: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -166,7 +177,7 @@ def _write_json(path: Path, value) -> None:
 
 
 @contextmanager
-def _manifest_lock(folder: Path, timeout: float = 30.0):
+def _manifest_lock(folder: Path, timeout: float = 30.0) -> Iterator[None]:
     """Two app instances (or a PC and the command line) sharing a folder update the manifest in turn."""
     lock = Path(folder) / "manifest.lock"
     deadline = time.monotonic() + timeout
@@ -210,7 +221,7 @@ def newest_good(folder: Path) -> BackupRecord | None:
     return next((r for r in read_manifest(folder) if r.ok and (Path(folder) / r.file).exists()), None)
 
 
-def anchors(folder: Path, seller_tax_id: str = ""):
+def anchors(folder: Path, seller_tax_id: str = "") -> list[Anchor]:
     """Chain heads recorded by good backups of this seller's store: app.services.integrity.Anchor."""
     from app.services.integrity import Anchor
 
@@ -274,7 +285,7 @@ def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[li
             report = verify_store(db=db)
         finally:
             db.close()
-        if not report.ok:
+        if report.first is not None:
             problems.append(f"audit chain / invoices do not verify: {report.first.describe()}")
         if expected is not None:
             for name, label in (("invoices", "invoice count"), ("invoices_digest", "invoice content hashes"),
@@ -284,7 +295,7 @@ def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[li
                                     f"{getattr(expected, name)})")
         return problems, held
     except sqlite3.Error as error:
-        return problems + [f"restoring into a scratch file failed ({error})"], None
+        return [*problems, f"restoring into a scratch file failed ({error})"], None
     finally:
         shutil.rmtree(scratch_dir, ignore_errors=True)
 
@@ -406,8 +417,9 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
     if record is not None and not record.ok and not problems:
         problems = record.problems or ["marked bad when it was written"]
     if problems or held is None:
-        raise BadBackup(f"备份未通过校验，不能用于恢复 / the backup does not verify, refusing to restore "
-                        f"{backup_file}: " + "; ".join(problems))
+        why = "; ".join(problems)
+        raise BadBackup(f"备份未通过校验，不能用于恢复：{backup_file}：{why}",
+                        f"the backup does not verify, refusing to restore {backup_file}: {why}")
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = data_dir / STORE_FILE
@@ -422,19 +434,19 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
             aside.append(target)
     source = sqlite3.connect(str(backup_file))
     try:
-        target = sqlite3.connect(str(store))
+        restored = sqlite3.connect(str(store))
         try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=WAL")
+            source.backup(restored)
+            restored.execute("PRAGMA journal_mode=WAL")
             # Uploads wait until the clerk has reconciled: see app.services.queue.upload_hold.
-            from app.services.queue import UPLOAD_HOLD_SETTING
+            from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
 
-            hold = {"reason": f"restored from {backup_file.name}", "since": now_iso()}
-            with target:
-                target.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
-                               (UPLOAD_HOLD_SETTING, json.dumps(hold, ensure_ascii=False)))
+            hold = UploadHold(reason=f"restored from {backup_file.name}", since=now_iso())
+            with restored:
+                restored.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
+                                 (UPLOAD_HOLD_SETTING, json.dumps(hold, ensure_ascii=False)))
         finally:
-            target.close()
+            restored.close()
     finally:
         source.close()
     if record is not None:
@@ -459,6 +471,7 @@ def before_migration(db: peewee.SqliteDatabase, version: int) -> None:
     store_path = Path(db.database)
     record = backup_store(store_path.parent, reason=f"before migration from schema {version}")
     if not record.ok:
-        raise BackupFailed("迁移前的备份未通过校验，未迁移 / the backup before migrating did not verify: "
-                           + "; ".join(record.problems))
+        why = "; ".join(record.problems)
+        raise BackupFailed(f"迁移前的备份未通过校验，未迁移：{why}",
+                           f"the backup before migrating did not verify: {why}")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import peewee
 
@@ -31,6 +32,8 @@ from app.store.records import content_hash, invoice_from_row
 ORIGIN_ACTIONS = ("issued", "imported")  # the entries that record an invoice's content hash
 LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled")  # what the row's status and official number rest on
 CHUNK = 500
+
+_Query = TypeVar("_Query", bound=peewee.BaseQuery)
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,11 @@ class Anchor:
     source: str  # where it was recorded, e.g. the backup's file name
 
 
-def _bind(query, db):
+def _bind(query: _Query, db: peewee.Database | None) -> _Query:
     return query.bind(db) if db is not None else query
 
 
-def _sort_key(finding: Finding) -> tuple:
+def _sort_key(finding: Finding) -> tuple[float, str]:
     return (finding.entry_id if finding.entry_id is not None else float("inf"), finding.at)  # ok-float: sort key
 
 
@@ -89,7 +92,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     findings: list[Finding] = []
     origin: dict[int, tuple[AuditEntry, str]] = {}  # invoice id -> (its issuing entry, recorded hash)
     lifecycle: dict[int, _Facts] = {}
-    red_reasons: dict[str, str] = {}  # red-letter number -> reason its "reversed" entry recorded
+    red_reasons: dict[str, str | None] = {}  # red-letter number -> reason its "reversed" entry recorded
     numbers: dict[int, str] = {}
     for row in _bind(Invoice.select(Invoice.id, Invoice.provisional_number), db).tuples().iterator():
         numbers[row[0]] = row[1]
@@ -132,15 +135,18 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
                 except ValueError:
                     detail = {}
                 detail = detail if isinstance(detail, dict) else {}
+                given_reason = detail.get("reason")
                 if entry.action == "reversed":
                     # Recorded on the original; the red-letter invoice's row carries the same reason.
-                    red_reasons[str(detail.get("red_number"))] = detail.get("reason")
+                    red_reasons[str(detail.get("red_number"))] = (given_reason if isinstance(given_reason, str)
+                                                               else None)
                 else:
                     facts.actions.add(entry.action)
-                    if detail.get("official_number"):
-                        facts.official_numbers.add(detail["official_number"])
-                    if entry.action == "cancelled":
-                        facts.cancel_reasons.add(detail.get("reason"))
+                    official = detail.get("official_number")
+                    if official and isinstance(official, str):
+                        facts.official_numbers.add(official)
+                    if entry.action == "cancelled" and isinstance(given_reason, str):
+                        facts.cancel_reasons.add(given_reason)
         if entry.action in ORIGIN_ACTIONS and invoice_id is not None and invoice_id not in origin:
             try:
                 recorded = json.loads(entry.detail).get("content_hash", "")
@@ -165,7 +171,7 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     return report
 
 
-def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEntry, str]],
+def _check_invoices(db: peewee.Database | None, numbers: dict[int, str], origin: dict[int, tuple[AuditEntry, str]],
                     lifecycle: dict[int, _Facts]) -> list[Finding]:
     findings: list[Finding] = []
     ids = sorted(numbers)
@@ -200,10 +206,10 @@ def _check_invoices(db, numbers: dict[int, str], origin: dict[int, tuple[AuditEn
 class _Facts:
     """What the audit log says happened to one invoice after it was issued."""
 
-    actions: set = field(default_factory=set)
-    official_numbers: set = field(default_factory=set)
-    cancel_reasons: set = field(default_factory=set)
-    red_reasons: dict = field(default_factory=dict)  # shared: red-letter number -> recorded reason
+    actions: set[str] = field(default_factory=set)
+    official_numbers: set[str] = field(default_factory=set)
+    cancel_reasons: set[str] = field(default_factory=set)
+    red_reasons: dict[str, str | None] = field(default_factory=dict)  # shared: red-letter number -> recorded reason
     last: AuditEntry | None = None
 
 
@@ -250,7 +256,7 @@ def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str) -> str |
     return None
 
 
-def invoice_history(number: str | None = None, db=None) -> list[AuditEntry]:
+def invoice_history(number: str | None = None, db: peewee.Database | None = None) -> list[AuditEntry]:
     """Audit entries of one invoice (provisional or official number) or all, oldest first."""
     query = (AuditEntry.select(AuditEntry, Invoice.provisional_number, Invoice.official_number)
              .join(Invoice, join_type=peewee.JOIN.LEFT_OUTER).order_by(AuditEntry.id))

@@ -23,7 +23,7 @@ from app.services.seller import SellerSettings, get_seller
 from app.store import audit
 from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.records import invoice_row_fields
+from app.store.records import invoice_row_fields, line_rows
 
 PROVISIONAL_PREFIX = "LX-"
 # A clock a little ahead on another PC must not make an invoice look issued in the future.
@@ -76,9 +76,13 @@ def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterab
             errors.append(FieldError("number", "发票号码由本系统分配，请不要填写",
                                      "is assigned by the desk; leave it out"))
         seller_block = body.get("seller")
-        if isinstance(seller_block, dict) and seller_block.get("tax_id", "").strip().upper() != seller.party.tax_id:
-            errors.append(FieldError("seller.tax_id", f"与本机设置的销售方（{seller.party.tax_id}）不符",
-                                     f"differs from this desk's seller ({seller.party.tax_id})"))
+        if isinstance(seller_block, dict):
+            given_tax_id = seller_block.get("tax_id", "")
+            # null or a number is not this desk's seller either (parse_invoice names it too)
+            given_text = given_tax_id if isinstance(given_tax_id, str) else ""
+            if given_text.strip().upper() != seller.party.tax_id:
+                errors.append(FieldError("seller.tax_id", f"与本机设置的销售方（{seller.party.tax_id}）不符",
+                                         f"differs from this desk's seller ({seller.party.tax_id})"))
     try:
         invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
     except ValidationFailed as failed:
@@ -91,11 +95,24 @@ def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterab
     return invoice
 
 
+def _last_number(seller_tax_id: str) -> int:
+    """The seller's last provisional number given (its counter row made at 0 if new); inside a transaction."""
+    counter = NumberCounter.get_or_none(NumberCounter.seller_tax_id == seller_tax_id)
+    if counter is None:
+        counter = NumberCounter.create(seller_tax_id=seller_tax_id)
+    return counter.last_value
+
+
 def _next_number(seller_tax_id: str) -> str:
-    counter, _ = NumberCounter.get_or_create(seller_tax_id=seller_tax_id)
-    value = counter.last_value + 1
+    value = _last_number(seller_tax_id) + 1
     NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
     return f"{PROVISIONAL_PREFIX}{value:07d}"
+
+
+def bump_counter(seller_tax_id: str, value: int) -> None:
+    """Move the counter past a number given elsewhere (an imported invoice), so it is never given again."""
+    if _last_number(seller_tax_id) < value:
+        NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
 
 
 def remember_buyer(invoice: Invoice) -> Buyer:
@@ -123,11 +140,7 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
                                  issued_at=invoice.issued_at or now())
     buyer = remember_buyer(issued)
     row = InvoiceRow.create(status=status.PENDING_UPLOAD, buyer=buyer, **invoice_row_fields(issued))
-    InvoiceLine.insert_many([
-        dict(invoice=row.id, position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
-             unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
-        for i, l in enumerate(issued.lines)
-    ]).execute()
+    InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
     key = str(uuid.uuid4())
     stamp = now_iso()
     UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
@@ -142,7 +155,8 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
 def _seller_or_fail() -> SellerSettings:
     seller = get_seller()
     if seller is None:
-        raise NoSellerProfile("seller：销售方信息未设置，请先设置（seller set）", "seller: no seller profile yet, set it first")
+        raise NoSellerProfile("seller：销售方信息未设置，请先设置（seller set）",
+                              "seller: no seller profile yet, set it first")
     return seller
 
 

@@ -93,7 +93,7 @@ def _refuse_accepted(row: InvoiceRow) -> ValidationFailed:
                  "cancelled; issue a red-letter invoice to reverse it")
 
 
-def _mark_cancelled(row: InvoiceRow, reason: str, clerk: str, detail: dict) -> None:
+def _mark_cancelled(row: InvoiceRow, reason: str, clerk: str, detail: audit.Detail) -> None:
     """Inside the caller's transaction."""
     InvoiceRow.update(status=status.CANCELLED, cancelled_at=now_iso(), cancel_reason=reason).where(
         InvoiceRow.id == row.id).execute()
@@ -113,7 +113,8 @@ def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | 
             raise _fail("number", f"没有号码为 {number} 的发票", f"no invoice numbered {number}")
         clerk = clerk or row.drawer
         if row.status == status.CANCELLED:
-            raise _fail("cancel", f"发票 {row.provisional_number} 已作废", f"invoice {row.provisional_number} is already cancelled")
+            raise _fail("cancel", f"发票 {row.provisional_number} 已作废",
+                        f"invoice {row.provisional_number} is already cancelled")
         if row.status == status.ACCEPTED:
             raise _refuse_accepted(row)
         window = cancellation_window_error(datetime.fromisoformat(row.issued_at), moment)
@@ -148,14 +149,16 @@ def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | 
             "the upload's outcome is known (if the platform accepted it, a red-letter invoice is needed instead)")
 
 
-# lookup(idempotency_key) -> the platform's record (a dict with official_number, ...) or None when
-# the platform does not hold it; raises on a transient failure (the request then keeps waiting).
-Lookup = Callable[[str], "dict | None"]
+# The platform's record of an invoice, as its JSON gives it (official_number, platform_id, ...).
+PlatformRecord = dict[str, Any]
+# lookup(idempotency_key) -> the platform's record or None when the platform does not hold it;
+# raises on a transient failure (the request then keeps waiting).
+Lookup = Callable[[str], PlatformRecord | None]
 # record_acceptance(entry, record): the sync side's way of storing an acceptance found by lookup.
-RecordAcceptance = Callable[[UploadQueueEntry, dict], None]
+RecordAcceptance = Callable[[UploadQueueEntry, PlatformRecord], None]
 
 
-def record_acceptance_here(entry: UploadQueueEntry, record: dict) -> None:
+def record_acceptance_here(entry: UploadQueueEntry, record: PlatformRecord) -> None:
     """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
     from app.services.queue import Outcome, record_outcomes
 
@@ -186,9 +189,9 @@ def resolve_cancellations(lookup: Lookup | None = None,
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
         state = entry.state if entry else None
         known = state in (status.Q_ACCEPTED, status.Q_REJECTED) or row.status in (status.ACCEPTED, status.REJECTED)
-        if not known and state in NOT_SENT_STATES:
-            record = None  # looked up by the worker (or failed before the platform acted): not there
-        elif not known:
+        # Not known but not sent (looked up by the worker, or failed before the platform acted): not there.
+        record: PlatformRecord | None = None
+        if not known and state not in NOT_SENT_STATES:
             if lookup is None or state == status.Q_SENDING or entry is None:
                 continue  # the outcome is not known yet: wait
             try:
@@ -196,6 +199,7 @@ def resolve_cancellations(lookup: Lookup | None = None,
             except Exception:
                 continue
         if not known:
+            assert entry is not None  # no entry: no state, so it was known or waited above
             if record is not None:
                 (record_acceptance or record_acceptance_here)(entry, record)
                 row = InvoiceRow.get_by_id(row.id)
@@ -207,11 +211,13 @@ def resolve_cancellations(lookup: Lookup | None = None,
                         & (UploadQueueEntry.state.in_((status.Q_PENDING, status.Q_RETRY_WAIT, status.Q_UNKNOWN)))
                     ).execute()
                     if withdrawn:
-                        _mark_cancelled(row, request.reason, request.clerk, {"queue": "withdrawn", "requested_at": request.requested_at})
+                        _mark_cancelled(row, request.reason, request.clerk,
+                                        {"queue": "withdrawn", "requested_at": request.requested_at})
                         _close_request(request, REQUEST_DONE, "", "", row)
-                        decided.append(CancelOutcome(row.provisional_number, True,
-                                                     f"发票 {row.provisional_number} 已作废（平台未收到，已撤回上传）",
-                                                     f"invoice {row.provisional_number} cancelled (the platform never got it)"))
+                        decided.append(CancelOutcome(
+                            row.provisional_number, True,
+                            f"发票 {row.provisional_number} 已作废（平台未收到，已撤回上传）",
+                            f"invoice {row.provisional_number} cancelled (the platform never got it)"))
                 continue
         with database.atomic("IMMEDIATE"):
             row = InvoiceRow.get_by_id(row.id)
@@ -223,7 +229,8 @@ def resolve_cancellations(lookup: Lookup | None = None,
                                              f"the platform accepted {row.provisional_number} ({row.official_number}): "
                                              "not cancelled; issue a red-letter invoice"))
             else:
-                _mark_cancelled(row, request.reason, request.clerk, {"queue": state, "requested_at": request.requested_at})
+                _mark_cancelled(row, request.reason, request.clerk,
+                                {"queue": state, "requested_at": request.requested_at})
                 _close_request(request, REQUEST_DONE, "", "", row)
                 decided.append(CancelOutcome(row.provisional_number, True, f"发票 {row.provisional_number} 已作废",
                                              f"invoice {row.provisional_number} cancelled"))
@@ -276,9 +283,9 @@ def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
 def _check_lines_match_original(lines: Any, original: InvoiceRow) -> list[FieldError]:
     if not isinstance(lines, list) or not lines:
         return [FieldError("lines", "部分冲红须给出红字明细", "a partial reversal needs its lines")]
-    items = {(l.name, l.tax_rate) for l in original.lines}
-    names = {l.name for l in original.lines}
-    errors = []
+    items = {(line.name, line.tax_rate) for line in original.lines}
+    names = {name for name, _ in items}
+    errors: list[FieldError] = []
     from app.core.tax import find_rate
     for index, line in enumerate(lines):
         if not isinstance(line, dict):
@@ -294,7 +301,8 @@ def _check_lines_match_original(lines: Any, original: InvoiceRow) -> list[FieldE
     return errors
 
 
-def issue_red_letter(original_number: str, reason: str, *, lines: list[dict] | None = None, clerk: str = "",
+def issue_red_letter(original_number: str, reason: str, *, lines: list[dict[str, Any]] | None = None,
+                     clerk: str = "",
                      remarks: str = "") -> IssuedInvoice:
     """Issue a red-letter invoice against an accepted one: in full when lines is None. Raises ValidationFailed."""
     errors: list[FieldError] = []
@@ -303,7 +311,7 @@ def issue_red_letter(original_number: str, reason: str, *, lines: list[dict] | N
         errors.append(reason_error)
     original = find_row(original_number)
     if original is None:
-        raise ValidationFailed(errors + [FieldError("original_number", f"没有号码为 {original_number} 的发票",
+        raise ValidationFailed([*errors, FieldError("original_number", f"没有号码为 {original_number} 的发票",
                                                     f"no invoice numbered {original_number}")])
     if original.original_number:
         errors.append(FieldError("original_number", f"{original_number} 本身是红字发票，不能再冲红",
@@ -318,12 +326,13 @@ def issue_red_letter(original_number: str, reason: str, *, lines: list[dict] | N
         errors += _check_lines_match_original(lines, original)
     if errors:
         raise ValidationFailed(errors)
-    reason = normalize_red_reason(reason)
+    red_reason = normalize_red_reason(reason)
+    assert red_reason is not None  # red_reason_error let it through
     seller = get_seller()
     if seller is None:
         raise _fail("seller", "销售方信息未设置", "no seller profile yet")
     reference = original.official_number or original.provisional_number
-    note = f"对应正数发票号码：{reference}；红字原因：{reason}"
+    note = f"对应正数发票号码：{reference}；红字原因：{red_reason}"
     body = {
         "kind": original.kind,
         "buyer": {"name": original.buyer_name, "tax_id": original.buyer_tax_id, "address": original.buyer_address,
@@ -346,9 +355,9 @@ def issue_red_letter(original_number: str, reason: str, *, lines: list[dict] | N
             raise ValidationFailed([over])
         check_can_issue([invoice.total_amount])
         issued = write_issued(invoice, clerk)
-        InvoiceRow.update(red_reason=reason).where(InvoiceRow.id == issued.id).execute()
+        InvoiceRow.update(red_reason=red_reason).where(InvoiceRow.id == issued.id).execute()
         audit.append("reversed", clerk=clerk or invoice.drawer, invoice=fresh,
-                     detail={"red_number": issued.number, "reason": reason,
+                     detail={"red_number": issued.number, "reason": red_reason,
                              "total_with_tax": format_money(invoice.total_with_tax),
                              "remaining": format_money(room.remaining + invoice.total_with_tax)})
     return issued

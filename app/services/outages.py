@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from app.core import clock
 from app.core.clock import now
@@ -37,7 +38,7 @@ def _last_audit_id() -> int:
 
 
 def open_outage() -> Outage | None:
-    return Outage.select().where(Outage.ended_at.is_null()).order_by(Outage.id.desc()).first()
+    return Outage.select().where(Outage.ended_at.is_null()).order_by(Outage.id.desc()).get_or_none()
 
 
 def record_failure(message: str, *, at: datetime | None = None, upload: bool = False) -> Outage:
@@ -110,7 +111,41 @@ def _duration(start: str, end: str | None) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
-def describe(outage: Outage) -> dict:
+class ErrorSeen(TypedDict):
+    message: str
+    count: int
+    first_seen: str
+    last_seen: str
+
+
+class NoteMade(TypedDict):
+    at: str
+    clerk: str
+    text: str
+
+
+class InvoiceIssued(TypedDict):
+    number: str
+    official_number: str | None
+    issued_at: str
+    buyer: str
+    total_with_tax: str  # two places, as the protocol writes money
+    status: str
+
+
+class OutageDescription(TypedDict):
+    id: int
+    started_at: str
+    ended_at: str | None
+    duration: str  # h:mm:ss, to now while it lasts
+    failed_checks: int
+    upload_attempts: int
+    errors: list[ErrorSeen]
+    notes: list[NoteMade]
+    invoices: list[InvoiceIssued]
+
+
+def describe(outage: Outage) -> OutageDescription:
     """The outage as plain data (for --json, the view and the report)."""
     errors = list(OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen))
     notes = list(OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id))
@@ -134,7 +169,7 @@ def describe(outage: Outage) -> dict:
 class FaultReport:
     """What technical support or the tax office asks: when, what was seen, what was tried, what it affected."""
 
-    outage: dict
+    outage: OutageDescription
     seller_name: str
     seller_tax_id: str
     made_at: str

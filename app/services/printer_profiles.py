@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from app.core.errors import FieldError, ValidationFailed
 from app.services.settings import get_setting, set_setting
@@ -26,7 +27,8 @@ class PrinterProfile:
     offset_y_mm: float = 0.0  # moves the overlay down
 
 
-def _all() -> dict:
+def _all() -> dict[str, Any]:
+    """Printer name -> its stored profile (JSON), as the setting holds them."""
     stored = get_setting(PROFILES_KEY, {})
     return stored if isinstance(stored, dict) else {}
 
@@ -35,7 +37,8 @@ def get_profile(printer: str = DEFAULT_PRINTER) -> PrinterProfile:
     raw = _all().get(printer)
     if not isinstance(raw, dict):
         return PrinterProfile(printer)
-    return PrinterProfile(printer, raw.get("paper", "invoice"), float(raw.get("offset_x_mm", 0.0)),  # ok-float: millimetres
+    return PrinterProfile(printer, raw.get("paper", "invoice"),
+                          float(raw.get("offset_x_mm", 0.0)),  # ok-float: millimetres
                           float(raw.get("offset_y_mm", 0.0)))  # ok-float: millimetres
 
 
@@ -48,15 +51,18 @@ def _offset(value: object, field: str, errors: list[FieldError]) -> float:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        errors.append(FieldError(field, f"{axis} 偏移（毫米）不是数字：{value}", f"{axis} offset (mm) is not a number: {value}"))
+        errors.append(FieldError(field, f"{axis} 偏移（毫米）不是数字：{value}",
+                                 f"{axis} offset (mm) is not a number: {value}"))
         return 0.0
     if not number.is_finite() or abs(number) > MAX_OFFSET_MM:
-        errors.append(FieldError(field, f"{axis} 偏移应在 ±{MAX_OFFSET_MM} 毫米之内", f"{axis} offset must be within ±{MAX_OFFSET_MM} mm"))
+        errors.append(FieldError(field, f"{axis} 偏移应在 ±{MAX_OFFSET_MM} 毫米之内",
+                                 f"{axis} offset must be within ±{MAX_OFFSET_MM} mm"))
         return 0.0
     return float(round(number, 1))  # ok-float: a tenth of a millimetre is finer than any printer feeds
 
 
-def save_profile(printer: str, *, paper: str = "invoice", offset_x_mm: object = 0, offset_y_mm: object = 0) -> PrinterProfile:
+def save_profile(printer: str, *, paper: str = "invoice", offset_x_mm: object = 0,
+                 offset_y_mm: object = 0) -> PrinterProfile:
     """Check and store one printer's profile; raises ValidationFailed naming the field."""
     errors: list[FieldError] = []
     if paper not in PAPERS:

@@ -4,10 +4,12 @@ file in place, so a failure leaves neither a file nor an audit entry."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from app.printing.document import OVERLAY, PrintOptions, write_invoices
 from app.printing.view import PrintView
@@ -22,7 +24,7 @@ def options_for(printer: str = DEFAULT_PRINTER, *, overlay: bool = False, paper:
                         offset_x_mm=profile.offset_x_mm, offset_y_mm=profile.offset_y_mm)
 
 
-def write_pdf_atomically(path: Path, write: Callable[[object], object]) -> None:
+def write_pdf_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """write(file) into a temporary file beside path, renamed over path only if it succeeds."""
     path = Path(path)
     handle, temp_name = tempfile.mkstemp(prefix=".printing-", suffix=".pdf", dir=path.parent or ".")
@@ -33,10 +35,8 @@ def write_pdf_atomically(path: Path, write: Callable[[object], object]) -> None:
             os.fsync(out.fileno())
         os.replace(temp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -49,7 +49,7 @@ def print_to_pdf(numbers: Sequence[str], path: Path, options: PrintOptions, *, c
     views = load_print_views(numbers)
     path = Path(path)
 
-    def write(out) -> None:
+    def write(out: BinaryIO) -> None:
         write_invoices(out, views, options, progress)
         # Recorded before the rename: if the store cannot record, no paper appears unaccounted for.
         record_printed(views, clerk=clerk, layout=options.layout, paper=options.paper, target=str(path.resolve()))

@@ -37,7 +37,7 @@ def _printed_before(invoice_ids: Iterable[int]) -> set[int]:
         chunk = ids[start:start + 500]
         query = (AuditEntry.select(AuditEntry.invoice).distinct()
                  .where((AuditEntry.action == PRINTED) & AuditEntry.invoice.in_(chunk)))
-        found.update(entry.invoice_id for entry in query)
+        found.update(entry.invoice_id for entry in query if entry.invoice_id is not None)
     return found
 
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import peewee
 
 from app.core import clock, status
 from app.core.clock import now_iso
@@ -30,6 +34,9 @@ from app.store import audit
 from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_from_row
+
+if TYPE_CHECKING:
+    from app.services.issuing import IssuedInvoice
 
 UPLOAD_LOCK = "upload"
 SYNC_CLERK = "sync"  # who the audit log names for what the worker does
@@ -44,7 +51,7 @@ def iso_in(seconds: float) -> str:
     return clock.iso_in(seconds)
 
 
-def _audit_many(entries: list[tuple[str, int, str, dict]]) -> None:
+def _audit_many(entries: list[audit.ManyEntry]) -> None:
     audit.append_many(entries, clerk=SYNC_CLERK)
 
 
@@ -53,7 +60,7 @@ def _audit_many(entries: list[tuple[str, int, str, dict]]) -> None:
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
-    if os.name == "nt":
+    if sys.platform == "win32":
         import ctypes
 
         handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
@@ -113,8 +120,9 @@ def heartbeat(holder: str, ttl: float = 30.0, name: str = UPLOAD_LOCK) -> bool:
     """Renew our lock; False when it is no longer ours."""
     stamp = time.time()
     with database.atomic("IMMEDIATE"):
-        return SyncLock.update(heartbeat_at=stamp, expires_at=stamp + ttl).where(
-            (SyncLock.name == name) & (SyncLock.holder == holder)).execute() == 1
+        changed: int = SyncLock.update(heartbeat_at=stamp, expires_at=stamp + ttl).where(
+            (SyncLock.name == name) & (SyncLock.holder == holder)).execute()
+        return changed == 1
 
 
 def release_lock(holder: str, name: str = UPLOAD_LOCK) -> None:
@@ -150,10 +158,12 @@ class QueueCounts:
 
 
 def counts() -> QueueCounts:
-    from peewee import fn
-
-    by_state = {s: n for s, n in UploadQueueEntry.select(UploadQueueEntry.state, fn.COUNT(UploadQueueEntry.id))
-                .group_by(UploadQueueEntry.state).tuples()}
+    # The stubs give a model query's rows as model instances even after tuples(); iterator() yields Any,
+    # typed here as what the query selects.
+    rows: Iterable[tuple[str, int]] = (
+        UploadQueueEntry.select(UploadQueueEntry.state, peewee.fn.COUNT(UploadQueueEntry.id))
+        .group_by(UploadQueueEntry.state).tuples().iterator())
+    by_state = dict(rows)
     rejected = (UploadQueueEntry.select().join(InvoiceRow)
                 .where((UploadQueueEntry.state == status.Q_REJECTED) & (InvoiceRow.status == status.REJECTED)).count())
     waiting = sum(by_state.get(s, 0) for s in status.QUEUE_WAITING_STATES)
@@ -164,9 +174,10 @@ def next_due_in() -> float | None:
     """Seconds until the earliest waiting entry is due (0 when one is due now), None when none waits."""
     rows = (UploadQueueEntry.select(UploadQueueEntry.state, UploadQueueEntry.next_try_at)
             .where(UploadQueueEntry.state.in_(status.QUEUE_WAITING_STATES)))
-    soonest = None
+    soonest: float | None = None
     current = clock.now_exact()
-    for state, next_try in rows.tuples():
+    pairs: Iterable[tuple[str, str | None]] = rows.tuples().iterator()
+    for state, next_try in pairs:
         if state in (status.Q_PENDING, status.Q_SENDING) or not next_try:
             return 0.0
         wait = max(0.0, (datetime.fromisoformat(next_try) - current).total_seconds())
@@ -174,14 +185,19 @@ def next_due_in() -> float | None:
     return soonest
 
 
-def _items(query) -> list[QueueItem]:
+def _with_numbers() -> peewee.ModelSelect[UploadQueueEntry]:
+    """Entries with their invoice's id and provisional number (entry.invoice is loaded, not looked up)."""
+    return UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+
+
+def _items(query: Iterable[UploadQueueEntry]) -> list[QueueItem]:
     return [QueueItem(e.id, e.invoice_id, e.invoice.provisional_number, e.idempotency_key, e.attempts)
             for e in query]
 
 
-def _due(state_clause, limit: int):
+def _due(state_clause: peewee.Expression, limit: int) -> peewee.ModelSelect[UploadQueueEntry]:
     current = now_iso()
-    return (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+    return (_with_numbers()
             .where(state_clause & (UploadQueueEntry.next_try_at.is_null() | (UploadQueueEntry.next_try_at <= current)))
             .order_by(UploadQueueEntry.id).limit(limit))
 
@@ -207,8 +223,8 @@ def recover_in_flight(holder: str | None = None) -> int:
     """Rows left `sending` by a sender that died: their outcome is unknown. Call after taking the lock."""
     with database.atomic("IMMEDIATE"):
         _check_lock(holder)
-        entries = _items(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
-                         .where(UploadQueueEntry.state == status.Q_SENDING).order_by(UploadQueueEntry.id))
+        entries = _items(_with_numbers().where(UploadQueueEntry.state == status.Q_SENDING)
+                         .order_by(UploadQueueEntry.id))
         if not entries:
             return 0
         UploadQueueEntry.update(state=status.Q_UNKNOWN, next_try_at=None, updated_at=now_iso(),
@@ -252,17 +268,19 @@ def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
     if not outcomes:
         return 0, 0
     stamp = now_iso()
-    audit_rows = []
-    entry_updates: list[tuple] = []
-    invoice_updates: list[tuple] = []
-    rejected_entries: list[tuple] = []
-    rejected_invoices: list[tuple] = []
+    audit_rows: list[audit.ManyEntry] = []
+    entry_updates: list[tuple[str, str, int]] = []
+    invoice_updates: list[tuple[str, str | None, str | None, str | None, int]] = []
+    rejected_entries: list[tuple[str, str, int]] = []
+    rejected_invoices: list[tuple[str, int]] = []
     with database.atomic("IMMEDIATE"):
         # Plain tuples and executemany: a batch of 500 is recorded in milliseconds, not a second.
-        entries = {entry_id: (state, invoice_id, invoice_status, number) for entry_id, state, invoice_id, invoice_status,
-                   number in UploadQueueEntry.select(UploadQueueEntry.id, UploadQueueEntry.state, InvoiceRow.id,
-                                                     InvoiceRow.status, InvoiceRow.provisional_number)
-                   .join(InvoiceRow).where(UploadQueueEntry.id.in_([o.entry_id for o in outcomes])).tuples()}
+        found: Iterable[tuple[int, str, int, str, str]] = (
+            UploadQueueEntry.select(UploadQueueEntry.id, UploadQueueEntry.state, InvoiceRow.id, InvoiceRow.status,
+                                    InvoiceRow.provisional_number)
+            .join(InvoiceRow).where(UploadQueueEntry.id.in_([o.entry_id for o in outcomes])).tuples().iterator())
+        entries = {entry_id: (state, invoice_id, invoice_status, number)
+                   for entry_id, state, invoice_id, invoice_status, number in found}
         for outcome in outcomes:
             state, invoice_id, invoice_status, number = entries[outcome.entry_id]
             if state == status.Q_ACCEPTED:
@@ -303,9 +321,8 @@ def record_failure(entry_ids: list[int], error: str, *, outcome_unknown: bool,
     stamp = now_iso()
     new_state = status.Q_UNKNOWN if outcome_unknown else status.Q_RETRY_WAIT
     with database.atomic("IMMEDIATE"):
-        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
-                    .where(UploadQueueEntry.id.in_(entry_ids)
-                           & UploadQueueEntry.state.in_((status.Q_SENDING, status.Q_UNKNOWN))))
+        rows = list(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
+                                          & UploadQueueEntry.state.in_((status.Q_SENDING, status.Q_UNKNOWN))))
         for entry in rows:
             UploadQueueEntry.update(state=new_state, last_error=error[:MAX_ERROR], updated_at=stamp,
                                     next_try_at=iso_in(delay_for(entry.attempts))).where(
@@ -319,8 +336,8 @@ def record_not_on_platform(entry_ids: list[int]) -> None:
     if not entry_ids:
         return
     with database.atomic("IMMEDIATE"):
-        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
-                    .where(UploadQueueEntry.id.in_(entry_ids) & (UploadQueueEntry.state == status.Q_UNKNOWN)))
+        rows = list(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
+                                          & (UploadQueueEntry.state == status.Q_UNKNOWN)))
         UploadQueueEntry.update(state=status.Q_PENDING, next_try_at=None, updated_at=now_iso()).where(
             UploadQueueEntry.id.in_([e.id for e in rows])).execute()
         _audit_many([("queued", e.invoice_id, e.invoice.provisional_number, {"why": "not on the platform (looked up)"})
@@ -332,8 +349,8 @@ def release_unsent(entry_ids: list[int], error: str) -> None:
     if not entry_ids:
         return
     with database.atomic("IMMEDIATE"):
-        rows = list(UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
-                    .where(UploadQueueEntry.id.in_(entry_ids) & (UploadQueueEntry.state == status.Q_SENDING)))
+        rows = list(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
+                                          & (UploadQueueEntry.state == status.Q_SENDING)))
         UploadQueueEntry.update(state=status.Q_PENDING, attempts=UploadQueueEntry.attempts - 1, next_try_at=None,
                                 last_error=error[:MAX_ERROR], updated_at=now_iso()).where(
             UploadQueueEntry.id.in_([e.id for e in rows])).execute()
@@ -345,8 +362,9 @@ def release_unsent(entry_ids: list[int], error: str) -> None:
 def make_due_now() -> int:
     """"Upload now": every entry waiting to retry is due at once. Returns how many."""
     with database.atomic("IMMEDIATE"):
-        return UploadQueueEntry.update(next_try_at=None).where(
+        changed: int = UploadQueueEntry.update(next_try_at=None).where(
             UploadQueueEntry.state.in_((status.Q_RETRY_WAIT, status.Q_UNKNOWN))).execute()
+        return changed
 
 
 def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
@@ -358,7 +376,8 @@ def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
     with database.atomic("IMMEDIATE"):
         row = find_row(number)
         if row is None:
-            raise ValidationFailed([FieldError("number", f"没有号码为 {number} 的发票", f"no invoice numbered {number}")])
+            raise ValidationFailed([FieldError("number", f"没有号码为 {number} 的发票",
+                                               f"no invoice numbered {number}")])
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
         if row.status == status.CANCELLED or entry is None or entry.state == status.Q_WITHDRAWN:
             raise ValidationFailed([FieldError("number", f"发票 {row.provisional_number} 已作废，不能再上传",
@@ -375,7 +394,7 @@ def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
 
 
 def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = "",
-                       confirmed_tax_ids: Iterable[str] = ()):
+                       confirmed_tax_ids: Iterable[str] = ()) -> IssuedInvoice:
     """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
     transaction (both or neither). The new invoice is queued by issuing, under a new key."""
     from app.services.issuing import issue_invoice
@@ -401,16 +420,24 @@ def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: 
 UPLOAD_HOLD_SETTING = "upload_hold"
 
 
-def upload_hold() -> dict | None:
+class UploadHold(TypedDict):
+    """The setting a restore (or hold_uploads) writes: why uploads wait, and since when."""
+
+    reason: str
+    since: str
+
+
+def upload_hold() -> UploadHold | None:
     from app.services.settings import get_setting
 
-    return get_setting(UPLOAD_HOLD_SETTING)
+    hold: UploadHold | None = get_setting(UPLOAD_HOLD_SETTING)  # JSON as hold_uploads / a restore wrote it
+    return hold
 
 
 def hold_uploads(reason: str) -> None:
     from app.services.settings import set_setting
 
-    set_setting(UPLOAD_HOLD_SETTING, {"reason": reason, "since": now_iso()})
+    set_setting(UPLOAD_HOLD_SETTING, UploadHold(reason=reason, since=now_iso()))
 
 
 def release_upload_hold(clerk: str = "") -> bool:
@@ -422,7 +449,7 @@ def release_upload_hold(clerk: str = "") -> bool:
         if hold is None:
             return False
         Setting.delete().where(Setting.key == UPLOAD_HOLD_SETTING).execute()
-        audit.append("upload_hold_released", clerk=clerk, detail=hold)
+        audit.append("upload_hold_released", clerk=clerk, detail=dict(hold))
     return True
 
 
@@ -433,7 +460,7 @@ class QueueRow:
     invoice_id: int
     number: str
     buyer_name: str
-    total_with_tax: Any
+    total_with_tax: Decimal
     state: str
     attempts: int
     last_error: str
@@ -443,8 +470,9 @@ class QueueRow:
 
 
 def queue_rows(states: Iterable[str] | None = None, limit: int = 1000) -> list[QueueRow]:
-    query = (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.buyer_name,
-                                     InvoiceRow.total_with_tax, InvoiceRow.status).join(InvoiceRow))
+    query = (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number,
+                                     InvoiceRow.buyer_name, InvoiceRow.total_with_tax, InvoiceRow.status)
+             .join(InvoiceRow))
     if states is not None:
         query = query.where(UploadQueueEntry.state.in_(list(states)))
     query = query.order_by(UploadQueueEntry.id).limit(limit)
@@ -465,7 +493,7 @@ def rejection_reasons(last_error: str) -> list[dict[str, str]]:
 class Attempt:
     at: str
     action: str
-    detail: dict
+    detail: dict[str, Any]  # as the audit entry recorded it (JSON)
 
 
 UPLOAD_ACTIONS = ("sent", "send_failed", "send_outcome_unknown", "accepted", "rejected", "queued", "reissued")

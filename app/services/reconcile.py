@@ -42,12 +42,13 @@ from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
 from app.platform.client import PlatformClient
-from app.services.issuing import PROVISIONAL_PREFIX, remember_buyer
+from app.services.issuing import PROVISIONAL_PREFIX, bump_counter, remember_buyer
+from app.services.lifecycle import PlatformRecord
 from app.services.seller import get_seller
 from app.store import audit
-from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.store.models import Buyer, InvoiceLine, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.records import invoice_row_fields
+from app.store.records import invoice_row_fields, line_rows
 
 MISSING_ON_PLATFORM = "missing_on_platform"
 MISSING_LOCALLY = "missing_locally"
@@ -91,7 +92,7 @@ class Difference:
     number: str
     key: str | None
     local: LocalSide | None
-    platform: dict | None
+    platform: PlatformRecord | None
     detail: str  # what differs, in Chinese and English
 
     @property
@@ -124,8 +125,8 @@ class ReconcileReport:
 
 
 def _check_period(date_from: str, date_to: str) -> None:
-    errors = []
-    parsed = {}
+    errors: list[FieldError] = []
+    parsed: dict[str, date] = {}
     for name, value in (("from", date_from), ("to", date_to)):
         try:
             parsed[name] = date.fromisoformat(value)
@@ -150,9 +151,9 @@ def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[Loc
             .where((InvoiceRow.seller_tax_id == seller_tax_id) & (InvoiceRow.issued_date >= date_from)
                    & (InvoiceRow.issued_date <= date_to))
             .order_by(InvoiceRow.id))
-    out = []
+    out: list[LocalSide] = []
     for row in rows:
-        entry = getattr(row, "queue", None)
+        entry: UploadQueueEntry | None = getattr(row, "queue", None)
         if entry is not None and entry.id is None:
             entry = None
         out.append(_local_side(row, entry))
@@ -166,9 +167,9 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def _compare(local: LocalSide, record: dict) -> list[str]:
+def _compare(local: LocalSide, record: PlatformRecord) -> list[str]:
     """What differs, each as 'zh / en'."""
-    out = []
+    out: list[str] = []
     for name, zh in (("total_amount", "金额"), ("total_tax", "税额"), ("total_with_tax", "价税合计")):
         theirs = _money(record.get(name))
         ours = getattr(local, name)
@@ -181,23 +182,24 @@ def _compare(local: LocalSide, record: dict) -> list[str]:
     if (buyer.get("tax_id") or "").upper() != local.buyer_tax_id.upper():
         out.append(f"购买方税号 本地 {local.buyer_tax_id} ≠ 平台 {buyer.get('tax_id')} / buyer tax id differs")
     if local.official_number and record.get("official_number") and local.official_number != record["official_number"]:
-        out.append(f"正式号码 本地 {local.official_number} ≠ 平台 {record['official_number']} / official number differs")
+        out.append(f"正式号码 本地 {local.official_number} ≠ 平台 {record['official_number']} "
+                   "/ official number differs")
     if local.status == status.CANCELLED:
         out.append("本地已作废，平台却有记录 / cancelled here, but the platform holds it")
     return out
 
 
-def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[dict]) -> ReconcileReport:
+def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[PlatformRecord]) -> ReconcileReport:
     """The comparison itself, given the platform's records of the period (no network here)."""
     records = list(records)
     local = local_invoices(seller_tax_id, date_from, date_to)
     report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), len(local), len(records), 0)
     by_key = {r.get("key"): r for r in records}
-    by_number: dict[str, list[dict]] = defaultdict(list)
+    by_number: dict[str, list[PlatformRecord]] = defaultdict(list)
     for record in records:
         by_number[str(record.get("number") or "")].append(record)
-    seen_keys: set[str] = set()
-    local_numbers = {l.number for l in local}
+    seen_keys: set[str | None] = set()
+    local_numbers = {side.number for side in local}
 
     for number, group in by_number.items():
         if number and len(group) > 1:
@@ -205,19 +207,22 @@ def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[
             for record in group:
                 report.differences.append(Difference(
                     DUPLICATE, number, record.get("key"), None, record,
-                    f"平台上同一临时号码有 {len(group)} 条记录（{keys}） / the platform holds this number {len(group)} times"))
+                    f"平台上同一临时号码有 {len(group)} 条记录（{keys}） "
+                    f"/ the platform holds this number {len(group)} times"))
 
     for side in local:
-        record = by_key.get(side.key) if side.key else None
-        if record is not None:
+        theirs = by_key.get(side.key) if side.key else None
+        if theirs is not None:
             seen_keys.add(side.key)
-            problems = _compare(side, record)
+            problems = _compare(side, theirs)
             if problems:
-                report.differences.append(Difference(MISMATCH, side.number, side.key, side, record, "; ".join(problems)))
+                report.differences.append(Difference(MISMATCH, side.number, side.key, side, theirs,
+                                                     "; ".join(problems)))
             elif side.status != status.ACCEPTED:
                 report.differences.append(Difference(
-                    UNRECORDED, side.number, side.key, side, record,
-                    f"平台已接受（{record.get('official_number')}），本地仍为 {side.status} / accepted, not recorded here"))
+                    UNRECORDED, side.number, side.key, side, theirs,
+                    f"平台已接受（{theirs.get('official_number')}），本地仍为 {side.status} "
+                    "/ accepted, not recorded here"))
             elif len(by_number.get(side.number, [])) < 2:  # a platform duplicate is reported above
                 report.matched += 1
             continue
@@ -303,17 +308,7 @@ def requeue_invoice(number: str, *, clerk: str = "") -> bool:
         return True
 
 
-def _bump_counter(seller_tax_id: str, number: str) -> None:
-    match = _NUMBER.match(number)
-    if not match:
-        return
-    value = int(match.group(1))
-    counter, _ = NumberCounter.get_or_create(seller_tax_id=seller_tax_id)
-    if counter.last_value < value:
-        NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
-
-
-def _parse_record(record: dict) -> Invoice:
+def _parse_record(record: PlatformRecord) -> Invoice:
     """The platform's record as the desk's Invoice, checked by the desk's rules (raises ValidationFailed)."""
     body = {k: v for k, v in record.items() if k not in ("key", "platform_id", "official_number", "accepted_at")}
     # The platform accepted it: an id whose check character fails was confirmed when it was issued.
@@ -325,7 +320,7 @@ def _parse_record(record: dict) -> Invoice:
     return invoice
 
 
-def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
+def _import_many(pairs: list[tuple[PlatformRecord, Invoice]], clerk: str) -> list[str]:
     """Inside the caller's transaction: records (already checked, none stored yet) as accepted invoices,
     with lines, buyer directory, accepted queue entries under the platform's keys, and audit "imported"."""
     if not pairs:
@@ -333,39 +328,38 @@ def _import_many(pairs: list[tuple[dict, Invoice]], clerk: str) -> list[str]:
     buyers: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
     for _, invoice in pairs:
         buyers[(invoice.buyer.name, invoice.buyer.tax_id)].append(invoice)
-    buyer_ids = {}
+    buyer_ids: dict[tuple[str, str], int] = {}
     for key, invoices in buyers.items():
         row = remember_buyer(invoices[-1])
         if len(invoices) > 1:
             Buyer.update(use_count=Buyer.use_count + len(invoices) - 1).where(Buyer.id == row.id).execute()
         buyer_ids[key] = row.id
-    rows = [dict(status=status.ACCEPTED, buyer=buyer_ids[(inv.buyer.name, inv.buyer.tax_id)],
-                 official_number=record.get("official_number"), platform_id=record.get("platform_id"),
-                 accepted_at=record.get("accepted_at"), **invoice_row_fields(inv)) for record, inv in pairs]
+    rows = [{"status": status.ACCEPTED, "buyer": buyer_ids[(inv.buyer.name, inv.buyer.tax_id)],
+             "official_number": record.get("official_number"), "platform_id": record.get("platform_id"),
+             "accepted_at": record.get("accepted_at"), **invoice_row_fields(inv)} for record, inv in pairs]
     for start in range(0, len(rows), 500):
         InvoiceRow.insert_many(rows[start:start + 500]).execute()
     numbers = [inv.number for _, inv in pairs]
     ids = {r.provisional_number: (r.id, r.content_hash) for r in
            InvoiceRow.select(InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.content_hash)
            .where(InvoiceRow.provisional_number.in_(numbers))}
-    lines = [dict(invoice=ids[inv.number][0], position=i, name=l.name, spec=l.spec, unit=l.unit, quantity=l.quantity,
-                  unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax, discount=l.discount)
-             for _, inv in pairs for i, l in enumerate(inv.lines)]
+    lines = [row for _, inv in pairs for row in line_rows(ids[inv.number][0], inv)]
     for start in range(0, len(lines), 1000):
         InvoiceLine.insert_many(lines[start:start + 1000]).execute()
     stamp = now_iso()
-    entries = [dict(invoice=ids[inv.number][0], idempotency_key=record["key"], state=status.Q_ACCEPTED,
-                    created_at=stamp, updated_at=stamp) for record, inv in pairs]
+    entries = [{"invoice": ids[inv.number][0], "idempotency_key": record["key"], "state": status.Q_ACCEPTED,
+                "created_at": stamp, "updated_at": stamp} for record, inv in pairs]
     for start in range(0, len(entries), 1000):
         UploadQueueEntry.insert_many(entries[start:start + 1000]).execute()
     for seller_tax_id in {inv.seller.tax_id for _, inv in pairs}:
         values = [int(m.group(1)) for _, inv in pairs if inv.seller.tax_id == seller_tax_id
                   for m in [_NUMBER.match(inv.number)] if m]
         if values:
-            _bump_counter(seller_tax_id, f"{PROVISIONAL_PREFIX}{max(values)}")
+            bump_counter(seller_tax_id, max(values))
     audit.append_many([("imported", ids[inv.number][0], inv.number,
                          {"key": record["key"], "official_number": record.get("official_number"),
-                          "content_hash": ids[inv.number][1], "source": "platform"}) for record, inv in pairs], clerk=clerk)
+                          "content_hash": ids[inv.number][1], "source": "platform"})
+                        for record, inv in pairs], clerk=clerk)
     return numbers
 
 
@@ -373,7 +367,8 @@ def _record_acceptances(differences: list[Difference]) -> list[str]:
     """Acceptances the store missed, recorded by the queue service as the worker records its own."""
     from app.services.queue import Outcome, record_outcomes
 
-    outcomes, numbers = [], []
+    outcomes: list[Outcome] = []
+    numbers: list[str] = []
     for difference in differences:
         record = difference.platform or {}
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.idempotency_key == difference.key)
@@ -411,10 +406,12 @@ def import_records(differences: Iterable[Difference], *, clerk: str = "") -> Imp
         result.recorded += _record_acceptances(unrecorded)
     missing = [d for d in todo if d.kind == MISSING_LOCALLY]
     for start in range(0, len(missing), IMPORT_CHUNK):
-        checked: list[tuple[dict, Invoice]] = []
+        checked: list[tuple[PlatformRecord, Invoice]] = []
         for difference in missing[start:start + IMPORT_CHUNK]:
+            record = difference.platform
+            assert record is not None  # can_import
             try:
-                checked.append((difference.platform, _parse_record(difference.platform)))
+                checked.append((record, _parse_record(record)))
             except ValidationFailed as failed:
                 result.failed.append((difference.number, str(failed)))
         with database.atomic("IMMEDIATE"):
@@ -424,7 +421,8 @@ def import_records(differences: Iterable[Difference], *, clerk: str = "") -> Imp
                        .where(InvoiceRow.provisional_number.in_(numbers))}
             present_official = {r.official_number for r in InvoiceRow.select(InvoiceRow.official_number)
                                 .where(InvoiceRow.official_number.in_(officials))}
-            fresh, seen = [], set()
+            fresh: list[tuple[PlatformRecord, Invoice]] = []
+            seen: set[str] = set()
             for record, invoice in checked:
                 if (invoice.number in present or str(record.get("official_number")) in present_official
                         or invoice.number in seen):

@@ -30,7 +30,7 @@ def get_seller() -> SellerSettings | None:
 
 
 def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool) -> list[FieldError]:
-    errors = []
+    errors: list[FieldError] = []
     if not name.strip():
         errors.append(FieldError("seller.name", "不能为空", "is required"))
     tax_id = normalize_tax_id(tax_id)
@@ -57,16 +57,18 @@ def set_seller(*, name: str, tax_id: str, drawer: str, address: str = "", phone:
         raise ValidationFailed(errors)
     tax_id = normalize_tax_id(tax_id)
     confirmed = not check_tax_id(tax_id).ok
-    fields = dict(name=name.strip(), tax_id=tax_id, address=address.strip(), phone=phone.strip(),
-                  bank=bank.strip(), account=account.strip(), drawer=drawer.strip(), payee=payee.strip(),
-                  reviewer=reviewer.strip(), tax_id_confirmed=confirmed, updated_at=now_iso())
+    drawer = drawer.strip()
+    fields: dict[str, str | bool] = {
+        "name": name.strip(), "tax_id": tax_id, "address": address.strip(), "phone": phone.strip(),
+        "bank": bank.strip(), "account": account.strip(), "drawer": drawer, "payee": payee.strip(),
+        "reviewer": reviewer.strip(), "tax_id_confirmed": confirmed, "updated_at": now_iso()}
     with database.atomic("IMMEDIATE"):
         existed = SellerProfile.get_or_none(SellerProfile.id == 1) is not None
         if existed:
             SellerProfile.update(**fields).where(SellerProfile.id == 1).execute()
         else:
             SellerProfile.create(id=1, **fields)
-        audit.append("seller_updated" if existed else "seller_created", clerk=clerk or fields["drawer"],
+        audit.append("seller_updated" if existed else "seller_created", clerk=clerk or drawer,
                      detail={k: v for k, v in fields.items() if k != "updated_at"})
     settings = get_seller()
     assert settings is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,11 @@ from app.core.clock import now_iso
 from app.store.models import AuditEntry, Invoice
 
 GENESIS = "0" * 64
+
+# What an entry's detail holds: JSON values by name, kept as canonical JSON.
+Detail = dict[str, Any]
+# (action, invoice id, provisional number, detail) of one entry written by append_many.
+ManyEntry = tuple[str, int, str, Detail]
 
 
 def canonical_json(value: Any) -> str:
@@ -28,7 +34,7 @@ def entry_hash(prev_hash: str, at: str, clerk: str, action: str, invoice_number:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: dict | None = None) -> AuditEntry:
+def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: Detail | None = None) -> AuditEntry:
     """Add an entry; call inside the transaction that makes the change it records."""
     last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
     prev = last.hash if last else GENESIS
@@ -39,14 +45,14 @@ def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: d
                              prev_hash=prev, hash=entry_hash(prev, at, clerk, action, number, detail_text))
 
 
-def append_many(entries: list[tuple[str, int, str, dict]], *, clerk: str) -> None:
+def append_many(entries: Sequence[ManyEntry], *, clerk: str) -> None:
     """(action, invoice id, provisional number, detail) for many invoices, chained as append() does,
     in one executemany: the queue worker and imports record thousands of changes at a time."""
     if not entries:
         return
     last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
     prev = last.hash if last else GENESIS
-    rows = []
+    rows: list[tuple[str, str, str, int, str, str, str]] = []
     for action, invoice_id, number, detail in entries:
         at = now_iso()
         text = canonical_json(detail)

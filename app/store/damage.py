@@ -15,7 +15,8 @@ class StoreDamaged(DeskError):
     """The store file is not a whole SQLite database (truncated, overwritten, failing its check)."""
 
     def __init__(self, path: Path, reason: str):
-        super().__init__(f"本地数据库已损坏：{path}：{reason}。请恢复最近的正常备份（python -m app backups；python -m app restore FILE）",
+        super().__init__(f"本地数据库已损坏：{path}：{reason}。"
+                         "请恢复最近的正常备份（python -m app backups；python -m app restore FILE）",
                          f"the store is damaged: {path}: {reason}; restore the newest good backup")
         self.path = Path(path)
         self.reason = reason

@@ -42,8 +42,10 @@ def migrate_to_latest(db: peewee.SqliteDatabase, before_step: BeforeMigration | 
     (the services pass a verified backup: app.services.store_access)."""
     version = current_version(db)
     if version > LATEST:
-        raise StoreTooNew(f"本地数据库由更新版本的开票台写入（架构版本 {version}，本程序为 {LATEST}），请升级本程序后再打开",
-                          f"store schema version {version} is newer than this program's ({LATEST}): upgrade Fapiao Desk")
+        raise StoreTooNew(f"本地数据库由更新版本的开票台写入（架构版本 {version}，本程序为 {LATEST}），"
+                          "请升级本程序后再打开",
+                          f"store schema version {version} is newer than this program's ({LATEST}): "
+                          "upgrade Fapiao Desk")
     migrator = SqliteMigrator(db)
     while version < LATEST:
         if version > 0 and before_step is not None:

@@ -18,6 +18,7 @@ class BaseModel(peewee.Model):
 class SellerProfile(BaseModel):
     """The one business this desk issues for (row id 1), and its usual clerks."""
 
+    id = peewee.AutoField()
     name = peewee.TextField()
     tax_id = peewee.TextField()
     address = peewee.TextField(default="")
@@ -34,6 +35,7 @@ class SellerProfile(BaseModel):
 class Buyer(BaseModel):
     """The buyer directory, filled as invoices are issued, for completion in the form."""
 
+    id = peewee.AutoField()
     name = peewee.TextField()
     tax_id = peewee.TextField(default="")
     address = peewee.TextField(default="")
@@ -42,6 +44,8 @@ class Buyer(BaseModel):
     account = peewee.TextField(default="")
     use_count = peewee.IntegerField(default=0)
     last_used_at = peewee.TextField()
+
+    invoices: peewee.ModelSelect[Invoice]
 
     class Meta:
         indexes = ((("name", "tax_id"), True),)
@@ -55,6 +59,7 @@ class NumberCounter(BaseModel):
 
 
 class Invoice(BaseModel):
+    id = peewee.AutoField()
     provisional_number = peewee.TextField(unique=True)  # LX-0000001, on the paper printed offline
     official_number = peewee.TextField(null=True, unique=True)  # 20 digits, from the platform
     platform_id = peewee.TextField(null=True)
@@ -71,6 +76,7 @@ class Invoice(BaseModel):
     seller_bank = peewee.TextField(default="")
     seller_account = peewee.TextField(default="")
     buyer = peewee.ForeignKeyField(Buyer, null=True, backref="invoices", on_delete="RESTRICT")
+    buyer_id: int | None  # the column behind `buyer`, read without loading the buyer
     buyer_name = peewee.TextField()
     buyer_tax_id = peewee.TextField(default="")
     buyer_address = peewee.TextField(default="")
@@ -93,9 +99,17 @@ class Invoice(BaseModel):
     cancelled_at = peewee.TextField(null=True)
     cancel_reason = peewee.TextField(null=True)
 
+    # Backrefs peewee adds from the other side (annotations only: no column, no field).
+    lines: peewee.ModelSelect[InvoiceLine]
+    audit: peewee.ModelSelect[AuditEntry]
+    queue_entry: peewee.ModelSelect[UploadQueueEntry]
+    cancellation_requests: peewee.ModelSelect[CancellationRequest]
+
 
 class InvoiceLine(BaseModel):
+    id = peewee.AutoField()
     invoice = peewee.ForeignKeyField(Invoice, backref="lines", on_delete="RESTRICT")
+    invoice_id: int
     position = peewee.IntegerField()
     name = peewee.TextField()
     spec = peewee.TextField(default="")
@@ -114,10 +128,12 @@ class InvoiceLine(BaseModel):
 class AuditEntry(BaseModel):
     """One change to one invoice (or to the desk), chained by hash to the entry before it."""
 
+    id = peewee.AutoField()
     at = peewee.TextField()
     clerk = peewee.TextField(default="")
     action = peewee.TextField()
     invoice = peewee.ForeignKeyField(Invoice, null=True, backref="audit", on_delete="RESTRICT")
+    invoice_id: int | None
     detail = peewee.TextField(default="{}")  # canonical JSON
     prev_hash = peewee.TextField()
     hash = peewee.TextField(unique=True)
@@ -126,7 +142,9 @@ class AuditEntry(BaseModel):
 class UploadQueueEntry(BaseModel):
     """One per issued invoice, written in the issuing transaction; worked by app.sync."""
 
+    id = peewee.AutoField()
     invoice = peewee.ForeignKeyField(Invoice, unique=True, backref="queue_entry", on_delete="RESTRICT")
+    invoice_id: int
     idempotency_key = peewee.TextField(unique=True)  # made once, at issue, never changed
     state = peewee.TextField(index=True, default="pending")
     attempts = peewee.IntegerField(default=0)
@@ -146,7 +164,9 @@ class Setting(BaseModel):
 class CancellationRequest(BaseModel):
     """A cancellation asked for while the invoice's upload outcome is not known; carried out in order."""
 
+    id = peewee.AutoField()
     invoice = peewee.ForeignKeyField(Invoice, backref="cancellation_requests", on_delete="RESTRICT")
+    invoice_id: int
     reason = peewee.TextField()
     clerk = peewee.TextField(default="")
     requested_at = peewee.TextField()
@@ -158,6 +178,7 @@ class CancellationRequest(BaseModel):
 class Outage(BaseModel):
     """One spell of the platform not answering, from the first failed check to the first good one."""
 
+    id = peewee.AutoField()
     started_at = peewee.TextField(index=True)
     ended_at = peewee.TextField(null=True)
     failed_checks = peewee.IntegerField(default=0)  # what was tried: health checks that failed
@@ -167,11 +188,16 @@ class Outage(BaseModel):
     audit_id_at_start = peewee.IntegerField(default=0)
     audit_id_at_end = peewee.IntegerField(null=True)
 
+    errors: peewee.ModelSelect[OutageError]
+    notes: peewee.ModelSelect[OutageNote]
+
 
 class OutageError(BaseModel):
     """An error seen during an outage, once per distinct message, with how often."""
 
+    id = peewee.AutoField()
     outage = peewee.ForeignKeyField(Outage, backref="errors", on_delete="CASCADE")
+    outage_id: int
     message = peewee.TextField()
     count = peewee.IntegerField(default=1)
     first_seen = peewee.TextField()
@@ -184,7 +210,9 @@ class OutageError(BaseModel):
 class OutageNote(BaseModel):
     """What the clerk adds: who was called, what was tried."""
 
+    id = peewee.AutoField()
     outage = peewee.ForeignKeyField(Outage, backref="notes", on_delete="CASCADE")
+    outage_id: int
     at = peewee.TextField()
     clerk = peewee.TextField(default="")
     text = peewee.TextField()

@@ -1,12 +1,34 @@
-"""Reading the store: the invoice list (paged, for a lazy view), one invoice, the buyer directory."""
+"""Reading the store: the invoice list (paged, for a lazy view), one invoice, the buyer directory,
+what remains of an invoice to reverse, and the outage log.
+
+Everything here returns read models (frozen dataclasses), never peewee rows: the UI and the
+command line get these, so nothing above the store holds a row that could lazily query again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
+import peewee
+
+from app.core import status as statuses
+from app.core.clock import now
 from app.core.invoice import Invoice
-from app.store.models import Buyer, InvoiceLine, UploadQueueEntry
+from app.core.lifecycle import ReversalRoom
+from app.core.money import ZERO
+from app.store.models import (
+    AuditEntry,
+    Buyer,
+    CancellationRequest,
+    InvoiceLine,
+    Outage,
+    OutageError,
+    OutageNote,
+    UploadQueueEntry,
+)
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_from_row
 
@@ -144,3 +166,111 @@ def search_buyers(prefix: str, limit: int = 20) -> list[BuyerEntry]:
         query = query.where(Buyer.name.contains(text) | Buyer.tax_id.startswith(text.upper()))
     return [BuyerEntry(b.name, b.tax_id, b.address, b.phone, b.bank, b.account, b.use_count)
             for b in query.order_by(Buyer.use_count.desc(), Buyer.last_used_at.desc()).limit(limit)]
+
+
+# --- red-letter invoices against an original ------------------------------------------------------
+
+class Numbered(Protocol):
+    """An invoice as these reads need it: an InvoiceRecord, or (in the services) the row itself."""
+
+    @property
+    def provisional_number(self) -> str: ...
+    @property
+    def official_number(self) -> str | None: ...
+    @property
+    def total_with_tax(self) -> Decimal: ...
+
+
+def _numbers(original: Numbered) -> list[str]:
+    return [n for n in (original.provisional_number, original.official_number) if n]
+
+
+def reversal_room(original: Numbered) -> ReversalRoom:
+    """What is left of the original to reverse: its total less every red-letter invoice against it
+    that is not cancelled or rejected (the rule of app.services.lifecycle.reversal_room)."""
+    reds = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_with_tax).coerce(False))
+            .where(InvoiceRow.original_number.in_(_numbers(original))
+                   & InvoiceRow.status.not_in((statuses.CANCELLED, statuses.REJECTED))).scalar())
+    reversed_so_far = -(Decimal(reds) / 100).quantize(Decimal("0.01")) if reds else ZERO
+    return ReversalRoom(original.total_with_tax, reversed_so_far)
+
+
+def red_letter_numbers(original: Numbered) -> list[str]:
+    """The red-letter invoices issued against it, oldest first."""
+    return [r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
+            .where(InvoiceRow.original_number.in_(_numbers(original))).order_by(InvoiceRow.id)]
+
+
+CANCELLATION_WAITING = "waiting"  # CancellationRequest.state of a request not yet carried out
+
+
+def cancellation_waiting(invoice_id: int) -> bool:
+    """A cancellation was asked for and waits for the upload's outcome."""
+    return CancellationRequest.select().where((CancellationRequest.invoice == invoice_id)
+                                              & (CancellationRequest.state == CANCELLATION_WAITING)).exists()
+
+
+# --- the outage log --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutageErrorEntry:
+    message: str
+    count: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class OutageNoteEntry:
+    at: str
+    clerk: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OutageRecord:
+    """One outage as the outage log shows it: when, what was seen and tried, what was issued meanwhile."""
+
+    id: int
+    started_at: str
+    ended_at: str | None
+    failed_checks: int
+    upload_attempts: int
+    errors: tuple[OutageErrorEntry, ...]
+    notes: tuple[OutageNoteEntry, ...]
+    invoices: tuple[InvoiceSummary, ...]
+
+    def duration(self, at: datetime | None = None) -> str:
+        """H:MM:SS from the start to the end (or to now, while it lasts)."""
+        end = datetime.fromisoformat(self.ended_at) if self.ended_at else (at or now())
+        seconds = int((end - datetime.fromisoformat(self.started_at)).total_seconds())
+        hours, rest = divmod(max(seconds, 0), 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def _invoices_during(outage: Outage) -> tuple[InvoiceSummary, ...]:
+    """Invoices whose "issued" audit entry falls between the outage's start and end (as
+    app.services.outages.invoices_during judges it: by the audit log's order, not issue dates)."""
+    issued = AuditEntry.select(AuditEntry.invoice).where(
+        (AuditEntry.action == "issued") & (AuditEntry.id > outage.audit_id_at_start))
+    if outage.audit_id_at_end is not None:
+        issued = issued.where(AuditEntry.id <= outage.audit_id_at_end)
+    query = InvoiceRow.select(*_SUMMARY_FIELDS).where(InvoiceRow.id.in_(issued)).order_by(InvoiceRow.id)
+    return tuple(InvoiceSummary(r.id, r.provisional_number, r.official_number, r.issued_at, r.buyer_name,
+                                r.total_with_tax, r.status, r.kind) for r in query)
+
+
+def list_outages(limit: int = 500) -> list[OutageRecord]:
+    """Newest first, each with its errors, notes and the invoices issued meanwhile."""
+    records = []
+    for outage in Outage.select().order_by(Outage.id.desc()).limit(limit):
+        errors = OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen)
+        notes = OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id)
+        records.append(OutageRecord(
+            id=outage.id, started_at=outage.started_at, ended_at=outage.ended_at,
+            failed_checks=outage.failed_checks, upload_attempts=outage.upload_attempts,
+            errors=tuple(OutageErrorEntry(e.message, e.count, e.first_seen, e.last_seen) for e in errors),
+            notes=tuple(OutageNoteEntry(n.at, n.clerk, n.text) for n in notes),
+            invoices=_invoices_during(outage)))
+    return records

@@ -1,24 +1,33 @@
-"""Starting the desktop app: the Qt application, the embedded CJK font, the store, first start, the window.
+"""Starting the desktop app: the Qt application, the embedded CJK font, the log, the store, first
+start, the window.
 
 The pieces are functions so tests can build the same windows without running the event loop.
+run_desktop alone installs what is process-wide (the log file, Qt's messages to the log, the
+dialog for uncaught exceptions: app/ui/diagnostics.py) and takes the last two down when it returns.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
 
+from app import __version__
+from app.base import logs
 from app.base.resources import cjk_font_path
+from app.core.errors import DeskError
 from app.services.seller import get_seller
-from app.store.database import Store
+from app.store.database import Store, default_data_dir
+from app.ui.diagnostics import ErrorReporter, install_qt_message_handler, restore_qt_message_handler, show_desk_error
 from app.ui.i18n import set_language, tr
 from app.ui.main_window import MainWindow
 from app.ui.seller_dialog import SellerDialog
 
 FONT_POINT_SIZE = 10
+log = logging.getLogger(__name__)
 
 
 def install_cjk_font(app: QApplication) -> str | None:
@@ -37,7 +46,10 @@ def install_cjk_font(app: QApplication) -> str | None:
 
 def make_application(lang: str = "zh", argv: list[str] | None = None) -> QApplication:
     set_language(lang)
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    existing = QApplication.instance()
+    if existing is not None and not isinstance(existing, QApplication):
+        raise RuntimeError("a QCoreApplication without widgets is running; the desk needs a QApplication")
+    app = existing or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("FapiaoDesk")
     app.setApplicationDisplayName(tr("发票离线开票台"))
     install_cjk_font(app)
@@ -56,10 +68,28 @@ def build_main_window(store: Store) -> MainWindow:
 
 
 def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
+    """The app, until its window closes; the exit status (a DeskError's exit_code when it cannot start)."""
     app = make_application(lang)
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    logs.configure(directory)  # the store's data dir: the log lives beside the store
+    log.info("Fapiao Desk %s starting; data in %s", __version__, directory)
+    previous_handler = install_qt_message_handler()
+    reporter = ErrorReporter().install()
+    try:
+        return _run(app, directory)
+    finally:
+        reporter.uninstall()
+        restore_qt_message_handler(previous_handler)
+
+
+def _run(app: QApplication, data_dir: Path) -> int:
     from app.ui.startup_checks import after_start, open_store_or_restore
 
-    store, restored = open_store_or_restore(data_dir)  # a damaged store: the newest good backup is offered
+    try:
+        store, restored = open_store_or_restore(data_dir)  # a damaged store: the newest good backup is offered
+    except DeskError as error:  # a newer schema, no verified backup before a migration, …
+        log.error("cannot open the store in %s: %s", data_dir, error.describe("en"))
+        return show_desk_error(error)
     if store is None:
         return 1
     try:

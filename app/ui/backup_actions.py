@@ -1,11 +1,12 @@
 """Backups in the app: 文件 → 立即备份 / 从备份恢复… / 备份设置…, the schedule (every N hours,
-checked by a timer; the backup itself runs in a BackgroundJob, never on the GUI thread) and a
+checked by a timer; the backup itself runs in a BackgroundTask, never on the GUI thread) and a
 last backup when the app quits. The chain check at start is app/ui/startup_checks.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
@@ -27,8 +28,12 @@ from app.core.clock import now
 from app.core.errors import ValidationFailed
 from app.services import backup
 from app.ui.i18n import tr
-from app.ui.print_jobs import BackgroundJob
 from app.ui.restore_dialog import RestoreDialog, since_date
+from app.ui.tasks import BackgroundTask, Progress
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+    from app.ui.reconcile_view import ReconcileView
 
 TICK_MS = 60_000  # how often the schedule is looked at; a backup is due every backup.every_hours
 
@@ -64,7 +69,8 @@ class BackupSettingsDialog(QDialog):
         form.addRow(buttons)
 
     def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"), self.folder.text())
+        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"),
+                                                  self.folder.text())
         if chosen:
             self.folder.setText(chosen)
 
@@ -82,9 +88,9 @@ class BackupSettingsDialog(QDialog):
 
 
 class BackupActions:
-    def __init__(self, window) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.job: BackgroundJob | None = None
+        self.task: BackgroundTask[backup.BackupRecord | None] | None = None
         self.last: backup.BackupRecord | None = None
         self.dialogs: list[QWidget] = []
         self.backup_action = QAction(tr("立即备份", "Back up now"), window)
@@ -94,10 +100,15 @@ class BackupActions:
         self.settings_action = QAction(tr("备份设置…", "Backup settings…"), window)
         self.settings_action.triggered.connect(self.edit_settings)
         menu = window.file_menu
+        ours = (self.backup_action, self.restore_action, self.settings_action)
         first = menu.actions()[0] if menu.actions() else None
-        for action in (self.backup_action, self.restore_action, self.settings_action):
-            menu.insertAction(first, action)
-        menu.insertSeparator(first)
+        if first is None:
+            menu.addActions(list(ours))
+            menu.addSeparator()
+        else:
+            for action in ours:
+                menu.insertAction(first, action)
+            menu.insertSeparator(first)
         self.timer = QTimer(window)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.backup_if_due)
@@ -109,32 +120,33 @@ class BackupActions:
 
     # --- backing up --------------------------------------------------------------------------------
 
-    def backup_now(self, reason: str = "manual", only_if_due: bool = False) -> BackgroundJob | None:
+    def backup_now(self, reason: str = "manual",
+                   only_if_due: bool = False) -> BackgroundTask[backup.BackupRecord | None] | None:
         """Write and verify a backup in a background thread; the result shows in the status bar.
 
         With only_if_due the thread first looks whether the newest good backup is older than the
         interval (the folder may be a slow network share: not looked at on the GUI thread)."""
-        if self.job is not None:
+        if self.task is not None:
             return None
         data_dir = self.data_dir
 
-        def work(progress):
+        def work(progress: Progress) -> backup.BackupRecord | None:
             if only_if_due and not backup_due(data_dir):
                 return None
             return backup.backup_store(data_dir, reason=reason)
 
-        self.job = BackgroundJob(work, self.window)
-        self.job.on_success(self._backed_up)
-        self.job.on_failure(self._backup_failed)
-        self.job.on_finished(self._job_done)
+        task = BackgroundTask(work, self.window)
+        task.on_success(self._backed_up)
+        task.on_failure(self._backup_failed)
+        task.on_finished(self._task_ended)
+        self.task = task
         if not only_if_due:
             self.window.statusBar().showMessage(tr("正在备份…", "Backing up…"))
-        job = self.job
-        job.start()
-        return job
+        task.start()
+        return task
 
-    def _job_done(self) -> None:
-        self.job = None
+    def _task_ended(self) -> None:
+        self.task = None
 
     def _backed_up(self, record: backup.BackupRecord | None) -> None:
         if record is None:
@@ -149,22 +161,24 @@ class BackupActions:
 
     def _backup_failed(self, error: str) -> None:
         self.window.statusBar().showMessage(tr("备份失败", "Backup failed"), 15000)
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("备份失败", "Backup failed"), error, QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("备份失败", "Backup failed"), error,
+                          QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("backup_failed")
         self.dialogs.append(box)
         box.open()
 
-    def backup_if_due(self) -> BackgroundJob | None:
-        """The timer's look: a job that backs up when the interval has passed (None: one is running)."""
+    def backup_if_due(self) -> BackgroundTask[backup.BackupRecord | None] | None:
+        """The timer's look: a task that backs up when the interval has passed (None: one is running)."""
         return self.backup_now(reason="scheduled", only_if_due=True)
 
     def backup_at_close(self) -> None:
         """A last backup as the app quits (run_desktop calls it): written in its thread, the quit waits."""
-        if self.job is not None:
-            self.job.wait(120_000)
-        job = self.backup_now(reason="at close")
-        if job is not None:
-            job.wait(120_000)
+        if self.task is not None:
+            self.task.wait(120_000)
+            self.task = None  # the event loop has ended: its callbacks will not run to clear it
+        task = self.backup_now(reason="at close")
+        if task is not None:
+            task.wait(120_000)
 
     # --- restoring ---------------------------------------------------------------------------------
 
@@ -179,8 +193,8 @@ class BackupActions:
     def _close_store(self) -> None:
         """Everything that holds the store lets go before its file is replaced."""
         self.timer.stop()
-        if self.job is not None:
-            self.job.wait(120_000)
+        if self.task is not None:
+            self.task.wait(120_000)
         runner = getattr(getattr(self.window, "sync_actions", None), "runner", None)
         thread = getattr(runner, "_worker_thread", None)
         self._runner_was_running = thread is not None and thread.is_alive()
@@ -201,8 +215,8 @@ class BackupActions:
         if runner is not None and self._runner_was_running:
             runner.start()
         self.timer.start()
-        if dialog.result is not None:
-            reconcile_after_restore(self.window, dialog.result)
+        if dialog.restored is not None:
+            reconcile_after_restore(self.window, dialog.restored)
 
     def edit_settings(self) -> BackupSettingsDialog:
         dialog = BackupSettingsDialog(self.data_dir, self.window)
@@ -220,7 +234,7 @@ def backup_due(data_dir: Path) -> bool:
     return now() >= datetime.fromisoformat(newest.created_at) + timedelta(hours=settings["every_hours"])
 
 
-def reconcile_after_restore(window, result: backup.RestoreResult):
+def reconcile_after_restore(window: MainWindow, result: backup.RestoreResult) -> ReconcileView | None:
     """What came after the backup is recovered from the platform: the reconciliation view
     (app/ui/reconcile_view.py) opened on the period from the backup's day to today, comparing."""
     actions = getattr(window, "trust_actions", None)
@@ -239,7 +253,7 @@ def reconcile_after_restore(window, result: backup.RestoreResult):
     return view
 
 
-def install(window) -> BackupActions:
+def install(window: MainWindow) -> BackupActions:
     actions = BackupActions(window)
     window.backup_actions = actions
     return actions

@@ -40,7 +40,8 @@ TRANSLATIONS: dict[str, str] = {
     "数据目录：{path}": "Store: {path}",
     # seller dialog
     "销售方信息": "Seller profile",
-    "首次使用，请填写销售方（本单位）信息和开票人。": "First start: enter the seller (your business) and the clerk who issues.",
+    "首次使用，请填写销售方（本单位）信息和开票人。":
+        "First start: enter the seller (your business) and the clerk who issues.",
     "名称": "Name",
     "纳税人识别号": "Taxpayer id",
     "地址": "Address",

@@ -81,7 +81,8 @@ def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
                 f"<td class='n'><b>¥{format_money_grouped(invoice.total_with_tax)}</b></td></tr>")
     people = [(tr("备注"), invoice.remarks), (tr("收款人"), invoice.payee), (tr("复核"), invoice.reviewer),
               (tr("开票人"), invoice.drawer)]
-    people_html = "<tr>" + "".join(f"<td class='muted'>{escape(k)}</td><td>{escape(v)}</td>" for k, v in people) + "</tr>"
+    people_html = ("<tr>" + "".join(f"<td class='muted'>{escape(k)}</td><td>{escape(v)}</td>" for k, v in people)
+                   + "</tr>")
     return (f"{STYLE}<h2>{escape(invoice.kind.label(lang))}</h2>"
             f"<table>{head_html}</table>"
             f"{_party_rows(tr('购买方'), invoice.buyer)}{_party_rows(tr('销售方'), invoice.seller)}"

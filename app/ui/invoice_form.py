@@ -8,6 +8,7 @@ Each FieldError is shown on its widget or cell; 开具 is enabled only when ther
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -116,7 +117,8 @@ class InvoiceForm(QDialog):
 
         self.completions = QStringListModel(self)
         self.completer = QCompleter(self.completions, self)
-        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)  # the store did the matching
+        # The store did the matching: the popup shows what it found as it is.
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.buyer["name"].setCompleter(self.completer)
 
@@ -146,9 +148,9 @@ class InvoiceForm(QDialog):
         self.total_tax_label = QLabel(self)
         self.total_label = QLabel(self)
         self.capitals_label = QLabel(self)
-        for label in (self.total_amount_label, self.total_tax_label, self.total_label):
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            label.setMinimumWidth(120)
+        for figure in (self.total_amount_label, self.total_tax_label, self.total_label):
+            figure.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            figure.setMinimumWidth(120)
         self.total_label.setStyleSheet("font-weight: bold;")
         self.capitals_label.setStyleSheet("font-weight: bold;")
         totals.addWidget(QLabel(tr("合计金额")), 0, 0)
@@ -200,7 +202,7 @@ class InvoiceForm(QDialog):
                  self.buyer["address"], self.buyer["phone"], self.buyer["bank"], self.buyer["account"],
                  self.line_view, self.add_line_button, self.remove_line_button, self.remarks,
                  *self.people.values(), self.issue_button, self.close_button]
-        for first, second in zip(order, order[1:]):
+        for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
         self.tab_order = order
 
@@ -211,7 +213,8 @@ class InvoiceForm(QDialog):
             edit.textEdited.connect(lambda _text, key=key: self._edited(f"buyer.{key}"))
         self.buyer["name"].textEdited.connect(self._complete_buyer)
         self.buyer["tax_id"].textEdited.connect(lambda _text: self.confirm_tax_id.setChecked(False))
-        self.completer.activated[str].connect(self._buyer_picked)
+        # PySide6's stubs type a signal without its overloads; QCompleter.activated has two (text, index).
+        self.completer.activated[str].connect(self._buyer_picked)  # type: ignore[index]
         self.confirm_tax_id.toggled.connect(lambda _on: self._edited("buyer.tax_id"))
         self.lines.edited.connect(self._lines_edited)
         self.line_view.line_wanted.connect(self.add_line)
@@ -271,9 +274,9 @@ class InvoiceForm(QDialog):
             if body.get(key):
                 edit.setText(body[key])
         self.lines.beginResetModel()
-        self.lines.rows = [{"name": l.get("name", ""), "spec": l.get("spec", ""), "unit": l.get("unit", ""),
-                            "quantity": l.get("quantity", ""), "unit_price": l.get("unit_price", ""),
-                            "tax_rate": l.get("tax_rate", "")} for l in body.get("lines", [])]
+        self.lines.rows = [{"name": line.get("name", ""), "spec": line.get("spec", ""), "unit": line.get("unit", ""),
+                            "quantity": line.get("quantity", ""), "unit_price": line.get("unit_price", ""),
+                            "tax_rate": line.get("tax_rate", "")} for line in body.get("lines", [])]
         self.lines.endResetModel()
         if not self.lines.rows:
             self.lines.add_line()
@@ -412,7 +415,8 @@ class InvoiceForm(QDialog):
 
     def _line_figures_by_row(self) -> dict[int, tuple[Decimal, Decimal]]:
         if self.invoice is not None:
-            return {row: (line.amount, line.tax) for row, line in zip(self._line_rows, self.invoice.lines)}
+            return {row: (line.amount, line.tax)
+                    for row, line in zip(self._line_rows, self.invoice.lines, strict=False)}
         include = self.prices_include_tax.isChecked()
         figures = {}
         for row in self._line_rows:
@@ -528,8 +532,10 @@ class InvoiceForm(QDialog):
         self._reset_fields()
 
     def _discard_ok(self) -> bool:
-        answer = QMessageBox.question(self, tr("放弃未开具的发票？"), tr("这张发票还没有开具，关闭后填写的内容将丢失。"),
-                                      QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, tr("放弃未开具的发票？"),
+                                      tr("这张发票还没有开具，关闭后填写的内容将丢失。"),
+                                      buttons.Discard | buttons.Cancel, buttons.Cancel)
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:

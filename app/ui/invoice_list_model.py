@@ -17,6 +17,7 @@ from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 
+ROOT = QModelIndex()  # the invisible root: a table's rows have no other parent
 PAGE_SIZE = 200
 KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back cheap
 
@@ -88,10 +89,10 @@ class InvoiceListModel(QAbstractTableModel):
 
     # --- Qt model ---------------------------------------------------------------------------
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent=ROOT) -> int:
         return 0 if parent.isValid() else self._count
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent=ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

@@ -27,15 +27,17 @@ from PySide6.QtWidgets import (
 from app.core.errors import ValidationFailed
 from app.core.lifecycle import RED_REASONS, red_reason_label
 from app.core.money import format_money_grouped, format_plain
-from app.services.lifecycle import cancel_invoice, issue_red_letter, reversal_room
+from app.services.lifecycle import cancel_invoice, issue_red_letter
 from app.store import queries
 from app.ui.i18n import language, tr
 
+OK_CANCEL = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+
 
 class CancelDialog(QDialog):
-    """Reason, then 作废. Emits done(message) when the service carried it out or queued it."""
+    """Reason, then 作废. Emits completed(message) when the service carried it out or queued it."""
 
-    done = Signal(str)
+    completed = Signal(str)  # the message to show
 
     def __init__(self, number: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +60,7 @@ class CancelDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(OK_CANCEL, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("作废", "Cancel invoice"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("关闭"))
         self.buttons.accepted.connect(self.submit)
@@ -72,7 +74,7 @@ class CancelDialog(QDialog):
             self.error.setText(failed.describe(language()))
             return False
         self.message = outcome.message(language())
-        self.done.emit(self.message)
+        self.completed.emit(self.message)
         self.accept()
         return True
 
@@ -80,7 +82,7 @@ class CancelDialog(QDialog):
 class RedLetterDialog(QDialog):
     """Reason, full or partial; for a part, the quantity or the amount (excluding tax) to reverse per line."""
 
-    done = Signal(str)
+    completed = Signal(str)  # the message to show
 
     def __init__(self, number: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +94,7 @@ class RedLetterDialog(QDialog):
         self.setWindowTitle(tr("开具红字发票", "Red-letter invoice") + f"  {number}")
         self.resize(760, 420)
         layout = QVBoxLayout(self)
-        room = reversal_room(self.row)
+        room = queries.reversal_room(self.row)
         info = QLabel(tr("原发票 {number}（{official}）价税合计 ¥{total}，已冲红 ¥{done}，可冲红余额 ¥{left}",
                          "Original {number} ({official}) total ¥{total}, reversed ¥{done}, left ¥{left}",
                          number=self.row.provisional_number, official=self.row.official_number or "—",
@@ -123,12 +125,13 @@ class RedLetterDialog(QDialog):
         form.addRow(tr("方式", "How"), choice)
         layout.addLayout(form)
 
-        lines = [l for l in self.invoice.lines if not l.discount]
+        lines = [line for line in self.invoice.lines if not line.discount]
         self.lines = lines
         self.table = QTableWidget(len(lines), 6, self)
         self.table.setObjectName("red_lines")
         self.table.setHorizontalHeaderLabels([tr("货物或应税劳务、服务名称"), tr("数量"), tr("单价"), tr("金额"),
-                                              tr("冲红数量", "Quantity to reverse"), tr("冲红金额", "Amount to reverse")])
+                                              tr("冲红数量", "Quantity to reverse"),
+                                              tr("冲红金额", "Amount to reverse")])
         for r, line in enumerate(lines):
             for c, text in enumerate((line.name, format_plain(line.quantity), format_plain(line.unit_price),
                                       format_money_grouped(line.amount))):
@@ -146,23 +149,30 @@ class RedLetterDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(OK_CANCEL, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("开具红字发票", "Issue red-letter invoice"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("关闭"))
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        if item is None:  # every cell is made in __init__; a clerk cannot remove one
+            item = QTableWidgetItem("")
+            self.table.setItem(row, column, item)
+        return item
+
     def set_part(self, row: int, quantity: str = "", amount: str = "") -> None:
-        self.table.item(row, 4).setText(quantity)
-        self.table.item(row, 5).setText(amount)
+        self._cell(row, 4).setText(quantity)
+        self._cell(row, 5).setText(amount)
 
     def red_lines(self) -> list[dict]:
         """The partial reversal as the service takes it: negative quantities, or negative amounts."""
         lines = []
         for r, line in enumerate(self.lines):
-            quantity = self.table.item(r, 4).text().strip()
-            amount = self.table.item(r, 5).text().strip()
+            quantity = self._cell(r, 4).text().strip()
+            amount = self._cell(r, 5).text().strip()
             if not quantity and not amount:
                 continue
             body = {"name": line.name, "spec": line.spec, "unit": line.unit, "tax_rate": line.tax_rate}
@@ -182,7 +192,7 @@ class RedLetterDialog(QDialog):
             return False
         self.red_number = issued.number
         self.message = tr("已开具红字发票 {number}", "Red-letter invoice {number} issued", number=issued.number)
-        self.done.emit(self.message)
+        self.completed.emit(self.message)
         self.accept()
         return True
 

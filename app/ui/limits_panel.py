@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.core import status
 from app.core.errors import ValidationFailed
-from app.core.limits import limits_to_settings, validate_limits
+from app.core.limits import OfflineLimits, limits_to_settings, validate_limits
 from app.core.money import format_money_grouped
 from app.services import limits as store_limits
 from app.ui.i18n import language, tr
@@ -69,7 +69,8 @@ class LimitsDialog(QDialog):
         self.fields: dict[str, QLineEdit] = {}
         for key, zh, en in (("max_hours", "离线开票时限（小时）", "Longest offline time (hours)"),
                             ("max_count", "离线发票张数上限", "Most invoices not uploaded"),
-                            ("max_amount", "离线累计金额上限（不含税）", "Largest cumulative offline amount (excl. tax)"),
+                            ("max_amount", "离线累计金额上限（不含税）",
+                             "Largest cumulative offline amount (excl. tax)"),
                             ("max_single", "单张发票开票限额（不含税）", "Largest single invoice (excl. tax)")):
             edit = QLineEdit(str(current[key]), self)
             edit.setObjectName(key)
@@ -89,7 +90,7 @@ class LimitsDialog(QDialog):
 
     def save(self) -> bool:
         limits, errors = validate_limits(**{k: e.text() for k, e in self.fields.items()})
-        if errors:
+        if errors or limits is None:
             self.error.setText(ValidationFailed(errors).describe(language()))
             return False
         store_limits.set_limits(limits)
@@ -106,10 +107,10 @@ class OverdueMarks:
     TTL_SECONDS = 5.0
 
     def __init__(self) -> None:
-        self._limits = None
+        self._limits: OfflineLimits | None = None
         self._read_at = 0.0
 
-    def _current(self):
+    def _current(self) -> OfflineLimits:
         if self._limits is None or time.monotonic() - self._read_at > self.TTL_SECONDS:
             self._limits = store_limits.get_limits()
             self._read_at = time.monotonic()

@@ -26,6 +26,7 @@ KEYS = tuple(key for key, _ in COLUMNS)
 EDITABLE = ("name", "spec", "unit", "quantity", "unit_price", "tax_rate")
 NAME, SPEC, UNIT, QUANTITY, UNIT_PRICE, TAX_RATE, AMOUNT, TAX = range(len(COLUMNS))
 DEFAULT_RATE = "0.13"
+ROOT = QModelIndex()  # the invisible root: a table's rows have no other parent
 
 
 def rate_label(code: str) -> str:
@@ -64,7 +65,7 @@ class LineTableModel(QAbstractTableModel):
             return goods_row + 1  # one discount per line: go to the one it has
         at = goods_row + 1
         self.beginInsertRows(QModelIndex(), at, at)
-        self.rows.insert(at, dict.fromkeys(EDITABLE, "") | {"discount": True, "discount_amount": ""})
+        self.rows.insert(at, dict.fromkeys(EDITABLE, "") | {"discount": "1", "discount_amount": ""})  # "1": a 折扣行
         self.endInsertRows()
         self.edited.emit(-1)
         return at
@@ -118,10 +119,10 @@ class LineTableModel(QAbstractTableModel):
 
     # --- Qt model ---------------------------------------------------------------------------
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent=ROOT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent=ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
@@ -220,8 +221,9 @@ class LineTableView(QTableView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setItemDelegateForColumn(TAX_RATE, RateDelegate(self))
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.AnyKeyPressed | QAbstractItemView.EditTrigger.SelectedClicked)
+        triggers = QAbstractItemView.EditTrigger
+        self.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed | triggers.AnyKeyPressed
+                             | triggers.SelectedClicked)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setTabKeyNavigation(False)  # Tab leaves the table, so the form's Tab order holds
@@ -251,12 +253,14 @@ class LineTableView(QTableView):
             # On the last line the next one is added (blank lines are left out of the invoice);
             # no editor is opened: typing starts one, as anywhere in the table.
             row = current.row() + 1
-            if row >= self.model().rowCount():
-                row = self.model().add_line()
+            model = self.model()
+            if row >= model.rowCount() and isinstance(model, LineTableModel):
+                row = model.add_line()
             self.setCurrentIndex(self.model().index(row, NAME))
 
     def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & Qt.KeyboardModifier.ControlModifier \
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not event.modifiers() & Qt.KeyboardModifier.ControlModifier \
                 and self.state() != QAbstractItemView.State.EditingState:
             row = self.currentIndex().row()
             if row >= self.model().rowCount() - 1:

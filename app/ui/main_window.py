@@ -7,6 +7,8 @@ anything that changes invoices. selected_number() gives the invoice under the cu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -17,7 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -28,22 +29,41 @@ from app.core.status import INVOICE_STATUSES, status_label
 from app.services.seller import get_seller
 from app.store import queries
 from app.store.database import Store
+from app.ui.diagnostics import AboutDialog
 from app.ui.i18n import language, tr
 from app.ui.invoice_detail import InvoiceDetail
 from app.ui.invoice_form import InvoiceForm
 from app.ui.invoice_list_model import BUYER, DATE, NUMBER, OFFICIAL, STATUS, TOTAL, InvoiceListModel
 from app.ui.seller_dialog import SellerDialog
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu
+
+    from app.ui.backup_actions import BackupActions
+    from app.ui.print_actions import PrintActions
+    from app.ui.startup_checks import IntegrityCheck
+    from app.ui.sync_actions import SyncActions
+    from app.ui.trust_actions import TrustActions
+
 FOLLOW_INTERVAL_MS = 5000
 
 
 class MainWindow(QMainWindow):
+    # Set by the feature modules' install(window), called at the end of __init__.
+    trust_actions: TrustActions
+    print_actions: PrintActions
+    print_menu: QMenu
+    sync_actions: SyncActions
+    backup_actions: BackupActions
+    integrity_check: IntegrityCheck  # set by app/ui/startup_checks.after_start
+
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.setWindowTitle(tr("发票离线开票台"))
         self.resize(1100, 700)
         self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
+        self.about_dialog: AboutDialog | None = None
         # Another app instance (or the command line) may issue into the same store: a cheap count
         # now and then shows its invoices without the clerk pressing F5.
         self.follow_timer = QTimer(self)
@@ -132,7 +152,8 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
         self.about_action = QAction(tr("关于"), self)
-        self.about_action.triggered.connect(self._about)
+        self.about_action.setObjectName("about_action")
+        self.about_action.triggered.connect(lambda: self.show_about())
 
         self.file_menu.addAction(self.seller_action)
         self.file_menu.addSeparator()
@@ -207,6 +228,8 @@ class MainWindow(QMainWindow):
             if not self.edit_seller():
                 return None
             seller = get_seller()
+            if seller is None:
+                return None
         form = InvoiceForm(seller, self)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.issued.connect(self._invoice_issued)
@@ -243,5 +266,16 @@ class MainWindow(QMainWindow):
         dialog = SellerDialog(get_seller(), self)
         return dialog.exec() == QDialog.DialogCode.Accepted
 
-    def _about(self) -> None:
-        QMessageBox.about(self, tr("关于"), f"{tr('发票离线开票台')}\n{tr('数据目录：{path}', path=self.store.path)}")
+    def show_about(self) -> AboutDialog:
+        """帮助 → 关于: the version, the data folder and the log file (non-modal; one at a time)."""
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self.store.data_dir, self)
+            self.about_dialog.finished.connect(self._about_closed)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        return self.about_dialog
+
+    def _about_closed(self) -> None:
+        dialog, self.about_dialog = self.about_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()

@@ -1,7 +1,7 @@
 """The outage log: each outage, its errors, notes and invoices; add a note; export the fault report.
 
 The report is written in a background thread (reportlab parses the font on first use), with
-app/ui/print_jobs.BackgroundJob, which also closes that thread's store connection.
+app/ui/tasks.BackgroundTask, which also closes that thread's store connection.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ValidationFailed
+from app.core.money import format_money
 from app.core.status import status_label
 from app.reports.fault_report import fault_report_text
 from app.services import outages
+from app.store import queries
 from app.ui.i18n import language, tr
-from app.ui.print_jobs import BackgroundJob
+from app.ui.tasks import BackgroundTask
 
 
 def export_fault_report(outage_id: int, path: Path) -> Path:
@@ -75,7 +77,8 @@ class OutageLogView(QDialog):
         notes = QHBoxLayout()
         self.note = QLineEdit(self)
         self.note.setObjectName("outage_note")
-        self.note.setPlaceholderText(tr("添加备注：已采取的措施、联系了谁…", "Add a note: what was tried, who was called…"))
+        self.note.setPlaceholderText(tr("添加备注：已采取的措施、联系了谁…",
+                                        "Add a note: what was tried, who was called…"))
         self.add_note_button = QPushButton(tr("添加备注", "Add note"), self)
         self.add_note_button.clicked.connect(self.add_note)
         notes.addWidget(self.note)
@@ -95,28 +98,29 @@ class OutageLogView(QDialog):
             actions.addWidget(button)
         layout.addLayout(actions)
         self.table.itemSelectionChanged.connect(self.show_selected)
-        self.jobs: list[BackgroundJob] = []
+        self.tasks: list[BackgroundTask[Path]] = []
+        self.outages: list[queries.OutageRecord] = []
         self.refresh()
 
     def refresh(self) -> None:
         selected = self.selected_id()
-        self.outages = [outages.describe(o) for o in outages.list_outages()]
+        self.outages = queries.list_outages()
         self.table.setRowCount(len(self.outages))
         for r, o in enumerate(self.outages):
-            errors = "; ".join(f"{e['message']} ×{e['count']}" for e in o["errors"])
-            for c, text in enumerate((str(o["id"]), _when(o["started_at"]), _when(o["ended_at"]), o["duration"],
-                                      str(len(o["invoices"])), errors)):
+            errors = "; ".join(f"{e.message} ×{e.count}" for e in o.errors)
+            for c, text in enumerate((str(o.id), _when(o.started_at), _when(o.ended_at), o.duration(),
+                                      str(len(o.invoices)), errors)):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         if self.outages:
-            ids = [o["id"] for o in self.outages]
+            ids = [o.id for o in self.outages]
             self.table.selectRow(ids.index(selected) if selected in ids else 0)
         self.show_selected()
 
     def selected_id(self) -> int | None:
         row = self.table.currentRow()
-        if not getattr(self, "outages", None) or not 0 <= row < len(self.outages):
+        if not 0 <= row < len(self.outages):
             return None
-        return self.outages[row]["id"]
+        return self.outages[row].id
 
     def show_selected(self) -> None:
         outage_id = self.selected_id()
@@ -126,18 +130,21 @@ class OutageLogView(QDialog):
         if outage_id is None:
             self.detail.setHtml(escape(tr("没有停机记录。", "No outages recorded.")))
             return
-        o = next(o for o in self.outages if o["id"] == outage_id)
-        parts = [f"<h3>{escape(tr('停机', 'Outage'))} {o['id']}：{escape(_when(o['started_at']))} → "
-                 f"{escape(_when(o['ended_at']))}（{o['duration']}）</h3>",
-                 f"<p>{escape(tr('自动检测失败 {n} 次，上传失败 {m} 次', 'failed checks {n}, failed uploads {m}', n=o['failed_checks'], m=o['upload_attempts']))}</p>",
+        o = next(o for o in self.outages if o.id == outage_id)
+        tried = tr("自动检测失败 {n} 次，上传失败 {m} 次", "failed checks {n}, failed uploads {m}",
+                   n=o.failed_checks, m=o.upload_attempts)
+        parts = [f"<h3>{escape(tr('停机', 'Outage'))} {o.id}：{escape(_when(o.started_at))} → "
+                 f"{escape(_when(o.ended_at))}（{o.duration()}）</h3>",
+                 f"<p>{escape(tried)}</p>",
                  f"<b>{escape(tr('错误', 'Errors'))}</b><ul>"]
-        parts += [f"<li>{escape(e['message'])} ×{e['count']}（{escape(_when(e['first_seen']))} – "
-                  f"{escape(_when(e['last_seen']))}）</li>" for e in o["errors"]]
+        parts += [f"<li>{escape(e.message)} ×{e.count}（{escape(_when(e.first_seen))} – "
+                  f"{escape(_when(e.last_seen))}）</li>" for e in o.errors]
         parts.append(f"</ul><b>{escape(tr('备注', 'Notes'))}</b><ul>")
-        parts += [f"<li>{escape(_when(n['at']))} {escape(n['clerk'])}：{escape(n['text'])}</li>" for n in o["notes"]]
+        parts += [f"<li>{escape(_when(n.at))} {escape(n.clerk)}：{escape(n.text)}</li>" for n in o.notes]
         parts.append(f"</ul><b>{escape(tr('期间开具的发票', 'Invoices issued meanwhile'))}</b><ul>")
-        parts += [f"<li>{escape(i['number'])} {escape(_when(i['issued_at']))} {escape(i['buyer'])} "
-                  f"¥{i['total_with_tax']} {escape(status_label(i['status'], language()))}</li>" for i in o["invoices"]]
+        parts += [f"<li>{escape(i.number)} {escape(_when(i.issued_at))} {escape(i.buyer_name)} "
+                  f"¥{format_money(i.total_with_tax)} {escape(status_label(i.status, language()))}</li>"
+                  for i in o.invoices]
         parts.append("</ul>")
         self.detail.setHtml("".join(parts))
 
@@ -155,7 +162,7 @@ class OutageLogView(QDialog):
         self.refresh()
         return True
 
-    def export(self, kind: str, path: Path | None = None) -> BackgroundJob | None:
+    def export(self, kind: str, path: Path | None = None) -> BackgroundTask[Path] | None:
         outage_id = self.selected_id()
         if outage_id is None:
             return None
@@ -166,13 +173,15 @@ class OutageLogView(QDialog):
             if not name:
                 return None
             path = Path(name)
-        job = BackgroundJob(lambda progress: export_fault_report(outage_id, path), self)
-        job.on_success(lambda written: self._exported(str(written), ""))
-        job.on_failure(lambda error: self._exported(str(path), error))
-        self.jobs.append(job)
+        target = path
+        task = BackgroundTask(lambda progress: export_fault_report(outage_id, target), self)
+        task.on_success(lambda written: self._exported(str(written), ""))
+        task.on_failure(lambda error: self._exported(str(target), error))
+        task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)
+        self.tasks.append(task)
         self.message.setText(tr("正在导出…", "Exporting…"))
-        job.start()
-        return job
+        task.start()
+        return task
 
     def _exported(self, path: str, error: str) -> None:
         self.message.setText(tr("导出失败：{error}", "Export failed: {error}", error=error) if error

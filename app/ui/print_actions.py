@@ -2,13 +2,14 @@
 selected invoices, save as PDF, the overlay switch and calibration.
 
 Every print goes through app.printing (the PDF) and app.services.printing_log (the audit entry);
-slow work runs in a BackgroundJob with a progress dialog whose cancel button stops it.
+slow work runs in a BackgroundTask (app/ui/tasks.py) with a progress dialog whose cancel button stops it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
@@ -19,17 +20,24 @@ from app.services.printing import options_for
 from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.i18n import tr
 from app.ui.print_jobs import (
-    BackgroundJob,
     RenderResult,
     pdf_file_work,
+    print_pdf_pages,
     printer_work,
     render_and_print_work,
-    with_progress_dialog,
+    set_printer_paper,
 )
 from app.ui.print_preview import PrintPreviewDialog
+from app.ui.tasks import BackgroundTask, Progress, Work, with_progress_dialog
+
+if TYPE_CHECKING:
+    from app.ui.invoice_detail import InvoiceDetail
+    from app.ui.main_window import MainWindow
+
+T = TypeVar("T")
 
 
-def selected_numbers(window) -> list[str]:
+def selected_numbers(window: MainWindow) -> list[str]:
     """The invoices selected in the list, top to bottom; the current one if none is selected."""
     view = window.list_view
     rows = sorted({index.row() for index in view.selectionModel().selectedRows()})
@@ -38,15 +46,16 @@ def selected_numbers(window) -> list[str]:
         item = window.list_model.summary(row)
         if item is not None:
             numbers.append(item.number)
-    if not numbers and window.selected_number():
-        numbers.append(window.selected_number())
+    current = window.selected_number()
+    if not numbers and current:
+        numbers.append(current)
     return numbers
 
 
 class PrintActions:
-    def __init__(self, window) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.jobs: list[BackgroundJob] = []  # kept alive while they run
+        self.tasks: list[BackgroundTask[Any]] = []  # kept alive while they run
         self.dialogs: list[QDialog] = []
         # Batch printing needs more than one row selected; the rest of the window uses the current row.
         window.list_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -78,7 +87,7 @@ class PrintActions:
         menu.aboutToShow.connect(self._enable_for_selection)
         window.toolbar.addAction(self.print_action)
 
-    def add_detail_buttons(self, detail) -> None:
+    def add_detail_buttons(self, detail: InvoiceDetail) -> None:
         """打印预览… on an invoice's detail view (printing goes on from the preview)."""
         from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 
@@ -115,16 +124,16 @@ class PrintActions:
         dialog.setWindowTitle(tr("打印 {count} 张发票", "Print {count} invoices", count=count))
         return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
 
-    def _start(self, work, label: str, done_message: str) -> BackgroundJob:
-        job = BackgroundJob(work, self.window)
-        self.jobs.append(job)
-        self.progress_dialog = with_progress_dialog(job, self.window, label)
-        job.on_success(lambda _: self.window.statusBar().showMessage(done_message, 10000))
-        job.on_cancel(lambda: self.window.statusBar().showMessage(tr("已取消打印", "Printing cancelled"), 10000))
-        job.on_failure(lambda message: QMessageBox.warning(self.window, tr("打印失败", "Printing failed"), message))
-        job.on_finished(lambda: self.jobs.remove(job) if job in self.jobs else None)
-        job.start()
-        return job
+    def _start(self, work: Work[T], label: str, done_message: str) -> BackgroundTask[T]:
+        task: BackgroundTask[T] = BackgroundTask(work, self.window)
+        self.tasks.append(task)
+        self.progress_dialog = with_progress_dialog(task, self.window, label, tr("打印", "Print"), "print_progress")
+        task.on_success(lambda _: self.window.statusBar().showMessage(done_message, 10000))
+        task.on_cancel(lambda: self.window.statusBar().showMessage(tr("已取消打印", "Printing cancelled"), 10000))
+        task.on_failure(lambda message: QMessageBox.warning(self.window, tr("打印失败", "Printing failed"), message))
+        task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)
+        task.start()
+        return task
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -140,7 +149,8 @@ class PrintActions:
         dialog.show()
         return dialog
 
-    def print_numbers(self, numbers: Sequence[str] | None = None, printer: QPrinter | None = None) -> BackgroundJob | None:
+    def print_numbers(self, numbers: Sequence[str] | None = None,
+                      printer: QPrinter | None = None) -> BackgroundTask[int] | None:
         """Print (or batch print) stored invoices as one print job, rendered in the background."""
         chosen = self._numbers(numbers)
         if not chosen:
@@ -153,7 +163,8 @@ class PrintActions:
                            tr("正在打印 {count} 张发票…", "Printing {count} invoices…", count=len(chosen)),
                            tr("已打印 {count} 张发票", "{count} invoices printed", count=len(chosen)))
 
-    def print_rendered(self, dialog: PrintPreviewDialog, printer: QPrinter | None = None) -> BackgroundJob | None:
+    def print_rendered(self, dialog: PrintPreviewDialog,
+                       printer: QPrinter | None = None) -> BackgroundTask[int] | None:
         """Print what the preview shows; rendered again if the chosen printer's profile differs."""
         rendered: RenderResult | None = dialog.rendered
         if rendered is None:
@@ -171,7 +182,7 @@ class PrintActions:
         return self._start(printer_work(rendered, printer), label, done)
 
     def save_pdf(self, numbers: Sequence[str] | None = None, path: str | Path | None = None,
-                 options: PrintOptions | None = None) -> BackgroundJob | None:
+                 options: PrintOptions | None = None) -> BackgroundTask[Path] | None:
         chosen = self._numbers(numbers)
         if not chosen:
             return None
@@ -195,23 +206,24 @@ class PrintActions:
         return dialog
 
     def print_calibration_page(self, printer_name: str, paper: str, offset_x: float, offset_y: float,
-                               printer: QPrinter | None = None) -> BackgroundJob | None:
+                               printer: QPrinter | None = None) -> BackgroundTask[int] | None:
         if printer is None:
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if printer_name:
                 printer.setPrinterName(printer_name)
             if QPrintDialog(printer, self.window).exec() != QDialog.DialogCode.Accepted:
                 return None
-        from app.ui.print_jobs import print_pdf_pages, set_printer_paper
+        chosen_printer = printer
 
-        def work(progress):
-            set_printer_paper(printer, paper)
-            return print_pdf_pages(render_calibration(paper, offset_x, offset_y, printer_name), printer, progress)
+        def work(progress: Progress) -> int:
+            set_printer_paper(chosen_printer, paper)
+            page = render_calibration(paper, offset_x, offset_y, printer_name)
+            return print_pdf_pages(page, chosen_printer, progress)
 
         return self._start(work, tr("正在打印校准页…", "Printing the calibration page…"),
                            tr("已打印校准页", "Calibration page printed"))
 
 
-def install(window) -> PrintActions:
+def install(window: MainWindow) -> PrintActions:
     window.print_actions = PrintActions(window)
     return window.print_actions

@@ -1,7 +1,7 @@
 """Print preview of the real PDF, page by page, with zoom; print or save from it.
 
 The PDF shown is the one that will print (rendered by app.printing from the stored
-invoices, in a background job); choosing the layout or the paper renders it again.
+invoices, in a background task); choosing the layout or the paper renders it again.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.printing.document import FULL, OVERLAY, PrintOptions
 from app.ui.i18n import tr
-from app.ui.print_jobs import BackgroundJob, RenderResult, render_work
+from app.ui.print_jobs import RenderResult, render_work
+from app.ui.tasks import BackgroundTask
 
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.25, 6.0
@@ -146,7 +147,7 @@ class PrintPreviewDialog(QDialog):
         self.numbers = list(numbers)
         self.options = options
         self.rendered: RenderResult | None = None
-        self.job: BackgroundJob | None = None
+        self.task: BackgroundTask[RenderResult] | None = None
 
         self.pages = PdfPages(self)
         self.layout_choice = QComboBox(self)
@@ -184,26 +185,26 @@ class PrintPreviewDialog(QDialog):
         self.layout_choice.currentIndexChanged.connect(self._options_changed)
         self.paper_choice.currentIndexChanged.connect(self._options_changed)
         close_button.clicked.connect(self.reject)
-        self.render()
+        self.render_pages()
 
     def _options_changed(self) -> None:
         self.options = PrintOptions(layout=self.layout_choice.currentData(), paper=self.paper_choice.currentData(),
                                     offset_x_mm=self.options.offset_x_mm, offset_y_mm=self.options.offset_y_mm)
-        self.render()
+        self.render_pages()
 
-    def render(self) -> BackgroundJob:
+    def render_pages(self) -> BackgroundTask[RenderResult]:
         """Render in the background; the buttons wait until the PDF is there."""
-        if self.job is not None and self.job.running:
-            self.job.cancel()
+        if self.task is not None and self.task.running:
+            self.task.cancel()
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.status_label.setText(tr("正在生成…", "Rendering…"))
-        job = BackgroundJob(render_work(self.numbers, self.options), self)
-        job.on_success(self._rendered)
-        job.on_failure(self._failed)
-        self.job = job
-        job.start()
-        return job
+        task = BackgroundTask(render_work(self.numbers, self.options), self)
+        task.on_success(self._rendered)
+        task.on_failure(self._failed)
+        self.task = task
+        task.start()
+        return task
 
     def _rendered(self, result: RenderResult) -> None:
         if result.options != self.options:
@@ -223,8 +224,8 @@ class PrintPreviewDialog(QDialog):
         self.status_label.setText(tr("无法生成预览", "Cannot render the preview"))
         QMessageBox.warning(self, tr("打印预览", "Print preview"), message)
 
-    def done(self, result: int) -> None:
-        if self.job is not None and self.job.running:
-            self.job.cancel()
-            self.job.wait()
+    def done(self, result: int) -> None:  # QDialog.done, overridden: a render still running is stopped first
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+            self.task.wait()
         super().done(result)

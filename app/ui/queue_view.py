@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import status
-from app.core.errors import ValidationFailed
 from app.core.money import format_money_grouped
 from app.services import queue
 from app.ui.i18n import language, tr
+from app.ui.tasks import BackgroundTask, Progress
+
+if TYPE_CHECKING:
+    from app.ui.invoice_form import InvoiceForm
+    from app.ui.sync_runner import SyncRunner
 
 STATE_LABELS = {
     status.Q_PENDING: ("待上传", "waiting"), status.Q_SENDING: ("上传中", "sending"),
@@ -83,9 +88,11 @@ COLUMNS = (("号码", "Number"), ("购买方", "Buyer"), ("价税合计", "Total
 
 
 class QueueView(QDialog):
-    def __init__(self, runner=None, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: SyncRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.rows: list[queue.QueueRow] = []
+        self.tasks: list[BackgroundTask[None]] = []  # re-queues, kept alive while they run
         self.setObjectName("queue_view")
         self.setWindowTitle(tr("上传队列", "Upload queue"))
         self.resize(980, 480)
@@ -148,7 +155,7 @@ class QueueView(QDialog):
 
     def reload(self) -> None:
         selected = self.selected_number()
-        rows = queue.queue_rows(list(status.QUEUE_WAITING_STATES) + [status.Q_REJECTED])
+        rows = queue.queue_rows([*status.QUEUE_WAITING_STATES, status.Q_REJECTED])
         # A rejected invoice the clerk has since cancelled needs nothing more.
         rows = [r for r in rows if r.state != status.Q_REJECTED or r.invoice_status == status.REJECTED]
         self.rows = rows
@@ -171,11 +178,12 @@ class QueueView(QDialog):
 
     def selected_number(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return self.table.item(rows[0].row(), 0).text() if rows else None
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        return item.text() if item is not None else None
 
     def _selection_changed(self) -> None:
         number = self.selected_number()
-        row = next((r for r in getattr(self, "rows", []) if r.number == number), None)
+        row = next((r for r in self.rows if r.number == number), None)
         self.requeue_button.setEnabled(row is not None and row.state == status.Q_REJECTED)
         self.correct_button.setEnabled(row is not None and row.state == status.Q_REJECTED)
 
@@ -193,7 +201,7 @@ class QueueView(QDialog):
             self.runner.set_paused(not self.runner.paused)
         self._update_pause_text()
 
-    def correct_selected(self, reason: str | None = None):
+    def correct_selected(self, reason: str | None = None) -> InvoiceForm | None:
         """The proper route for a rejected invoice: a form filled with it, whose 开具 cancels the
         rejected one and issues the corrected one in one transaction. Returns the open form."""
         from app.core.codec import invoice_to_body
@@ -204,7 +212,7 @@ class QueueView(QDialog):
         number = self.selected_number()
         invoice = get_invoice(number) if number else None
         seller = get_seller()
-        if invoice is None or seller is None:
+        if number is None or invoice is None or seller is None:
             return None
         row = next((r for r in self.rows if r.number == number), None)
         if reason is None:
@@ -226,16 +234,29 @@ class QueueView(QDialog):
             self.runner.upload_now()
         self.reload()
 
-    def requeue_selected(self) -> bool:
+    def requeue_selected(self) -> BackgroundTask[None] | None:
+        """Back in the queue under its own key, in a background thread (a store write); None: nothing selected."""
         number = self.selected_number()
         if not number:
-            return False
-        try:
-            queue.requeue(number, why="sent again from the queue view")
-        except ValidationFailed as failed:
-            QMessageBox.warning(self, tr("不能重新上传", "Cannot send again"), failed.describe(language()))
-            return False
+            return None
+        chosen = number
+
+        def work(progress: Progress) -> None:
+            queue.requeue(chosen, why="sent again from the queue view")
+
+        task: BackgroundTask[None] = BackgroundTask(work, self)
+        self.requeue_button.setEnabled(False)
+        task.on_success(lambda _: self._requeued())
+        task.on_failure(self._requeue_failed)
+        task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)
+        self.tasks.append(task)
+        return task.start()
+
+    def _requeued(self) -> None:
         if self.runner is not None:
             self.runner.upload_now()
         self.reload()
-        return True
+
+    def _requeue_failed(self, error: str) -> None:
+        self._selection_changed()
+        QMessageBox.warning(self, tr("不能重新上传", "Cannot send again"), error)

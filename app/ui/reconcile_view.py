@@ -1,13 +1,14 @@
 """The reconciliation view: a period, the platform's list against the store side by side, and the fixes.
 
-Downloading runs in a worker thread; the fixes (requeue, import) and the report files call
-app.services.reconcile, which holds every rule.
+Downloading, the fixes (requeue, import) and the report files run in BackgroundTasks
+(app/ui/tasks.py), off the GUI thread; they call app.services.reconcile, which holds every rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QColor
@@ -28,10 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.core import clock
 from app.core.status import status_label
+from app.platform.client import PlatformClient
 from app.reports import reconcile_report
 from app.services import reconcile as rec
 from app.ui.i18n import language, tr
-from app.ui.print_jobs import BackgroundJob
+from app.ui.tasks import BackgroundTask, Progress
 
 COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
            ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
@@ -40,7 +42,7 @@ KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd
                rec.UNRECORDED: "#f1f8e9", rec.DUPLICATE: "#fce4ec"}
 
 
-def _default_client():
+def _default_client() -> PlatformClient:
     from app.services.settings import make_client
 
     return make_client()
@@ -49,7 +51,8 @@ def _default_client():
 class ReconcileView(QDialog):
     changed = Signal()  # invoices were requeued or imported
 
-    def __init__(self, parent: QWidget | None = None, client_factory: Callable | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 client_factory: Callable[[], PlatformClient] | None = None) -> None:
         super().__init__(parent)
         self.client_factory = client_factory or _default_client
         self.report: rec.ReconcileReport | None = None
@@ -91,7 +94,8 @@ class ReconcileView(QDialog):
             self.table.setColumnWidth(column, width)
         layout.addWidget(self.table)
         actions = QHBoxLayout()
-        self.requeue_button = QPushButton(tr("重新上传本地有、平台无的发票", "Re-queue those missing on the platform"), self)
+        self.requeue_button = QPushButton(tr("重新上传本地有、平台无的发票", "Re-queue those missing on the platform"),
+                                          self)
         self.requeue_button.clicked.connect(self.requeue)
         self.import_button = QPushButton(tr("导入平台有、本地无的发票", "Import those missing here"), self)
         self.import_button.clicked.connect(self.import_missing)
@@ -108,33 +112,38 @@ class ReconcileView(QDialog):
         self.message.setObjectName("reconcile_message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        self.jobs: list[BackgroundJob] = []
+        self.tasks: list[BackgroundTask[Any]] = []  # kept alive while they run
 
     def period(self) -> tuple[str, str]:
         return (self.date_from.date().toString("yyyy-MM-dd"), self.date_to.date().toString("yyyy-MM-dd"))
 
-    def start(self) -> BackgroundJob:
-        """Download and compare in a background thread (BackgroundJob closes its store connection)."""
+    def start(self) -> BackgroundTask[rec.ReconcileReport]:
+        """Download and compare in a background thread (BackgroundTask closes its store connection)."""
         date_from, date_to = self.period()
         factory = self.client_factory
         self.run_button.setEnabled(False)
         self.message.setText(tr("正在下载平台清单…", "Downloading the platform's list…"))
 
-        def work(progress) -> rec.ReconcileReport:
+        def work(progress: Progress) -> rec.ReconcileReport:
             client = factory()
             try:
                 return rec.reconcile(client, date_from, date_to)
             finally:
                 client.close()
 
-        job = BackgroundJob(work, self)
-        job.on_success(self._succeeded)
-        job.on_failure(self._failed)
-        self.jobs.append(job)
-        job.start()
-        return job
+        return self._run(work, self._succeeded, self._failed)
 
-    def _succeeded(self, report) -> None:
+    def _run(self, work: Callable[[Progress], Any], succeeded: Callable[[Any], object],
+             failed: Callable[[str], object]) -> BackgroundTask[Any]:
+        task: BackgroundTask[Any] = BackgroundTask(work, self)
+        task.on_success(succeeded)
+        task.on_failure(failed)
+        task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _succeeded(self, report: rec.ReconcileReport) -> None:
         self.run_button.setEnabled(True)
         self.show_report(report)
         self.message.setText(tr("对账完成", "Done"))
@@ -148,7 +157,7 @@ class ReconcileView(QDialog):
         self.summary.setText("\n".join(reconcile_report.summary_lines(report)))
         rows = reconcile_report.report_rows(report)
         self.table.setRowCount(len(rows))
-        for r, (row, difference) in enumerate(zip(rows, report.differences)):
+        for r, (row, difference) in enumerate(zip(rows, report.differences, strict=True)):
             values = [rec.kind_label(row["kind"], language()), row["number"],
                       status_label(row["local_status"], language()) if row["local_status"] else "—",
                       row["local_total_with_tax"] or "—", row["local_buyer"] or "—",
@@ -164,18 +173,25 @@ class ReconcileView(QDialog):
         self.pdf_button.setEnabled(True)
         self.csv_button.setEnabled(True)
 
-    def requeue(self) -> list[str]:
+    def requeue(self) -> BackgroundTask[list[str]] | None:
+        """Back in the upload queue, in a background thread (one store write per invoice)."""
         if self.report is None:
-            return []
-        done = rec.requeue(self.report.differences)
+            return None
+        differences = list(self.report.differences)
+        self.requeue_button.setEnabled(False)
+        return self._run(lambda progress: rec.requeue(differences), self._requeued, self._requeue_failed)
+
+    def _requeued(self, numbers: list[str]) -> None:
         self.message.setText(tr("已重新排队 {n} 张：{numbers}；上传队列将把它们送到平台（同一幂等键，只会记录一次）",
                                 "{n} re-queued: {numbers}; the upload queue sends them (same key, recorded once)",
-                                n=len(done), numbers=" ".join(done)))
-        self.requeue_button.setEnabled(False)
+                                n=len(numbers), numbers=" ".join(numbers)))
         self.changed.emit()
-        return done
 
-    def import_missing(self) -> BackgroundJob | None:
+    def _requeue_failed(self, error: str) -> None:
+        self.requeue_button.setEnabled(True)
+        self.message.setText(tr("重新排队失败：{error}", "Re-queueing failed: {error}", error=error))
+
+    def import_missing(self) -> BackgroundTask[rec.ImportResult] | None:
         """Import in a background thread: a rebuilt store may take thousands (about 500 a second)."""
         if self.report is None:
             return None
@@ -183,12 +199,7 @@ class ReconcileView(QDialog):
         self.import_button.setEnabled(False)
         self.run_button.setEnabled(False)
         self.message.setText(tr("正在导入…", "Importing…"))
-        job = BackgroundJob(lambda progress: rec.import_records(differences), self)
-        job.on_success(self._imported)
-        job.on_failure(self._failed)
-        self.jobs.append(job)
-        job.start()
-        return job
+        return self._run(lambda progress: rec.import_records(differences), self._imported, self._failed)
 
     def _imported(self, result: rec.ImportResult) -> None:
         self.run_button.setEnabled(True)
@@ -200,7 +211,8 @@ class ReconcileView(QDialog):
                                 failed=(tr("；失败：", "; failed: ") + failed) if failed else ""))
         self.changed.emit()
 
-    def save(self, kind: str, path: Path | None = None) -> Path | None:
+    def save(self, kind: str, path: Path | None = None) -> BackgroundTask[Path] | None:
+        """The report as a PDF or CSV file, written in a background thread (reportlab parses its font)."""
         if self.report is None:
             return None
         if path is None:
@@ -211,11 +223,21 @@ class ReconcileView(QDialog):
             if not name:
                 return None
             path = Path(name)
-        if kind == "pdf":
-            from app.reports.reconcile_report import write_reconcile_pdf
+        report, target = self.report, path
 
-            write_reconcile_pdf(self.report, path)
-        else:
-            reconcile_report.write_csv(self.report, path)
+        def work(progress: Progress) -> Path:
+            if kind == "pdf":
+                from app.reports.reconcile_report import write_reconcile_pdf
+
+                write_reconcile_pdf(report, target)
+            else:
+                reconcile_report.write_csv(report, target)
+            return target
+
+        return self._run(work, self._saved, self._save_failed)
+
+    def _saved(self, path: Path) -> None:
         self.message.setText(tr("已保存 {path}", "Saved {path}", path=path))
-        return path
+
+    def _save_failed(self, error: str) -> None:
+        self.message.setText(tr("保存失败：{error}", "Saving failed: {error}", error=error))

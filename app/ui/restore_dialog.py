@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.services import backup
 from app.ui.i18n import tr
-from app.ui.print_jobs import BackgroundJob
+from app.ui.tasks import BackgroundTask
 
 TIME, STATUS, INVOICES, REASON, FILE = range(5)
 
@@ -40,14 +40,14 @@ class RestoreDialog(QDialog):
         self.data_dir = Path(data_dir)
         self.folder = Path(folder) if folder else backup.backup_folder(self.data_dir)
         self.before_restore: Callable[[], None] | None = None  # close the store's connections
-        self.result: backup.RestoreResult | None = None
-        self.job: BackgroundJob | None = None
+        self.restored: backup.RestoreResult | None = None  # set once a restore succeeded
+        self.task: BackgroundTask[backup.RestoreResult] | None = None
         self.records: list[backup.BackupRecord] = []
 
         layout = QVBoxLayout(self)
         if damage:
-            warning = QLabel(tr("本机数据库已损坏，无法打开：{reason}\n请从最新的完好备份恢复；备份之后开具的发票随后与平台对账找回。"
-                                "损坏的数据库会另存一份，不会删除。",
+            warning = QLabel(tr("本机数据库已损坏，无法打开：{reason}\n请从最新的完好备份恢复；"
+                                "备份之后开具的发票随后与平台对账找回。损坏的数据库会另存一份，不会删除。",
                                 "The store is damaged and cannot be opened: {reason}\nRestore the newest good "
                                 "backup; invoices issued after it are then recovered by reconciling with the "
                                 "platform. The damaged file is kept aside, never deleted.", reason=damage), self)
@@ -125,12 +125,14 @@ class RestoreDialog(QDialog):
 
     def _selection_changed(self) -> None:
         record = self.selected_record()
-        self.restore_button.setEnabled(record is not None and record.ok and self.job is None)
+        self.restore_button.setEnabled(record is not None and record.ok and self.task is None)
         if record is not None and not record.ok:
-            self.message.setText(tr("此备份未通过校验，不能用于恢复。", "This backup failed verification and cannot be restored."))
+            self.message.setText(tr("此备份未通过校验，不能用于恢复。",
+                                    "This backup failed verification and cannot be restored."))
 
     def _choose_folder(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"), str(self.folder))
+        chosen = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"),
+                                                  str(self.folder))
         if chosen:
             self.folder = Path(chosen)
             self.load()
@@ -143,7 +145,7 @@ class RestoreDialog(QDialog):
         if chosen:
             self.restore_file(Path(chosen))
 
-    def restore_file(self, path: Path, confirm: bool = True) -> BackgroundJob | None:
+    def restore_file(self, path: Path, confirm: bool = True) -> BackgroundTask[backup.RestoreResult] | None:
         """A file not in the manifest (e.g. brought from another PC): verified first like any other."""
         if confirm and QMessageBox.question(
                 self, tr("从备份恢复", "Restore from a backup"),
@@ -153,7 +155,7 @@ class RestoreDialog(QDialog):
             return None
         return self._start(path)
 
-    def restore_selected(self, confirm: bool = True) -> BackgroundJob | None:
+    def restore_selected(self, confirm: bool = True) -> BackgroundTask[backup.RestoreResult] | None:
         record = self.selected_record()
         if record is None or not record.ok:
             return None
@@ -165,28 +167,29 @@ class RestoreDialog(QDialog):
             return None
         return self._start(self.folder / record.file)
 
-    def _start(self, path: Path) -> BackgroundJob:
+    def _start(self, path: Path) -> BackgroundTask[backup.RestoreResult]:
         if self.before_restore is not None:
             self.before_restore()
         data_dir = self.data_dir
         self.restore_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.message.setText(tr("正在校验并恢复…", "Verifying and restoring…"))
-        self.job = BackgroundJob(lambda progress: backup.restore_backup(data_dir, path), self)
-        self.job.on_success(self._restored)
-        self.job.on_failure(self._failed)
-        self.job.start()
-        return self.job
+        task = BackgroundTask(lambda progress: backup.restore_backup(data_dir, path), self)
+        task.on_success(self._restored)
+        task.on_failure(self._failed)
+        self.task = task
+        task.start()
+        return task
 
     def _restored(self, result: backup.RestoreResult) -> None:
-        self.result = result
-        self.job = None
+        self.restored = result
+        self.task = None
         self.close_button.setEnabled(True)
         self.message.setText(tr("已恢复：{n} 张发票。", "Restored: {n} invoices.", n=result.snapshot.invoices))
         self.accept()
 
     def _failed(self, error: str) -> None:
-        self.job = None
+        self.task = None
         self.close_button.setEnabled(True)
         self.message.setText(error)
         self.message.setStyleSheet("color: #b00020")

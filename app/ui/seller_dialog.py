@@ -61,7 +61,8 @@ class SellerDialog(QDialog):
         self.messages.setWordWrap(True)
         self.messages.setStyleSheet("color: #b71c1c;")
         layout.addWidget(self.messages)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
         self.buttons.accepted.connect(self.save)
@@ -94,10 +95,10 @@ class SellerDialog(QDialog):
     def values(self) -> dict[str, str]:
         return {key: edit.text() for key, edit in self.edits.items()}
 
-    def validate(self) -> list:
+    def validate(self) -> list[FieldError]:
         values = self.values()
         errors = validate_seller(values["name"], values["tax_id"], values["drawer"], self.confirm_tax_id.isChecked())
-        by_path = {}
+        by_path: dict[str, FieldError] = {}
         for error in errors:
             by_path.setdefault(error.field, error)
         overridable = any(e.overridable for e in errors) or (
@@ -107,11 +108,11 @@ class SellerDialog(QDialog):
                                                         or any(e.overridable for e in errors)))
         shown = []
         for key, _label, path in FIELDS:
-            error = by_path.get(path) if path else None
-            message = error.message(language()) if error and key in self._touched else None
+            found = by_path.get(path) if path else None
+            message = found.message(language()) if found and key in self._touched else None
             mark(self.edits[key], message)
-            if message:
-                shown.append(describe(error))
+            if found and message:
+                shown.append(describe(found))
         self.messages.setText("\n".join(shown))
         self.save_button.setEnabled(not errors)
         return errors

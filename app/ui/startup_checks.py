@@ -4,15 +4,22 @@ naming the first broken entry; and a damaged store met with the newest good back
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from app.services.integrity import IntegrityReport
 from app.ui.i18n import tr
-from app.ui.print_jobs import BackgroundJob
+from app.ui.tasks import BackgroundTask, Progress, Work
+
+if TYPE_CHECKING:
+    from app.services.backup import RestoreResult
+    from app.store.database import Store
+    from app.ui.main_window import MainWindow
 
 
-def _verify_work(data_dir: Path):
-    def work(progress):
+def _verify_work(data_dir: Path) -> Work[IntegrityReport]:
+    def work(progress: Progress) -> IntegrityReport:
         from app.services import backup
         from app.services.integrity import verify_store
         from app.services.seller import get_seller
@@ -24,8 +31,11 @@ def _verify_work(data_dir: Path):
     return work
 
 
-def broken_message(report) -> str:
+def broken_message(report: IntegrityReport) -> str:
     first = report.first
+    if first is None:
+        return tr("本机数据库的审计记录被改动过（应用之外的修改）。",
+                  "The audit history of this store was changed outside the app.")
     return tr("本机数据库的审计记录被改动过（应用之外的修改）。\n\n第一处断裂：\n"
               "记录号 #{id}\n时间 {at}\n操作 {action}\n发票 {number}\n原因 {reason}\n\n"
               "请勿继续开票，联系技术支持，并用备份和平台核对（工具 → 与平台对账）。",
@@ -36,42 +46,45 @@ def broken_message(report) -> str:
               action=first.action or "-", number=first.invoice_number or "-", reason=first.reason)
 
 
-def start_integrity_check(parent: QWidget, data_dir: Path) -> BackgroundJob:
-    """Verify the chain in a background thread; warn (non-blocking) when it is broken.
+class IntegrityCheck(BackgroundTask[IntegrityReport]):
+    """The chain verified in a background thread; the report is in value, the warning box (if any) in warning."""
 
-    The job keeps the report in job.result; the warning box, if any, in job.warning."""
-    job = BackgroundJob(_verify_work(Path(data_dir)), parent)
-    job.warning = None
+    def __init__(self, parent: QWidget, data_dir: Path) -> None:
+        super().__init__(_verify_work(Path(data_dir)), parent)
+        self._owner = parent
+        self.warning: QMessageBox | None = None
+        self.on_success(self._checked)
+        self.on_failure(self._check_failed)
 
-    def done(report) -> None:
-        status = getattr(parent, "statusBar", None)
+    def _checked(self, report: IntegrityReport) -> None:
+        status = getattr(self._owner, "statusBar", None)
         if report.ok:
             if status is not None:
                 status().showMessage(tr("审计链完整：{n} 条记录", "Audit history whole: {n} entries", n=report.entries),
                                      10000)
             return
         box = QMessageBox(QMessageBox.Icon.Warning, tr("审计记录校验失败", "Audit history check failed"),
-                          broken_message(report), QMessageBox.StandardButton.Ok, parent)
+                          broken_message(report), QMessageBox.StandardButton.Ok, self._owner)
         box.setObjectName("integrity_warning")
-        job.warning = box
+        self.warning = box
         box.open()  # not exec(): the clerk can still look at the list
 
-    def failed(error: str) -> None:
-        job.warning = QMessageBox(QMessageBox.Icon.Warning, tr("审计记录校验失败", "Audit history check failed"),
-                                  error, QMessageBox.StandardButton.Ok, parent)
-        job.warning.open()
-
-    job.on_success(done)
-    job.on_failure(failed)
-    job.start()
-    return job
+    def _check_failed(self, error: str) -> None:
+        self.warning = QMessageBox(QMessageBox.Icon.Warning, tr("审计记录校验失败", "Audit history check failed"),
+                                   error, QMessageBox.StandardButton.Ok, self._owner)
+        self.warning.open()
 
 
-def open_store_or_restore(data_dir: Path | str | None):
+def start_integrity_check(parent: QWidget, data_dir: Path) -> IntegrityCheck:
+    """Verify the chain in a background thread; warn (non-blocking) when it is broken."""
+    check = IntegrityCheck(parent, data_dir)
+    check.start()
+    return check
+
+
+def open_store_or_restore(data_dir: Path | str | None) -> tuple[Store | None, RestoreResult | None]:
     """(store, restore result): a damaged store is met with the restore dialog on the newest good
     backup; (None, None) when the clerk quits instead."""
-    from PySide6.QtWidgets import QDialog
-
     from app.services.store_access import open_store
     from app.store.damage import StoreDamaged
     from app.store.database import default_data_dir
@@ -82,17 +95,17 @@ def open_store_or_restore(data_dir: Path | str | None):
     except StoreDamaged as damaged:
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         dialog = RestoreDialog(directory, damage=damaged.reason)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result is None:
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.restored is None:
             return None, None
-        return open_store(directory), dialog.result
+        return open_store(directory), dialog.restored
 
 
-def after_start(window, restored=None) -> BackgroundJob:
+def after_start(window: MainWindow, restored: RestoreResult | None = None) -> IntegrityCheck:
     """The checks once the window shows: the history verified in the background, and after a
     restore the reconciliation view on the period since the backup (what came after it)."""
     from app.ui.backup_actions import reconcile_after_restore
 
-    window.integrity_job = start_integrity_check(window, Path(window.store.data_dir))
+    window.integrity_check = start_integrity_check(window, Path(window.store.data_dir))
     if restored is not None:
         reconcile_after_restore(window, restored)
-    return window.integrity_job
+    return window.integrity_check

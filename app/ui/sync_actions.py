@@ -9,6 +9,8 @@ unless the test starts it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
@@ -19,6 +21,10 @@ from app.ui.i18n import language, tr
 from app.ui.queue_view import QueueView, upload_history_html
 from app.ui.sync_runner import SyncRunner, default_client_factory
 from app.ui.sync_status import SyncStatusWidget
+
+if TYPE_CHECKING:
+    from app.ui.invoice_detail import InvoiceDetail
+    from app.ui.main_window import MainWindow
 
 
 class PlatformSettingsDialog(QDialog):
@@ -55,7 +61,7 @@ class PlatformSettingsDialog(QDialog):
 
 
 class SyncActions:
-    def __init__(self, window, runner: SyncRunner | None = None) -> None:
+    def __init__(self, window: MainWindow, runner: SyncRunner | None = None) -> None:
         self.window = window
         self.dialogs: list[QWidget] = []
         self.last_notice = ""
@@ -99,7 +105,7 @@ class SyncActions:
         dialog.show()
         return dialog
 
-    def add_detail_section(self, detail) -> None:
+    def add_detail_section(self, detail: InvoiceDetail) -> None:
         """The invoice's upload history under its detail view."""
         detail.view.append(upload_history_html(detail.row.id))
 
@@ -113,8 +119,8 @@ class SyncActions:
     def _progress(self, accepted: int, rejected: int) -> None:
         self.window.refresh()
         if rejected:
-            self._notice(tr("平台拒绝了 {n} 张发票，请在上传队列中查看原因", "the platform rejected {n} invoices: see the "
-                            "upload queue for why", n=rejected))
+            self._notice(tr("平台拒绝了 {n} 张发票，请在上传队列中查看原因",
+                            "the platform rejected {n} invoices: see the upload queue for why", n=rejected))
 
     def _came_back(self, uploaded: int, attention: int) -> None:
         text = tr("平台已恢复：{u} 张发票已上传，{a} 张需要处理", "The platform is back: {u} invoices went up, "
@@ -133,6 +139,6 @@ class SyncActions:
                         "Platform settings"))
 
 
-def install(window) -> SyncActions:
+def install(window: MainWindow) -> SyncActions:
     window.sync_actions = SyncActions(window)
     return window.sync_actions

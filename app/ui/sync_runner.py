@@ -17,6 +17,7 @@ from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, Co
 from app.sync.outage_feed import OutageFeed
 from app.sync.runtime import SyncRuntime
 from app.sync.worker import QueueWorker, WorkerEvent
+from app.ui.tasks import BackgroundTask, Progress
 
 
 def default_client_factory() -> Callable[[], PlatformClient]:
@@ -56,6 +57,7 @@ class SyncRunner(QObject):
         self._since_back = [0, 0]
         self._seen = [0, 0]  # accepted/rejected already reported by the current pass
         self._held_said: str | None = None
+        self._tasks: list[BackgroundTask[int]] = []  # "upload now" store writes, kept alive while they run
 
     @property
     def monitor(self) -> ConnectivityMonitor:
@@ -79,12 +81,25 @@ class SyncRunner(QObject):
         self.refresh_counts()
 
     def stop(self) -> None:
+        for task in list(self._tasks):
+            task.wait()
         self.runtime.stop()
 
-    def upload_now(self) -> None:
-        """Every row waiting to retry is due now; check the platform and run a pass at once."""
-        queue.make_due_now()
+    def upload_now(self) -> BackgroundTask[int]:
+        """Every row waiting to retry is due now (a store write, in a background thread: the upload
+        worker may hold the write lock); then check the platform and run a pass at once."""
+        def work(progress: Progress) -> int:
+            return queue.make_due_now()
+
+        task: BackgroundTask[int] = BackgroundTask(work, self)
+        task.on_finished(self._upload_now_done)
+        self._tasks.append(task)
+        return task.start()
+
+    def _upload_now_done(self) -> None:
+        self._tasks = [t for t in self._tasks if not t.ended]
         self.runtime.wake()
+        self.refresh_counts()
 
     def set_paused(self, paused: bool) -> None:
         self.worker.paused = paused

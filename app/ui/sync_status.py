@@ -75,7 +75,8 @@ class SyncStatusWidget(QWidget):
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {text()}")
         if self.last_good:
             moment = clock.in_beijing(datetime.fromisoformat(self.last_good))
-            shown = f"{moment:%H:%M:%S}" if clock.in_beijing(moment).date() == clock.today() else f"{moment:%m-%d %H:%M}"
+            today = clock.in_beijing(moment).date() == clock.today()
+            shown = f"{moment:%H:%M:%S}" if today else f"{moment:%m-%d %H:%M}"
             self.contact_label.setText(tr("最近联系 {time}", "last contact {time}", time=shown))
         else:
             self.contact_label.setText(tr("尚未联系上", "no contact yet"))
@@ -85,4 +86,6 @@ class SyncStatusWidget(QWidget):
         if self.paused:
             queue_text += tr("（已暂停）", " (paused)")
         self.queue_label.setText(queue_text)
-        self.setMinimumWidth(self.layout().sizeHint().width())  # the status bar must not clip it
+        box = self.layout()
+        if box is not None:
+            self.setMinimumWidth(box.sizeHint().width())  # the status bar must not clip it

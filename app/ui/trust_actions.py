@@ -9,6 +9,7 @@ puts 作废 / 红字 buttons on an invoice's detail view.
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -19,6 +20,14 @@ from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
 from app.ui.limits_panel import LimitsDialog, LimitsIndicator
+
+if TYPE_CHECKING:
+    from app.ui.invoice_detail import InvoiceDetail
+    from app.ui.main_window import MainWindow
+    from app.ui.outage_view import OutageLogView
+    from app.ui.reconcile_view import ReconcileView
+
+Shown = TypeVar("Shown", bound=QWidget)
 
 
 def can_cancel(number: str | None) -> bool:
@@ -33,7 +42,7 @@ def can_reverse(number: str | None) -> bool:
 
 
 class TrustActions:
-    def __init__(self, window) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.dialogs: list[QWidget] = []  # kept alive while shown
         self.cancel_action = QAction(tr("作废…", "Cancel invoice…"), window)
@@ -95,7 +104,7 @@ class TrustActions:
         self.indicator.refresh()
         self._warn_if_near()
 
-    def _keep(self, dialog: QWidget) -> QWidget:
+    def _keep(self, dialog: Shown) -> Shown:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialogs.append(dialog)
         dialog.destroyed.connect(lambda _=None, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
@@ -106,22 +115,22 @@ class TrustActions:
         if not number:
             return None
         dialog = CancelDialog(number, self.window)
-        dialog.done.connect(self._after)
+        dialog.completed.connect(self._after)
         return self._keep(dialog)
 
     def red_letter(self, number: str | None) -> RedLetterDialog | None:
         if not number:
             return None
         dialog = RedLetterDialog(number, self.window)
-        dialog.done.connect(self._after)
+        dialog.completed.connect(self._after)
         return self._keep(dialog)
 
-    def show_outages(self):
+    def show_outages(self) -> OutageLogView:
         from app.ui.outage_view import OutageLogView
 
         return self._keep(OutageLogView(self.window))
 
-    def show_reconcile(self):
+    def show_reconcile(self) -> ReconcileView:
         from app.ui.reconcile_view import ReconcileView
 
         view = ReconcileView(self.window)
@@ -150,7 +159,7 @@ class TrustActions:
 
     # --- the detail view -----------------------------------------------------------------------
 
-    def add_detail_buttons(self, detail) -> None:
+    def add_detail_buttons(self, detail: InvoiceDetail) -> None:
         """作废 and 红字 on an invoice's detail view, enabled as the invoice allows."""
         number = detail.number
         cancel = QPushButton(tr("作废…", "Cancel invoice…"), detail)
@@ -170,7 +179,6 @@ class TrustActions:
 
 def detail_notes(number: str) -> list[tuple[str, str]]:
     """Lines for the detail view: upload deadline (red when overdue), cancellation, red-letter reason."""
-    from app.services.lifecycle import red_letter_numbers, waiting_cancellation
     from app.ui.limits_panel import OverdueMarks
 
     row = queries.find_invoice(number)
@@ -184,17 +192,17 @@ def detail_notes(number: str) -> list[tuple[str, str]]:
     if row.status == status.CANCELLED:
         notes.append((tr("已作废：{reason}（{at}）", "Cancelled: {reason} ({at})", reason=row.cancel_reason or "",
                          at=(row.cancelled_at or "")[:16].replace("T", " ")), "#b00020"))
-    if waiting_cancellation(row.id) is not None:
+    if queries.cancellation_waiting(row.id):
         notes.append((tr("作废申请等待上传结果", "Cancellation waiting for the upload's outcome"), "#8a5a00"))
     if row.red_reason:
         notes.append((tr("红字原因：{reason}", "Red-letter reason: {reason}", reason=row.red_reason), "#b00020"))
-    reds = red_letter_numbers(row) if row.status == status.ACCEPTED else []
+    reds = queries.red_letter_numbers(row) if row.status == status.ACCEPTED else []
     if reds:
         notes.append((tr("已开红字发票：{numbers}", "Reversed by: {numbers}", numbers="、".join(reds)), "#333"))
     return notes
 
 
-def install(window) -> TrustActions:
+def install(window: MainWindow) -> TrustActions:
     actions = TrustActions(window)
     window.trust_actions = actions
     return actions

@@ -138,7 +138,8 @@ def part_lazy(directory: Path) -> dict:
         pump(app, 1)
     jumped = (time.perf_counter() - started) / jumps
     return {"rows": model.rowCount(), "first": first, "last": last, "open_s": opened, "scroll_s": scrolled,
-            "jump_s": jumped, "model_alone_s": model_alone, "rows_fetched": fetched_open_and_scroll, "rows_fetched_all": model.rows_fetched, "cached_rows": model.cached_rows,
+            "jump_s": jumped, "model_alone_s": model_alone, "rows_fetched": fetched_open_and_scroll,
+            "rows_fetched_all": model.rows_fetched, "cached_rows": model.cached_rows,
             "rss_kib": rss_kib() - before}
 
 

@@ -31,8 +31,9 @@ BUYER_TAX_ID = "91110000600037341L"
 
 
 def start_platform(db: Path) -> tuple[subprocess.Popen, str]:
-    child = subprocess.Popen([sys.executable, "-m", "app", "platform", "--port", "0", "--db", str(db), "--token", TOKEN],
-                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-m", "app", "platform", "--port", "0", "--db", str(db),
+                              "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
     line = child.stdout.readline()
     match = re.search(r"listening on (\S+)", line)
     if not match:

@@ -47,8 +47,9 @@ def test_a_desk_error_is_caught_once_with_its_exit_code_in_both_languages(tmp_pa
 
 @pytest.mark.logged_errors_expected
 def test_an_unexpected_error_is_logged_in_full_and_the_clerk_gets_one_line(tmp_path, capsys):
-    def broken(args):
-        return {}["missing"]
+    def broken(args: argparse.Namespace) -> int:
+        known: dict[str, int] = {}
+        return known["missing"]
 
     assert run_command(namespace(tmp_path, broken)) == 1
     err = capsys.readouterr().err

@@ -107,7 +107,8 @@ def test_red_letter_is_negative_and_names_the_original():
 
 
 def test_many_lines_go_on_a_sales_list():
-    lines = [{"name": f"item {i}", "quantity": "1", "unit_price": "1", "tax_rate": "0.13"} for i in range(FACE_LINES + 1)]
+    lines = [{"name": f"item {i}", "quantity": "1", "unit_price": "1", "tax_rate": "0.13"}
+             for i in range(FACE_LINES + 1)]
     assert parse_invoice(body(lines=lines)).needs_sales_list
     assert not parse_invoice(body(lines=lines[:FACE_LINES])).needs_sales_list
 
@@ -132,7 +133,7 @@ def test_totals_always_add_up_and_the_body_round_trips(lines, gross):
     for line in invoice.lines:
         assert line.amount + line.tax == line.amount_with_tax
     assert invoice.total_amount + invoice.total_tax == invoice.total_with_tax
-    assert invoice.total_amount == sum(l.amount for l in invoice.lines)
+    assert invoice.total_amount == sum(line.amount for line in invoice.lines)
     # The computed body, with every amount given, is accepted as it stands (what the platform checks).
     again = parse_invoice(invoice_to_body(invoice))
     assert again.lines == invoice.lines and again.total_with_tax == invoice.total_with_tax

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import IO
 
 import pytest
 
@@ -27,6 +28,11 @@ from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
 
 
+def _read(stream: IO[str] | None) -> str:
+    assert stream is not None
+    return stream.read()
+
+
 def upload_all(start: int = 1) -> None:
     """Every held invoice accepted, as after the queue is uploaded."""
     for n, entry in enumerate(UploadQueueEntry.select().where(UploadQueueEntry.state == status.Q_PENDING), start):
@@ -34,7 +40,8 @@ def upload_all(start: int = 1) -> None:
 
 
 def priced(amount: str) -> dict:
-    return invoice_body(lines=[{"name": "*信息技术服务*软件开发", "quantity": "1", "unit_price": amount, "tax_rate": "0.06"}])
+    return invoice_body(lines=[{"name": "*信息技术服务*软件开发", "quantity": "1", "unit_price": amount,
+                                "tax_rate": "0.06"}])
 
 
 def test_count_limit_blocks_then_releases_after_upload(seller):
@@ -83,7 +90,7 @@ def test_time_limit_counts_from_the_oldest_held_invoice(seller):
     old = (now() - timedelta(hours=20)).isoformat()
     number = issue_invoice(invoice_body(issued_at=old)).number
     left = current_remaining()
-    assert Decimal("3.9") <= left.hours <= Decimal("4.0")
+    assert left.hours is not None and Decimal("3.9") <= left.hours <= Decimal("4.0")
     assert [w.field for w in left.warnings] == ["offline_limits.max_hours"]
     row = Invoice.get(Invoice.provisional_number == number)
     deadline = upload_deadline(row.issued_at)
@@ -136,7 +143,7 @@ def test_two_instances_started_together_take_the_last_slot_once(seller, data_dir
     racers = [subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "issue", str(path)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
               for _ in range(2)]
-    results = sorted((p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in racers)
+    results = sorted((p.wait(timeout=120), _read(p.stdout), _read(p.stderr)) for p in racers)
     assert [code for code, _, _ in results] == [0, 2], results
     assert results[0][1].strip() == "LX-0000003" and "离线发票张数上限" in results[1][2]
 

@@ -38,7 +38,9 @@ def answer_lost(number: str, reached_platform: bool, platform=None) -> None:
         from app.platform.http_client import HttpPlatformClient
 
         with_client = HttpPlatformClient(platform.url, TOKEN)
-        with_client.submit(items[0].key, invoice_to_body(queries.get_invoice(number)))
+        invoice = queries.get_invoice(number)
+        assert invoice is not None
+        with_client.submit(items[0].key, invoice_to_body(invoice))
         with_client.close()
     queue.record_failure([items[0].entry_id], "timed out after 5 s", outcome_unknown=True, delay_for=lambda a: 0)
 

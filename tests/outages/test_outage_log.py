@@ -45,7 +45,8 @@ def test_outage_recorded_with_errors_deduplicated_and_invoices_meanwhile(seller)
     # After recovery a new failure opens a second outage; it does not reopen the first.
     assert outages.record_recovery() is None
     second = outages.record_failure("HTTP 502 Bad Gateway")
-    assert second.id != outage.id and outages.open_outage().id == second.id
+    still_open = outages.open_outage()
+    assert second.id != outage.id and still_open is not None and still_open.id == second.id
     assert [o.id for o in outages.list_outages()] == [second.id, outage.id]
 
 

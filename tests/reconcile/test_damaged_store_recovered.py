@@ -44,7 +44,9 @@ def test_damaged_store_restored_then_reconciled(seller, store, data_dir, tmp_pat
 
     with pytest.raises(StoreDamaged):
         open_store(data_dir)
-    result = backup.restore_backup(data_dir, tmp_path / "usb" / backup.newest_good(tmp_path / "usb").file)
+    newest = backup.newest_good(tmp_path / "usb")
+    assert newest is not None
+    result = backup.restore_backup(data_dir, tmp_path / "usb" / newest.file)
     assert result.snapshot.invoices == 5
     restored = open_store(data_dir)
     try:

@@ -58,7 +58,7 @@ def test_backup_while_another_connection_writes(store, seller, data_dir, tmp_pat
 
     thread = threading.Thread(target=writer)
     thread.start()
-    records = []
+    records: list[backup.BackupRecord] = []
     try:
         while len(records) < 5:
             records.append(backup.make_backup(store.path, tmp_path / "b", keep=10))
@@ -91,7 +91,8 @@ def test_rotation_never_drops_the_last_good_backup(store, seller, tmp_path, monk
         assert not backup.make_backup(store.path, folder, keep=2).ok
     kept = backup.read_manifest(folder)
     assert good.file in [r.file for r in kept] and (folder / good.file).exists()
-    assert backup.newest_good(folder).file == good.file
+    newest = backup.newest_good(folder)
+    assert newest is not None and newest.file == good.file
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped"])
@@ -135,10 +136,10 @@ def _break(path: Path, how: str) -> None:
     elif how == "empty":
         path.write_bytes(b"")
     elif how == "pages":  # a whole SQLite header, its pages overwritten: integrity_check fails
-        data = bytearray(path.read_bytes())
-        page = int.from_bytes(data[16:18], "big")
-        data[page * 2: page * 6] = b"\xa5" * (page * 4)
-        path.write_bytes(bytes(data))
+        pages = bytearray(path.read_bytes())
+        page = int.from_bytes(pages[16:18], "big")
+        pages[page * 2: page * 6] = b"\xa5" * (page * 4)
+        path.write_bytes(bytes(pages))
 
 
 @pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "pages"])
@@ -171,7 +172,8 @@ def test_damaged_store_is_detected_and_restored_from_the_newest_good_backup(data
 
     # The backup folder is still known although the store's settings cannot be read.
     assert backup.backup_folder(data_dir) == folder.resolve()
-    assert backup.newest_good(backup.backup_folder(data_dir)).file == newest.file
+    found = backup.newest_good(backup.backup_folder(data_dir))
+    assert found is not None and found.file == newest.file
     restored = run_cli(data_dir, "restore", str(folder / newest.file))
     assert restored.returncode == 0, restored.stderr
     assert "before-restore" in restored.stdout and "reconcile --from" in restored.stdout
@@ -238,7 +240,7 @@ def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, mo
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "b"))
     store.close()
     seen = []
-    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS + [lambda db, m: seen.append(db.pragma("user_version"))])
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, lambda db, m: seen.append(db.pragma("user_version"))])
     monkeypatch.setattr(migrations, "LATEST", len(migrations.STEPS))
     store = open_store(data_dir)
     store.close()
@@ -254,7 +256,7 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "b"))
     store.close()
     monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None: (["planted failure"], None))
-    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS + [lambda db, m: None])
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, lambda db, m: None])
     monkeypatch.setattr(migrations, "LATEST", len(migrations.STEPS))
     with pytest.raises(backup.BackupFailed):
         open_store(data_dir)

@@ -51,7 +51,7 @@ while True:
 """
 
 
-def _child(script: str, *args: str) -> subprocess.Popen:
+def _child(script: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -86,7 +86,7 @@ def _check_consistent(path: Path) -> list[str]:
 def test_two_instances_take_numbers_without_gaps_or_repeats(seller, data_dir):
     children = [_child(ISSUER, str(data_dir), "40") for _ in range(2)]
     outputs = [c.communicate(timeout=120) for c in children]
-    for child, (out, err) in zip(children, outputs):
+    for child, (_out, err) in zip(children, outputs, strict=True):
         assert child.returncode == 0, err
     printed = sorted(n for out, _ in outputs for n in out.split())
     assert printed == [f"LX-{i:07d}" for i in range(1, 81)]
@@ -95,6 +95,7 @@ def test_two_instances_take_numbers_without_gaps_or_repeats(seller, data_dir):
 
 def test_killed_inside_the_transaction_leaves_no_trace(seller, data_dir):
     child = _child(PAUSING_ISSUER, str(data_dir), "pause")
+    assert child.stdout is not None
     assert child.stdout.readline().strip() == "IN-TRANSACTION"
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
@@ -112,6 +113,7 @@ def test_killed_at_random_points_many_times(seller, data_dir):
     kills = 25
     for _ in range(kills):
         child = _child(PAUSING_ISSUER, str(data_dir), "run")
+        assert child.stdout is not None
         child.stdout.readline()  # wait until it is issuing, then kill it somewhere in the loop
         time.sleep(rng.uniform(0, 0.15))
         os.kill(child.pid, signal.SIGKILL)

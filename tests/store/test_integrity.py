@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from app.services.integrity import Anchor, verify_store
+from app.services.integrity import Anchor, Finding, IntegrityReport, verify_store
 from app.services.issuing import issue_invoices
 from app.store import audit
 from tests.helpers.bodies import invoice_body
@@ -15,6 +15,12 @@ from tests.helpers.cli import run_cli
 
 def _issue(n: int) -> list[str]:
     return [i.number for i in issue_invoices([invoice_body() for _ in range(n)], clerk="李四")]
+
+
+def _first(report: IntegrityReport) -> Finding:
+    """The first finding of a report that must have one."""
+    assert report.first is not None, "the tampering went unnoticed"
+    return report.first
 
 
 def _raw(store) -> sqlite3.Connection:
@@ -41,7 +47,7 @@ def test_invoice_total_changed_is_caught(store, seller):
         c.execute("UPDATE invoice SET total_with_tax = total_with_tax + 100000 WHERE provisional_number = ?",
                   (numbers[1],))
         entry = _entry_of(c, numbers[1])
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.entry_id == entry and first.action == "issued" and first.invoice_number == numbers[1]
     assert "total_with_tax" in first.reason
 
@@ -52,7 +58,7 @@ def test_line_amount_changed_is_caught(store, seller):
         c.execute("UPDATE invoice_line SET amount = 1, tax = 0 WHERE invoice_id = "
                   "(SELECT id FROM invoice WHERE provisional_number = ?)", (numbers[0],))
         entry = _entry_of(c, numbers[0])
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.entry_id == entry and first.invoice_number == numbers[0]
     assert "differ from what was issued" in first.reason
 
@@ -69,7 +75,7 @@ def test_amount_changed_with_its_content_hash_recomputed_is_still_caught(store, 
     forged = content_hash(invoice_from_row(Invoice.get()))
     with _raw(store) as c:
         c.execute("UPDATE invoice SET content_hash = ?", (forged,))
-    assert verify_store().first.invoice_number == numbers[0]
+    assert _first(verify_store()).invoice_number == numbers[0]
 
 
 def test_entry_deleted_is_caught(store, seller):
@@ -78,8 +84,8 @@ def test_entry_deleted_is_caught(store, seller):
         gone = _entry_of(c, numbers[1])
         c.execute("DELETE FROM audit_entry WHERE id = ?", (gone,))
     report = verify_store()
-    assert report.first.entry_id == gone + 1
-    assert "removed or inserted" in report.first.reason
+    assert _first(report).entry_id == gone + 1
+    assert "removed or inserted" in _first(report).reason
     # ... and the invoice whose entry went is named as having none.
     assert any(f.invoice_number == numbers[1] and "no issued entry" in f.reason for f in report.findings)
 
@@ -88,7 +94,7 @@ def test_last_entry_deleted_is_caught_by_its_invoice(store, seller):
     numbers = _issue(2)
     with _raw(store) as c:
         c.execute("DELETE FROM audit_entry WHERE id = (SELECT max(id) FROM audit_entry)")
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.entry_id is None and first.invoice_number == numbers[-1] and "no issued entry" in first.reason
 
 
@@ -101,7 +107,7 @@ def test_entry_inserted_is_caught(store, seller):
         c.execute("UPDATE audit_entry SET id = id + 100 WHERE id > 2")
         c.execute("INSERT INTO audit_entry (id, at, clerk, action, invoice_id, detail, prev_hash, hash) "
                   "VALUES (3, '2026-01-01T00:00:00.000+08:00', 'x', 'printed', NULL, '{}', ?, ?)", (prev, forged))
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.entry_id == 103 and "removed or inserted" in first.reason
 
 
@@ -112,7 +118,7 @@ def test_invoice_inserted_without_entry_is_caught(store, seller):
         c.execute(f"INSERT INTO invoice ({', '.join(columns)}) SELECT "
                   + ", ".join("'LX-0999999'" if k == "provisional_number" else k for k in columns)
                   + " FROM invoice WHERE provisional_number = ?", (numbers[0],))
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.invoice_number == "LX-0999999" and "no issued entry" in first.reason
 
 
@@ -121,7 +127,7 @@ def test_entry_edited_is_caught(store, seller):
     with _raw(store) as c:
         entry = _entry_of(c, numbers[0])
         c.execute("UPDATE audit_entry SET clerk = 'someone else' WHERE id = ?", (entry,))
-    first = verify_store().first
+    first = _first(verify_store())
     assert first.entry_id == entry and "edited" in first.reason
 
 
@@ -142,7 +148,7 @@ def test_chain_rewritten_consistently_is_caught_only_by_a_backup_head(store, sel
             prev = digest
     assert verify_store().ok
     report = verify_store(anchors=[anchor])
-    assert not report.ok and "backup-x" in report.first.reason and report.first.entry_id == head.head_id
+    assert not report.ok and "backup-x" in _first(report).reason and _first(report).entry_id == head.head_id
 
 
 @pytest.mark.parametrize("tamper", ["total", "delete", "insert"])
@@ -190,7 +196,7 @@ def test_audit_verify_cli_checks_the_heads_recorded_by_backups(store, seller, da
         rows = c.execute("SELECT id, at, clerk, action, invoice_id, detail FROM audit_entry ORDER BY id").fetchall()
         numbers = dict(c.execute("SELECT id, provisional_number FROM invoice"))
         prev = audit.GENESIS
-        for id_, at, clerk, action, invoice_id, detail in rows:
+        for id_, at, _clerk, action, invoice_id, detail in rows:
             digest = audit.entry_hash(prev, at, "forger", action, numbers.get(invoice_id, ""), detail)
             c.execute("UPDATE audit_entry SET clerk = 'forger', prev_hash = ?, hash = ? WHERE id = ?",
                       (prev, digest, id_))

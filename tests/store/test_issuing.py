@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 
+import peewee
 import pytest
 
 from app.core import status
@@ -37,7 +38,7 @@ def test_issue_writes_invoice_lines_audit_and_queue_together(seller):
     assert row.status == status.PENDING_UPLOAD and row.offline
     assert row.total_with_tax == Decimal("1339.00")
     lines = list(row.lines.order_by(InvoiceLine.position))
-    assert [l.amount + l.tax for l in lines] == [Decimal("1000.00"), Decimal("339.00")]
+    assert [line.amount + line.tax for line in lines] == [Decimal("1000.00"), Decimal("339.00")]
     entry = UploadQueueEntry.get(UploadQueueEntry.invoice == row)
     assert entry.state == status.Q_PENDING and len(entry.idempotency_key) == 36
     issued_entries = list(AuditEntry.select().where(AuditEntry.invoice == row))
@@ -77,7 +78,7 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(seller, monkeypa
 
     monkeypatch.setattr(audit, "append", broken_append)
     before = table_counts()
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         issue_invoice(invoice_body())
     assert table_counts() == before
 
@@ -134,6 +135,6 @@ def test_list_is_newest_first_and_paged(seller):
 
 def test_issued_invoices_cannot_be_deleted_while_their_rows_refer_to_them(seller):
     issued = issue_invoice(invoice_body())
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.IntegrityError):
         Invoice.delete().where(Invoice.provisional_number == issued.number).execute()
     assert Invoice.select().count() == 1

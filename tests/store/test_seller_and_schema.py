@@ -13,9 +13,11 @@ def test_seller_profile_is_validated_and_audited(store):
     assert {e.field for e in caught.value.errors} == {"seller.name", "seller.tax_id", "drawer"}
     assert get_seller() is None
     set_seller(name="北京某某", tax_id="91110108ma0123456g", drawer="张三")
-    assert get_seller().party.tax_id == "91110108MA0123456G"
+    created = get_seller()
+    assert created is not None and created.party.tax_id == "91110108MA0123456G"
     set_seller(name="北京某某二", tax_id="91110108MA0123456G", drawer="李四")
-    assert get_seller().drawer == "李四"
+    updated = get_seller()
+    assert updated is not None and updated.drawer == "李四"
     assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)] == ["seller_created", "seller_updated"]
 
 

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QTableWidget
 
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 from tests.helpers.platform import issue_many, make_worker, platform_numbers
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, f"no item at ({row}, {column})"
+    return item.text()
 
 
 @pytest.fixture
@@ -90,9 +97,9 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     view = QueueView(None)
     qtbot.addWidget(view)
     assert view.table.rowCount() == 1
-    assert view.table.item(0, 0).text() == issued[1].number
-    assert view.table.item(0, 3).text() == "被拒绝"
-    assert "lines[0].amount" in view.table.item(0, 6).text() and "1000.00" in view.table.item(0, 6).text()
+    assert cell(view.table, 0, 0) == issued[1].number
+    assert cell(view.table, 0, 3) == "被拒绝"
+    assert "lines[0].amount" in cell(view.table, 0, 6) and "1000.00" in cell(view.table, 0, 6)
     assert "被拒绝需处理 1 张" in view.summary.text()
     assert not view.requeue_button.isEnabled()
     view.table.selectRow(0)
@@ -101,8 +108,10 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     html = upload_history_html(row.id)
     assert "发送失败" in html and "平台拒绝" in html and "第 2 次" in html
     InvoiceLine.update(amount=InvoiceLine.amount - 1).where(InvoiceLine.invoice == row).execute()
-    assert view.requeue_selected()
-    assert view.table.item(0, 3).text() == "待上传"
+    requeued = view.requeue_selected()  # a store write: in a background thread
+    assert requeued is not None
+    qtbot.waitUntil(lambda: requeued.ended, timeout=10000)
+    assert requeued.error == "" and cell(view.table, 0, 3) == "待上传"
     make_worker(platform).run_once()
     view.reload()
     assert view.table.rowCount() == 0
@@ -142,7 +151,8 @@ def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tm
     assert "上传记录" in text and "第 1 次" in text and "平台接受" in text
     from app.store.models import Invoice
 
-    assert Invoice.get(Invoice.provisional_number == issued[0].number).official_number in text
+    official = Invoice.get(Invoice.provisional_number == issued[0].number).official_number
+    assert official is not None and official in text
 
 
 def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, store, seller, platform):
@@ -160,9 +170,10 @@ def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, 
     view = QueueView(None)
     qtbot.addWidget(view)
     view.table.selectRow(0)
-    assert view.correct_button.isEnabled() and view.table.item(0, 0).text() == issued[1].number
+    assert view.correct_button.isEnabled() and cell(view.table, 0, 0) == issued[1].number
 
     form = view.correct_selected(reason="平台拒绝：金额有误")
+    assert form is not None
     qtbot.addWidget(form)
     assert issued[1].number in form.windowTitle()
     # The form holds the rejected invoice's buyer and lines; its amounts are computed afresh.
@@ -171,7 +182,7 @@ def test_a_rejected_invoice_is_corrected_through_cancel_and_reissue(qtbot, cjk, 
     new = form.issue()
     assert new is not None and new.number != issued[1].number
     # The view reloaded on the form's signal: the rejected one is gone, the corrected one waits.
-    assert [view.table.item(r, 0).text() for r in range(view.table.rowCount())] == [new.number]
+    assert [cell(view.table, r, 0) for r in range(view.table.rowCount())] == [new.number]
 
     old = Invoice.get(Invoice.provisional_number == issued[1].number)
     assert old.status == status.CANCELLED

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+
 import pytest
+from PySide6.QtWidgets import QApplication
 
 
 @pytest.fixture(autouse=True)
-def desk_app(qapp):
+def desk_app(qapp: QApplication) -> Iterator[QApplication]:
     """The QApplication as run_desktop prepares it (CJK font loaded), in Chinese unless a test says."""
     from app.ui.application import install_cjk_font
     from app.ui.i18n import set_language
@@ -15,3 +21,18 @@ def desk_app(qapp):
     install_cjk_font(qapp)
     yield qapp
     set_language("zh")
+
+
+@pytest.fixture(autouse=True)
+def desk_log_restored() -> Iterator[None]:
+    """What run_desktop (or a test) sets process-wide for the log is put back after each test:
+    the log file handler, the exception hooks and the root level (app/base/logs.configure)."""
+    from app.base import logs
+
+    root = logging.getLogger()
+    level, hooks, configured = root.level, (sys.excepthook, threading.excepthook), logs.log_path()
+    yield
+    if logs.log_path() != configured:
+        logs.configure(None)
+    root.setLevel(level)
+    sys.excepthook, threading.excepthook = hooks

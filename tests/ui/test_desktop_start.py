@@ -31,7 +31,7 @@ def later(action, timeout_ms: int = 5000):
 
 
 def test_first_start_then_main_window(qtbot, data_dir):
-    seen = {}
+    seen: dict[str, object] = {}
 
     def fill_seller():
         dialog = QApplication.activeModalWidget()
@@ -64,6 +64,7 @@ def test_first_start_then_main_window(qtbot, data_dir):
     timers = [later(close_main_window)]
     assert run_desktop(data_dir, lang="en") == 0
     assert seen["title"] == "Fapiao Desk"
+    del timers  # kept alive until run_desktop returned
 
 
 def test_declining_the_first_start_quits(qtbot, data_dir):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLineEdit, QMessageBox
 
 from app.core import status
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
@@ -46,8 +47,10 @@ def type_cell(qtbot, form: InvoiceForm, row: int, key: str, text: str) -> None:
     editor = view.indexWidget(index)
     assert editor is not None, f"no editor on row {row} {key}"
     if key == "tax_rate":
+        assert isinstance(editor, QComboBox)
         editor.setCurrentIndex(editor.findData(text))
     else:
+        assert isinstance(editor, QLineEdit)
         editor.selectAll()
         qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
@@ -105,7 +108,7 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
     assert row.total_amount == Decimal("1000.00") and row.total_tax == Decimal("60.00")
     assert row.remarks == "合同 2026-001 ok" and row.drawer == "张三"
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row))
-    assert [(l.name, l.spec, l.unit, l.quantity, l.unit_price, l.tax_rate, l.amount, l.tax) for l in lines] == [
+    assert [(i.name, i.spec, i.unit, i.quantity, i.unit_price, i.tax_rate, i.amount, i.tax) for i in lines] == [
         ("Software development", "v2", "set", Decimal("2"), Decimal("500"), "0.06", Decimal("1000.00"),
          Decimal("60.00"))]
     audit = AuditEntry.get(AuditEntry.invoice == row)
@@ -264,23 +267,32 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
     form.dirty = False
 
 
+def answering(asked: list[str], answer: QMessageBox.StandardButton) -> Callable[..., QMessageBox.StandardButton]:
+    """A stand-in for QMessageBox.question that notes the title it was asked with and gives answer."""
+    def question(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[1]))
+        return answer
+
+    return question
+
+
 def test_closing_an_untouched_form_does_not_ask(qtbot, form, monkeypatch):
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Cancel)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", answering(asked, QMessageBox.StandardButton.Cancel))
     form.close()
     assert not form.isVisible() and asked == []
 
 
 def test_closing_a_typed_form_asks_and_cancel_keeps_it(qtbot, window, monkeypatch):
-    asked = []
+    asked: list[str] = []
     form = window.new_invoice()
     qtbot.keyClicks(form.buyer["name"], "ACME")
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", answering(asked, QMessageBox.StandardButton.Cancel))
     form.close()
     assert form.isVisible() and len(asked) == 1 and "放弃" in asked[0]
     qtbot.keyClick(form, Qt.Key.Key_Escape)  # Esc asks too
     assert form.isVisible() and len(asked) == 2
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(QMessageBox, "question", answering(asked, QMessageBox.StandardButton.Discard))
     form.close()
     assert not form.isVisible() and len(asked) == 3
     assert Invoice.select().count() == 0
@@ -346,7 +358,7 @@ def test_a_discount_line_reduces_the_line_above(qtbot, form):
     issued = form.issue()
     assert issued is not None and issued.invoice.total_with_tax == Decimal("954.00")
     lines = list(InvoiceLine.select().order_by(InvoiceLine.position))
-    assert [(l.discount, l.amount, l.tax) for l in lines] == [
+    assert [(i.discount, i.amount, i.tax) for i in lines] == [
         (False, Decimal("1000.00"), Decimal("60.00")), (True, Decimal("-100.00"), Decimal("-6.00"))]
 
 

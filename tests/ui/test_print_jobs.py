@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QPushButton
@@ -10,14 +12,15 @@ from app.printing.document import PrintOptions, render_invoices
 from app.services.issuing import issue_invoices
 from app.services.printing_log import load_print_views
 from app.store.models import AuditEntry
-from app.ui.print_jobs import BackgroundJob, pdf_file_work, render_and_print_work, with_progress_dialog
+from app.ui.print_jobs import pdf_file_work, render_and_print_work
+from app.ui.tasks import BackgroundTask, with_progress_dialog
 from tests.helpers.bodies import invoice_body
 from tests.helpers.pdf import MM, dark_fraction
 
 FACE_BOX_MM = (10, 24, 220, 96)  # the ruled area of the face
 
 
-def pdf_printer(path) -> QPrinter:
+def pdf_printer(path: Path) -> QPrinter:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
@@ -31,12 +34,12 @@ def printed_count() -> int:
 def test_batch_print_of_selected_invoices_is_one_job_in_the_background(qtbot, seller, tmp_path):
     numbers = [i.number for i in issue_invoices([invoice_body() for _ in range(12)])]
     out = tmp_path / "job.pdf"
-    job = BackgroundJob(render_and_print_work(numbers, PrintOptions(), pdf_printer(out)))
-    steps = []
+    job = BackgroundTask(render_and_print_work(numbers, PrintOptions(), pdf_printer(out)))
+    steps: list[tuple[int, int]] = []
     job.on_progress(lambda done, total: steps.append((done, total)))
     job.start()
-    qtbot.waitUntil(lambda: job.done, timeout=60000)
-    assert job.error == "" and not job.was_cancelled and job.result == 12
+    qtbot.waitUntil(lambda: job.ended, timeout=60000)
+    assert job.error == "" and not job.was_cancelled and job.value == 12
     assert steps and steps[-1] == (24, 24) and steps == sorted(steps)
     reader = PdfReader(str(out))
     assert len(reader.pages) == 12
@@ -52,32 +55,33 @@ def test_batch_print_of_selected_invoices_is_one_job_in_the_background(qtbot, se
 
 def test_batch_print_can_be_cancelled_from_the_progress_dialog(qtbot, seller, tmp_path):
     numbers = [i.number for i in issue_invoices([invoice_body() for _ in range(300)])]
-    job = BackgroundJob(render_and_print_work(numbers, PrintOptions(), pdf_printer(tmp_path / "cancelled.pdf")))
-    dialog = with_progress_dialog(job, None, "printing")
+    job = BackgroundTask(render_and_print_work(numbers, PrintOptions(), pdf_printer(tmp_path / "cancelled.pdf")))
+    dialog = with_progress_dialog(job, None, "printing", "Print")
     cancel_button = dialog.findChild(QPushButton)
+    assert cancel_button is not None
     job.on_progress(lambda done, total: cancel_button.click())
     job.start()
-    qtbot.waitUntil(lambda: job.done, timeout=60000)
-    assert job.was_cancelled and job.result is None
+    qtbot.waitUntil(lambda: job.ended, timeout=60000)
+    assert job.was_cancelled and job.value is None
     assert printed_count() == 0  # nothing went to the printer, nothing is recorded
 
 
 def test_save_as_pdf_in_the_background(qtbot, seller, tmp_path):
     numbers = [i.number for i in issue_invoices([invoice_body(), invoice_body()])]
     out = tmp_path / "saved.pdf"
-    job = BackgroundJob(pdf_file_work(numbers, out, PrintOptions(layout="overlay")))
+    job = BackgroundTask(pdf_file_work(numbers, out, PrintOptions(layout="overlay")))
     job.start()
-    qtbot.waitUntil(lambda: job.done, timeout=30000)
-    assert job.result == out and len(PdfReader(str(out)).pages) == 2
+    qtbot.waitUntil(lambda: job.ended, timeout=30000)
+    assert job.value == out and len(PdfReader(str(out)).pages) == 2
     assert printed_count() == 2
 
 
 def test_a_failing_job_reports_and_writes_nothing(qtbot, seller, tmp_path):
     out = tmp_path / "none.pdf"
-    job = BackgroundJob(pdf_file_work(["LX-0000999"], out, PrintOptions()))
-    failures = []
+    job = BackgroundTask(pdf_file_work(["LX-0000999"], out, PrintOptions()))
+    failures: list[str] = []
     job.on_failure(failures.append)
     job.start()
-    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    qtbot.waitUntil(lambda: job.ended, timeout=30000)
     assert failures == [job.error]
     assert "LX-0000999" in job.error and not out.exists()

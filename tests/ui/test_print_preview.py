@@ -48,8 +48,11 @@ def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller):
     # Overlay on A4: rendered again in the background, still one face and three list pages.
     dialog.layout_choice.setCurrentIndex(dialog.layout_choice.findData("overlay"))
     dialog.paper_choice.setCurrentIndex(dialog.paper_choice.findData("a4"))
-    qtbot.waitUntil(lambda: dialog.rendered.options.layout == "overlay" and dialog.rendered.options.paper == "a4",
-                    timeout=10000)
+    def overlay_on_a4() -> bool:
+        rendered = dialog.rendered
+        return rendered is not None and (rendered.options.layout, rendered.options.paper) == ("overlay", "a4")
+
+    qtbot.waitUntil(overlay_on_a4, timeout=10000)
     size = pages.document.pagePointSize(0)
     assert round(size.width() / 72 * 25.4) == 297 and round(size.height() / 72 * 25.4) == 210
     dialog.close()
@@ -63,7 +66,7 @@ def test_preview_says_which_invoices_will_print_as_copies(qtbot, seller, tmp_pat
     dialog = PrintPreviewDialog([issued.number], PrintOptions())
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
-    assert dialog.rendered.views[0].copy and "副本" in dialog.status_label.text()
+    assert dialog.rendered is not None and dialog.rendered.views[0].copy and "副本" in dialog.status_label.text()
 
 
 def test_calibration_dialog_corrects_and_keeps_the_offset(qtbot, store):
@@ -103,18 +106,21 @@ def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, selle
     assert titles[:2] == ["打印预览…", "打印…"] and "套打校准…" in titles
     selection = window.list_view.selectionModel()
     for row in (0, 2):
-        selection.select(window.list_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        selection.select(window.list_model.index(row, 0),
+                         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
     numbers = selected_numbers(window)
     assert numbers == [issued[2].number, issued[0].number]  # newest first, as the list shows
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "batch.pdf"))
     job = actions.print_numbers(numbers, printer=printer)
-    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    assert job is not None
+    qtbot.waitUntil(lambda: job.ended, timeout=30000)
     assert job.error == "" and len(PdfReader(str(tmp_path / "batch.pdf")).pages) == 2
     assert AuditEntry.select().where(AuditEntry.action == "printed").count() == 2
 
     dialog = actions.preview(numbers)
+    assert dialog is not None
     qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
     assert dialog.pages.page_count() == 2 and "2 张已打印过" in dialog.status_label.text()
     calibration = actions.calibrate()
@@ -124,8 +130,11 @@ def test_main_window_print_menu_prints_the_selected_invoices(qtbot, store, selle
 
     from PySide6.QtWidgets import QPushButton
     detail = window.open_invoice(issued[1].number)
-    detail.findChild(QPushButton, "detail_print_preview").click()
+    preview_button = detail.findChild(QPushButton, "detail_print_preview")
+    assert preview_button is not None
+    preview_button.click()
     from_detail = actions.dialogs[-1]
+    assert isinstance(from_detail, PrintPreviewDialog)
     qtbot.waitUntil(lambda: from_detail.rendered is not None, timeout=10000)
     assert from_detail.numbers == [issued[1].number] and from_detail.pages.page_count() == 1
     from_detail.close()

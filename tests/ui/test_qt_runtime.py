@@ -14,7 +14,7 @@ def test_emitting_from_python_does_not_leak_references_to_true(qtbot):
     # PySide6 6.12.0 on Python 3.11 dropped a reference to True on every Python-side emit;
     # after a few thousand the interpreter aborted. A long-running status bar emits far more.
     emitter = _Emitter()
-    received = []
+    received: list[int] = []
     emitter.changed.connect(received.append)
     before = sys.getrefcount(True)
     for i in range(2000):

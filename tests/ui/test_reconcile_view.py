@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QTableWidget
 
 from app.core import status
 from app.core.clock import now
@@ -17,6 +18,12 @@ from app.ui.application import build_main_window
 from tests.helpers.bodies import invoice_body
 from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
 from tests.helpers.platform import body_of, key_of, platform_sql, send
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, f"no item at ({row}, {column})"
+    return item.text()
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
     qtbot.waitUntil(lambda: view.report is not None or "失败" in view.message.text(), timeout=10000)
     assert view.report is not None, view.message.text()
     assert view.table.rowCount() == 2
-    shown = {view.table.item(r, 1).text(): view.table.item(r, 0).text() for r in range(2)}
+    shown = {cell(view.table, r, 1): cell(view.table, r, 0) for r in range(2)}
     assert shown == {lost: "本地有、平台无", "LX-0000009": "平台有、本地无"}
     view.grab().save(str(tmp_path / "reconcile.png"))
     assert view.requeue_button.isEnabled() and view.import_button.isEnabled()
@@ -59,11 +66,16 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
         == status.Q_PENDING
     with qtbot.waitSignal(view.changed, timeout=10000):
         view.import_button.click()  # runs in a background thread
-    assert view.import_result.imported == ["LX-0000009"]
+    assert view.import_result is not None and view.import_result.imported == ["LX-0000009"]
     assert Invoice.get(Invoice.provisional_number == "LX-0000009").status == status.ACCEPTED
     assert window.list_model.rowCount() == 2  # the main window refreshed
-    assert view.save("csv", tmp_path / "r.csv").read_text(encoding="utf-8-sig").count("\n") == 3
-    assert view.save("pdf", tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    csv = view.save("csv", tmp_path / "r.csv")
+    pdf = view.save("pdf", tmp_path / "r.pdf")  # both written in background threads
+    assert csv is not None and pdf is not None
+    qtbot.waitUntil(lambda: csv.ended and pdf.ended, timeout=20000)
+    assert csv.value is not None and csv.value.read_text(encoding="utf-8-sig").count("\n") == 3
+    assert pdf.value is not None and pdf.value.read_bytes().startswith(b"%PDF")
+    assert view.message.text().startswith("已保存")
     # Again: the re-queued one still waits in the queue; nothing else differs.
     view.start()
     qtbot.waitUntil(lambda: view.message.text() == "对账完成", timeout=10000)

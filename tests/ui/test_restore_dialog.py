@@ -6,15 +6,22 @@ import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QTableWidget
 
 from app.services import backup
 from app.services.issuing import issue_invoices
 from app.store.database import STORE_FILE
 from app.store.models import Invoice
 from app.ui.main_window import MainWindow
+from app.ui.reconcile_view import ReconcileView
 from app.ui.restore_dialog import STATUS, RestoreDialog
 from tests.helpers.bodies import invoice_body
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, f"no item at ({row}, {column})"
+    return item.text()
 
 
 def _issue(n: int) -> list[str]:
@@ -44,10 +51,11 @@ def test_dialog_lists_backups_with_their_verification(qtbot, store, seller, data
     dialog.show()
     table = dialog.table
     assert table.rowCount() == 2
-    assert table.item(0, 4).text() == bad.file and table.item(0, STATUS).text().startswith("损坏")
-    assert table.item(1, 4).text() == good.file and table.item(1, STATUS).text() == "良好"
+    assert cell(table, 0, 4) == bad.file and cell(table, 0, STATUS).startswith("损坏")
+    assert cell(table, 1, 4) == good.file and cell(table, 1, STATUS) == "良好"
     # The newest good one is selected; a bad one cannot be restored.
-    assert dialog.selected_record().file == good.file and dialog.restore_button.isEnabled()
+    selected = dialog.selected_record()
+    assert selected is not None and selected.file == good.file and dialog.restore_button.isEnabled()
     table.selectRow(0)
     assert not dialog.restore_button.isEnabled() and "未通过校验" in dialog.message.text()
     assert dialog.restore_selected(confirm=False) is None
@@ -63,26 +71,30 @@ def test_backup_and_restore_in_the_running_app(qtbot, store, seller, data_dir, t
     assert actions.backup_action in window.file_menu.actions()
     assert actions.restore_action in window.file_menu.actions()
     job = actions.backup_now()
-    qtbot.waitUntil(lambda: job.done, timeout=20000)
-    assert actions.last.ok and actions.last.invoices == 4
+    assert job is not None
+    qtbot.waitUntil(lambda: job.ended, timeout=20000)
+    assert actions.last is not None and actions.last.ok and actions.last.invoices == 4
     due = actions.backup_if_due()  # a good backup younger than the interval: not due
-    qtbot.waitUntil(lambda: due.done, timeout=20000)
-    assert due.result is None and len(backup.read_manifest(tmp_path / "usb")) == 1
+    assert due is not None
+    qtbot.waitUntil(lambda: due.ended, timeout=20000)
+    assert due.value is None and len(backup.read_manifest(tmp_path / "usb")) == 1
     later = _issue(2)
     window.refresh()
 
     dialog = actions.show_restore()
-    assert dialog.selected_record().file == actions.last.file
+    selected = dialog.selected_record()
+    assert selected is not None and selected.file == actions.last.file
     restoring = dialog.restore_selected(confirm=False)
-    qtbot.waitUntil(lambda: restoring.done and not dialog.isVisible(), timeout=20000)
-    assert dialog.result is not None and dialog.result.snapshot.invoices == 4
+    assert restoring is not None
+    qtbot.waitUntil(lambda: restoring.ended and not dialog.isVisible(), timeout=20000)
+    assert dialog.restored is not None and dialog.restored.snapshot.invoices == 4
     assert window.store.path.exists() and not window.store.db.is_closed()
     assert Invoice.select().count() == 4 and window.list_model.rowCount() == 4
     assert not Invoice.select().where(Invoice.provisional_number.in_(later)).exists()
     assert list(data_dir.glob(f"{STORE_FILE}.before-restore-*"))  # the store before it, kept aside
     # What came after the backup is recovered from the platform: the reconciliation view opens on it.
-    views = [d for d in window.trust_actions.dialogs if d.objectName() == "" and hasattr(d, "date_from")]
-    assert views and views[-1].period()[0] == dialog.result.backup_created_at[:10]
+    views = [d for d in window.trust_actions.dialogs if isinstance(d, ReconcileView)]
+    assert views and views[-1].period()[0] == dialog.restored.backup_created_at[:10]
     # It compares at once; no platform is set up here, so it says the comparison failed and waits.
     qtbot.waitUntil(lambda: views[-1].run_button.isEnabled(), timeout=20000)
     assert views[-1].message.text().startswith("对账失败")
@@ -101,7 +113,7 @@ def test_broken_history_warns_at_start_naming_the_entry(qtbot, store, seller, da
     window = MainWindow(store)
     qtbot.addWidget(window)
     job = after_start(window)
-    qtbot.waitUntil(lambda: job.done, timeout=20000)
+    qtbot.waitUntil(lambda: job.ended, timeout=20000)
     assert job.warning is not None and job.warning.isVisible()
     text = job.warning.text()
     assert f"#{entry}" in text and numbers[1] in text and "issued" in text
@@ -116,8 +128,8 @@ def test_whole_history_at_start_says_so(qtbot, store, seller):
     window = MainWindow(store)
     qtbot.addWidget(window)
     job = after_start(window)
-    qtbot.waitUntil(lambda: job.done, timeout=20000)
-    assert job.result.ok and job.warning is None
+    qtbot.waitUntil(lambda: job.ended, timeout=20000)
+    assert job.value is not None and job.value.ok and job.warning is None
     assert "审计链完整" in window.statusBar().currentMessage()
 
 
@@ -141,13 +153,16 @@ def test_damaged_store_at_start_offers_the_newest_good_backup(qtbot, store, sell
         if not isinstance(dialog, RestoreDialog):
             QTimer.singleShot(20, answer)
             return
-        seen["damage"] = dialog.findChild(type(dialog.message), "damage_message").text()
-        seen["selected"] = dialog.selected_record().file
+        damage = dialog.findChild(QLabel, "damage_message")
+        selected = dialog.selected_record()
+        assert damage is not None and selected is not None
+        seen["damage"], seen["selected"] = damage.text(), selected.file
         dialog.grab().save(str(tmp_path / "damaged_start.png"))
         dialog.restore_selected(confirm=False)
 
     QTimer.singleShot(20, answer)
     reopened, restored = open_store_or_restore(data_dir)
+    assert reopened is not None
     try:
         assert "truncated" in seen["damage"] and seen["selected"] == newest.file
         assert restored is not None and restored.restored_from.name == newest.file
@@ -165,11 +180,12 @@ def test_scheduled_backup_when_due_and_at_close(qtbot, store, seller, data_dir, 
     assert actions.timer.isActive()
     job = actions.backup_if_due()  # no backup yet: due
     assert job is not None
-    qtbot.waitUntil(lambda: job.done, timeout=20000)
-    assert actions.last.ok and actions.last.reason == "scheduled"
+    qtbot.waitUntil(lambda: job.ended, timeout=20000)
+    assert actions.last is not None and actions.last.ok and actions.last.reason == "scheduled"
     again = actions.backup_if_due()
-    qtbot.waitUntil(lambda: again.done, timeout=20000)
-    assert again.result is None
+    assert again is not None
+    qtbot.waitUntil(lambda: again.ended, timeout=20000)
+    assert again.value is None
     _issue(1)
     actions.backup_at_close()
     records = backup.read_manifest(tmp_path / "usb")
@@ -186,8 +202,9 @@ def test_another_file_is_verified_first_and_a_bad_one_refused(qtbot, store, sell
     qtbot.addWidget(window)
     dialog = window.backup_actions.show_restore()
     job = dialog.restore_file(bad, confirm=False)
-    qtbot.waitUntil(lambda: job.done, timeout=20000)
-    assert dialog.isVisible() and dialog.result is None
+    assert job is not None
+    qtbot.waitUntil(lambda: job.ended, timeout=20000)
+    assert dialog.isVisible() and dialog.restored is None
     assert "does not verify" in dialog.message.text()
     assert not list(data_dir.glob(f"{STORE_FILE}.before-restore-*"))  # nothing moved
     dialog.reject()

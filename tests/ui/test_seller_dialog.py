@@ -45,6 +45,7 @@ def test_first_start_saves_the_profile_and_clerk(qtbot, store):
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     seller = get_seller()
+    assert seller is not None
     assert seller.party.name == "北京某某科技有限公司 Ltd"
     assert seller.party.tax_id == SELLER_TAX_ID and not seller.tax_id_confirmed
     assert (seller.party.address, seller.party.account, seller.drawer) == (
@@ -78,6 +79,7 @@ def test_failed_check_character_is_saved_only_with_the_confirmation(qtbot, store
     assert dialog.save_button.isEnabled() and not is_marked(dialog.edits["tax_id"])
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     seller = get_seller()
+    assert seller is not None
     assert seller.party.tax_id == BAD_CHECK_ID and seller.tax_id_confirmed
     assert json.loads(AuditEntry.get(AuditEntry.action == "seller_created").detail)["tax_id_confirmed"] is True
 
@@ -92,5 +94,6 @@ def test_seller_settings_later_start_from_the_profile(qtbot, store, seller):
     dialog.edits["drawer"].clear()
     qtbot.keyClicks(dialog.edits["drawer"], "Wang")
     dialog.save()
-    assert get_seller().drawer == "Wang" and get_seller().party.name == "北京某某科技有限公司"
+    saved = get_seller()
+    assert saved is not None and saved.drawer == "Wang" and saved.party.name == "北京某某科技有限公司"
     assert AuditEntry.select().where(AuditEntry.action == "seller_updated").count() == 1

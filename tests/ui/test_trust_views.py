@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QLabel, QTableWidget
 
 from app.core import status
 from app.core.clock import now
@@ -20,9 +20,16 @@ from app.services.limits import set_limits
 from app.store.models import Invoice, UploadQueueEntry
 from app.ui.application import build_main_window
 from app.ui.invoice_list_model import STATUS
+from app.ui.lifecycle_dialogs import RedLetterDialog
 from tests.helpers.bodies import invoice_body
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, f"no item at ({row}, {column})"
+    return item.text()
 
 
 def shot(widget, name: str) -> None:
@@ -45,6 +52,7 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
     qtbot.addWidget(window)
     window.select_number(number)
     dialog = window.trust_actions.cancel(window.selected_number())
+    assert dialog is not None
     ok(dialog)
     assert "cancel_reason" in dialog.error.text()
     assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
@@ -55,7 +63,8 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
     assert window.list_model.index(0, STATUS).data() == "已作废"
     detail = window.open_invoice(number)
     qtbot.addWidget(detail)
-    assert not detail.findChild(type(detail.buttons.buttons()[0]), "detail_cancel").isEnabled()
+    cancel_button = detail.findChild(QAbstractButton, "detail_cancel")
+    assert cancel_button is not None and not cancel_button.isEnabled()
     assert "已作废：wrong amount" in detail.view.toPlainText()
 
 
@@ -67,11 +76,13 @@ def test_red_letter_from_the_detail_view_partial_and_over_reversal(qtbot, store,
     qtbot.addWidget(window)
     window.refresh()
     detail = window.open_invoice(number)
-    red_button = detail.findChild(type(detail.buttons.buttons()[0]), "detail_red")
-    assert red_button.isEnabled()
+    red_button = detail.findChild(QAbstractButton, "detail_red")
+    assert red_button is not None and red_button.isEnabled()
     red_button.click()
     dialog = window.trust_actions.dialogs[-1]
-    assert "可冲红余额 ¥1,130.00" in dialog.findChild(type(dialog.error), "red_room").text()
+    assert isinstance(dialog, RedLetterDialog)
+    room = dialog.findChild(QLabel, "red_room")
+    assert room is not None and "可冲红余额 ¥1,130.00" in room.text()
     dialog.partial.setChecked(True)
     dialog.set_part(0, quantity="11")
     dialog.reason.setCurrentIndex(1)  # 销货退回
@@ -101,6 +112,7 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     assert "离线开票时限" in indicator.toolTip() and "b00020" in indicator.styleSheet()
     assert "离线开票时限" in window.statusBar().currentMessage()
     oldest_row = window.list_model.row_of(late)
+    assert oldest_row is not None
     assert window.list_model.index(oldest_row, STATUS).data() == "逾期未上传"
     assert window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert "已逾期" in window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ToolTipRole)
@@ -127,10 +139,11 @@ def test_outage_log_view_notes_and_pdf_export(qtbot, store, seller, tmp_path):
     outages.record_failure("HTTP 503 Service Unavailable", at=start + timedelta(minutes=1))
     number = issue_invoice(invoice_body()).number
     outage = outages.record_recovery(at=now() + timedelta(seconds=1))
+    assert outage is not None
     window = build_main_window(store)
     qtbot.addWidget(window)
     view = window.trust_actions.show_outages()
-    assert view.table.rowCount() == 1 and view.table.item(0, 4).text() == "1"
+    assert view.table.rowCount() == 1 and cell(view.table, 0, 4) == "1"
     assert number in view.detail.toPlainText() and "×2" in view.detail.toPlainText()
     qtbot.keyClicks(view.note, "called 12366, maintenance")
     view.add_note_button.click()
