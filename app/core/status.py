@@ -34,3 +34,6 @@ Q_ACCEPTED = "accepted"
 Q_REJECTED = "rejected"
 Q_WITHDRAWN = "withdrawn"  # its invoice was cancelled before it was sent: never to be sent (app/store/lifecycle.py)
 QUEUE_WAITING_STATES = (Q_PENDING, Q_SENDING, Q_RETRY_WAIT, Q_UNKNOWN)
+
+# CancellationRequest.state: a cancellation asked for while an upload's outcome is unknown.
+REQUEST_WAITING, REQUEST_DONE, REQUEST_REFUSED = "waiting", "done", "refused"

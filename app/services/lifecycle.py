@@ -39,34 +39,31 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import peewee
-
 from app.core import status
 from app.core.clock import now, now_iso
 from app.core.codec import line_to_body
 from app.core.errors import FieldError, ValidationFailed
 from app.core.lifecycle import (
-    ReversalRoom,
     cancel_reason_error,
     cancellation_window_error,
     normalize_red_reason,
     red_reason_error,
     reversal_error,
 )
-from app.core.money import ZERO, format_money
+from app.core.money import format_money
 from app.services.issuing import IssuedInvoice, prepare_invoice, write_issued
 from app.services.limits import check_can_issue
 from app.services.seller import get_seller
 from app.store import audit
 from app.store.models import CancellationRequest, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.queries import find_row, get_invoice
+from app.store.queries import find_row, get_invoice, reversal_room
 
 # Queue states in which the platform may already hold the invoice.
 IN_DOUBT_STATES = (status.Q_SENDING, status.Q_UNKNOWN)
 # States in which it certainly does not (never sent, or the last send failed before the platform acted).
 NOT_SENT_STATES = (status.Q_PENDING, status.Q_RETRY_WAIT)
-REQUEST_WAITING, REQUEST_DONE, REQUEST_REFUSED = "waiting", "done", "refused"
+REQUEST_WAITING, REQUEST_DONE, REQUEST_REFUSED = status.REQUEST_WAITING, status.REQUEST_DONE, status.REQUEST_REFUSED
 
 
 def _fail(field: str, zh: str, en: str) -> ValidationFailed:
@@ -237,27 +234,7 @@ def resolve_cancellations(lookup: Lookup | None = None,
     return decided
 
 
-def waiting_cancellation(invoice_id: int) -> CancellationRequest | None:
-    return CancellationRequest.get_or_none((CancellationRequest.invoice == invoice_id)
-                                           & (CancellationRequest.state == REQUEST_WAITING))
-
-
 # --- red-letter --------------------------------------------------------------------------------
-
-def reversal_room(original: InvoiceRow) -> ReversalRoom:
-    numbers = [n for n in (original.provisional_number, original.official_number) if n]
-    reds = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_with_tax).coerce(False))
-            .where(InvoiceRow.original_number.in_(numbers)
-                   & InvoiceRow.status.not_in((status.CANCELLED, status.REJECTED))).scalar())
-    reversed_so_far = -(Decimal(reds) / 100).quantize(Decimal("0.01")) if reds else ZERO
-    return ReversalRoom(original.total_with_tax, reversed_so_far)
-
-
-def red_letter_numbers(original: InvoiceRow) -> list[str]:
-    numbers = [n for n in (original.provisional_number, original.official_number) if n]
-    return [r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
-            .where(InvoiceRow.original_number.in_(numbers)).order_by(InvoiceRow.id)]
-
 
 def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
     """Every line negated; a discount line is folded into the line it discounts (a red line has no discount)."""

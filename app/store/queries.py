@@ -187,7 +187,7 @@ def _numbers(original: Numbered) -> list[str]:
 
 def reversal_room(original: Numbered) -> ReversalRoom:
     """What is left of the original to reverse: its total less every red-letter invoice against it
-    that is not cancelled or rejected (the rule of app.services.lifecycle.reversal_room)."""
+    that is not cancelled or rejected (issue_red_letter checks it again in its transaction)."""
     reds = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_with_tax).coerce(False))
             .where(InvoiceRow.original_number.in_(_numbers(original))
                    & InvoiceRow.status.not_in((statuses.CANCELLED, statuses.REJECTED))).scalar())
@@ -201,13 +201,10 @@ def red_letter_numbers(original: Numbered) -> list[str]:
             .where(InvoiceRow.original_number.in_(_numbers(original))).order_by(InvoiceRow.id)]
 
 
-CANCELLATION_WAITING = "waiting"  # CancellationRequest.state of a request not yet carried out
-
-
 def cancellation_waiting(invoice_id: int) -> bool:
     """A cancellation was asked for and waits for the upload's outcome."""
     return CancellationRequest.select().where((CancellationRequest.invoice == invoice_id)
-                                              & (CancellationRequest.state == CANCELLATION_WAITING)).exists()
+                                              & (CancellationRequest.state == statuses.REQUEST_WAITING)).exists()
 
 
 # --- the outage log --------------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from app.services.lifecycle import (
     issue_red_letter,
     record_acceptance_here,
     resolve_cancellations,
-    reversal_room,
 )
 from app.store import audit
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
+from app.store.queries import reversal_room
 from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
 
