@@ -13,8 +13,11 @@ import logging.handlers
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+
+from app.core.clock import BEIJING
 
 LOG_FILE = "fapiao-desk.log"
 MAX_BYTES = 2 * 1024 * 1024
@@ -22,6 +25,14 @@ BACKUPS = 5  # fapiao-desk.log.1 … .5: about 12 MB at most
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 
 log = logging.getLogger("app")
+
+
+class BeijingFormatter(logging.Formatter):
+    """Times in the log on the desk's one clock (Beijing), like the invoices and the audit log."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # logging's name
+        moment = datetime.fromtimestamp(record.created, BEIJING)
+        return moment.strftime(datefmt) if datefmt else moment.isoformat(timespec="milliseconds")
 
 # Called with (summary, log file or None) after an uncaught exception is logged.
 ExceptionListener = Callable[[str, "Path | None"], None]
@@ -54,7 +65,7 @@ def configure(log_dir: Path | None, *, level: int = logging.INFO) -> Path | None
         except OSError as error:
             print(f"日志文件无法写入 (cannot write the log in {log_dir}): {error.strerror}", file=sys.stderr)
         else:
-            handler.setFormatter(logging.Formatter(FORMAT))
+            handler.setFormatter(BeijingFormatter(FORMAT))
             root.addHandler(handler)
             _handler, _path = handler, log_dir / LOG_FILE
     root.setLevel(min(root.level or level, level))
