@@ -87,12 +87,13 @@ def cmd_limits(args: argparse.Namespace) -> int:
 
 def cmd_outages(args: argparse.Namespace) -> int:
     from app.services import outages
+
     open_store_of(args)
     if args.note is not None:
         if args.id is None:
-            raise BadInput("id：添加备注须指定停机记录 --id")
+            raise BadInput("id（停机编号）：添加备注须指定停机记录 --id", "id: give the outage to annotate with --id")
         outages.add_note(args.id, args.note, clerk=args.clerk or "")
-    rows = [outages.describe(o) for o in outages.list_outages()]
+    rows = outages.describe_all()
     if args.json:
         print_json(rows)
         return EXIT_OK
@@ -106,20 +107,12 @@ def cmd_outages(args: argparse.Namespace) -> int:
 
 def cmd_outage_report(args: argparse.Namespace) -> int:
     from app.services import outages
-    open_store_of(args)
-    outage = outages.get_outage(args.id)
-    if outage is None:
-        raise BadInput(f"id：没有编号为 {args.id} 的停机记录 (no such outage)")
-    out = Path(args.output)
-    if out.suffix.lower() not in (".pdf", ".txt"):
-        raise BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾")
-    report = outages.fault_report(args.id)
-    if out.suffix.lower() == ".pdf":
-        from app.reports.fault_report import write_fault_report_pdf
 
-        write_fault_report_pdf(report, out)
-    else:
-        out.write_text(fault_report.fault_report_text(report), encoding="utf-8")
+    out = Path(args.output)
+    if out.suffix.lower() not in fault_report.REPORT_SUFFIXES:
+        raise BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾", "output: must end in .pdf or .txt")
+    open_store_of(args)
+    fault_report.write_fault_report(outages.fault_report(args.id), out)  # an unknown id: exit 2, named
     print(out)
     return EXIT_OK
 

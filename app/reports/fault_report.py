@@ -27,22 +27,22 @@ def fault_report_lines(report: FaultReport) -> list[tuple[str, list[str]]]:
     sections: list[tuple[str, list[str]]] = []
     sections.append(("概况 Summary", [
         f"纳税人 Taxpayer：{report.seller_name}  {report.seller_tax_id}",
-        f"停机编号 Outage no.：{o['id']}",
-        f"开始 Platform stopped answering：{_when(o['started_at'])}（北京时间）",
-        f"恢复 Platform answered again：{_when(o['ended_at'])}",
-        f"持续 Duration：{o['duration']}",
+        f"停机编号 Outage no.：{o.id}",
+        f"开始 Platform stopped answering：{_when(o.started_at)}（北京时间）",
+        f"恢复 Platform answered again：{_when(o.ended_at)}",
+        f"持续 Duration：{o.duration()}",
         f"报告生成 Report made：{_when(report.made_at)}",
     ]))
-    symptoms = [f"{e['message']} —— {e['count']} 次 times（{_when(e['first_seen'])} 至 {_when(e['last_seen'])}）"
-                for e in o["errors"]] or ["（无 none）"]
+    symptoms = [f"{e.message} —— {e.count} 次 times（{_when(e.first_seen)} 至 {_when(e.last_seen)}）"
+                for e in o.errors] or ["（无 none）"]
     sections.append(("现象 Symptoms (errors seen)", symptoms))
-    tried = [f"自动检测平台连通 Automatic health checks that failed：{o['failed_checks']} 次",
-             f"自动重试上传 Upload attempts that failed：{o['upload_attempts']} 次"]
-    tried += [f"{_when(n['at'])} {n['clerk']}：{n['text']}" for n in o["notes"]]
+    tried = [f"自动检测平台连通 Automatic health checks that failed：{o.failed_checks} 次",
+             f"自动重试上传 Upload attempts that failed：{o.upload_attempts} 次"]
+    tried += [f"{_when(n.at)} {n.clerk}：{n.text}" for n in o.notes]
     sections.append(("已采取的措施 What was tried", tried))
-    affected = [f"{i['number']}  {i['official_number'] or '（未上传 not uploaded）'}  {_when(i['issued_at'])}  "
-                f"{i['buyer']}  ¥{i['total_with_tax']}  {status_label(i['status'])}" for i in o["invoices"]]
-    affected.append(f"共 {len(o['invoices'])} 张 invoices, 价税合计 total ¥{format_money(report.invoice_total)}"
+    affected = [f"{i.number}  {i.official_number or '（未上传 not uploaded）'}  {_when(i.issued_at)}  "
+                f"{i.buyer_name}  ¥{format_money(i.total_with_tax)}  {status_label(i.status)}" for i in o.invoices]
+    affected.append(f"共 {len(o.invoices)} 张 invoices, 价税合计 total ¥{format_money(report.invoice_total)}"
                     "（不含已作废 excluding cancelled）")
     sections.append(("期间开具的发票 Invoices issued meanwhile", affected))
     return sections
@@ -56,6 +56,18 @@ def fault_report_text(report: FaultReport) -> str:
         out += ["  " + line for line in lines]
         out.append("")
     return "\n".join(out)
+
+
+REPORT_SUFFIXES = (".pdf", ".txt")
+
+
+def write_fault_report(report: FaultReport, path: Path | str) -> Path:
+    """As PDF for a .pdf path, as UTF-8 text otherwise (the command line and the app both write it here)."""
+    path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        return write_fault_report_pdf(report, path)
+    path.write_text(fault_report_text(report), encoding="utf-8")
+    return path
 
 
 def write_fault_report_pdf(report: FaultReport, path: Path | str) -> Path:

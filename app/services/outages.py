@@ -3,9 +3,10 @@
 An outage opens at the first failed check after the platform was answering, collects the
 errors seen (one row per distinct message, with a count and first/last time), counts what
 was tried (failed health checks, failed uploads), and closes at the first good answer.
-The invoices issued meanwhile are those issued between its start and end. The clerk adds
-notes (who was called, what was tried). fault_report() gathers it all for technical support
-or the tax office; app/reports/fault_report.py writes it as PDF and as text.
+The invoices issued meanwhile are those issued between its start and end (judged in
+app/store/queries.py, which reads the log for everyone). The clerk adds notes (who was called,
+what was tried). fault_report() gathers it all for technical support or the tax office;
+app/reports/fault_report.py writes it as PDF and as text.
 
 Fed by the connectivity monitor through app/sync/outage_feed.py; the functions take the time
 of the event, so a test (or a replay) can give its own.
@@ -18,12 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypedDict
 
-from app.core import clock
-from app.core.clock import now
+from app.core import clock, status
+from app.core.errors import FieldError, ValidationFailed
 from app.core.money import format_money
 from app.services.seller import get_seller
+from app.store import queries
 from app.store.models import AuditEntry, Outage, OutageError, OutageNote, database
-from app.store.models import Invoice as InvoiceRow
+from app.store.queries import OutageRecord
 
 MAX_MESSAGE = 300  # an error message is kept to this length, so a huge HTML error page is not stored
 
@@ -70,10 +72,8 @@ def record_recovery(*, at: datetime | None = None) -> Outage | None:
 
 
 def add_note(outage_id: int, text: str, *, clerk: str = "", at: datetime | None = None) -> OutageNote:
-    from app.core.errors import FieldError, ValidationFailed
-
     if get_outage(outage_id) is None:
-        raise ValidationFailed([FieldError("outage", f"没有编号为 {outage_id} 的停机记录", f"no outage {outage_id}")])
+        raise _no_such_outage(outage_id)
     if not text or not text.strip():
         raise ValidationFailed([FieldError("note", "备注不能为空", "a note cannot be empty")])
     if len(text.strip()) > 1000:
@@ -84,31 +84,6 @@ def add_note(outage_id: int, text: str, *, clerk: str = "", at: datetime | None 
 
 def get_outage(outage_id: int) -> Outage | None:
     return Outage.get_or_none(Outage.id == outage_id)
-
-
-def list_outages(limit: int = 500) -> list[Outage]:
-    return list(Outage.select().order_by(Outage.id.desc()).limit(limit))
-
-
-def invoices_during(outage: Outage) -> list[InvoiceRow]:
-    """Invoices issued between the start and the end (or now, while it lasts).
-
-    Judged by the order of the audit log (each invoice's "issued" entry against the last entry
-    when the outage opened and closed), not by issue dates, which a clerk may set earlier and
-    which may tie to the millisecond.
-    """
-    issued = AuditEntry.select(AuditEntry.invoice).where(
-        (AuditEntry.action == "issued") & (AuditEntry.id > outage.audit_id_at_start))
-    if outage.audit_id_at_end is not None:
-        issued = issued.where(AuditEntry.id <= outage.audit_id_at_end)
-    return list(InvoiceRow.select().where(InvoiceRow.id.in_(issued)).order_by(InvoiceRow.id))
-
-
-def _duration(start: str, end: str | None) -> str:
-    seconds = int(((datetime.fromisoformat(end) if end else now()) - datetime.fromisoformat(start)).total_seconds())
-    hours, rest = divmod(max(seconds, 0), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
 class ErrorSeen(TypedDict):
@@ -145,31 +120,45 @@ class OutageDescription(TypedDict):
     invoices: list[InvoiceIssued]
 
 
-def describe(outage: Outage) -> OutageDescription:
-    """The outage as plain data (for --json, the view and the report)."""
-    errors = list(OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen))
-    notes = list(OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id))
+def _no_such_outage(outage_id: int) -> ValidationFailed:
+    return ValidationFailed([FieldError("outage", f"没有编号为 {outage_id} 的停机记录", f"no outage {outage_id}")])
+
+
+def _plain(record: OutageRecord) -> OutageDescription:
     return {
-        "id": outage.id,
-        "started_at": outage.started_at,
-        "ended_at": outage.ended_at,
-        "duration": _duration(outage.started_at, outage.ended_at),
-        "failed_checks": outage.failed_checks,
-        "upload_attempts": outage.upload_attempts,
+        "id": record.id,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration": record.duration(),
+        "failed_checks": record.failed_checks,
+        "upload_attempts": record.upload_attempts,
         "errors": [{"message": e.message, "count": e.count, "first_seen": e.first_seen, "last_seen": e.last_seen}
-                   for e in errors],
-        "notes": [{"at": n.at, "clerk": n.clerk, "text": n.text} for n in notes],
-        "invoices": [{"number": r.provisional_number, "official_number": r.official_number, "issued_at": r.issued_at,
-                      "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status}
-                     for r in invoices_during(outage)],
+                   for e in record.errors],
+        "notes": [{"at": n.at, "clerk": n.clerk, "text": n.text} for n in record.notes],
+        "invoices": [{"number": i.number, "official_number": i.official_number, "issued_at": i.issued_at,
+                      "buyer": i.buyer_name, "total_with_tax": format_money(i.total_with_tax), "status": i.status}
+                     for i in record.invoices],
     }
+
+
+def describe(outage_id: int) -> OutageDescription:
+    """One outage as plain data (for --json)."""
+    record = queries.outage_record(outage_id)
+    if record is None:
+        raise _no_such_outage(outage_id)
+    return _plain(record)
+
+
+def describe_all(limit: int = 500) -> list[OutageDescription]:
+    """Every outage, newest first, as plain data (for --json and the command line's table)."""
+    return [_plain(r) for r in queries.list_outages(limit)]
 
 
 @dataclass(frozen=True)
 class FaultReport:
     """What technical support or the tax office asks: when, what was seen, what was tried, what it affected."""
 
-    outage: OutageDescription
+    outage: OutageRecord
     seller_name: str
     seller_tax_id: str
     made_at: str
@@ -177,11 +166,10 @@ class FaultReport:
 
 
 def fault_report(outage_id: int) -> FaultReport:
-    outage = get_outage(outage_id)
-    if outage is None:
-        raise KeyError(outage_id)
-    data = describe(outage)
+    record = queries.outage_record(outage_id)
+    if record is None:
+        raise _no_such_outage(outage_id)
     seller = get_seller()
-    total = sum((Decimal(i["total_with_tax"]) for i in data["invoices"] if i["status"] != "cancelled"), Decimal("0.00"))
-    return FaultReport(data, seller.party.name if seller else "", seller.party.tax_id if seller else "",
+    total = sum((i.total_with_tax for i in record.invoices if i.status != status.CANCELLED), Decimal("0.00"))
+    return FaultReport(record, seller.party.name if seller else "", seller.party.tax_id if seller else "",
                        _iso(None), total)

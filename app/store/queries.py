@@ -44,6 +44,12 @@ class InvoiceSummary:
     status: str
     kind: str
 
+    @classmethod
+    def of(cls, row: InvoiceRow) -> InvoiceSummary:
+        """From a row selected with _SUMMARY_FIELDS (or a whole row)."""
+        return cls(row.id, row.provisional_number, row.official_number, row.issued_at, row.buyer_name,
+                   row.total_with_tax, row.status, row.kind)
+
 
 _SUMMARY_FIELDS = (InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.official_number, InvoiceRow.issued_at,
                    InvoiceRow.buyer_name, InvoiceRow.total_with_tax, InvoiceRow.status, InvoiceRow.kind)
@@ -63,11 +69,7 @@ def count_invoices(status: str | None = None) -> int:
 def list_invoices(offset: int = 0, limit: int = 100, status: str | None = None) -> list[InvoiceSummary]:
     """Newest first. Rows are read a page at a time, so a million invoices cost one page of memory."""
     query = _filtered(status).order_by(InvoiceRow.id.desc()).offset(offset).limit(limit)
-    return [
-        InvoiceSummary(r.id, r.provisional_number, r.official_number, r.issued_at, r.buyer_name,
-                       r.total_with_tax, r.status, r.kind)
-        for r in query
-    ]
+    return [InvoiceSummary.of(r) for r in query]
 
 
 @dataclass(frozen=True)
@@ -247,27 +249,35 @@ class OutageRecord:
 
 
 def _invoices_during(outage: Outage) -> tuple[InvoiceSummary, ...]:
-    """Invoices whose "issued" audit entry falls between the outage's start and end (as
-    app.services.outages.invoices_during judges it: by the audit log's order, not issue dates)."""
+    """Invoices issued between the outage's start and end (or now, while it lasts).
+
+    Judged by the order of the audit log (each invoice's "issued" entry against the last entry
+    when the outage opened and closed), not by issue dates, which a clerk may set earlier and
+    which may tie to the millisecond."""
     issued = AuditEntry.select(AuditEntry.invoice).where(
         (AuditEntry.action == "issued") & (AuditEntry.id > outage.audit_id_at_start))
     if outage.audit_id_at_end is not None:
         issued = issued.where(AuditEntry.id <= outage.audit_id_at_end)
     query = InvoiceRow.select(*_SUMMARY_FIELDS).where(InvoiceRow.id.in_(issued)).order_by(InvoiceRow.id)
-    return tuple(InvoiceSummary(r.id, r.provisional_number, r.official_number, r.issued_at, r.buyer_name,
-                                r.total_with_tax, r.status, r.kind) for r in query)
+    return tuple(InvoiceSummary.of(r) for r in query)
+
+
+def _outage_record(outage: Outage) -> OutageRecord:
+    errors = OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen)
+    notes = OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id)
+    return OutageRecord(
+        id=outage.id, started_at=outage.started_at, ended_at=outage.ended_at,
+        failed_checks=outage.failed_checks, upload_attempts=outage.upload_attempts,
+        errors=tuple(OutageErrorEntry(e.message, e.count, e.first_seen, e.last_seen) for e in errors),
+        notes=tuple(OutageNoteEntry(n.at, n.clerk, n.text) for n in notes),
+        invoices=_invoices_during(outage))
+
+
+def outage_record(outage_id: int) -> OutageRecord | None:
+    outage = Outage.get_or_none(Outage.id == outage_id)
+    return _outage_record(outage) if outage is not None else None
 
 
 def list_outages(limit: int = 500) -> list[OutageRecord]:
     """Newest first, each with its errors, notes and the invoices issued meanwhile."""
-    records = []
-    for outage in Outage.select().order_by(Outage.id.desc()).limit(limit):
-        errors = OutageError.select().where(OutageError.outage == outage).order_by(OutageError.first_seen)
-        notes = OutageNote.select().where(OutageNote.outage == outage).order_by(OutageNote.id)
-        records.append(OutageRecord(
-            id=outage.id, started_at=outage.started_at, ended_at=outage.ended_at,
-            failed_checks=outage.failed_checks, upload_attempts=outage.upload_attempts,
-            errors=tuple(OutageErrorEntry(e.message, e.count, e.first_seen, e.last_seen) for e in errors),
-            notes=tuple(OutageNoteEntry(n.at, n.clerk, n.text) for n in notes),
-            invoices=_invoices_during(outage)))
-    return records
+    return [_outage_record(o) for o in Outage.select().order_by(Outage.id.desc()).limit(limit)]

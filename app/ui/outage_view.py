@@ -30,21 +30,11 @@ from PySide6.QtWidgets import (
 from app.core.errors import ValidationFailed
 from app.core.money import format_money
 from app.core.status import status_label
-from app.reports.fault_report import fault_report_text
+from app.reports.fault_report import write_fault_report
 from app.services import outages
 from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.tasks import BackgroundTask
-
-
-def export_fault_report(outage_id: int, path: Path) -> Path:
-    report = outages.fault_report(outage_id)
-    if path.suffix.lower() == ".pdf":
-        from app.reports.fault_report import write_fault_report_pdf
-
-        return write_fault_report_pdf(report, path)
-    path.write_text(fault_report_text(report), encoding="utf-8")
-    return path
 
 
 def _when(text: str | None) -> str:
@@ -174,7 +164,7 @@ class OutageLogView(QDialog):
                 return None
             path = Path(name)
         target = path
-        task = BackgroundTask(lambda progress: export_fault_report(outage_id, target), self)
+        task = BackgroundTask(lambda progress: write_fault_report(outages.fault_report(outage_id), target), self)
         task.on_success(lambda written: self._exported(str(written), ""))
         task.on_failure(lambda error: self._exported(str(target), error))
         task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)

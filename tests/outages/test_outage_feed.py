@@ -47,7 +47,7 @@ def answer_lost(number: str, reached_platform: bool, platform=None) -> None:
 
 def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, platform, seller):
     monitor = feed.monitor
-    assert monitor.check().ok and outages.list_outages() == []
+    assert monitor.check().ok and queries.list_outages() == []
     before = issue_invoice(invoice_body()).number
     platform.set_faults(mode="down")
     for _ in range(3):
@@ -58,8 +58,8 @@ def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, pl
     assert open_one is not None and open_one.ended_at is None
     platform.set_faults(mode="ok")
     assert monitor.check().ok
-    [outage] = outages.list_outages()
-    data = outages.describe(outage)
+    [outage] = queries.list_outages()
+    data = outages.describe(outage.id)
     assert data["ended_at"] is not None and data["ended_at"] > data["started_at"]
     assert data["failed_checks"] == 3 and data["upload_attempts"] == 1
     assert [(e["message"], e["count"]) for e in data["errors"]] == [
@@ -67,7 +67,7 @@ def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, pl
     assert [i["number"] for i in data["invoices"]] == during and before not in during
     # A failed upload while the platform answers health does not open an outage by itself.
     feed.upload_failed("HTTP 500")
-    assert outages.open_outage() is None and len(outages.list_outages()) == 1
+    assert outages.open_outage() is None and len(queries.list_outages()) == 1
 
 
 def test_cancellations_requested_offline_are_carried_out_in_order_when_it_answers(feed, platform, seller):

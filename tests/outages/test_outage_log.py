@@ -13,6 +13,7 @@ from app.core.errors import ValidationFailed
 from app.reports.fault_report import fault_report_text, write_fault_report_pdf
 from app.services import outages
 from app.services.issuing import issue_invoice
+from app.store import queries
 from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
 
@@ -36,7 +37,7 @@ def stage_outage():
 def test_outage_recorded_with_errors_deduplicated_and_invoices_meanwhile(seller):
     outage, before, during = stage_outage()
     assert outage.ended_at is not None
-    data = outages.describe(outage)
+    data = outages.describe(outage.id)
     assert data["failed_checks"] == 3 and data["upload_attempts"] == 1
     assert [(e["message"], e["count"]) for e in data["errors"]] == [
         ("HTTP 503 Service Unavailable", 2), ("connection refused", 1), ("timeout after 10 s", 1)]
@@ -47,7 +48,7 @@ def test_outage_recorded_with_errors_deduplicated_and_invoices_meanwhile(seller)
     second = outages.record_failure("HTTP 502 Bad Gateway")
     still_open = outages.open_outage()
     assert second.id != outage.id and still_open is not None and still_open.id == second.id
-    assert [o.id for o in outages.list_outages()] == [second.id, outage.id]
+    assert [o.id for o in queries.list_outages()] == [second.id, outage.id]
 
 
 def test_notes_and_their_rules(seller):
@@ -57,7 +58,7 @@ def test_notes_and_their_rules(seller):
         outages.add_note(outage.id, "  ")
     with pytest.raises(ValidationFailed):
         outages.add_note(999, "x")
-    assert [n["text"] for n in outages.describe(outage)["notes"]] == ["已致电12366，平台维护中"]
+    assert [n["text"] for n in outages.describe(outage.id)["notes"]] == ["已致电12366，平台维护中"]
 
 
 def test_fault_report_pdf_and_text_hold_times_symptoms_and_invoices(seller, tmp_path):
