@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.errors import FieldError
-from app.core.money import ZERO, format_money_grouped
+from app.core.money import ZERO, format_money_grouped, parse_decimal, to_money
 
 WARN_FRACTION = Decimal("0.8")
 
@@ -155,7 +155,6 @@ def limits_to_settings(limits: OfflineLimits) -> dict[str, int | str]:
 def validate_limits(max_hours: object, max_count: object, max_amount: object,
                     max_single: object) -> tuple[OfflineLimits | None, list[FieldError]]:
     """Limits typed by a clerk: whole positive hours and counts, positive money."""
-    from app.core.money import parse_decimal, to_money
 
     errors: list[FieldError] = []
     whole: dict[str, int] = {}

@@ -26,15 +26,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import peewee
 
-from app.core.errors import DeskError
+from app.core.clock import now_iso
+from app.core.errors import DeskError, FieldError, ValidationFailed
+from app.services.integrity import Anchor, verify_store
+from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
+from app.services.settings import set_setting
 from app.store.damage import file_problem, sqlite_problem
-
-if TYPE_CHECKING:
-    from app.services.integrity import Anchor
+from app.store.database import STORE_FILE
 
 MANIFEST = "manifest.json"
 LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
@@ -107,7 +109,6 @@ def _raw_setting(store_path: Path, key: str, default: Any = None) -> Any:
 
 def backup_folder(data_dir: Path) -> Path:
     """The clerk's chosen folder (setting, mirrored in the data dir), else data_dir/backups."""
-    from app.store.database import STORE_FILE
 
     data_dir = Path(data_dir)
     chosen = _raw_setting(data_dir / STORE_FILE, FOLDER_SETTING) if (data_dir / STORE_FILE).exists() else None
@@ -126,8 +127,6 @@ class BackupSettings(TypedDict):
 
 
 def backup_settings(data_dir: Path) -> BackupSettings:
-    from app.store.database import STORE_FILE
-
     path = Path(data_dir) / STORE_FILE
     return {"folder": str(backup_folder(data_dir)),
             "keep": int(_raw_setting(path, KEEP_SETTING, DEFAULT_KEEP)),
@@ -137,8 +136,6 @@ def backup_settings(data_dir: Path) -> BackupSettings:
 def set_backup_settings(data_dir: Path, folder: str | None = None, keep: int | None = None,
                         every_hours: float | None = None) -> BackupSettings:
     """Through app.services.settings (the store must be open); the folder is mirrored in the data dir."""
-    from app.core.errors import FieldError, ValidationFailed
-    from app.services.settings import set_setting
 
     errors: list[FieldError] = []
     if keep is not None and keep < 1:
@@ -223,7 +220,6 @@ def newest_good(folder: Path) -> BackupRecord | None:
 
 def anchors(folder: Path, seller_tax_id: str = "") -> list[Anchor]:
     """Chain heads recorded by good backups of this seller's store: app.services.integrity.Anchor."""
-    from app.services.integrity import Anchor
 
     return [Anchor(r.head_id, r.head_hash, r.file) for r in read_manifest(folder)
             if r.ok and r.anchor and r.head_id and (not seller_tax_id or r.seller_tax_id in ("", seller_tax_id))]
@@ -256,7 +252,6 @@ def _copy(source: sqlite3.Connection, target_path: Path) -> None:
 
 def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[list[str], Snapshot | None]:
     """(problems, what it holds): integrity_check, then a scratch restore checked by verify_store."""
-    from app.services.integrity import verify_store
 
     path = Path(path)
     if not path.exists():
@@ -301,8 +296,6 @@ def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[li
 
 
 def _stamp() -> tuple[str, str]:
-    from app.core.clock import now_iso
-
     at = now_iso()
     moment = datetime.fromisoformat(at)
     return at, moment.strftime("%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
@@ -382,7 +375,6 @@ def _rotate(folder: Path, records: list[BackupRecord], keep: int) -> list[Backup
 def backup_store(data_dir: Path, *, folder: Path | None = None, reason: str = "manual",
                  keep: int | None = None) -> BackupRecord:
     """make_backup with the store's settings (folder, keep)."""
-    from app.store.database import STORE_FILE
 
     settings = backup_settings(data_dir)
     return make_backup(Path(data_dir) / STORE_FILE, Path(folder) if folder else Path(settings["folder"]),
@@ -408,8 +400,6 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
     """Verify the backup, move the current store aside (dated, never deleted), copy the backup in.
 
     Close every connection to the store first. Raises BadBackup when the backup does not verify."""
-    from app.core.clock import now_iso
-    from app.store.database import STORE_FILE
 
     backup_file = Path(backup_file)
     problems, held = verify_backup_file(backup_file)
@@ -439,7 +429,6 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
             source.backup(restored)
             restored.execute("PRAGMA journal_mode=WAL")
             # Uploads wait until the clerk has reconciled: see app.services.queue.upload_hold.
-            from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
 
             hold = UploadHold(reason=f"restored from {backup_file.name}", since=now_iso())
             with restored:

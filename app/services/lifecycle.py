@@ -33,7 +33,7 @@ Red-letter invoices
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -51,8 +51,10 @@ from app.core.lifecycle import (
     reversal_error,
 )
 from app.core.money import format_money
-from app.services.issuing import IssuedInvoice, prepare_invoice, write_issued
+from app.core.tax import find_rate
+from app.services.issuing import IssuedInvoice, issue_invoice, prepare_invoice, write_issued
 from app.services.limits import check_can_issue
+from app.services.queue import Outcome, record_outcomes
 from app.services.seller import get_seller
 from app.store import audit
 from app.store.models import CancellationRequest, UploadQueueEntry, database
@@ -157,7 +159,6 @@ RecordAcceptance = Callable[[UploadQueueEntry, PlatformRecord], None]
 
 def record_acceptance_here(entry: UploadQueueEntry, record: PlatformRecord) -> None:
     """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
-    from app.services.queue import Outcome, record_outcomes
 
     record_outcomes([Outcome(entry.id, True, official_number=record.get("official_number"),
                              platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),
@@ -263,7 +264,6 @@ def _check_lines_match_original(lines: Any, original: InvoiceRow) -> list[FieldE
     items = {(line.name, line.tax_rate) for line in original.lines}
     names = {name for name, _ in items}
     errors: list[FieldError] = []
-    from app.core.tax import find_rate
     for index, line in enumerate(lines):
         if not isinstance(line, dict):
             continue  # validation names it
@@ -338,3 +338,19 @@ def issue_red_letter(original_number: str, reason: str, *, lines: list[dict[str,
                              "total_with_tax": format_money(invoice.total_with_tax),
                              "remaining": format_money(room.remaining + invoice.total_with_tax)})
     return issued
+
+
+# --- a rejected invoice corrected ---------------------------------------------------------------
+
+def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = "",
+                       confirmed_tax_ids: Iterable[str] = ()) -> IssuedInvoice:
+    """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
+    transaction (both or neither). The new invoice is queued by issuing, under a new key."""
+    with database.atomic("IMMEDIATE"):
+        outcome = cancel_invoice(number, reason, clerk=clerk)
+        if not outcome.cancelled:
+            raise ValidationFailed([FieldError("cancel", outcome.message_zh, outcome.message_en)])
+        issued = issue_invoice(corrected_body, clerk=clerk, confirmed_tax_ids=confirmed_tax_ids)
+        new_row = InvoiceRow.get_by_id(issued.id)
+        audit.append("reissued", clerk=clerk, invoice=new_row, detail={"replaces": number, "reason": reason})
+        return issued

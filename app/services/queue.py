@@ -22,21 +22,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import peewee
 
 from app.core import clock, status
 from app.core.clock import now_iso
 from app.core.codec import invoice_to_body
-from app.core.errors import DeskError
+from app.core.errors import DeskError, FieldError, ValidationFailed
+from app.services.settings import get_setting, set_setting
 from app.store import audit
-from app.store.models import AuditEntry, InvoiceLine, SyncLock, UploadQueueEntry, database
+from app.store.models import AuditEntry, InvoiceLine, Setting, SyncLock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
+from app.store.queries import find_row
 from app.store.records import invoice_from_row
-
-if TYPE_CHECKING:
-    from app.services.issuing import IssuedInvoice
 
 UPLOAD_LOCK = "upload"
 SYNC_CLERK = "sync"  # who the audit log names for what the worker does
@@ -370,8 +369,6 @@ def make_due_now() -> int:
 def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
     """Send a rejected invoice again under its own key (e.g. after the platform fixed a rule on its
     side, or reconciliation found it missing). Raises ValidationFailed naming why not."""
-    from app.core.errors import FieldError, ValidationFailed
-    from app.store.queries import find_row
 
     with database.atomic("IMMEDIATE"):
         row = find_row(number)
@@ -393,25 +390,6 @@ def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
                                                                  "from": entry.state})
 
 
-def cancel_and_reissue(number: str, corrected_body: Any, *, reason: str, clerk: str = "",
-                       confirmed_tax_ids: Iterable[str] = ()) -> IssuedInvoice:
-    """The proper route for a rejected invoice: cancel it and issue the corrected one, in one
-    transaction (both or neither). The new invoice is queued by issuing, under a new key."""
-    from app.services.issuing import issue_invoice
-    from app.services.lifecycle import cancel_invoice
-
-    with database.atomic("IMMEDIATE"):
-        outcome = cancel_invoice(number, reason, clerk=clerk)
-        if not outcome.cancelled:
-            from app.core.errors import FieldError, ValidationFailed
-
-            raise ValidationFailed([FieldError("cancel", outcome.message_zh, outcome.message_en)])
-        issued = issue_invoice(corrected_body, clerk=clerk, confirmed_tax_ids=confirmed_tax_ids)
-        new_row = InvoiceRow.get_by_id(issued.id)
-        audit.append("reissued", clerk=clerk, invoice=new_row, detail={"replaces": number, "reason": reason})
-        return issued
-
-
 # --- the hold after a restore ---------------------------------------------------------------------
 # A store restored from a backup may have forgotten what happened after the backup: an invoice
 # cancelled since then is "waiting" again and would be uploaded. So a restore holds uploads until
@@ -428,21 +406,16 @@ class UploadHold(TypedDict):
 
 
 def upload_hold() -> UploadHold | None:
-    from app.services.settings import get_setting
-
     hold: UploadHold | None = get_setting(UPLOAD_HOLD_SETTING)  # JSON as hold_uploads / a restore wrote it
     return hold
 
 
 def hold_uploads(reason: str) -> None:
-    from app.services.settings import set_setting
-
     set_setting(UPLOAD_HOLD_SETTING, UploadHold(reason=reason, since=now_iso()))
 
 
 def release_upload_hold(clerk: str = "") -> bool:
     """Lift the hold; audited. False when there was none."""
-    from app.store.models import Setting
 
     with database.atomic("IMMEDIATE"):
         hold = upload_hold()

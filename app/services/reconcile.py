@@ -42,8 +42,10 @@ from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_invoice
 from app.platform.client import PlatformClient
+from app.services import queue as queue_service
 from app.services.issuing import PROVISIONAL_PREFIX, bump_counter, remember_buyer
 from app.services.lifecycle import PlatformRecord
+from app.services.queue import Outcome, record_outcomes
 from app.services.seller import get_seller
 from app.store import audit
 from app.store.models import Buyer, InvoiceLine, UploadQueueEntry, database
@@ -290,7 +292,6 @@ def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
 def requeue_invoice(number: str, *, clerk: str = "") -> bool:
     """Back to pending under the same idempotency key, through the queue service; False when it is
     waiting already (it goes up anyway) or cancelled."""
-    from app.services import queue as queue_service
     with database.atomic("IMMEDIATE"):
         row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == number)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row else None
@@ -365,7 +366,6 @@ def _import_many(pairs: list[tuple[PlatformRecord, Invoice]], clerk: str) -> lis
 
 def _record_acceptances(differences: list[Difference]) -> list[str]:
     """Acceptances the store missed, recorded by the queue service as the worker records its own."""
-    from app.services.queue import Outcome, record_outcomes
 
     outcomes: list[Outcome] = []
     numbers: list[str] = []

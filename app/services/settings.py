@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.core.errors import FieldError, ValidationFailed
 from app.platform.http_client import HttpPlatformClient
+from app.store import audit
 from app.store.models import Setting, database
 
 
@@ -21,7 +23,6 @@ SECRET_KEYS = {"platform.token"}
 def set_setting(key: str, value: Any, *, clerk: str = "") -> None:
     """Set a value; a change is an audit entry (raising an offline limit is exactly what an
     inspector asks about). IMMEDIATE: the audit chain is appended under the write lock."""
-    from app.store import audit
 
     text = json.dumps(value, ensure_ascii=False)
     with database.atomic("IMMEDIATE"):
@@ -53,7 +54,6 @@ def set_platform(url: str | None = None, token: str | None = None) -> None:
     """Set what is given; a URL must be http(s)://host[:port][/path]."""
     from urllib.parse import urlsplit
 
-    from app.core.errors import FieldError, ValidationFailed
 
     if url is not None:
         parts = urlsplit(url.strip())

@@ -288,7 +288,7 @@ class InvoiceForm(QDialog):
         """Correct a rejected invoice: issuing cancels `number` and issues this one, both or neither."""
         from functools import partial
 
-        from app.services.queue import cancel_and_reissue
+        from app.services.lifecycle import cancel_and_reissue
 
         self.load_draft(body)
         self.setWindowTitle(tr("更正并重开 {number}", "Correct and reissue {number}", number=number))

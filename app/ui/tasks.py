@@ -69,8 +69,8 @@ class _WorkThread(QThread, Generic[T]):
         except DeskError as error:  # the clerk is told; the service left nothing half-done
             log.warning("background task failed: %s", error)
             self.exception = error
-        except Exception as error:  # unexpected: shown to the clerk, and the traceback kept in the log
-            log.warning("background task failed", exc_info=True)
+        except Exception as error:  # a defect or an unforeseen fault: shown to the clerk, the traceback logged
+            log.error("background task failed", exc_info=True)
             self.exception = error
         finally:
             if database.obj is not None and not database.is_closed():

@@ -30,7 +30,8 @@ def test_a_rejected_invoice_does_not_stop_the_others(store, seller, platform):
 
 def test_rejected_invoice_cancelled_and_reissued_goes_up(store, seller, platform):
     from app.core import status
-    from app.services.queue import cancel_and_reissue, counts
+    from app.services.lifecycle import cancel_and_reissue
+    from app.services.queue import counts
     from app.store.models import Invoice
     from tests.helpers.bodies import invoice_body
 
