@@ -53,7 +53,7 @@ def cmd_audit_log(args: argparse.Namespace) -> int:
 
     open_store_of(args)
     if args.number is not None and find_row(args.number) is None:
-        raise BadInput(f"number: 没有号码为 {args.number} 的发票 (no such invoice)")
+        raise BadInput(f"number（发票号码）：没有号码为 {args.number} 的发票", f"number: no invoice {args.number}")
     entries = invoice_history(args.number)
     if args.json:
         print_json([{"id": e.id, "at": e.at, "clerk": e.clerk, "action": e.action,
@@ -82,11 +82,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     open_store_of(args).close()
     data_dir = data_dir_of(args)
     folder = Path(args.to) if args.to else Path(backup.backup_settings(data_dir)["folder"])
-    try:
-        record = backup.backup_store(data_dir, folder=folder, reason="manual (command line)", keep=args.keep)
-    except backup.BackupFailed as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_ERROR
+    record = backup.backup_store(data_dir, folder=folder, reason="manual (command line)", keep=args.keep)
     _print_record(record, folder)
     return EXIT_OK if record.ok else EXIT_ERROR
 
@@ -121,12 +117,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from app.services import backup
     path = Path(args.file)
     if not path.exists():
-        raise BadInput(f"file: 备份文件不存在 {path} (no such file)")
-    try:
-        result = backup.restore_backup(data_dir_of(args), path)
-    except backup.BadBackup as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_ERROR
+        raise BadInput(f"file（备份文件）：备份文件不存在 {path}", f"file: no such backup file {path}")
+    result = backup.restore_backup(data_dir_of(args), path)  # BadBackup: said once, exit 1
     print(f"已恢复 / restored from {result.restored_from}: {result.snapshot.invoices} invoices, "
           f"{result.snapshot.entries} audit entries")
     for aside in result.kept_aside:

@@ -17,7 +17,7 @@ def cmd_print(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if not out.parent.is_dir():
-        raise BadInput(f"output: 文件夹 {out.parent} 不存在 (no such folder)")
+        raise BadInput(f"output（输出文件）：文件夹 {out.parent} 不存在", f"output: no such folder {out.parent}")
     open_store_of(args)
     options = options_for(args.printer, overlay=args.overlay, paper=args.paper)
     views = print_to_pdf(args.numbers, out, options, clerk=args.clerk or "")  # UnknownInvoices: exit 2

@@ -57,7 +57,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         HttpPlatformClient(url, token)
     except ValueError:
-        raise BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址") from None
+        raise BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址",
+                       f"url: {url!r} is not an http(s) URL") from None
     if not token:
         print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: use --token or --save)", file=sys.stderr)
     def factory() -> HttpPlatformClient:

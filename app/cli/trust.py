@@ -18,7 +18,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     from app.services.lifecycle import cancel_invoice
 
     if args.reason is None:
-        raise BadInput("cancel_reason（作废原因）：作废须填写原因 (--reason)")
+        raise BadInput("cancel_reason（作废原因）：作废须填写原因（--reason）",
+                       "cancel_reason: give the reason (--reason)")
     open_store_of(args)
     outcome = cancel_invoice(args.number, args.reason, clerk=args.clerk or "")
     print(outcome.message())
@@ -29,9 +30,11 @@ def cmd_red(args: argparse.Namespace) -> int:
     from app.services.lifecycle import issue_red_letter
 
     if args.reason is None:
-        raise BadInput("red_reason（红字发票开具原因）：请给出 --reason（销货退回 / 开票有误 / 服务中止 / 销售折让）")
+        raise BadInput("red_reason（红字发票开具原因）：请给出 --reason（销货退回 / 开票有误 / 服务中止 / 销售折让）",
+                       "red_reason: give --reason (return / error / stopped / allowance)")
     if args.full == (args.lines is not None):
-        raise BadInput("lines（红字明细）：请给出 --full（全额冲红）或 --lines JSON（部分冲红）之一")
+        raise BadInput("lines（红字明细）：请给出 --full（全额冲红）或 --lines JSON（部分冲红）之一",
+                       "lines: give either --full or --lines JSON")
     lines = None
     if args.lines is not None:
         text = args.lines
@@ -48,7 +51,8 @@ def _parse_lines(text: str):
     try:
         value = json.loads(text, parse_float=lambda s: s)
     except json.JSONDecodeError as error:
-        raise BadInput(f"lines（红字明细）：不是有效的 JSON：{error.msg}") from None
+        raise BadInput(f"lines（红字明细）：不是有效的 JSON：{error.msg}",
+                       f"lines: not valid JSON: {error.msg}") from None
     return value if isinstance(value, list) else [value]
 
 
@@ -128,7 +132,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         client = make_client(args.url, args.token)
     except ValueError as error:
-        raise BadInput(f"url（平台地址）：{error}") from None
+        raise BadInput(f"url（平台地址）：{error}", f"url: {error}") from None
     try:
         report = rec.reconcile(client, args.date_from, args.date_to)
     except PlatformError as error:
