@@ -32,9 +32,10 @@ class SyncRuntime:
             worker = QueueWorker(client_factory) if batch_size is None else QueueWorker(client_factory,
                                                                                          batch_size=batch_size)
         self.worker = worker
-        # The outage log, and cancellations decided when the platform answers again.
-        self.feed: OutageFeed | None = OutageFeed(self.monitor, client_factory) if record_outages else None
+        self.feed: OutageFeed | None = None
         self._worker_thread: threading.Thread | None = None
+        if record_outages:
+            self.record_outages()
         self.monitor.add_state_listener(self._on_state)
         self.worker.add_listener(self._on_worker)
 
@@ -54,6 +55,13 @@ class SyncRuntime:
         return self.monitor.state
 
     # --- control ----------------------------------------------------------------------------------
+
+    def record_outages(self) -> OutageFeed:
+        """Feed the outage log from the monitor, and decide waiting cancellations when the platform
+        answers again (once; a runtime built for a test may go without)."""
+        if self.feed is None:
+            self.feed = OutageFeed(self.monitor, self.client_factory)
+        return self.feed
 
     def start(self) -> None:
         """Poll and upload on background threads (the app)."""

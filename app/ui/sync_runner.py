@@ -43,10 +43,9 @@ class SyncRunner(QObject):
                  retry_min: float = 2.0, retry_max: float = 60.0, worker: QueueWorker | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._factory = client_factory or default_client_factory()
         # The outage feed is added by start(record_outages=True): a runner built for a test may go without.
-        self.runtime = SyncRuntime(self._factory, poll_interval=poll_interval, retry_min=retry_min,
-                                   retry_max=retry_max, worker=worker, record_outages=False)
+        self.runtime = SyncRuntime(client_factory or default_client_factory(), poll_interval=poll_interval,
+                                   retry_min=retry_min, retry_max=retry_max, worker=worker, record_outages=False)
         self.runtime.add_state_listener(self._on_state)
         self.runtime.add_check_listener(self._on_check)
         self.runtime.add_worker_listener(self._on_worker)
@@ -75,8 +74,8 @@ class SyncRunner(QObject):
 
     def start(self, *, record_outages: bool = True) -> None:
         """Start polling and uploading. With record_outages the outage log is fed (app/sync/outage_feed)."""
-        if record_outages and self.runtime.feed is None:
-            self.runtime.feed = OutageFeed(self.runtime.monitor, self._factory)
+        if record_outages:
+            self.runtime.record_outages()
         self.runtime.start()
         self.refresh_counts()
 
@@ -114,7 +113,6 @@ class SyncRunner(QObject):
         return self.worker.paused or queue.upload_hold() is not None
 
     def set_client_factory(self, factory: Callable[[], PlatformClient]) -> None:
-        self._factory = factory
         self.runtime.set_client_factory(factory)
 
     def refresh_counts(self) -> None:
