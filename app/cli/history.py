@@ -17,19 +17,17 @@ from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, data_dir_
 # --- audit ---------------------------------------------------------------------------------------
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from app.services import backup
+    from app.services.backup import verify_against_backups
     from app.services.integrity import verify_store
-    from app.services.seller import get_seller
 
     open_store_of(args)
-    anchors = []
-    if not args.no_anchors:
-        seller = get_seller()
-        anchors = backup.anchors(backup.backup_folder(data_dir_of(args)), seller.party.tax_id if seller else "")
-    report = verify_store(anchors=anchors)
+    if args.no_anchors:
+        report, heads = verify_store(), 0
+    else:
+        report, heads = verify_against_backups(data_dir_of(args))
     if report.ok:
         print(f"审计链完整 / audit chain whole: {report.entries} entries, {report.invoices} invoices, "
-              f"head #{report.head_id} {report.head_hash[:16]}, checked against {len(anchors)} backup head(s)")
+              f"head #{report.head_id} {report.head_hash[:16]}, checked against {heads} backup head(s)")
         return EXIT_OK
     first = report.first
     if first is None:  # not ok, yet no finding: cannot be, but say so rather than crash

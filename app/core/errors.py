@@ -95,6 +95,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "offline_limits.max_count": ("离线发票张数上限", "most invoices not uploaded"),
     "offline_limits.max_amount": ("离线累计金额上限", "largest cumulative offline amount"),
     "offline_limits.max_single": ("单张发票开票限额", "largest single invoice"),
+    "outage": ("停机记录", "outage"),
+    "note": ("备注", "note"),
 }
 
 

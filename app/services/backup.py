@@ -32,8 +32,9 @@ import peewee
 
 from app.core.clock import now_iso
 from app.core.errors import DeskError, FieldError, ValidationFailed
-from app.services.integrity import Anchor, verify_store
+from app.services.integrity import Anchor, IntegrityReport, verify_store
 from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
+from app.services.seller import get_seller
 from app.services.settings import set_setting
 from app.store.damage import file_problem, sqlite_problem
 from app.store.database import STORE_FILE
@@ -220,9 +221,16 @@ def newest_good(folder: Path) -> BackupRecord | None:
 
 def anchors(folder: Path, seller_tax_id: str = "") -> list[Anchor]:
     """Chain heads recorded by good backups of this seller's store: app.services.integrity.Anchor."""
-
     return [Anchor(r.head_id, r.head_hash, r.file) for r in read_manifest(folder)
             if r.ok and r.anchor and r.head_id and (not seller_tax_id or r.seller_tax_id in ("", seller_tax_id))]
+
+
+def verify_against_backups(data_dir: Path) -> tuple[IntegrityReport, int]:
+    """The open store's history checked, and against the chain heads its seller's good backups recorded
+    (a consistent rewrite of the whole chain shows there). Returns the report and how many heads."""
+    seller = get_seller()
+    heads = anchors(backup_folder(Path(data_dir)), seller.party.tax_id if seller else "")
+    return verify_store(anchors=heads), len(heads)
 
 
 # --- snapshot, write, verify -----------------------------------------------------------------------

@@ -20,13 +20,10 @@ if TYPE_CHECKING:
 
 def _verify_work(data_dir: Path) -> Work[IntegrityReport]:
     def work(progress: Progress) -> IntegrityReport:
-        from app.services import backup
-        from app.services.integrity import verify_store
-        from app.services.seller import get_seller
+        from app.services.backup import verify_against_backups
 
-        seller = get_seller()
-        heads = backup.anchors(backup.backup_folder(data_dir), seller.party.tax_id if seller else "")
-        return verify_store(anchors=heads)
+        report, _ = verify_against_backups(data_dir)
+        return report
 
     return work
 
