@@ -5,7 +5,7 @@ reconciliation, cancellation look-ups) goes through a PlatformClient. The adapte
 protocol v1 over HTTP is app.platform.http_client.HttpPlatformClient; another platform gets
 another adapter behind this same interface.
 
-Failures, as the spec classifies them (../shared/spec/platform-api.md):
+Failures, as the spec classifies them (docs/platform-api-v1.md):
 
 - TransientFailure: 429/500/502/503/504, a timeout, a refused or reset connection, a body
   that is not the protocol's JSON. Retry later, never a rejection. `outcome_unknown` is True

@@ -1,4 +1,4 @@
-"""The reference platform: protocol v1 (../shared/spec/platform-api.md) over real HTTP.
+"""The reference platform: protocol v1 (docs/platform-api-v1.md) over real HTTP.
 
     python -m app platform [--host 127.0.0.1] [--port P] [--db FILE] [--token T]
                            [--mode ok|down|slow|flaky] [--fail-rate F] [--delay-ms D] [--hang-ms H]
