@@ -21,7 +21,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
     if not bodies:
         raise BadInput("json（输入文件）：列表为空，没有要开具的发票", "json: the list is empty, nothing to issue")
     open_store_of(args)
-    issued = issue_invoices(bodies, confirmed_tax_ids=args.confirm_tax_id or [], clerk=args.clerk or "")
+    issued = issue_invoices(bodies, confirmed_tax_ids=args.confirm_tax_id or [],
+                            confirmed_short_name=args.confirm_not_person, clerk=args.clerk or "")
     for item in issued:
         print(item.number)
     return EXIT_OK
@@ -75,11 +76,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def register(commands: Subcommands) -> None:
     """The parsers of this group, each with its handler."""
-    issue = commands.add_parser("issue", help="issue invoices from a JSON file (- for stdin)")
+    issue = commands.add_parser("issue", help="issue invoices from a JSON file (- for stdin): the protocol v2 body, "
+                                              "lines by tax_code + item_name or by a catalog item")
     issue.set_defaults(handler=cmd_issue)
     issue.add_argument("file")
     issue.add_argument("--confirm-tax-id", action="append", metavar="ID",
                        help="accept this buyer id although its check character fails (recorded)")
+    issue.add_argument("--confirm-not-person", action="store_true",
+                       help="a buyer name of 4 characters or fewer is an organisation's, not a natural person's "
+                            "(remembered with the customer)")
     issue.add_argument("--clerk", default=None, help="who issues (default: the drawer)")
 
     listing = commands.add_parser("list", help="list invoices, newest first")

@@ -27,6 +27,7 @@ def cmd_seller_set(args: argparse.Namespace) -> int:
         address=keep(args.address, "address"), phone=keep(args.phone, "phone"), bank=keep(args.bank, "bank"),
         account=keep(args.account, "account"), payee=keep(args.payee, "payee"),
         reviewer=keep(args.reviewer, "reviewer"), confirm_tax_id=args.confirm_tax_id,
+        taxpayer_type=args.taxpayer_type or (current.taxpayer_type if current else "general"),
     )
     print(f"{settings.party.name} {settings.party.tax_id}")
     return EXIT_OK
@@ -39,7 +40,7 @@ def cmd_seller_show(args: argparse.Namespace) -> int:
         raise BadInput("seller（销售方）：销售方信息未设置（请用 `seller set`）",
                        "seller: no seller profile yet; use `seller set`")
     print_json({**party_to_body(settings.party), "drawer": settings.drawer, "payee": settings.payee,
-                "reviewer": settings.reviewer})
+                "reviewer": settings.reviewer, "taxpayer_type": settings.taxpayer_type})
     return EXIT_OK
 
 
@@ -53,6 +54,8 @@ def register(commands: Subcommands) -> None:
     setting.add_argument("--tax-id", required=True)
     for option in ("--address", "--phone", "--bank", "--account", "--drawer", "--payee", "--reviewer"):
         setting.add_argument(option, default=None)
+    setting.add_argument("--taxpayer-type", choices=("general", "small"), default=None,
+                         help="一般纳税人 general (rates by the tax code) or 小规模纳税人 small (3 %% / 1 %% / 5 %%)")
     setting.add_argument("--confirm-tax-id", action="store_true",
                          help="accept an id whose check character fails (recorded in the audit log)")
     actions.add_parser("show", help="print the seller profile as JSON").set_defaults(handler=cmd_seller_show)

@@ -25,6 +25,7 @@ RATES: tuple[TaxRate, ...] = (
     TaxRate("0.06", Decimal("0.06"), "6%", "6%"),
     TaxRate("0.05", Decimal("0.05"), "5%", "5%"),
     TaxRate("0.03", Decimal("0.03"), "3%", "3%"),
+    TaxRate("0.015", Decimal("0.015"), "1.5%", "1.5%"),  # 5 % reduced to 1.5 %: policy 10 only
     TaxRate("0.01", Decimal("0.01"), "1%", "1%"),
     TaxRate("0", Decimal("0"), "0%", "0%"),
     # 免税 and 不征税 print a mark instead of a rate; their tax is zero (printed as ***).

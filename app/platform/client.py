@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import DeskError
+from app.core.taxcodes import TaxCode
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"  # a replay of a key the platform accepted before: counts as accepted
@@ -88,6 +89,15 @@ class RecordPage:
     next: str | None  # cursor for the next page (pass as `after`), None on the last page
 
 
+@dataclass(frozen=True)
+class TaxCodeUpdate:
+    """The answer of GET /v2/tax-codes, checked: the whole table or what changed since the version asked about."""
+
+    version: str  # the version of the platform's table
+    codes: tuple[TaxCode, ...]  # rows to insert or replace (each with version = this version)
+    withdrawn: tuple[str, ...]  # codes no longer usable
+
+
 class PlatformClient(ABC):
     """What the desk needs from the platform. Methods raise the PlatformError subclasses above.
 
@@ -126,6 +136,13 @@ class PlatformClient(ABC):
             if not page.next:
                 return
             after = page.next
+
+    def tax_codes(self, since: str | None) -> TaxCodeUpdate:
+        """GET /v2/tax-codes?since=VERSION: the classification table in force, or what changed since VERSION.
+
+        Checked in full: one row that does not fit makes the whole answer a TransientFailure. A client
+        for a platform without this call keeps this default, which says so."""
+        raise TransientFailure("平台不提供税收分类编码表 (the platform does not offer the tax classification table)")
 
     def close(self) -> None:  # noqa: B027  (optional: a client without connections need not override it)
         """Release connections; the client may be used again afterwards."""

@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from app.core.taxcodes import CODE_LENGTH, TaxCode, code_from_wire
 from app.platform.client import (
     ACCEPTED,
     DUPLICATE,
@@ -25,12 +26,14 @@ from app.platform.client import (
     RecordPage,
     Rejected,
     SubmitResult,
+    TaxCodeUpdate,
     TransientFailure,
     Unauthorized,
     mask_token,
 )
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+MAX_VERSION_LENGTH = 40  # a table version ("32.0") as the platform names it: short, printable, one word
 DEFAULT_TIMEOUT = 5.0  # seconds, for one invoice, a look-up or a page
 BATCH_TIMEOUT = 15.0  # a batch of 500 takes the platform longer to check
 
@@ -213,3 +216,33 @@ class HttpPlatformClient(PlatformClient):
             return RecordPage(items=data["items"], next=data.get("next"))
         raise self._garbled(status, "list", False)
 
+    def tax_codes(self, since: str | None) -> TaxCodeUpdate:
+        path = "/v2/tax-codes" + ("?" + urlencode({"since": since}) if since else "")
+        status, data, _ = self._request("GET", path)
+        update = self._tax_code_update(data) if status == 200 else None
+        if update is None:
+            raise self._garbled(status, "tax-codes", False)
+        return update
+
+    @staticmethod
+    def _tax_code_update(data: Any) -> TaxCodeUpdate | None:
+        """The answer checked in full, or None: a row that does not fit makes all of it untrusted."""
+        if not isinstance(data, dict):
+            return None
+        version, raw_codes, withdrawn = data.get("version"), data.get("codes"), data.get("withdrawn")
+        if not (isinstance(version, str) and version.strip() and len(version) <= MAX_VERSION_LENGTH
+                and version.isprintable() and not any(c.isspace() for c in version)):
+            return None
+        if not (isinstance(raw_codes, list) and isinstance(withdrawn, list)):
+            return None
+        if not all(isinstance(c, str) and len(c) == CODE_LENGTH and c.isascii() and c.isdigit() for c in withdrawn):
+            return None
+        codes: list[TaxCode] = []
+        for raw in raw_codes:
+            code = code_from_wire(raw, version)
+            if code is None or not code.code.isascii():  # isdigit() alone lets full-width digits through
+                return None
+            codes.append(code)
+        if len({code.code for code in codes}) != len(codes):  # the same code twice: which one is meant?
+            return None
+        return TaxCodeUpdate(version=version, codes=tuple(codes), withdrawn=tuple(dict.fromkeys(withdrawn)))

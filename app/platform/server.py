@@ -27,10 +27,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core import clock
 from app.core.errors import FieldError, ValidationFailed
-from app.core.validation import parse_invoice
+from app.core.taxcodes import TaxCodeTable
+from app.core.validation import parse_received_invoice
 from app.platform.client import MAX_BATCH, mask_token
 from app.platform.faults import Faults, FaultSettings
 from app.platform.records import Known, RecordStore
+from app.platform.tax_codes import PlatformTaxCodes
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 MAX_PAGE = 1000
@@ -54,22 +56,22 @@ def _missing_amounts(invoice: dict) -> list[FieldError]:
     return errors
 
 
-def check_invoice(invoice: Any) -> list[dict[str, str]]:
-    """[] when the invoice keeps every rule, else the details of a 422."""
+def check_invoice(invoice: Any, codes: TaxCodeTable, taxpayer_type: str = "general") -> list[dict[str, str]]:
+    """[] when the invoice keeps every rule (the desk's own, app.core.validation), else the details of a 422."""
     if not isinstance(invoice, dict):
         return _details([FieldError("invoice", "应为 JSON 对象", "must be a JSON object")])
     if "prices_include_tax" in invoice:
         invoice = {k: v for k, v in invoice.items() if k != "prices_include_tax"}
     missing = _missing_amounts(invoice)
     try:
-        parse_invoice(invoice, prices_include_tax=False)
+        parse_received_invoice(invoice, codes=codes, taxpayer_type=taxpayer_type)
     except ValidationFailed as failed:
         errors = failed.errors
         if errors and all(e.overridable for e in errors):
             # A check character the clerk confirmed on the desk: the platform accepts the id as given.
             ids = [str((invoice.get(p) or {}).get("tax_id", "")) for p in ("seller", "buyer")]
             try:
-                parse_invoice(invoice, prices_include_tax=False, confirmed_tax_ids=ids)
+                parse_received_invoice(invoice, codes=codes, taxpayer_type=taxpayer_type, confirmed_tax_ids=ids)
                 errors = []
             except ValidationFailed as again:
                 errors = again.errors
@@ -82,8 +84,11 @@ class PlatformHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, records: RecordStore, token: str, faults: Faults, offers_batch: bool = True) -> None:
+    def __init__(self, address, records: RecordStore, token: str, faults: Faults, offers_batch: bool = True,
+                 tax_codes: PlatformTaxCodes | None = None, taxpayer_type: str = "general") -> None:
         self.offers_batch = offers_batch  # False: a platform without the batch endpoint (404), as some may be
+        self.tax_codes = tax_codes or PlatformTaxCodes()
+        self.taxpayer_type = taxpayer_type
         self.records = records
         self.token = token
         self.faults = faults
@@ -212,6 +217,11 @@ class PlatformHandler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: str, raw: bytes) -> _Answer:
         if path == "/v1/health" and method == "GET":
             return _Answer(200, {"status": "ok", "time": clock.now().isoformat()})
+        if path == "/v2/tax-codes" and method == "GET":  # the classification table (app.platform.tax_codes)
+            if not self._authorized():
+                return _Answer(401, {"error": "unauthorized"})
+            since = parse_qs(query).get("since", [""])[-1].strip()
+            return _Answer(200, self.server.tax_codes.answer(since or None))
         if not path.startswith("/v1/"):
             return _Answer(404, {"error": "not_found"})
         if not self._authorized():
@@ -244,7 +254,7 @@ class PlatformHandler(BaseHTTPRequestHandler):
         records = self.server.records
         known = records.find(key)
         if known is None:
-            details = check_invoice(invoice)
+            details = check_invoice(invoice, self.server.tax_codes, self.server.taxpayer_type)
             if details:
                 return _Answer(422, {"error": "invalid", "details": details})
         outcome = records.accept_many([(key, invoice)])[0]
@@ -286,7 +296,8 @@ class PlatformHandler(BaseHTTPRequestHandler):
                 continue
             seen.add(key)
             invoice = item.get("invoice")
-            details = [] if records.find(key) else check_invoice(invoice)
+            details = ([] if records.find(key)
+                       else check_invoice(invoice, self.server.tax_codes, self.server.taxpayer_type))
             if details:
                 results[index] = {"key": key, "status": "rejected", "platform_id": None, "details": details}
             else:
@@ -334,10 +345,12 @@ class PlatformServer:
     """The reference platform in a background thread (tests, benchmarks, demos)."""
 
     def __init__(self, db: Path | str, *, host: str = "127.0.0.1", port: int = 0, token: str = "dev-token",
-                 faults: FaultSettings | None = None, seed: int | None = None, offers_batch: bool = True) -> None:
+                 faults: FaultSettings | None = None, seed: int | None = None, offers_batch: bool = True,
+                 tax_codes: Path | None = None, taxpayer_type: str = "general") -> None:
         self.records = RecordStore(db)
         self.faults = Faults(faults, seed)
-        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch)
+        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch,
+                                        PlatformTaxCodes(tax_codes), taxpayer_type)
         self.token = token
         self._thread: threading.Thread | None = None
 
@@ -382,6 +395,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-after", type=int, default=1, help="seconds sent in Retry-After with 503/429")
     parser.add_argument("--seed", type=int, default=None, help="flaky: random seed, for a repeatable run")
     parser.add_argument("--no-batch", action="store_true", help="offer no batch endpoint (clients send one by one)")
+    parser.add_argument("--tax-codes", type=Path, default=None,
+                        help="serve and check against this tax classification table (CSV) instead of the shipped one")
+    parser.add_argument("--taxpayer-type", choices=("general", "small"), default="general",
+                        help="the seller's taxpayer type: which rates its invoices may carry")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -391,7 +408,8 @@ def run(args: argparse.Namespace) -> int:
     settings = FaultSettings(mode=args.mode, fail_rate=args.fail_rate, delay_ms=args.delay_ms, hang_ms=args.hang_ms,
                              retry_after=args.retry_after)
     server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
-                            seed=args.seed, offers_batch=not args.no_batch)
+                            seed=args.seed, offers_batch=not args.no_batch, tax_codes=args.tax_codes,
+                            taxpayer_type=args.taxpayer_type)
     print(f"listening on {server.url} (db {args.db}, token {mask_token(args.token)}, mode {args.mode})", flush=True)
     try:
         server.httpd.serve_forever(poll_interval=0.2)

@@ -36,6 +36,7 @@ from app.services.integrity import Anchor, IntegrityReport, verify_store
 from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
 from app.services.seller import get_seller
 from app.services.settings import set_setting
+from app.store import migrations
 from app.store.damage import file_problem, sqlite_problem
 from app.store.database import STORE_FILE
 
@@ -285,6 +286,9 @@ def verify_backup_file(path: Path, expected: Snapshot | None = None) -> tuple[li
             connection.close()
         db = peewee.SqliteDatabase(str(scratch))
         try:
+            # A backup of an older schema (the one taken before a migration) is checked as this release
+            # reads it: its scratch copy is migrated first, which also proves the migration runs on it.
+            migrations.migrate_to_latest(db)
             report = verify_store(db=db)
         finally:
             db.close()

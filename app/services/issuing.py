@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from app.base.pinyin import initials
 from app.core import status
 from app.core.clock import now, now_iso
 from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.validation import parse_invoice
+from app.services.catalog_lines import expand_catalog_lines
 from app.services.limits import check_can_issue
 from app.services.seller import SellerSettings, get_seller
 from app.store import audit
-from app.store.models import Buyer, InvoiceLine, NumberCounter, UploadQueueEntry, database
+from app.store.models import Buyer, InvoiceLine, Item, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields, line_rows
+from app.store.taxcodes import StoredTaxCodes
 
 PROVISIONAL_PREFIX = "LX-"
 # A clock a little ahead on another PC must not make an invoice look issued in the future.
@@ -61,15 +64,40 @@ def _with_seller_defaults(body: Any, seller: SellerSettings) -> Any:
     return filled
 
 
-def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterable[str] = ()) -> Invoice:
-    """The invoice a draft describes, checked against every rule and the seller profile.
+def _customer_confirmations(body: dict[str, Any]) -> tuple[set[str], bool]:
+    """What the customer book remembers the clerk confirmed for this buyer: (tax ids, short name)."""
+    buyer = body.get("buyer")
+    if not isinstance(buyer, dict) or not isinstance(buyer.get("name"), str):
+        return set(), False
+    tax_id = buyer.get("tax_id") or ""
+    if not isinstance(tax_id, str):
+        return set(), False
+    row = Buyer.get_or_none((Buyer.name == buyer["name"].strip()) & (Buyer.tax_id == tax_id.strip().upper()))
+    if row is None:
+        return set(), False
+    return ({row.tax_id} if row.tax_id_confirmed and row.tax_id else set()), row.short_name_confirmed
+
+
+def _codes_for(body: Any) -> StoredTaxCodes:
+    lines = body.get("lines") if isinstance(body, dict) else None
+    wanted = [line.get("tax_code") for line in lines or [] if isinstance(line, dict)] if isinstance(lines, list) else []
+    return StoredTaxCodes().prefetch(code for code in wanted if isinstance(code, str))
+
+
+def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterable[str] = (),
+                    confirmed_short_name: bool = False) -> Invoice:
+    """The invoice a draft describes, checked against every 数电 rule, the table in force and the seller profile.
 
     Raises ValidationFailed naming each field that is wrong. The form calls this on each edit.
     """
-    body = _with_seller_defaults(body, seller)
+    body = expand_catalog_lines(_with_seller_defaults(body, seller))
     confirmed = set(confirmed_tax_ids)
     if seller.tax_id_confirmed:
         confirmed.add(seller.party.tax_id)
+    if isinstance(body, dict):
+        remembered_ids, remembered_name = _customer_confirmations(body)
+        confirmed |= remembered_ids
+        confirmed_short_name = confirmed_short_name or remembered_name
     errors: list[FieldError] = []
     if isinstance(body, dict):
         if body.get("number") not in (None, ""):
@@ -84,7 +112,8 @@ def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterab
                 errors.append(FieldError("seller.tax_id", f"与本机设置的销售方（{seller.party.tax_id}）不符",
                                          f"differs from this desk's seller ({seller.party.tax_id})"))
     try:
-        invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
+        invoice = parse_invoice(body, codes=_codes_for(body), taxpayer_type=seller.taxpayer_type,
+                                confirmed_tax_ids=confirmed, confirmed_short_name=confirmed_short_name)
     except ValidationFailed as failed:
         raise ValidationFailed(errors + failed.errors) from None
     if errors:
@@ -119,15 +148,22 @@ def remember_buyer(invoice: Invoice) -> Buyer:
     """Add the buyer to the directory or refresh its details; inside the caller's transaction."""
     party = invoice.buyer
     stamp = now_iso()
+    id_confirmed = bool(party.tax_id) and party.tax_id in invoice.confirmed_tax_ids
     row = Buyer.get_or_none((Buyer.name == party.name) & (Buyer.tax_id == party.tax_id))
     if row is None:
         return Buyer.create(name=party.name, tax_id=party.tax_id, address=party.address, phone=party.phone,
-                            bank=party.bank, account=party.account, use_count=1, last_used_at=stamp)
+                            bank=party.bank, account=party.account, natural_person=party.natural_person,
+                            id_type=party.id_type, id_number=party.id_number, initials=initials(party.name),
+                            tax_id_confirmed=id_confirmed, short_name_confirmed=invoice.confirmed_short_name,
+                            use_count=1, last_used_at=stamp, updated_at=stamp)
     # The newest contact details win, but a blank field does not wipe a known one.
-    for key in ("address", "phone", "bank", "account"):
+    for key in ("address", "phone", "bank", "account", "id_type", "id_number"):
         value = getattr(party, key)
         if value:
             setattr(row, key, value)
+    row.natural_person = party.natural_person
+    row.tax_id_confirmed = row.tax_id_confirmed or id_confirmed
+    row.short_name_confirmed = row.short_name_confirmed or invoice.confirmed_short_name
     row.use_count += 1
     row.last_used_at = stamp
     row.save()
@@ -141,6 +177,9 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
     buyer = remember_buyer(issued)
     row = InvoiceRow.create(status=status.PENDING_UPLOAD, buyer=buyer, **invoice_row_fields(issued))
     InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
+    used_items = [line.item_id for line in issued.lines if line.item_id is not None]
+    if used_items:
+        Item.update(use_count=Item.use_count + 1).where(Item.id.in_(used_items)).execute()
     key = str(uuid.uuid4())
     stamp = now_iso()
     UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
@@ -160,11 +199,14 @@ def _seller_or_fail() -> SellerSettings:
     return seller
 
 
-def issue_invoice(body: Any, *, confirmed_tax_ids: Iterable[str] = (), clerk: str = "") -> IssuedInvoice:
-    return issue_invoices([body], confirmed_tax_ids=confirmed_tax_ids, clerk=clerk)[0]
+def issue_invoice(body: Any, *, confirmed_tax_ids: Iterable[str] = (), confirmed_short_name: bool = False,
+                  clerk: str = "") -> IssuedInvoice:
+    return issue_invoices([body], confirmed_tax_ids=confirmed_tax_ids, confirmed_short_name=confirmed_short_name,
+                          clerk=clerk)[0]
 
 
-def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), clerk: str = "") -> list[IssuedInvoice]:
+def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), confirmed_short_name: bool = False,
+                   clerk: str = "") -> list[IssuedInvoice]:
     """Issue all or nothing: every draft is checked before the one transaction that writes them."""
     seller = _seller_or_fail()
     confirmed = list(confirmed_tax_ids)
@@ -172,7 +214,7 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
     errors: list[FieldError] = []
     for index, body in enumerate(bodies):
         try:
-            invoices.append(prepare_invoice(body, seller, confirmed))
+            invoices.append(prepare_invoice(body, seller, confirmed, confirmed_short_name))
         except ValidationFailed as failed:
             prefix = f"[{index}]" if len(bodies) > 1 else ""
             errors += [dataclasses.replace(e, field=prefix + e.field) if prefix else e for e in failed.errors]

@@ -41,7 +41,7 @@ from typing import Any
 
 from app.core import status
 from app.core.clock import now, now_iso
-from app.core.codec import line_to_body
+from app.core.codec import legacy_line_to_body, line_to_body
 from app.core.errors import FieldError, ValidationFailed
 from app.core.lifecycle import (
     cancel_reason_error,
@@ -52,6 +52,7 @@ from app.core.lifecycle import (
 )
 from app.core.money import format_money
 from app.core.tax import find_rate
+from app.core.validation import RATE_CODE_OF_POLICY, RED_REASON_CODES
 from app.services.issuing import IssuedInvoice, issue_invoice, prepare_invoice, write_issued
 from app.services.limits import check_can_issue
 from app.services.queue import Outcome, record_outcomes
@@ -242,7 +243,7 @@ def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
     invoice = get_invoice(original_number)
     assert invoice is not None
     folded: list[dict[str, Any]] = []
-    for line in invoice.lines:
+    for line_no, line in enumerate(invoice.lines, start=1):
         if line.discount and folded:
             previous = folded[-1]
             amount = Decimal(previous["amount"]) - line.amount
@@ -250,7 +251,15 @@ def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
             folded[-1] = {**previous, "quantity": "", "unit_price": "", "amount": format_money(amount),
                           "tax": format_money(tax)}
             continue
-        body = line_to_body(line)
+        if invoice.is_legacy:
+            # A line issued before 数电 has no tax code: the red line carries the name and rate only,
+            # and validation asks for the code (a partial reversal with codes given is the way).
+            body = legacy_line_to_body(line)
+        else:
+            body = line_to_body(line, line_no)
+            body.update(nature="normal", original_line_no=line_no, name="")
+            body.pop("line_no")
+            body.pop("amount_with_tax")
         body.update(amount=format_money(-line.amount), tax=format_money(-line.tax))
         if line.quantity is not None:
             body["quantity"] = f"{-line.quantity}"
@@ -261,16 +270,18 @@ def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
 def _check_lines_match_original(lines: Any, original: InvoiceRow) -> list[FieldError]:
     if not isinstance(lines, list) or not lines:
         return [FieldError("lines", "部分冲红须给出红字明细", "a partial reversal needs its lines")]
-    items = {(line.name, line.tax_rate) for line in original.lines}
+    items = {(line.item_name or line.name, line.tax_rate) for line in original.lines}
     names = {name for name, _ in items}
     errors: list[FieldError] = []
     for index, line in enumerate(lines):
         if not isinstance(line, dict):
             continue  # validation names it
         rate = find_rate(line.get("tax_rate"))
-        name = str(line.get("name", "")).strip()
+        if rate is not None and rate.rate == 0 and line.get("policy") in RATE_CODE_OF_POLICY:
+            rate = find_rate(RATE_CODE_OF_POLICY[line["policy"]])
+        name = str(line.get("item_name") or line.get("name", "")).strip()
         if name not in names:
-            errors.append(FieldError(f"lines[{index}].name", f"原发票没有“{name}”这一项",
+            errors.append(FieldError(f"lines[{index}].item_name", f"原发票没有“{name}”这一项",
                                      f"the original has no item {name!r}"))
         elif rate is not None and (name, rate.code) not in items:
             errors.append(FieldError(f"lines[{index}].tax_rate", "税率与原发票该项不同",
@@ -313,15 +324,19 @@ def issue_red_letter(original_number: str, reason: str, *, lines: list[dict[str,
     body = {
         "kind": original.kind,
         "buyer": {"name": original.buyer_name, "tax_id": original.buyer_tax_id, "address": original.buyer_address,
-                  "phone": original.buyer_phone, "bank": original.buyer_bank, "account": original.buyer_account},
+                  "phone": original.buyer_phone, "bank": original.buyer_bank, "account": original.buyer_account,
+                  "natural_person": original.buyer_natural_person, "id_type": original.buyer_id_type,
+                  "id_number": original.buyer_id_number},
         "lines": lines if lines is not None else _full_reversal_lines(original.provisional_number),
         "original_number": reference,
-        "remarks": (note + ("；" + remarks.strip() if remarks.strip() else ""))[:200],
+        "red_reason": RED_REASON_CODES[red_reason],
+        "medium": original.medium if original.rules != "legacy" else "electronic",
+        "remarks": (note + ("；" + remarks.strip() if remarks.strip() else ""))[:450],
         "drawer": clerk or seller.drawer,
     }
     # The buyer's id on the original was accepted already (its confirmed override included).
     confirmed = original.confirmed_tax_ids.split()
-    invoice = prepare_invoice(body, seller, confirmed)
+    invoice = prepare_invoice(body, seller, confirmed, confirmed_short_name=True)
     with database.atomic("IMMEDIATE"):
         fresh = InvoiceRow.get_by_id(original.id)
         if fresh.status != status.ACCEPTED:

@@ -40,7 +40,7 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.money import format_money
 from app.core.taxid import check_tax_id, normalize_tax_id
-from app.core.validation import parse_invoice
+from app.core.validation import parse_received_invoice
 from app.platform.client import PlatformClient
 from app.services import queue as queue_service
 from app.services.issuing import PROVISIONAL_PREFIX, bump_counter, remember_buyer
@@ -51,6 +51,7 @@ from app.store import audit
 from app.store.models import Buyer, InvoiceLine, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields, line_rows
+from app.store.taxcodes import StoredTaxCodes
 
 MISSING_ON_PLATFORM = "missing_on_platform"
 MISSING_LOCALLY = "missing_locally"
@@ -315,7 +316,9 @@ def _parse_record(record: PlatformRecord) -> Invoice:
     # The platform accepted it: an id whose check character fails was confirmed when it was issued.
     ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller")]
     confirmed = [t for t in ids if t and not check_tax_id(normalize_tax_id(t)).ok]
-    invoice = parse_invoice(body, confirmed_tax_ids=confirmed)
+    seller = get_seller()
+    invoice = parse_received_invoice(body, codes=StoredTaxCodes(), confirmed_tax_ids=confirmed,
+                                     taxpayer_type=seller.taxpayer_type if seller else "general")
     if not invoice.number:  # issued on the platform itself: its official number is its only number
         invoice = dataclasses.replace(invoice, number=str(record.get("official_number") or ""))
     return invoice

@@ -8,6 +8,7 @@ from app.core.clock import now_iso
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Party
 from app.core.taxid import check_tax_id, normalize_tax_id
+from app.core.validation import TAXPAYER_TYPES
 from app.store import audit
 from app.store.models import SellerProfile, database
 
@@ -19,6 +20,7 @@ class SellerSettings:
     payee: str = ""
     reviewer: str = ""
     tax_id_confirmed: bool = False
+    taxpayer_type: str = "general"  # general / small: which rates the seller may invoice at
 
 
 def get_seller() -> SellerSettings | None:
@@ -26,11 +28,16 @@ def get_seller() -> SellerSettings | None:
     if row is None:
         return None
     return SellerSettings(Party(row.name, row.tax_id, row.address, row.phone, row.bank, row.account),
-                          row.drawer, row.payee, row.reviewer, row.tax_id_confirmed)
+                          row.drawer, row.payee, row.reviewer, row.tax_id_confirmed, row.taxpayer_type)
 
 
-def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool) -> list[FieldError]:
+def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool,
+                    taxpayer_type: str = "general") -> list[FieldError]:
     errors: list[FieldError] = []
+    if taxpayer_type not in TAXPAYER_TYPES:
+        errors.append(FieldError("taxpayer_type",
+                                 f"“{taxpayer_type}”不是纳税人类型（general 一般纳税人 / small 小规模纳税人）",
+                                 f"{taxpayer_type!r} is not a taxpayer type (general or small)"))
     if not name.strip():
         errors.append(FieldError("seller.name", "不能为空", "is required"))
     tax_id = normalize_tax_id(tax_id)
@@ -42,7 +49,7 @@ def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool) -
             errors.append(FieldError("seller.tax_id", check.message_zh, check.message_en, check.check_char_failed))
     if not drawer.strip():
         errors.append(FieldError("drawer", "不能为空", "is required"))
-    for value, key, limit in ((name, "seller.name", 100), (drawer, "drawer", 20)):
+    for value, key, limit in ((name, "seller.name", 300), (drawer, "drawer", 300)):
         if len(value.strip()) > limit:
             errors.append(FieldError(key, f"不能超过{limit}个字", f"must be at most {limit} characters"))
     return errors
@@ -50,9 +57,9 @@ def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool) -
 
 def set_seller(*, name: str, tax_id: str, drawer: str, address: str = "", phone: str = "", bank: str = "",
                account: str = "", payee: str = "", reviewer: str = "", confirm_tax_id: bool = False,
-               clerk: str | None = None) -> SellerSettings:
+               taxpayer_type: str = "general", clerk: str | None = None) -> SellerSettings:
     """Create or replace the profile; raises ValidationFailed naming the field and stores nothing."""
-    errors = validate_seller(name, tax_id, drawer, confirm_tax_id)
+    errors = validate_seller(name, tax_id, drawer, confirm_tax_id, taxpayer_type)
     if errors:
         raise ValidationFailed(errors)
     tax_id = normalize_tax_id(tax_id)
@@ -61,7 +68,8 @@ def set_seller(*, name: str, tax_id: str, drawer: str, address: str = "", phone:
     fields: dict[str, str | bool] = {
         "name": name.strip(), "tax_id": tax_id, "address": address.strip(), "phone": phone.strip(),
         "bank": bank.strip(), "account": account.strip(), "drawer": drawer, "payee": payee.strip(),
-        "reviewer": reviewer.strip(), "tax_id_confirmed": confirmed, "updated_at": now_iso()}
+        "reviewer": reviewer.strip(), "tax_id_confirmed": confirmed, "taxpayer_type": taxpayer_type,
+        "updated_at": now_iso()}
     with database.atomic("IMMEDIATE"):
         existed = SellerProfile.get_or_none(SellerProfile.id == 1) is not None
         if existed:

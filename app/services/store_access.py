@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.services.backup import before_migration
+from app.services.taxcodes import ensure_shipped_table
 from app.store.database import Store
 from app.store.database import open_store as open_database
 
@@ -13,5 +14,12 @@ def open_store(data_dir: Path | str | None = None) -> Store:
     """The store in data_dir (default: the user data dir), migrated to the current schema.
 
     A migration runs only after a verified backup (app.services.backup.before_migration); a damaged
-    file raises StoreDamaged before anything touches it, a newer schema StoreTooNew."""
-    return open_database(data_dir, before_migration=before_migration)
+    file raises StoreDamaged before anything touches it, a newer schema StoreTooNew. The shipped tax
+    classification table is loaded on first start and when a newer one ships."""
+    store = open_database(data_dir, before_migration=before_migration)
+    try:
+        ensure_shipped_table()
+    except BaseException:
+        store.close()
+        raise
+    return store

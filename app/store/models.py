@@ -29,11 +29,12 @@ class SellerProfile(BaseModel):
     payee = peewee.TextField(default="")  # 收款人
     reviewer = peewee.TextField(default="")  # 复核
     tax_id_confirmed = peewee.BooleanField(default=False)  # a failed check character the clerk confirmed
+    taxpayer_type = peewee.TextField(default="general")  # general 一般纳税人 / small 小规模纳税人: the rates allowed
     updated_at = peewee.TextField()
 
 
 class Buyer(BaseModel):
-    """The buyer directory, filled as invoices are issued, for completion in the form."""
+    """The customer book (客户信息): filled as invoices are issued, edited, merged and imported by the clerk."""
 
     id = peewee.AutoField()
     name = peewee.TextField()
@@ -44,11 +45,60 @@ class Buyer(BaseModel):
     account = peewee.TextField(default="")
     use_count = peewee.IntegerField(default=0)
     last_used_at = peewee.TextField()
+    natural_person = peewee.BooleanField(default=False)
+    id_type = peewee.TextField(default="")
+    id_number = peewee.TextField(default="")
+    email = peewee.TextField(default="")
+    initials = peewee.TextField(default="")  # pinyin initials of the name, for completion
+    # Confirmations the clerk gave once and is not asked again: a failed check character of the
+    # tax id, a short name that is an organisation's and not a person's.
+    tax_id_confirmed = peewee.BooleanField(default=False)
+    short_name_confirmed = peewee.BooleanField(default=False)
+    updated_at = peewee.TextField(default="")
 
     invoices: peewee.ModelSelect[Invoice]
 
     class Meta:
         indexes = ((("name", "tax_id"), True),)
+
+
+class TaxCode(BaseModel):
+    """The tax classification table in force (商品和服务税收分类编码表): shipped, then refreshed from the platform."""
+
+    code = peewee.TextField(primary_key=True)  # 19 digits
+    name = peewee.TextField()
+    short_name = peewee.TextField()
+    rates = peewee.TextField(default="")  # rate codes joined by ",": "0.13,0.09"
+    policies = peewee.TextField(default="")  # policy flags joined by ",": "03,09"
+    summary = peewee.BooleanField(default=False)
+    usable = peewee.BooleanField(default=True)
+    parent = peewee.TextField(default="")
+    explanation = peewee.TextField(default="")
+    keywords = peewee.TextField(default="")
+    version = peewee.TextField(default="")
+    initials = peewee.TextField(default="")  # pinyin initials of the name: rjkf for 软件开发
+
+
+class Item(BaseModel):
+    """The item catalog (项目信息): what the seller sells, under its tax code, for completion in the form."""
+
+    id = peewee.AutoField()
+    item_name = peewee.TextField()
+    tax_code = peewee.TextField(index=True)
+    spec = peewee.TextField(default="")
+    unit = peewee.TextField(default="")
+    unit_price = DecimalTextField(null=True)
+    price_includes_tax = peewee.BooleanField(default=False)
+    tax_rate = peewee.TextField()  # a rate code of app.core.tax
+    policy = peewee.TextField(null=True)
+    initials = peewee.TextField(default="")
+    use_count = peewee.IntegerField(default=0)
+    retired_at = peewee.TextField(null=True)  # retired items stay (invoices used them), out of completion
+    created_at = peewee.TextField()
+    updated_at = peewee.TextField()
+
+    class Meta:
+        indexes = ((("item_name", "spec"), True),)
 
 
 class NumberCounter(BaseModel):
@@ -69,6 +119,8 @@ class Invoice(BaseModel):
     issued_at = peewee.TextField()  # ISO 8601 with +08:00
     issued_date = peewee.TextField(index=True)  # YYYY-MM-DD, for periods
     offline = peewee.BooleanField(default=True)
+    rules = peewee.TextField(default="shudian")  # app.core.invoice.Rules: legacy for what schema 1 issued
+    medium = peewee.TextField(default="electronic")
     seller_name = peewee.TextField()
     seller_tax_id = peewee.TextField(index=True)
     seller_address = peewee.TextField(default="")
@@ -83,6 +135,9 @@ class Invoice(BaseModel):
     buyer_phone = peewee.TextField(default="")
     buyer_bank = peewee.TextField(default="")
     buyer_account = peewee.TextField(default="")
+    buyer_natural_person = peewee.BooleanField(default=False)
+    buyer_id_type = peewee.TextField(default="")
+    buyer_id_number = peewee.TextField(default="")
     total_amount = MoneyField()
     total_tax = MoneyField()
     total_with_tax = MoneyField()
@@ -91,8 +146,15 @@ class Invoice(BaseModel):
     payee = peewee.TextField(default="")
     reviewer = peewee.TextField(default="")
     drawer = peewee.TextField()
+    drawer_id_type = peewee.TextField(default="")
+    drawer_id_number = peewee.TextField(default="")
+    show_seller_bank = peewee.BooleanField(default=False)
+    show_buyer_bank = peewee.BooleanField(default=False)
     original_number = peewee.TextField(null=True)
+    red_form_uuid = peewee.TextField(null=True)
+    red_reason_code = peewee.TextField(null=True)  # 01..04, in the v2 body of a red invoice
     confirmed_tax_ids = peewee.TextField(default="")  # space-separated ids whose check character was overridden
+    confirmed_short_name = peewee.BooleanField(default=False)  # a short buyer name confirmed as not a person's
     content_hash = peewee.TextField()  # sha256 of the body as issued
     # Kept locally, outside the protocol body (and its content_hash): see app/store/lifecycle.py.
     red_reason = peewee.TextField(null=True)  # 销货退回 / 开票有误 / 服务中止 / 销售折让, on a red-letter invoice
@@ -119,7 +181,15 @@ class InvoiceLine(BaseModel):
     tax_rate = peewee.TextField()
     amount = MoneyField()
     tax = MoneyField()
-    discount = peewee.BooleanField(default=False)
+    discount = peewee.BooleanField(default=False)  # nature == discount (schema 1 had only this)
+    nature = peewee.TextField(default="normal")  # app.core.invoice.LineNature
+    tax_code = peewee.TextField(default="")  # empty on a legacy line only
+    short_name = peewee.TextField(default="")
+    item_name = peewee.TextField(default="")
+    policy = peewee.TextField(null=True)
+    original_line_no = peewee.IntegerField(null=True)
+    item = peewee.ForeignKeyField(Item, null=True, backref="lines", on_delete="RESTRICT")
+    item_id: int | None
 
     class Meta:
         indexes = ((("invoice", "position"), True),)
@@ -231,5 +301,5 @@ class SyncLock(BaseModel):
     expires_at = peewee.FloatField()
 
 
-ALL_MODELS = (SellerProfile, Buyer, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry, Setting,
-              CancellationRequest, Outage, OutageError, OutageNote, SyncLock)
+ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
+              Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core.codec import invoice_to_body
-from app.core.invoice import Invoice, InvoiceKind, Line, Party
+from app.core.invoice import Invoice, InvoiceKind, Line, LineNature, Medium, Party, Rules
 from app.store import models
 from app.store.audit import canonical_json
 
@@ -21,6 +21,8 @@ def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None
     if lines is None:
         lines = list(row.lines.order_by(models.InvoiceLine.position))
     return Invoice(
+        rules=Rules(row.rules),
+        medium=Medium(row.medium),
         kind=InvoiceKind(row.kind),
         number=row.provisional_number,
         issued_at=datetime.fromisoformat(row.issued_at),
@@ -28,10 +30,13 @@ def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None
         seller=Party(row.seller_name, row.seller_tax_id, row.seller_address, row.seller_phone, row.seller_bank,
                      row.seller_account),
         buyer=Party(row.buyer_name, row.buyer_tax_id, row.buyer_address, row.buyer_phone, row.buyer_bank,
-                    row.buyer_account),
+                    row.buyer_account, natural_person=row.buyer_natural_person, id_type=row.buyer_id_type,
+                    id_number=row.buyer_id_number),
         lines=tuple(
             Line(name=line.name, spec=line.spec, unit=line.unit, quantity=line.quantity, unit_price=line.unit_price,
-                 tax_rate=line.tax_rate, amount=line.amount, tax=line.tax, discount=line.discount)
+                 tax_rate=line.tax_rate, amount=line.amount, tax=line.tax, nature=LineNature(line.nature),
+                 tax_code=line.tax_code, short_name=line.short_name, item_name=line.item_name, policy=line.policy,
+                 original_line_no=line.original_line_no, item_id=line.item_id)
             for line in lines
         ),
         remarks=row.remarks,
@@ -41,6 +46,13 @@ def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None
         original_number=row.original_number,
         prices_include_tax=row.prices_include_tax,
         confirmed_tax_ids=frozenset(row.confirmed_tax_ids.split()),
+        drawer_id_type=row.drawer_id_type,
+        drawer_id_number=row.drawer_id_number,
+        show_seller_bank=row.show_seller_bank,
+        show_buyer_bank=row.show_buyer_bank,
+        red_form_uuid=row.red_form_uuid,
+        red_reason=row.red_reason_code,
+        confirmed_short_name=row.confirmed_short_name,
     )
 
 
@@ -50,6 +62,8 @@ def invoice_row_fields(invoice: Invoice) -> dict[str, Any]:
     assert invoice.issued_at is not None
     return {
         "provisional_number": invoice.number,
+        "rules": invoice.rules.value,
+        "medium": invoice.medium.value,
         "kind": invoice.kind.value,
         "issued_at": invoice.issued_at.isoformat(),
         "issued_date": invoice.issued_at.date().isoformat(),
@@ -66,6 +80,9 @@ def invoice_row_fields(invoice: Invoice) -> dict[str, Any]:
         "buyer_phone": invoice.buyer.phone,
         "buyer_bank": invoice.buyer.bank,
         "buyer_account": invoice.buyer.account,
+        "buyer_natural_person": invoice.buyer.natural_person,
+        "buyer_id_type": invoice.buyer.id_type,
+        "buyer_id_number": invoice.buyer.id_number,
         "total_amount": invoice.total_amount,
         "total_tax": invoice.total_tax,
         "total_with_tax": invoice.total_with_tax,
@@ -74,8 +91,15 @@ def invoice_row_fields(invoice: Invoice) -> dict[str, Any]:
         "payee": invoice.payee,
         "reviewer": invoice.reviewer,
         "drawer": invoice.drawer,
+        "drawer_id_type": invoice.drawer_id_type,
+        "drawer_id_number": invoice.drawer_id_number,
+        "show_seller_bank": invoice.show_seller_bank,
+        "show_buyer_bank": invoice.show_buyer_bank,
         "original_number": invoice.original_number,
+        "red_form_uuid": invoice.red_form_uuid,
+        "red_reason_code": invoice.red_reason,
         "confirmed_tax_ids": " ".join(sorted(invoice.confirmed_tax_ids)),
+        "confirmed_short_name": invoice.confirmed_short_name,
         "content_hash": content_hash(invoice),
     }
 
@@ -84,5 +108,7 @@ def line_rows(invoice_id: int, invoice: Invoice) -> list[dict[str, Any]]:
     """The invoice's lines as InvoiceLine rows of the stored invoice invoice_id, for insert_many."""
     return [{"invoice": invoice_id, "position": position, "name": line.name, "spec": line.spec, "unit": line.unit,
              "quantity": line.quantity, "unit_price": line.unit_price, "tax_rate": line.tax_rate,
-             "amount": line.amount, "tax": line.tax, "discount": line.discount}
+             "amount": line.amount, "tax": line.tax, "discount": line.discount, "nature": line.nature.value,
+             "tax_code": line.tax_code, "short_name": line.short_name, "item_name": line.item_name,
+             "policy": line.policy, "original_line_no": line.original_line_no, "item": line.item_id}
             for position, line in enumerate(invoice.lines)]

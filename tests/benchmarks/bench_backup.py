@@ -47,7 +47,7 @@ def main() -> int:
     store = open_store(work / "store")
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
     set_limits(OfflineLimits(max_hours=72, max_count=10 ** 9, max_amount=Decimal("1e15"), max_single=Decimal("1e9")))
-    two_lines = invoice_body(lines=[invoice_body()["lines"][0], {**invoice_body()["lines"][0], "name": "*劳务*维护"}])
+    two_lines = invoice_body(lines=[invoice_body()["lines"][0], {**invoice_body()["lines"][0], "item_name": "维护"}])
     started = time.perf_counter()
     for start in range(0, args.count, 500):
         issue_invoices([two_lines] * min(500, args.count - start))

@@ -37,6 +37,7 @@ from app.printing.fonts import register_fonts  # noqa: E402
 from app.printing.frame import draw_frame  # noqa: E402
 from app.printing.geometry import paper  # noqa: E402
 from app.printing.pen import Pen  # noqa: E402
+from tests.helpers.bodies import CABBAGE, PRINTER, SOFTWARE  # noqa: E402
 
 BUYER_TAX_ID = "91110000600037341L"
 SELLER_TAX_ID = "91110108MA0123456G"
@@ -117,11 +118,11 @@ def make_views(count: int, directory: Path):
             "buyer": {"name": f"北京客户贸易有限公司第{i % 50}分公司", "tax_id": BUYER_TAX_ID,
                       "address": "北京市朝阳区建国路88号", "phone": "010-85551234"},
             "lines": [
-                {"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "1", "unit_price": str(1000 + i),
-                 "tax_rate": "0.06"},
-                {"name": "*计算机外部设备*激光打印机", "spec": "HP-M404dn", "unit": "台", "quantity": str(1 + i % 7),
-                 "unit_price": "1899.5", "tax_rate": "0.13"},
-                {"name": "*图书*会计基础工作规范", "unit": "本", "quantity": "12", "unit_price": "45",
+                {"tax_code": SOFTWARE, "item_name": "软件开发", "unit": "项", "quantity": "1",
+                 "unit_price": str(1000 + i), "tax_rate": "0.06"},
+                {"tax_code": PRINTER, "item_name": "激光打印机", "spec": "HP-M404dn", "unit": "台",
+                 "quantity": str(1 + i % 7), "unit_price": "1899.5", "tax_rate": "0.13"},
+                {"tax_code": CABBAGE, "item_name": "有机白菜", "unit": "千克", "quantity": "12", "unit_price": "45",
                  "tax_rate": "exempt"},
             ],
             "remarks": f"合同号 HT-2026-{i:04d}",

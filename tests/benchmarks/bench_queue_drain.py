@@ -55,7 +55,8 @@ def fill_store(data_dir: Path, count: int) -> float:
     for start in range(0, count, 500):
         issue_invoices([{"kind": "normal", "buyer": {"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID},
                          "remarks": f"#{n}",
-                         "lines": [{"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "1",
+                         "lines": [{"tax_code": "3040201010000000000", "item_name": "软件开发", "unit": "项",
+                                    "quantity": "1",
                                     "unit_price": f"{100 + n % 900}", "tax_rate": "0.06"}]}
                         for n in range(start, min(count, start + 500))])
     elapsed = time.perf_counter() - started

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.bodies import BUYER_TAX_ID, SELLER_TAX_ID, invoice_body
+from tests.helpers.bodies import BUYER_TAX_ID, PRINTER, SELLER_TAX_ID, SOFTWARE, invoice_body
 from tests.helpers.cli import run_cli
 
 
@@ -49,10 +49,14 @@ def test_issue_list_show(desk, tmp_path):
     assert run_cli(desk, "list", "--status", "accepted", "--json").stdout.strip() == "[]"
 
     shown = json.loads(run_cli(desk, "show", "LX-0000001", "--json").stdout)
-    assert shown["number"] == "LX-0000001" and shown["offline"] is True
+    assert shown["number"] == "LX-0000001" and (shown["kind"], shown["medium"]) == ("normal", "electronic")
     assert shown["seller"]["tax_id"] == SELLER_TAX_ID and shown["buyer"]["tax_id"] == BUYER_TAX_ID
-    assert shown["lines"][0] == {"name": "*信息技术服务*软件开发", "spec": "", "unit": "项", "quantity": "1",
-                                 "unit_price": "1000", "amount": "1000.00", "tax_rate": "0.06", "tax": "60.00"}
+    assert shown["lines"][0] == {
+        "line_no": 1, "nature": "normal", "tax_code": SOFTWARE, "short_name": "信息技术服务",
+        "item_name": "软件开发", "name": "*信息技术服务*软件开发", "spec": "", "unit": "项", "quantity": "1",
+        "unit_price": "1000", "amount": "1000.00", "tax_rate": "0.06", "tax": "60.00", "amount_with_tax": "1060.00",
+        "policy": None, "original_line_no": None}
+    assert shown["red"] is False and shown["deduction"] is None
     assert (shown["total_amount"], shown["total_tax"], shown["total_with_tax"]) == ("1000.00", "60.00", "1060.00")
     human = run_cli(desk, "show", "LX-0000001")
     assert "壹仟零陆拾圆整" in human.stdout
@@ -60,7 +64,8 @@ def test_issue_list_show(desk, tmp_path):
 
 def test_issue_from_stdin_with_prices_including_tax(desk):
     body = invoice_body(prices_include_tax=True,
-                        lines=[{"name": "*餐饮服务*餐费", "quantity": "1", "unit_price": "106", "tax_rate": "6%"}])
+                        lines=[{"tax_code": SOFTWARE, "item_name": "餐费", "quantity": "1",
+                                "unit_price": "106", "tax_rate": "6%"}])
     result = run_cli(desk, "issue", "-", stdin=json.dumps(body, ensure_ascii=False))
     assert result.returncode == 0, result.stderr
     shown = json.loads(run_cli(desk, "show", "LX-0000001", "--json").stdout)
@@ -76,16 +81,19 @@ def test_given_totals_are_accepted_when_they_add_up(desk, tmp_path):
 BAD_INPUTS = {
     "not json": ("{not json", "json"),
     "missing buyer": (invoice_body(buyer=None), "buyer"),
-    "missing lines": ({"buyer": {"name": "客户"}}, "lines"),
-    "bad taxpayer id": (invoice_body(buyer={"name": "客户", "tax_id": "91110000600037341"[:-1] + "IO"}),
+    "missing lines": ({"buyer": {"name": "测试客户有限公司"}}, "lines"),
+    "bad taxpayer id": (invoice_body(buyer={"name": "测试客户有限公司", "tax_id": "91110000600037341"[:-1] + "IO"}),
                         "buyer.tax_id"),
-    "check character": (invoice_body(buyer={"name": "客户", "tax_id": "91110000600037341A"}), "buyer.tax_id"),
-    "negative quantity": (invoice_body(lines=[{"name": "x", "quantity": "-2", "unit_price": "5", "tax_rate": "0.13"}]),
+    "check character": (invoice_body(buyer={"name": "测试客户有限公司", "tax_id": "91110000600037341A"}),
+                        "buyer.tax_id"),
+    "negative quantity": (invoice_body(lines=[{"tax_code": PRINTER, "item_name": "x",
+                                               "quantity": "-2", "unit_price": "5", "tax_rate": "0.13"}]),
                           "lines[0].quantity"),
-    "rate not in force": (invoice_body(lines=[{"name": "x", "quantity": "2", "unit_price": "5", "tax_rate": "0.17"}]),
+    "rate not in force": (invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "x",
+                                               "quantity": "2", "unit_price": "5", "tax_rate": "0.17"}]),
                           "lines[0].tax_rate"),
     "total does not add up": (invoice_body(total_with_tax="1000.00"), "total_with_tax"),
-    "float noise": ('{"buyer": {"name": "x"}, "lines": [{"name": "x", "quantity": 3, '
+    "float noise": ('{"buyer": {"name": "北京某某客户有限公司"}, "lines": [{"name": "x", "quantity": 3, '
                     '"unit_price": 0.30000000000000004, "tax_rate": "0.13"}]}', "lines[0].unit_price"),
     "one bad in a list": ([invoice_body(), invoice_body(kind="fancy")], "[1]kind"),
     "empty list": ([], "json"),
@@ -105,7 +113,8 @@ def test_bad_input_exits_2_names_the_field_and_stores_nothing(desk, tmp_path, ca
 
 
 def test_json_number_literals_are_read_exactly_never_as_floats(desk, tmp_path):
-    text = '{"buyer": {"name": "x"}, "lines": [{"name": "x", "quantity": 3, "unit_price": 0.1, "tax_rate": 0.13}]}'
+    text = ('{"buyer": {"name": "北京某某客户有限公司"}, "lines": [{"tax_code": "1090511030000000000", '
+            '"item_name": "x", "quantity": 3, "unit_price": 0.1, "tax_rate": 0.13}]}')
     path = tmp_path / "numbers.json"
     path.write_text(text, encoding="utf-8")
     assert run_cli(desk, "issue", str(path)).returncode == 0
@@ -131,3 +140,20 @@ def test_seller_set_rejects_a_bad_id(tmp_path):
     assert result.returncode == 2 and "seller.tax_id" in result.stderr
     shown = run_cli(tmp_path / "d", "seller", "show")
     assert shown.returncode == 2
+
+
+def test_issue_takes_the_v2_body_and_held_to_the_table(desk, tmp_path):
+    withdrawn_rate = invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1",
+                                          "unit_price": "100", "tax_rate": "0.13"}])
+    result = run_cli(desk, "issue", write_json(tmp_path, withdrawn_rate))
+    assert result.returncode == 2 and "lines[0].tax_rate（第1行税率/征收率）" in result.stderr and "6%" in result.stderr
+    summary = invoice_body(lines=[{"tax_code": "1090511000000000000", "item_name": "打印机", "quantity": "1",
+                                   "unit_price": "100", "tax_rate": "0.13"}])
+    result = run_cli(desk, "--lang", "en", "issue", write_json(tmp_path, summary))
+    assert result.returncode == 2 and "line 1 tax classification code" in result.stderr and "summary" in result.stderr
+    short = invoice_body(buyer={"name": "小王商店"})
+    refused = run_cli(desk, "issue", write_json(tmp_path, short))
+    assert refused.returncode == 2 and "自然人" in refused.stderr
+    assert run_cli(desk, "issue", write_json(tmp_path, short), "--confirm-not-person").returncode == 0
+    # The customer book remembers the confirmation: the clerk is not asked again.
+    assert run_cli(desk, "issue", write_json(tmp_path, short)).returncode == 0

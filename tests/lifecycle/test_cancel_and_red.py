@@ -21,7 +21,7 @@ from app.services.lifecycle import (
 from app.store import audit
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
 from app.store.queries import reversal_room
-from tests.helpers.bodies import invoice_body
+from tests.helpers.bodies import PRINTER, SOFTWARE, invoice_body
 from tests.helpers.cli import run_cli
 
 
@@ -39,8 +39,10 @@ def actions(number: str) -> list[str]:
 
 def two_lines():
     return invoice_body(lines=[
-        {"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "2", "unit_price": "500", "tax_rate": "0.06"},
-        {"name": "*办公用品*打印纸", "unit": "箱", "quantity": "10", "unit_price": "100", "tax_rate": "0.13"}])
+        {"tax_code": SOFTWARE, "item_name": "软件开发", "unit": "项",
+         "quantity": "2", "unit_price": "500", "tax_rate": "0.06"},
+        {"tax_code": PRINTER, "item_name": "打印纸", "unit": "箱",
+         "quantity": "10", "unit_price": "100", "tax_rate": "0.13"}])
 
 
 # --- cancellation ------------------------------------------------------------------------------
@@ -180,21 +182,23 @@ def test_full_red_letter_reverses_every_line(seller):
     # Nothing left: a second reversal, even of a fen, is refused.
     with pytest.raises(ValidationFailed) as caught:
         issue_red_letter(number, "开票有误",
-                         lines=[{"name": "*办公用品*打印纸", "amount": "-0.01", "tax_rate": "0.13"}])
+                         lines=[{"tax_code": PRINTER, "item_name": "打印纸", "amount": "-0.01", "tax_rate": "0.13"}])
     assert caught.value.errors[0].field == "total_with_tax" and "超过" in caught.value.errors[0].message_zh
 
 
 def test_partial_red_letters_never_exceed_what_remains(seller):
     number = issue_invoice(two_lines()).number  # 1060.00 + 1130.00 = 2190.00
     accept(number, "26110000000000000012")
-    part = [{"name": "*办公用品*打印纸", "unit": "箱", "quantity": "-4", "unit_price": "100", "tax_rate": "0.13"}]
+    part = [{"tax_code": PRINTER, "item_name": "打印纸", "unit": "箱",
+             "quantity": "-4", "unit_price": "100", "tax_rate": "0.13"}]
     first = issue_red_letter(number, "return", lines=part)  # alias of 销货退回
     assert first.invoice.total_with_tax == Decimal("-452.00")
     assert Invoice.get(Invoice.provisional_number == first.number).red_reason == "销货退回"
     room = reversal_room(Invoice.get(Invoice.provisional_number == number))
     assert room.remaining == Decimal("1738.00")
-    too_much = [{"name": "*信息技术服务*软件开发", "quantity": "-2", "unit_price": "500", "tax_rate": "0.06"},
-                {"name": "*办公用品*打印纸", "quantity": "-7", "unit_price": "100", "tax_rate": "0.13"}]
+    too_much = [{"tax_code": SOFTWARE, "item_name": "软件开发",
+                 "quantity": "-2", "unit_price": "500", "tax_rate": "0.06"},
+                {"tax_code": PRINTER, "item_name": "打印纸", "quantity": "-7", "unit_price": "100", "tax_rate": "0.13"}]
     before = Invoice.select().count()
     with pytest.raises(ValidationFailed, match=r"1738\.00"):
         issue_red_letter(number, "销售折让", lines=too_much)
@@ -218,14 +222,16 @@ def test_red_letter_rules(seller):
         assert caught.value.errors[0].field == "red_reason"
     with pytest.raises(ValidationFailed) as caught:  # positive amounts on a red invoice
         issue_red_letter(accepted, "销售折让",
-                         lines=[{"name": "*信息技术服务*软件开发", "quantity": "1", "unit_price": "10",
-                                 "tax_rate": "0.06"}])
+                         lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1",
+                                 "unit_price": "10", "tax_rate": "0.06"}])
     assert caught.value.errors[0].field == "lines[0].quantity"
     with pytest.raises(ValidationFailed) as caught:  # an item the original does not have
-        issue_red_letter(accepted, "销售折让", lines=[{"name": "*其他*别的", "amount": "-10", "tax_rate": "0.06"}])
-    assert caught.value.errors[0].field == "lines[0].name"
+        issue_red_letter(accepted, "销售折让", lines=[{"tax_code": SOFTWARE, "item_name": "别的",
+                                                   "amount": "-10", "tax_rate": "0.06"}])
+    assert caught.value.errors[0].field == "lines[0].item_name"
     red = issue_red_letter("26110000000000000013", "服务中止",
-                           lines=[{"name": "*信息技术服务*软件开发", "amount": "-100", "tax_rate": "0.06"}])
+                           lines=[{"tax_code": SOFTWARE, "item_name": "软件开发",
+                                   "amount": "-100", "tax_rate": "0.06"}])
     accept(red.number, "26110000000000000014")
     with pytest.raises(ValidationFailed) as caught:  # a red-letter invoice is not reversed again
         issue_red_letter(red.number, "开票有误")
@@ -251,7 +257,8 @@ def test_cli_cancel_and_red(seller, data_dir, store):
     reopened.close()
     wrong = run_cli(data_dir, "red", number, "--reason", "随便", "--full")
     assert wrong.returncode == 2 and "red_reason" in wrong.stderr
-    lines = json.dumps([{"name": "*办公用品*打印纸", "quantity": "-1", "unit_price": "100", "tax_rate": "0.13"}],
+    lines = json.dumps([{"tax_code": PRINTER, "item_name": "打印纸",
+                         "quantity": "-1", "unit_price": "100", "tax_rate": "0.13"}],
                        ensure_ascii=False)
     part = run_cli(data_dir, "red", number, "--reason", "allowance", "--lines", lines)
     assert part.returncode == 0, part.stderr
@@ -262,7 +269,8 @@ def test_cli_cancel_and_red(seller, data_dir, store):
     over = run_cli(data_dir, "red", "26110000000000000021", "--reason", "开票有误", "--full")
     assert over.returncode == 2 and "total_with_tax" in over.stderr
     lines_file = data_dir / "red-lines.json"
-    lines_file.write_text(json.dumps([{"name": "*信息技术服务*软件开发", "amount": "-100", "tax_rate": "0.06"}],
+    lines_file.write_text(json.dumps([{"tax_code": SOFTWARE, "item_name": "软件开发",
+                                       "amount": "-100", "tax_rate": "0.06"}],
                                      ensure_ascii=False), encoding="utf-8")
     from_file = run_cli(data_dir, "red", number, "--reason", "销售折让", "--lines", f"@{lines_file}")
     assert from_file.returncode == 0, from_file.stderr

@@ -24,7 +24,7 @@ from app.services.limits import (
     upload_deadline,
 )
 from app.store.models import Invoice, UploadQueueEntry
-from tests.helpers.bodies import invoice_body
+from tests.helpers.bodies import SOFTWARE, invoice_body
 from tests.helpers.cli import run_cli
 
 
@@ -40,8 +40,8 @@ def upload_all(start: int = 1) -> None:
 
 
 def priced(amount: str) -> dict:
-    return invoice_body(lines=[{"name": "*信息技术服务*软件开发", "quantity": "1", "unit_price": amount,
-                                "tax_rate": "0.06"}])
+    return invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1",
+                                "unit_price": amount, "tax_rate": "0.06"}])
 
 
 def test_count_limit_blocks_then_releases_after_upload(seller):

@@ -21,6 +21,7 @@ from tests.helpers.bodies import (
     LONG_NAME,
     OFFICIAL_NUMBER,
     SELLER_TAX_ID,
+    SOFTWARE,
     full_body,
     invoice_body,
     long_lines,
@@ -162,7 +163,8 @@ def test_the_same_invoice_twice_in_one_job_prints_a_copy_the_second_time(tmp_pat
 
 def test_red_letter_invoice_prints_negative_figures(tmp_path, issued):
     red = issue_invoice(invoice_body(original_number=issued.number, lines=[
-        {"name": "*信息技术服务*软件开发", "unit": "项", "quantity": "-1", "unit_price": "1000", "tax_rate": "0.06"}]))
+        {"tax_code": SOFTWARE, "item_name": "软件开发", "unit": "项",
+         "quantity": "-1", "unit_price": "1000", "tax_rate": "0.06"}]))
     text = squeeze(pdftotext(print_one(tmp_path, red.number)))
     assert "销项负数" in text
     assert "-1000.00" in text and "-60.00" in text and "¥-1060.00" in text

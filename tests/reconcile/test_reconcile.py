@@ -129,7 +129,8 @@ def test_rebuild_a_lost_store_from_the_platform(seller, client, platform, tmp_pa
     from app.services.seller import set_seller
     from app.services.store_access import open_store
 
-    numbers = [issue_invoice(invoice_body(buyer={"name": f"客户{i}", "tax_id": BUYER_TAX_ID})).number for i in range(5)]
+    numbers = [issue_invoice(invoice_body(buyer={"name": f"北京客户{i}号有限公司", "tax_id": BUYER_TAX_ID})).number
+               for i in range(5)]
     for number in numbers:
         send(client, number)
     originals = {n: (Invoice.get(Invoice.provisional_number == n).official_number,

@@ -32,7 +32,7 @@ def test_backup_is_verified_and_recorded(store, seller, tmp_path):
     folder = tmp_path / "usb"
     record = backup.make_backup(store.path, folder)
     assert record.ok, record.problems
-    assert record.invoices == 5 and record.entries == 6 and record.head_hash == verify_store().head_hash
+    assert record.invoices == 5 and record.entries == 7 and record.head_hash == verify_store().head_hash
     path = folder / record.file
     assert path.name.startswith("fapiao-desk-20") and path.suffix == ".sqlite3"
     assert not Path(str(path) + "-wal").exists()  # one self-contained file
@@ -245,10 +245,11 @@ def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, mo
     store = open_store(data_dir)
     store.close()
     records = backup.read_manifest(tmp_path / "b")
-    assert seen == [1] and len(records) == 1 and records[0].ok
-    assert records[0].reason == "before migration from schema 1" and records[0].invoices == 3
+    # The step ran twice: on the verified backup's scratch copy (which proves it runs), then on the store.
+    assert seen == [2, 2] and len(records) == 1 and records[0].ok
+    assert records[0].reason == "before migration from schema 2" and records[0].invoices == 3
     with sqlite3.connect(str(tmp_path / "b" / records[0].file)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 1  # the store as it was before the step
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 2  # the store as it was before the step
 
 
 def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
@@ -261,7 +262,7 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
     with pytest.raises(backup.BackupFailed):
         open_store(data_dir)
     with sqlite3.connect(str(data_dir / STORE_FILE)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir, tmp_path):

@@ -23,8 +23,9 @@ import sys
 from app.services.store_access import open_store
 from app.services.issuing import issue_invoice
 open_store(sys.argv[1])
-body = {"buyer": {"name": "并发客户"}, "lines": [
-    {"name": "*服务*第%d项" % i, "quantity": "1", "unit_price": "10", "tax_rate": "0.06"} for i in range(3)]}
+body = {"buyer": {"name": "并发测试客户有限公司"}, "lines": [
+    {"tax_code": "3040201010000000000", "item_name": "第%d项" % i, "quantity": "1", "unit_price": "10",
+     "tax_rate": "0.06"} for i in range(3)]}
 for _ in range(int(sys.argv[2])):
     print(issue_invoice(body).number, flush=True)
 """
@@ -44,8 +45,9 @@ def append_then_pause(*args, **kwargs):
     return entry
 if sys.argv[2] == "pause":
     audit.append = append_then_pause
-body = {"buyer": {"name": "崩溃客户"}, "lines": [
-    {"name": "*服务*第%d项" % i, "quantity": "1", "unit_price": "10", "tax_rate": "0.06"} for i in range(3)]}
+body = {"buyer": {"name": "崩溃测试客户有限公司"}, "lines": [
+    {"tax_code": "3040201010000000000", "item_name": "第%d项" % i, "quantity": "1", "unit_price": "10",
+     "tax_rate": "0.06"} for i in range(3)]}
 while True:
     print(issuing.issue_invoice(body).number, flush=True)
 """

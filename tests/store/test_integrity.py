@@ -38,7 +38,7 @@ def test_whole_store_verifies(store, seller):
     _issue(3)
     report = verify_store()
     assert report.ok
-    assert report.invoices == 3 and report.entries == 4  # seller_created + 3 issued
+    assert report.invoices == 3 and report.entries == 5  # tax_codes_loaded + seller_created + 3 issued
 
 
 def test_invoice_total_changed_is_caught(store, seller):
@@ -177,7 +177,7 @@ def test_audit_verify_cli_whole_and_log(store, seller, data_dir):
     numbers = _issue(2)
     store.close()
     result = run_cli(data_dir, "audit", "verify")
-    assert result.returncode == 0 and "3 entries, 2 invoices" in result.stdout
+    assert result.returncode == 0 and "4 entries, 2 invoices" in result.stdout
     log = run_cli(data_dir, "audit", "log", numbers[0])
     assert log.returncode == 0
     assert "issued" in log.stdout and numbers[0] in log.stdout and numbers[1] not in log.stdout

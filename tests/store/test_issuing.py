@@ -13,7 +13,7 @@ from app.core.errors import ValidationFailed
 from app.services.issuing import NoSellerProfile, issue_invoice, issue_invoices
 from app.store import audit, queries
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
-from tests.helpers.bodies import invoice_body
+from tests.helpers.bodies import PRINTER, SOFTWARE, invoice_body
 
 
 def table_counts():
@@ -30,8 +30,9 @@ def test_store_is_set_up_for_safety(store):
 
 def test_issue_writes_invoice_lines_audit_and_queue_together(seller):
     issued = issue_invoice(invoice_body(lines=[
-        {"name": "*信息技术服务*软件开发", "quantity": "2", "unit_price": "500", "tax_rate": "0.06"},
-        {"name": "*办公用品*打印纸", "unit": "箱", "quantity": "3", "unit_price": "113", "tax_rate": "13%"}],
+        {"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "2", "unit_price": "500", "tax_rate": "0.06"},
+        {"tax_code": PRINTER, "item_name": "打印纸", "unit": "箱",
+         "quantity": "3", "unit_price": "113", "tax_rate": "13%"}],
         prices_include_tax=True))
     assert issued.number == "LX-0000001"
     row = Invoice.get(Invoice.provisional_number == issued.number)
@@ -57,7 +58,7 @@ def test_numbers_are_sequential_per_seller(seller):
 def test_bad_input_stores_nothing_and_takes_no_number(seller):
     before = table_counts()
     with pytest.raises(ValidationFailed) as caught:
-        issue_invoice(invoice_body(buyer={"name": "客户", "tax_id": "9111000060003734"}))
+        issue_invoice(invoice_body(buyer={"name": "测试客户有限公司", "tax_id": "9111000060003734"}))
     assert caught.value.errors[0].field == "buyer.tax_id"
     assert table_counts() == before
     assert issue_invoice(invoice_body()).number == "LX-0000001"
@@ -66,8 +67,8 @@ def test_bad_input_stores_nothing_and_takes_no_number(seller):
 def test_a_list_is_issued_all_or_nothing(seller):
     before = table_counts()
     with pytest.raises(ValidationFailed) as caught:
-        issue_invoices([invoice_body(), invoice_body(lines=[{"name": "x", "quantity": "1", "unit_price": "1",
-                                                             "tax_rate": "0.2"}])])
+        issue_invoices([invoice_body(), invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "x", "quantity": "1",
+                                                             "unit_price": "1", "tax_rate": "0.2"}])])
     assert [e.field for e in caught.value.errors] == ["[1]lines[0].tax_rate"]
     assert table_counts() == before
 
@@ -86,8 +87,9 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(seller, monkeypa
 def test_confirmed_check_character_is_recorded(seller):
     odd_id = "91110000600037341A"
     with pytest.raises(ValidationFailed):
-        issue_invoice(invoice_body(buyer={"name": "试点企业", "tax_id": odd_id}))
-    issued = issue_invoice(invoice_body(buyer={"name": "试点企业", "tax_id": odd_id}), confirmed_tax_ids=[odd_id])
+        issue_invoice(invoice_body(buyer={"name": "试点企业有限公司", "tax_id": odd_id}))
+    issued = issue_invoice(invoice_body(buyer={"name": "试点企业有限公司", "tax_id": odd_id}),
+                           confirmed_tax_ids=[odd_id])
     row = Invoice.get(Invoice.provisional_number == issued.number)
     assert row.confirmed_tax_ids == odd_id
     entry = AuditEntry.get(AuditEntry.invoice == row)
@@ -125,7 +127,7 @@ def test_buyer_directory_fills_as_invoices_are_issued(seller):
 
 def test_list_is_newest_first_and_paged(seller):
     for i in range(25):
-        issue_invoice(invoice_body(buyer={"name": f"客户{i}"}))
+        issue_invoice(invoice_body(buyer={"name": f"北京客户{i}号有限公司"}))
     assert queries.count_invoices() == 25
     first = queries.list_invoices(offset=0, limit=10)
     assert [r.number for r in first][:2] == ["LX-0000025", "LX-0000024"]

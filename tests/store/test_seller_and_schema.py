@@ -18,7 +18,8 @@ def test_seller_profile_is_validated_and_audited(store):
     set_seller(name="北京某某二", tax_id="91110108MA0123456G", drawer="李四")
     updated = get_seller()
     assert updated is not None and updated.drawer == "李四"
-    assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)] == ["seller_created", "seller_updated"]
+    assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)] == [
+        "tax_codes_loaded", "seller_created", "seller_updated"]
 
 
 def test_a_pilot_code_is_accepted_only_with_confirmation(store):

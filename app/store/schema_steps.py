@@ -1,0 +1,102 @@
+"""The SQL of each schema step, frozen as it shipped: see app.store.migrations."""
+
+from __future__ import annotations
+
+import peewee
+from playhouse.migrate import SqliteMigrator
+
+# Schema 1: the tables as Fapiao Desk 0.1 created them (before 数电).
+V1_SQL = (
+    'CREATE TABLE "buyer" ("id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "tax_id" TEXT NOT NULL, "address" TEXT NOT NULL, "phone" TEXT NOT NULL, "bank" TEXT NOT NULL, "account" TEXT NOT NULL, "use_count" INTEGER NOT NULL, "last_used_at" TEXT NOT NULL)',
+    'CREATE UNIQUE INDEX "buyer_name_tax_id" ON "buyer" ("name", "tax_id")',
+    'CREATE TABLE "invoice" ("id" INTEGER NOT NULL PRIMARY KEY, "provisional_number" TEXT NOT NULL, "official_number" TEXT, "platform_id" TEXT, "accepted_at" TEXT, "status" TEXT NOT NULL, "kind" TEXT NOT NULL, "issued_at" TEXT NOT NULL, "issued_date" TEXT NOT NULL, "offline" INTEGER NOT NULL, "seller_name" TEXT NOT NULL, "seller_tax_id" TEXT NOT NULL, "seller_address" TEXT NOT NULL, "seller_phone" TEXT NOT NULL, "seller_bank" TEXT NOT NULL, "seller_account" TEXT NOT NULL, "buyer_id" INTEGER, "buyer_name" TEXT NOT NULL, "buyer_tax_id" TEXT NOT NULL, "buyer_address" TEXT NOT NULL, "buyer_phone" TEXT NOT NULL, "buyer_bank" TEXT NOT NULL, "buyer_account" TEXT NOT NULL, "total_amount" INTEGER NOT NULL, "total_tax" INTEGER NOT NULL, "total_with_tax" INTEGER NOT NULL, "prices_include_tax" INTEGER NOT NULL, "remarks" TEXT NOT NULL, "payee" TEXT NOT NULL, "reviewer" TEXT NOT NULL, "drawer" TEXT NOT NULL, "original_number" TEXT, "confirmed_tax_ids" TEXT NOT NULL, "content_hash" TEXT NOT NULL, "red_reason" TEXT, "cancelled_at" TEXT, "cancel_reason" TEXT, FOREIGN KEY ("buyer_id") REFERENCES "buyer" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX "invoice_provisional_number" ON "invoice" ("provisional_number")',
+    'CREATE UNIQUE INDEX "invoice_official_number" ON "invoice" ("official_number")',
+    'CREATE INDEX "invoice_status" ON "invoice" ("status")',
+    'CREATE INDEX "invoice_issued_date" ON "invoice" ("issued_date")',
+    'CREATE INDEX "invoice_seller_tax_id" ON "invoice" ("seller_tax_id")',
+    'CREATE INDEX "invoice_buyer_id" ON "invoice" ("buyer_id")',
+    'CREATE TABLE "audit_entry" ("id" INTEGER NOT NULL PRIMARY KEY, "at" TEXT NOT NULL, "clerk" TEXT NOT NULL, "action" TEXT NOT NULL, "invoice_id" INTEGER, "detail" TEXT NOT NULL, "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL, FOREIGN KEY ("invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT)',
+    'CREATE INDEX "audit_entry_invoice_id" ON "audit_entry" ("invoice_id")',
+    'CREATE UNIQUE INDEX "audit_entry_hash" ON "audit_entry" ("hash")',
+    'CREATE TABLE "cancellation_request" ("id" INTEGER NOT NULL PRIMARY KEY, "invoice_id" INTEGER NOT NULL, "reason" TEXT NOT NULL, "clerk" TEXT NOT NULL, "requested_at" TEXT NOT NULL, "state" TEXT NOT NULL, "resolved_at" TEXT, "message" TEXT NOT NULL, FOREIGN KEY ("invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT)',
+    'CREATE INDEX "cancellation_request_invoice_id" ON "cancellation_request" ("invoice_id")',
+    'CREATE INDEX "cancellation_request_state" ON "cancellation_request" ("state")',
+    'CREATE TABLE "invoice_line" ("id" INTEGER NOT NULL PRIMARY KEY, "invoice_id" INTEGER NOT NULL, "position" INTEGER NOT NULL, "name" TEXT NOT NULL, "spec" TEXT NOT NULL, "unit" TEXT NOT NULL, "quantity" TEXT, "unit_price" TEXT, "tax_rate" TEXT NOT NULL, "amount" INTEGER NOT NULL, "tax" INTEGER NOT NULL, "discount" INTEGER NOT NULL, FOREIGN KEY ("invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT)',
+    'CREATE INDEX "invoice_line_invoice_id" ON "invoice_line" ("invoice_id")',
+    'CREATE UNIQUE INDEX "invoice_line_invoice_id_position" ON "invoice_line" ("invoice_id", "position")',
+    'CREATE TABLE "number_counter" ("seller_tax_id" TEXT NOT NULL PRIMARY KEY, "last_value" INTEGER NOT NULL)',
+    'CREATE TABLE "outage" ("id" INTEGER NOT NULL PRIMARY KEY, "started_at" TEXT NOT NULL, "ended_at" TEXT, "failed_checks" INTEGER NOT NULL, "upload_attempts" INTEGER NOT NULL, "audit_id_at_start" INTEGER NOT NULL, "audit_id_at_end" INTEGER)',
+    'CREATE INDEX "outage_started_at" ON "outage" ("started_at")',
+    'CREATE TABLE "outage_error" ("id" INTEGER NOT NULL PRIMARY KEY, "outage_id" INTEGER NOT NULL, "message" TEXT NOT NULL, "count" INTEGER NOT NULL, "first_seen" TEXT NOT NULL, "last_seen" TEXT NOT NULL, FOREIGN KEY ("outage_id") REFERENCES "outage" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "outage_error_outage_id" ON "outage_error" ("outage_id")',
+    'CREATE UNIQUE INDEX "outage_error_outage_id_message" ON "outage_error" ("outage_id", "message")',
+    'CREATE TABLE "outage_note" ("id" INTEGER NOT NULL PRIMARY KEY, "outage_id" INTEGER NOT NULL, "at" TEXT NOT NULL, "clerk" TEXT NOT NULL, "text" TEXT NOT NULL, FOREIGN KEY ("outage_id") REFERENCES "outage" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "outage_note_outage_id" ON "outage_note" ("outage_id")',
+    'CREATE TABLE "seller_profile" ("id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "tax_id" TEXT NOT NULL, "address" TEXT NOT NULL, "phone" TEXT NOT NULL, "bank" TEXT NOT NULL, "account" TEXT NOT NULL, "drawer" TEXT NOT NULL, "payee" TEXT NOT NULL, "reviewer" TEXT NOT NULL, "tax_id_confirmed" INTEGER NOT NULL, "updated_at" TEXT NOT NULL)',
+    'CREATE TABLE "setting" ("key" TEXT NOT NULL PRIMARY KEY, "value" TEXT NOT NULL)',
+    'CREATE TABLE "sync_lock" ("name" TEXT NOT NULL PRIMARY KEY, "holder" TEXT NOT NULL, "host" TEXT NOT NULL, "pid" INTEGER NOT NULL, "heartbeat_at" REAL NOT NULL, "expires_at" REAL NOT NULL)',
+    'CREATE TABLE "upload_queue_entry" ("id" INTEGER NOT NULL PRIMARY KEY, "invoice_id" INTEGER NOT NULL, "idempotency_key" TEXT NOT NULL, "state" TEXT NOT NULL, "attempts" INTEGER NOT NULL, "last_error" TEXT NOT NULL, "next_try_at" TEXT, "created_at" TEXT NOT NULL, "updated_at" TEXT NOT NULL, FOREIGN KEY ("invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX "upload_queue_entry_invoice_id" ON "upload_queue_entry" ("invoice_id")',
+    'CREATE UNIQUE INDEX "upload_queue_entry_idempotency_key" ON "upload_queue_entry" ("idempotency_key")',
+    'CREATE INDEX "upload_queue_entry_state" ON "upload_queue_entry" ("state")',
+)
+
+# Schema 2: 数电. What schema 1 issued is marked legacy (rules, medium) and keeps every value it had,
+# so its content hash and the audit chain still hold; new columns take their neutral defaults.
+V2_SQL = (
+    'CREATE TABLE "tax_code" ("code" TEXT NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, '
+    '"short_name" TEXT NOT NULL, "rates" TEXT NOT NULL, "policies" TEXT NOT NULL, "summary" INTEGER NOT NULL, '
+    '"usable" INTEGER NOT NULL, "parent" TEXT NOT NULL, "explanation" TEXT NOT NULL, "keywords" TEXT NOT NULL, '
+    '"version" TEXT NOT NULL, "initials" TEXT NOT NULL)',
+    'CREATE TABLE "item" ("id" INTEGER NOT NULL PRIMARY KEY, "item_name" TEXT NOT NULL, "tax_code" TEXT NOT NULL, '
+    '"spec" TEXT NOT NULL, "unit" TEXT NOT NULL, "unit_price" TEXT, "price_includes_tax" INTEGER NOT NULL, '
+    '"tax_rate" TEXT NOT NULL, "policy" TEXT, "initials" TEXT NOT NULL, "use_count" INTEGER NOT NULL, '
+    '"retired_at" TEXT, "created_at" TEXT NOT NULL, "updated_at" TEXT NOT NULL)',
+    'CREATE INDEX "item_tax_code" ON "item" ("tax_code")',
+    'CREATE UNIQUE INDEX "item_item_name_spec" ON "item" ("item_name", "spec")',
+    'ALTER TABLE "seller_profile" ADD COLUMN "taxpayer_type" TEXT NOT NULL DEFAULT \'general\'',
+    'ALTER TABLE "buyer" ADD COLUMN "natural_person" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "buyer" ADD COLUMN "id_type" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "buyer" ADD COLUMN "id_number" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "buyer" ADD COLUMN "email" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "buyer" ADD COLUMN "initials" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "buyer" ADD COLUMN "tax_id_confirmed" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "buyer" ADD COLUMN "short_name_confirmed" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "buyer" ADD COLUMN "updated_at" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice" ADD COLUMN "rules" TEXT NOT NULL DEFAULT \'legacy\'',
+    'ALTER TABLE "invoice" ADD COLUMN "medium" TEXT NOT NULL DEFAULT \'paper\'',
+    'ALTER TABLE "invoice" ADD COLUMN "buyer_natural_person" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "invoice" ADD COLUMN "buyer_id_type" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice" ADD COLUMN "buyer_id_number" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice" ADD COLUMN "drawer_id_type" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice" ADD COLUMN "drawer_id_number" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice" ADD COLUMN "show_seller_bank" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "invoice" ADD COLUMN "show_buyer_bank" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "invoice" ADD COLUMN "red_form_uuid" TEXT',
+    'ALTER TABLE "invoice" ADD COLUMN "red_reason_code" TEXT',
+    'ALTER TABLE "invoice" ADD COLUMN "confirmed_short_name" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "invoice_line" ADD COLUMN "nature" TEXT NOT NULL DEFAULT \'normal\'',
+    'ALTER TABLE "invoice_line" ADD COLUMN "tax_code" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice_line" ADD COLUMN "short_name" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice_line" ADD COLUMN "item_name" TEXT NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "invoice_line" ADD COLUMN "policy" TEXT',
+    'ALTER TABLE "invoice_line" ADD COLUMN "original_line_no" INTEGER',
+    'ALTER TABLE "invoice_line" ADD COLUMN "item_id" INTEGER REFERENCES "item" ("id") ON DELETE RESTRICT',
+    'CREATE INDEX "invoice_line_item_id" ON "invoice_line" ("item_id")',
+    # A legacy discount line keeps its flag; the nature says the same in the 数电 way.
+    'UPDATE "invoice_line" SET "nature" = \'discount\' WHERE "discount" = 1',
+)
+
+
+def _run(db: peewee.SqliteDatabase, statements: tuple[str, ...]) -> None:
+    for sql in statements:
+        db.execute_sql(sql)
+
+
+def v1_create_tables(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V1_SQL)
+
+
+def v2_shudian(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V2_SQL)
