@@ -12,8 +12,10 @@ QUANTITY_PLACES = Decimal("0.00000001")
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
-    """Round to the fen, half up (0.005 -> 0.01)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to the fen, half up (0.005 -> 0.01); never -0.00 (the store keeps fen, which have no sign of zero,
+    so a -0.00 would write a body whose hash the stored invoice could never give again)."""
+    rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def to_places(value: Decimal, places: Decimal) -> Decimal:

@@ -143,7 +143,7 @@ def code_from_wire(raw: object, version: str) -> TaxCode | None:
         return None
     code, name, short = raw.get("code"), raw.get("name"), raw.get("short_name")
     rates, policies = raw.get("rates", []), raw.get("policies", [])
-    if not (isinstance(code, str) and len(code) == CODE_LENGTH and code.isdigit()):
+    if not (isinstance(code, str) and len(code) == CODE_LENGTH and code.isascii() and code.isdigit()):
         return None
     if not (isinstance(name, str) and name.strip() and isinstance(short, str) and short.strip()):
         return None

@@ -123,7 +123,7 @@ def _tax_code(raw: dict[str, Any], path: str, out: Collector, codes: TaxCodeTabl
     typed = text(raw.get("tax_code"), f"{path}.tax_code", out, CODE_LENGTH + 10, required=True)
     if not typed:
         return None
-    if len(typed) != CODE_LENGTH or not typed.isdigit():
+    if len(typed) != CODE_LENGTH or not (typed.isascii() and typed.isdigit()):
         out.add(f"{path}.tax_code", f"“{typed}”不是19位数字的税收分类编码", f"{typed!r} is not a 19-digit tax code")
         return None
     code = codes.get(typed)

@@ -18,6 +18,7 @@ from app.core import status
 from app.core.clock import now, now_iso
 from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
 from app.core.invoice import Invoice
+from app.core.taxid import normalize_tax_id
 from app.core.validation import parse_invoice
 from app.services.catalog_lines import expand_catalog_lines
 from app.services.limits import check_can_issue
@@ -72,7 +73,7 @@ def _customer_confirmations(body: dict[str, Any]) -> tuple[set[str], bool]:
     tax_id = buyer.get("tax_id") or ""
     if not isinstance(tax_id, str):
         return set(), False
-    row = Buyer.get_or_none((Buyer.name == buyer["name"].strip()) & (Buyer.tax_id == tax_id.strip().upper()))
+    row = Buyer.get_or_none((Buyer.name == buyer["name"].strip()) & (Buyer.tax_id == normalize_tax_id(tax_id)))
     if row is None:
         return set(), False
     return ({row.tax_id} if row.tax_id_confirmed and row.tax_id else set()), row.short_name_confirmed
