@@ -11,7 +11,7 @@ from app.core.codec import invoice_to_body
 from app.store import queries
 from tests.helpers.bodies import BUYER_TAX_ID, CABBAGE, PRINTER, SOFTWARE
 
-LINES = {  # code: the (rate, policy) pairs the code takes
+LINES: dict[str, list[tuple[str, str | None]]] = {  # code: the (rate, policy) pairs the code takes
     SOFTWARE: [("0.06", None)],
     PRINTER: [("0.13", None)],
     CABBAGE: [("0.09", None), ("0", "03")],
@@ -43,8 +43,9 @@ def a_body(draw):
     if draw(st.booleans()):
         lines.insert(1, {"nature": "discount", "amount": "-0.01"})
     person = draw(st.booleans())
+    company = {"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID, "address": "北京市朝阳区建国路88号"}
     buyer = ({"name": "王小五", "natural_person": True, "id_type": "201", "id_number": "110101199003071234"}
-             if person else {"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID, "address": "北京市朝阳区建国路88号"})
+             if person else company)
     return {"kind": "normal" if person else draw(st.sampled_from(["normal", "special"])),
             "medium": draw(st.sampled_from(["electronic", "paper"])), "buyer": buyer, "lines": lines,
             "prices_include_tax": draw(st.booleans()), "remarks": draw(st.sampled_from(["", "合同号 HT-1"])),
