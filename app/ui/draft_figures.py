@@ -14,7 +14,7 @@ from app.core.tax import find_rate, line_from_gross_price, line_from_net_price, 
 
 
 def line_figures(line: dict, prices_include_tax: bool) -> tuple[Decimal, Decimal] | None:
-    if line.get("discount"):
+    if line.get("discount") or line.get("nature") == "discount":
         amount, rate = parse_decimal(line.get("amount")), find_rate(line.get("tax_rate"))
         if amount is None or rate is None:
             return None

@@ -96,6 +96,17 @@ TRANSLATIONS: dict[str, str] = {
     "已核实的纳税人识别号": "Confirmed taxpayer ids",
     "原发票号码": "Original invoice",
     "发票详情": "Invoice",
+    # 数电 lines and the catalogs
+    "项目名称": "Item name",
+    "税收分类编码": "Tax code",
+    "税率/征收率": "Rate",
+    "优惠政策": "Policy",
+    "(含税)": " incl. tax",
+    "是": "yes",
+    "简称": "Short name",
+    "证件类型": "ID type",
+    "证件号码": "ID number",
+    "电子邮箱": "E-mail",
 }
 
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from app.core.capitals import amount_in_capitals
 from app.core.invoice import Invoice
 from app.core.money import format_money_grouped, format_plain
+from app.core.parties import ID_TYPES
 from app.core.status import status_label
 from app.store import queries
 from app.ui.i18n import language, tr
@@ -34,11 +35,16 @@ STYLE = """
 
 
 def _party_rows(title: str, party) -> str:
-    rows = [(tr("名称"), party.name), (tr("纳税人识别号"), party.tax_id),
+    rows = [(tr("名称"), party.printed_name), (tr("纳税人识别号"), party.tax_id),
             (f"{tr('地址')}、{tr('电话')}" if language() == "zh" else f"{tr('地址')}, {tr('电话')}",
              f"{party.address} {party.phone}".strip()),
             (f"{tr('开户行')}及{tr('账号')}" if language() == "zh" else f"{tr('开户行')}, {tr('账号')}",
              f"{party.bank} {party.account}".strip())]
+    if party.id_type:
+        names = ID_TYPES.get(party.id_type)
+        kind = (names[0] if language() == "zh" else names[1]) if names else party.id_type
+        label = f"{tr('证件类型')}、{tr('证件号码')}" if language() == "zh" else "ID"
+        rows.append((label, f"{kind} {party.id_number}"))
     cells = "".join(f"<tr><td class='muted' width='22%'>{escape(k)}</td><td>{escape(v)}</td></tr>"
                     for k, v in rows)
     return f"<h3>{escape(title)}</h3><table width='100%'>{cells}</table>"
@@ -64,26 +70,35 @@ def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
         head.append((tr("上传队列"), f"{state}{attempts}"))
     head_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in head)
 
-    columns = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
+    if invoice.is_legacy:
+        columns = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
+    else:
+        columns = ["项目名称", "税收分类编码", "规格型号", "单位", "数量", "单价", "金额", "税率/征收率", "税额"]
     header = "".join(f"<th>{escape(tr(c))}</th>" for c in columns)
     body = []
     for line in invoice.lines:
-        cells = [(line.name, ""), (line.spec, ""), (line.unit, ""), (format_plain(line.quantity), "n"),
+        code = [] if invoice.is_legacy else [(line.tax_code, "")]
+        cells = [(line.name, ""), *code, (line.spec, ""), (line.unit, ""), (format_plain(line.quantity), "n"),
                  (format_plain(line.unit_price), "n"), (format_money_grouped(line.amount), "n"),
                  (rate_label(line.tax_rate), "n"), (format_money_grouped(line.tax), "n")]
         body.append("<tr>" + "".join(f"<td class='{c}'>{escape(v)}</td>" for v, c in cells) + "</tr>")
-    body.append(f"<tr><th colspan='5'>{escape(tr('合计'))}</th>"
+    lead = 5 if invoice.is_legacy else 6
+    body.append(f"<tr><th colspan='{lead}'>{escape(tr('合计'))}</th>"
                 f"<td class='n'>¥{format_money_grouped(invoice.total_amount)}</td><td></td>"
                 f"<td class='n'>¥{format_money_grouped(invoice.total_tax)}</td></tr>")
     body.append(f"<tr><th colspan='2'>{escape(tr('价税合计（大写）'))}</th>"
-                f"<td colspan='3'><b>{escape(amount_in_capitals(invoice.total_with_tax))}</b></td>"
+                f"<td colspan='{lead - 2}'><b>{escape(amount_in_capitals(invoice.total_with_tax))}</b></td>"
                 f"<th colspan='2'>{escape(tr('价税合计（小写）'))}</th>"
                 f"<td class='n'><b>¥{format_money_grouped(invoice.total_with_tax)}</b></td></tr>")
     people = [(tr("备注"), invoice.remarks), (tr("收款人"), invoice.payee), (tr("复核"), invoice.reviewer),
               (tr("开票人"), invoice.drawer)]
     people_html = ("<tr>" + "".join(f"<td class='muted'>{escape(k)}</td><td>{escape(v)}</td>" for k, v in people)
                    + "</tr>")
-    return (f"{STYLE}<h2>{escape(invoice.kind.label(lang))}</h2>"
+    title = invoice.kind.label(lang)
+    if not invoice.is_legacy:
+        title += f"（{tr('数电', 'fully digital')}，{invoice.medium.label(lang)}）" if lang == "zh" \
+            else f" ({tr('数电', 'fully digital')}, {invoice.medium.label(lang)})"
+    return (f"{STYLE}<h2>{escape(title)}</h2>"
             f"<table>{head_html}</table>"
             f"{_party_rows(tr('购买方'), invoice.buyer)}{_party_rows(tr('销售方'), invoice.seller)}"
             f"<h3>{escape(tr('明细'))}</h3><table width='100%'><tr>{header}</tr>{''.join(body)}</table>"

@@ -7,17 +7,17 @@ Each FieldError is shown on its widget or cell; 开具 is enabled only when ther
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import pairwise
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDialog,
     QFormLayout,
     QGridLayout,
@@ -28,28 +28,62 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.capitals import LARGEST, amount_in_capitals
 from app.core.errors import FieldError, ValidationFailed, field_label
-from app.core.invoice import Invoice, InvoiceKind
+from app.core.invoice import Invoice, InvoiceKind, Medium, Party
 from app.core.money import format_money_grouped
+from app.core.parties import ID_TYPES
 from app.core.taxid import normalize_tax_id
+from app.services.catalog_lines import expand_catalog_lines
 from app.services.issuing import IssuedInvoice, NoSellerProfile, issue_invoice, prepare_invoice
 from app.services.seller import SellerSettings
-from app.store import queries
+from app.store.catalog_queries import CustomerEntry, ItemEntry, complete_customers, complete_items
+from app.store.taxcode_search import TaxCodeHit, search_codes
+from app.ui.completion import Entry, LookupCompleter
 from app.ui.draft_figures import line_figures
 from app.ui.i18n import language, tr
-from app.ui.line_table import KEYS, NAME, LineTableModel, LineTableView
+from app.ui.line_choices import LineChoices
+from app.ui.line_table import (
+    COMPLETIONS,
+    KEYS,
+    NAME,
+    QUANTITY,
+    SPEC,
+    LineTableModel,
+    LineTableView,
+    code_entries,
+    item_entries,
+)
 from app.ui.marking import mark
 
-BUYER_FIELDS = (("name", "名称"), ("tax_id", "纳税人识别号"), ("address", "地址"), ("phone", "电话"),
-                ("bank", "开户行"), ("account", "账号"))
+# The buyer's text fields (key of the body's buyer block, label).
+BUYER_FIELDS = (("name", "名称"), ("tax_id", "纳税人识别号"), ("id_number", "证件号码"), ("address", "地址"),
+                ("phone", "电话"), ("bank", "开户行"), ("account", "账号"))
+BUYER_KEYS = (*(key for key, _ in BUYER_FIELDS), "natural_person", "id_type")
 PEOPLE = (("payee", "收款人"), ("reviewer", "复核"), ("drawer", "开票人"))
-KINDS = ((InvoiceKind.NORMAL, "增值税普通发票"), (InvoiceKind.SPECIAL, "增值税专用发票"))
-LINE_CELL_OF = {"amount": "amount", "tax": "tax", "discount": "name"}  # errors on fields not typed
+KINDS = ((InvoiceKind.NORMAL, "数电普票", "normal (数电普票)"), (InvoiceKind.SPECIAL, "数电专票", "special (数电专票)"))
+MEDIA = ((Medium.ELECTRONIC, "电子发票", "electronic"), (Medium.PAPER, "纸质发票", "paper"))
+# Errors on line fields not typed in a cell of their own, and the cell that shows them.
+LINE_CELL_OF = {"amount": "amount", "tax": "tax", "amount_with_tax": "amount", "discount": "item_name",
+                "name": "item_name", "short_name": "tax_code", "item": "item_name", "nature": "item_name",
+                "line_no": "item_name", "original_line_no": "item_name"}
+
+
+def customer_entries(customers: list[CustomerEntry]) -> list[Entry]:
+    entries = []
+    for customer in customers:
+        parts = [Party(customer.name, natural_person=customer.natural_person).printed_name]
+        if customer.tax_id:
+            parts.append(customer.tax_id)
+        if customer.address:
+            parts.append(customer.address)
+        entries.append(Entry("  ".join(parts), customer.name, customer))
+    return entries
 
 
 class InvoiceForm(QDialog):
@@ -60,17 +94,18 @@ class InvoiceForm(QDialog):
         self.seller = seller
         self.setWindowTitle(tr("新开发票"))
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
-        self.resize(1000, 760)
+        self.resize(1180, 780)
         self.invoice: Invoice | None = None
         self.errors: list[FieldError] = []
         self.last_issued: IssuedInvoice | None = None
+        self.last_pick_error = ""
         self.dirty = False
         self._touched: set[str] = set()
         self._line_rows: list[int] = []  # draft line i is table row _line_rows[i]
-        self._buyer_matches: dict = {}
+        self.code_browser: QDialog | None = None
         # The service that issues what the form holds: issue_invoice, or for a correction
         # the cancel-and-reissue service (see load_correction). Same signature either way.
-        self.issuer = issue_invoice
+        self.issuer: Callable[..., IssuedInvoice] = issue_invoice
         self._build()
         self._reset_fields()
 
@@ -83,9 +118,17 @@ class InvoiceForm(QDialog):
         top.addWidget(QLabel(tr("发票种类")))
         self.kind = QComboBox(self)
         self.kind.setObjectName("kind")
-        for kind, label in KINDS:
-            self.kind.addItem(tr(label), kind.value)
+        for kind, zh, en in KINDS:
+            self.kind.addItem(tr(zh, en), kind.value)
         top.addWidget(self.kind)
+        top.addSpacing(12)
+        top.addWidget(QLabel(tr("介质", "Medium")))
+        self.medium = QComboBox(self)
+        self.medium.setObjectName("medium")
+        for medium, zh, en in MEDIA:
+            self.medium.addItem(tr(zh, en), medium.value)
+        top.addWidget(self.medium)
+        top.addSpacing(12)
         self.prices_include_tax = QCheckBox(tr("单价含税"), self)
         self.prices_include_tax.setObjectName("prices_include_tax")
         top.addWidget(self.prices_include_tax)
@@ -96,49 +139,35 @@ class InvoiceForm(QDialog):
         top.addWidget(seller_label)
         layout.addLayout(top)
 
-        buyer_box = QGroupBox(tr("购买方信息"), self)
-        grid = QGridLayout(buyer_box)
-        self.buyer: dict[str, QLineEdit] = {}
-        for position, (key, label) in enumerate(BUYER_FIELDS):
-            edit = QLineEdit(buyer_box)
-            edit.setObjectName(f"buyer_{key}")
-            self.buyer[key] = edit
-            row, column = divmod(position, 2)
-            grid.addWidget(QLabel(tr(label)), row, column * 2)
-            grid.addWidget(edit, row, column * 2 + 1)
-        self.buyer["tax_id"].setMaxLength(30)
-        self.confirm_tax_id = QCheckBox(tr("我已核实此纳税人识别号"), buyer_box)
-        self.confirm_tax_id.setObjectName("confirm_tax_id")
-        self.confirm_tax_id.setVisible(False)
-        grid.addWidget(self.confirm_tax_id, 3, 3)
-        grid.setColumnStretch(1, 3)
-        grid.setColumnStretch(3, 2)
-        layout.addWidget(buyer_box)
+        layout.addWidget(self._build_buyer())
 
-        self.completions = QStringListModel(self)
-        self.completer = QCompleter(self.completions, self)
-        # The store did the matching: the popup shows what it found as it is.
-        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.buyer["name"].setCompleter(self.completer)
-
-        lines_box = QGroupBox(tr("商品明细"), self)
+        lines_box = QGroupBox(tr("项目明细", "Lines"), self)
         lines_layout = QVBoxLayout(lines_box)
-        self.lines = LineTableModel(self)
+        self.choices = LineChoices(self.seller.taxpayer_type)
+        self.lines = LineTableModel(self, self.choices)
         self.line_view = LineTableView(lines_box)
         self.line_view.setObjectName("lines")
         self.line_view.setModel(self.lines)
+        self.line_view.item_delegate.search = lambda text: item_entries(complete_items(text, COMPLETIONS))
+        self.line_view.item_delegate.picked = self._item_picked
+        self.line_view.code_delegate.search = lambda text: code_entries(search_codes(text, limit=COMPLETIONS))
+        self.line_view.code_delegate.picked = self._code_picked
         lines_layout.addWidget(self.line_view)
         line_buttons = QHBoxLayout()
         self.add_line_button = QPushButton(tr("添加行"), lines_box)
         self.remove_line_button = QPushButton(tr("删除行"), lines_box)
         self.discount_button = QPushButton(tr("添加折扣", "Add discount"), lines_box)
-        for button in (self.add_line_button, self.remove_line_button, self.discount_button):
+        self.code_button = QPushButton(tr("选择编码…", "Choose code…"), lines_box)
+        self.code_button.setObjectName("choose_code")
+        hint = QLabel(tr("项目名称可输入名称、编码开头或拼音首字母（如 rjkf）查找项目信息",
+                         "Type a name, a code's first digits or pinyin initials (rjkf) to find a catalog item"),
+                      lines_box)
+        hint.setStyleSheet("color: #777;")
+        for button in (self.add_line_button, self.remove_line_button, self.discount_button, self.code_button):
             button.setAutoDefault(False)  # Enter belongs to the line table, never to a button
-        line_buttons.addWidget(self.add_line_button)
-        line_buttons.addWidget(self.remove_line_button)
-        line_buttons.addWidget(self.discount_button)
+            line_buttons.addWidget(button)
         line_buttons.addStretch(1)
+        line_buttons.addWidget(hint)
         lines_layout.addLayout(line_buttons)
         layout.addWidget(lines_box, 3)
 
@@ -181,7 +210,7 @@ class InvoiceForm(QDialog):
 
         self.messages = QListWidget(self)
         self.messages.setObjectName("messages")
-        self.messages.setMaximumHeight(110)
+        self.messages.setMaximumHeight(96)
         self.messages.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         layout.addWidget(self.messages)
 
@@ -198,29 +227,35 @@ class InvoiceForm(QDialog):
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
 
-        order = [self.kind, self.prices_include_tax, self.buyer["name"], self.buyer["tax_id"], self.confirm_tax_id,
-                 self.buyer["address"], self.buyer["phone"], self.buyer["bank"], self.buyer["account"],
-                 self.line_view, self.add_line_button, self.remove_line_button, self.remarks,
-                 *self.people.values(), self.issue_button, self.close_button]
+        order = [self.kind, self.medium, self.prices_include_tax, self.buyer["name"], self.natural_person,
+                 self.buyer["tax_id"], self.confirm_short_name, self.confirm_tax_id, self.id_type,
+                 self.buyer["id_number"], self.buyer["address"], self.buyer["phone"], self.buyer["bank"],
+                 self.buyer["account"], self.line_view, self.add_line_button, self.remove_line_button,
+                 self.discount_button, self.code_button, self.remarks, *self.people.values(), self.issue_button,
+                 self.close_button]
         for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
         self.tab_order = order
 
         # edits
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.medium.currentIndexChanged.connect(lambda _i: self._edited("medium"))
         self.prices_include_tax.toggled.connect(self._prices_mode_changed)
         for key, edit in self.buyer.items():
             edit.textEdited.connect(lambda _text, key=key: self._edited(f"buyer.{key}"))
-        self.buyer["name"].textEdited.connect(self._complete_buyer)
+        self.natural_person.toggled.connect(self._natural_person_toggled)
+        self.id_type.currentIndexChanged.connect(lambda _i: self._edited("buyer.id_type", "buyer.id_number"))
+        # A confirmation is for what was typed when it was given: typing again withdraws it.
         self.buyer["tax_id"].textEdited.connect(lambda _text: self.confirm_tax_id.setChecked(False))
-        # PySide6's stubs type a signal without its overloads; QCompleter.activated has two (text, index).
-        self.completer.activated[str].connect(self._buyer_picked)  # type: ignore[index]
+        self.buyer["name"].textEdited.connect(lambda _text: self.confirm_short_name.setChecked(False))
         self.confirm_tax_id.toggled.connect(lambda _on: self._edited("buyer.tax_id"))
+        self.confirm_short_name.toggled.connect(lambda _on: self._edited("buyer.name"))
         self.lines.edited.connect(self._lines_edited)
         self.line_view.line_wanted.connect(self.add_line)
         self.add_line_button.clicked.connect(self.add_line)
         self.remove_line_button.clicked.connect(self.remove_line)
         self.discount_button.clicked.connect(self.add_discount)
+        self.code_button.clicked.connect(lambda: self.choose_code())
         self.remarks.textEdited.connect(lambda _text: self._edited("remarks"))
         for key, edit in self.people.items():
             edit.textEdited.connect(lambda _text, key=key: self._edited(key))
@@ -231,27 +266,93 @@ class InvoiceForm(QDialog):
             QShortcut(QKeySequence(sequence), self, self.issue)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_invoice)
 
+    def _build_buyer(self) -> QGroupBox:
+        box = QGroupBox(tr("购买方信息"), self)
+        grid = QGridLayout(box)
+        grid.setVerticalSpacing(4)
+        self.buyer: dict[str, QLineEdit] = {}
+        for key, _label in BUYER_FIELDS:
+            edit = QLineEdit(box)
+            edit.setObjectName(f"buyer_{key}")
+            self.buyer[key] = edit
+        self.buyer["name"].setPlaceholderText(tr("输入名称、税号开头或拼音首字母查找客户",
+                                                 "Type a name, a tax id's start or pinyin initials"))
+        self.buyer["tax_id"].setMaxLength(30)
+        self.buyer["id_number"].setMaxLength(30)
+        self.natural_person = QCheckBox(tr("自然人", "Natural person"), box)
+        self.natural_person.setObjectName("buyer_natural_person")
+        self.natural_person.setToolTip(tr("购买方是个人：打印为“名称（个人）”",
+                                          "The buyer is a person: printed 'name（个人）'"))
+        self.id_type = QComboBox(box)
+        self.id_type.setObjectName("buyer_id_type")
+        self.id_type.addItem(tr("（无）", "(none)"), "")
+        for code, (zh, en) in ID_TYPES.items():
+            self.id_type.addItem(f"{code} {zh if language() == 'zh' else en}", code)
+        self.id_type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.id_type.setMinimumContentsLength(12)
+        self.confirm_tax_id = QCheckBox(tr("我已核实此纳税人识别号"), box)
+        self.confirm_tax_id.setObjectName("confirm_tax_id")
+        self.confirm_short_name = QCheckBox(tr("购买方不是自然人（已确认）",
+                                               "The buyer is not a natural person (confirmed)"), box)
+        self.confirm_short_name.setObjectName("confirm_short_name")
+        for confirmation in (self.confirm_tax_id, self.confirm_short_name):
+            # Shown only when asked for; the room stays, so the block does not jump while typing.
+            policy = confirmation.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            confirmation.setSizePolicy(policy)
+            confirmation.setVisible(False)
+            confirmation.setStyleSheet("color: #8a4b00;")
+
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.buyer["name"], 1)
+        name_row.addWidget(self.natural_person)
+        grid.addWidget(QLabel(tr("名称")), 0, 0)
+        grid.addLayout(name_row, 0, 1)
+        grid.addWidget(QLabel(tr("纳税人识别号")), 0, 2)
+        grid.addWidget(self.buyer["tax_id"], 0, 3)
+        left = Qt.AlignmentFlag.AlignLeft
+        grid.addWidget(self.confirm_short_name, 1, 1, left)
+        grid.addWidget(self.confirm_tax_id, 1, 3, left)
+        grid.addWidget(QLabel(tr("证件类型", "ID type")), 2, 0)
+        grid.addWidget(self.id_type, 2, 1)
+        grid.addWidget(QLabel(tr("证件号码", "ID number")), 2, 2)
+        grid.addWidget(self.buyer["id_number"], 2, 3)
+        for position, key in enumerate(("address", "phone", "bank", "account")):
+            row, column = divmod(position, 2)
+            grid.addWidget(QLabel(tr(dict(BUYER_FIELDS)[key])), 3 + row, column * 2)
+            grid.addWidget(self.buyer[key], 3 + row, column * 2 + 1)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(3, 2)
+        self.id_type.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+        self.buyer_completer = LookupCompleter(lambda text: customer_entries(complete_customers(text, 15)), self)
+        self.buyer_completer.attach(self.buyer["name"])
+        self.buyer_completer.on_picked(self._customer_picked)
+        return box
+
     def _reset_fields(self) -> None:
         """An empty invoice: one blank line, the clerks from the seller profile."""
-        for widget in (self.kind, self.prices_include_tax, *self.buyer.values(), self.remarks,
-                       *self.people.values(), self.confirm_tax_id):
+        widgets = (self.kind, self.medium, self.prices_include_tax, *self.buyer.values(), self.natural_person,
+                   self.id_type, self.remarks, *self.people.values(), self.confirm_tax_id, self.confirm_short_name)
+        for widget in widgets:
             widget.blockSignals(True)
         self.kind.setCurrentIndex(0)
+        self.medium.setCurrentIndex(0)
         self.prices_include_tax.setChecked(False)
         self.lines.set_prices_include_tax(False)
         for edit in (*self.buyer.values(), self.remarks):
             edit.clear()
+        self.natural_person.setChecked(False)
+        self.id_type.setCurrentIndex(0)
         self.confirm_tax_id.setChecked(False)
+        self.confirm_short_name.setChecked(False)
         self.people["payee"].setText(self.seller.payee)
         self.people["reviewer"].setText(self.seller.reviewer)
         self.people["drawer"].setText(self.seller.drawer)
-        for widget in (self.kind, self.prices_include_tax, *self.buyer.values(), self.remarks,
-                       *self.people.values(), self.confirm_tax_id):
+        for widget in widgets:
             widget.blockSignals(False)
         self.lines.blockSignals(True)
-        self.lines.beginResetModel()
-        self.lines.rows = []
-        self.lines.endResetModel()
+        self.lines.set_rows([])
         self.lines.add_line()
         self.lines.blockSignals(False)
         self.lines.layoutChanged.emit()
@@ -261,55 +362,87 @@ class InvoiceForm(QDialog):
         self.buyer["name"].setFocus()
 
     def load_draft(self, body: dict) -> None:
-        """Fill the form from an invoice body, e.g. a rejected invoice the clerk will correct.
+        """Fill the form from an invoice body (protocol v2), e.g. a rejected invoice the clerk will correct.
 
         Unit prices in a body exclude tax, so the prices-include-tax switch is off.
         """
         self._reset_fields()
         self.kind.setCurrentIndex(max(0, self.kind.findData(body.get("kind", "normal"))))
+        self.medium.setCurrentIndex(max(0, self.medium.findData(body.get("medium", "electronic"))))
+        buyer = body.get("buyer") or {}
         for key, edit in self.buyer.items():
-            edit.setText((body.get("buyer") or {}).get(key, ""))
-        self.remarks.setText(body.get("remarks", ""))
+            edit.setText(str(buyer.get(key) or ""))
+        self.natural_person.setChecked(buyer.get("natural_person") is True)
+        self.id_type.setCurrentIndex(max(0, self.id_type.findData(buyer.get("id_type") or "")))
+        self.remarks.setText(body.get("remarks") or "")
         for key, edit in self.people.items():
             if body.get(key):
                 edit.setText(body[key])
-        self.lines.beginResetModel()
-        self.lines.rows = [{"name": line.get("name", ""), "spec": line.get("spec", ""), "unit": line.get("unit", ""),
-                            "quantity": line.get("quantity", ""), "unit_price": line.get("unit_price", ""),
-                            "tax_rate": line.get("tax_rate", "")} for line in body.get("lines", [])]
-        self.lines.endResetModel()
+        rows = [self.lines.line_from_body(line) for line in body.get("lines", []) if isinstance(line, dict)]
+        self.lines.set_rows(rows)
         if not self.lines.rows:
             self.lines.add_line()
-        self._touched = {f"buyer.{key}" for key, _ in BUYER_FIELDS} | {f"row{r}" for r in range(len(self.lines.rows))}
+        self._touched = {f"buyer.{key}" for key in BUYER_KEYS} | {f"row{r}" for r in range(len(self.lines.rows))}
         self.validate()
         self.dirty = True
 
     def load_correction(self, number: str, body: dict, reason: str) -> None:
         """Correct a rejected invoice: issuing cancels `number` and issues this one, both or neither."""
-        from functools import partial
-
         from app.services.lifecycle import cancel_and_reissue
 
         self.load_draft(body)
         self.setWindowTitle(tr("更正并重开 {number}", "Correct and reissue {number}", number=number))
-        self.issuer = partial(cancel_and_reissue, number, reason=reason)
+
+        def reissue(draft: dict, *, confirmed_tax_ids: list[str], confirmed_short_name: bool,
+                    clerk: str) -> IssuedInvoice:
+            # The buyer was issued to before: the customer book remembers a short name it confirmed.
+            return cancel_and_reissue(number, draft, reason=reason, clerk=clerk, confirmed_tax_ids=confirmed_tax_ids)
+
+        self.issuer = reissue
 
     # --- what was typed ---------------------------------------------------------------------
 
-    def _edited(self, path: str) -> None:
-        self._touched.add(path)
+    def _edited(self, *paths: str) -> None:
+        self._touched.update(paths)
         self.dirty = True
         self.validate()
 
+    def _natural_person_toggled(self, on: bool) -> None:
+        if on:  # a person: the confirmation that the buyer is not one goes
+            self.confirm_short_name.blockSignals(True)
+            self.confirm_short_name.setChecked(False)
+            self.confirm_short_name.blockSignals(False)
+        self._edited("buyer.natural_person", "buyer.name")
+
     def _kind_changed(self) -> None:
         if self.current_kind() is InvoiceKind.SPECIAL:
-            # A special invoice needs the whole buyer block: show what is missing at once.
-            self._touched |= {f"buyer.{key}" for key, _ in BUYER_FIELDS}
+            # A special invoice needs the buyer's tax id: show at once when it is missing.
+            self._touched |= {"buyer.name", "buyer.tax_id"}
         self._edited("kind")
 
     def _prices_mode_changed(self, on: bool) -> None:
         self.lines.set_prices_include_tax(on)
+        # A price as the catalog gave it follows the switch (converted by the service); one typed stays.
+        for row, values in enumerate(self.lines.rows):
+            item_id = values.get("item")
+            if item_id is None:
+                continue
+            before, after = self._item_line(item_id, not on), self._item_line(item_id, on)
+            if before is not None and after is not None and values["unit_price"] == str(before.get("unit_price", "")):
+                values["unit_price"] = str(after.get("unit_price", ""))
+                self.lines.dataChanged.emit(self.lines.index(row, 0), self.lines.index(row, len(KEYS) - 1))
         self._edited("prices_include_tax")
+
+    def _item_line(self, item_id: int, prices_include_tax: bool) -> dict | None:
+        """The line a catalog item makes on an invoice with or without tax in its prices (the issue service's
+        own expansion of `{"item": id}`); None when the catalog has no such item any more."""
+        try:
+            expanded = expand_catalog_lines({"prices_include_tax": prices_include_tax, "lines": [{"item": item_id}]})
+        except ValidationFailed as failed:
+            self.last_pick_error = failed.describe(language())
+            return None
+        line: dict = expanded["lines"][0]
+        return line
 
     def _lines_edited(self, row: int) -> None:
         if row >= 0:
@@ -324,13 +457,20 @@ class InvoiceForm(QDialog):
         tax_id = normalize_tax_id(self.buyer["tax_id"].text())
         return [tax_id] if tax_id and self.confirm_tax_id.isChecked() else []
 
+    def confirmed_short_name(self) -> bool:
+        return self.confirm_short_name.isChecked()
+
     def draft(self) -> dict:
         """The protocol's invoice body as typed; number and amounts are left to the service."""
         self._line_rows = [row for row in range(self.lines.rowCount()) if not self.lines.is_blank(row)]
+        buyer: dict[str, object] = {key: edit.text() for key, edit in self.buyer.items()}
+        buyer["natural_person"] = self.natural_person.isChecked()
+        buyer["id_type"] = self.id_type.currentData() or ""
         return {
             "kind": self.current_kind().value,
+            "medium": self.medium.currentData(),
             "prices_include_tax": self.prices_include_tax.isChecked(),
-            "buyer": {key: edit.text() for key, edit in self.buyer.items()},
+            "buyer": buyer,
             "lines": [self.lines.draft_line(row) for row in self._line_rows],
             "remarks": self.remarks.text(),
             **{key: edit.text() for key, edit in self.people.items()},
@@ -341,7 +481,7 @@ class InvoiceForm(QDialog):
     def validate(self) -> list[FieldError]:
         draft = self.draft()
         try:
-            self.invoice = prepare_invoice(draft, self.seller, self.confirmed_tax_ids())
+            self.invoice = prepare_invoice(draft, self.seller, self.confirmed_tax_ids(), self.confirmed_short_name())
             self.errors = []
         except ValidationFailed as failed:
             self.invoice = None
@@ -351,18 +491,23 @@ class InvoiceForm(QDialog):
         self.issue_button.setEnabled(self.invoice is not None)
         return self.errors
 
+    def _message_of(self, error: FieldError, lang: str) -> str:
+        label = field_label(error.field, lang)
+        return f"{label}：{error.message(lang)}" if lang == "zh" else f"{label}: {error.message(lang)}"
+
     def _show_errors(self) -> None:
         lang = language()
         widget_errors: dict[QWidget, str] = {}
         cell_errors: dict[tuple[int, str], str] = {}
-        overridable_id = False
+        overridable_id = overridable_name = False
         self.messages.clear()
         for error in self.errors:
             text = error.message(lang)
-            self.messages.addItem(f"{field_label(error.field, lang)}：{text}" if lang == "zh"
-                                  else f"{field_label(error.field, lang)}: {text}")
+            self.messages.addItem(self._message_of(error, lang))
             if error.field == "buyer.tax_id" and error.overridable:
                 overridable_id = True
+            if error.field == "buyer.name" and error.overridable:
+                overridable_name = True
             target = self._widget_for(error.field)
             if isinstance(target, tuple):
                 row, key = target
@@ -370,12 +515,13 @@ class InvoiceForm(QDialog):
                     cell_errors.setdefault((row, key), text)
             elif target is not None and self._shows(error.field):
                 widget_errors.setdefault(target, text)
-        for widget in (*self.buyer.values(), self.remarks, *self.people.values(), self.kind, self.line_view,
-                       self.total_label):
+        for widget in (*self.buyer.values(), self.natural_person, self.id_type, self.remarks, *self.people.values(),
+                       self.kind, self.medium, self.line_view, self.total_label):
             mark(widget, widget_errors.get(widget))
         self.lines.show_results(self._line_figures_by_row(), cell_errors)
-        # The confirmation is offered only for a failed check character, and stays while ticked.
+        # A confirmation is offered only for what the clerk may confirm, and stays while ticked.
         self.confirm_tax_id.setVisible(overridable_id or self.confirm_tax_id.isChecked())
+        self.confirm_short_name.setVisible(overridable_name or self.confirm_short_name.isChecked())
         if self.errors:
             self.status_label.setText(tr("请检查以下项目："))
             self.status_label.setStyleSheet("color: #b71c1c;")
@@ -391,6 +537,10 @@ class InvoiceForm(QDialog):
 
     def _widget_for(self, path: str):
         """The widget (or (row, column key) of the line table) a FieldError path points at."""
+        if path == "buyer.natural_person":
+            return self.natural_person
+        if path == "buyer.id_type":
+            return self.id_type
         if path.startswith("buyer."):
             return self.buyer.get(path.split(".", 1)[1])
         if path.startswith("lines[") and "]" in path:
@@ -400,7 +550,7 @@ class InvoiceForm(QDialog):
             if row is None:
                 return self.line_view
             key = LINE_CELL_OF.get(rest, rest)
-            return (row, key if key in KEYS else "name")
+            return (row, key if key in KEYS else "item_name")
         if path == "lines":
             return self.line_view
         if path in self.people:
@@ -409,6 +559,8 @@ class InvoiceForm(QDialog):
             return self.remarks
         if path == "kind":
             return self.kind
+        if path == "medium":
+            return self.medium
         if path in ("total_with_tax", "total_amount", "total_tax"):
             return self.total_label
         return None
@@ -438,30 +590,69 @@ class InvoiceForm(QDialog):
         self.total_label.setText(f"¥{format_money_grouped(total)}")
         self.capitals_label.setText(amount_in_capitals(total) if abs(total) <= LARGEST else "")
 
-    # --- buyer directory --------------------------------------------------------------------
+    # --- the customer book ------------------------------------------------------------------
 
-    def _complete_buyer(self, text: str) -> None:
-        matches = queries.search_buyers(text, limit=15) if text.strip() else []
-        self._buyer_matches = {}
-        for buyer in matches:
-            self._buyer_matches.setdefault(buyer.name, buyer)
-        self.completions.setStringList(list(self._buyer_matches))
-        if self._buyer_matches:
-            self.completer.complete()
-
-    def _buyer_picked(self, name: str) -> None:
-        buyer = self._buyer_matches.get(name)
-        if buyer is None:
-            return
-        self.buyer["name"].setText(buyer.name)
-        for key in ("tax_id", "address", "phone", "bank", "account"):
-            self.buyer[key].setText(getattr(buyer, key))
-            self._touched.add(f"buyer.{key}")
+    def _customer_picked(self, customer: CustomerEntry) -> None:
+        for key, edit in self.buyer.items():
+            edit.setText(getattr(customer, key))
+        for widget in (self.natural_person, self.id_type, self.confirm_tax_id, self.confirm_short_name):
+            widget.blockSignals(True)
+        self.natural_person.setChecked(customer.natural_person)
+        self.id_type.setCurrentIndex(max(0, self.id_type.findData(customer.id_type)))
+        # What the book remembers the clerk confirmed for this customer, the issue service applies itself.
         self.confirm_tax_id.setChecked(False)
-        self._edited("buyer.name")
-        self.buyer["address"].setFocus() if not buyer.tax_id else self.line_view.setFocus()
+        self.confirm_short_name.setChecked(False)
+        for widget in (self.natural_person, self.id_type, self.confirm_tax_id, self.confirm_short_name):
+            widget.blockSignals(False)
+        self._edited(*(f"buyer.{key}" for key in BUYER_KEYS))
+        if customer.tax_id or customer.natural_person or self.current_kind() is InvoiceKind.NORMAL:
+            self.line_view.setFocus()
+            self.line_view.setCurrentIndex(self.lines.index(0, NAME))
+        else:
+            self.buyer["tax_id"].setFocus()
 
     # --- lines ------------------------------------------------------------------------------
+
+    def _item_picked(self, row: int, item: ItemEntry) -> None:
+        """A catalog item chosen for a line: the issue service's own expansion fills it (its price converted
+        to this invoice's with- or without-tax prices), then the clerk types the quantity."""
+        if not 0 <= row < self.lines.rowCount() or self.lines.is_discount(row):
+            return
+        self.last_pick_error = ""
+        line = self._item_line(item.id, self.prices_include_tax.isChecked())
+        if line is None:
+            self.status_label.setText(self.last_pick_error)
+            return
+        self.lines.fill_from_item(row, line, item.id)
+        self.line_view.setCurrentIndex(self.lines.index(row, QUANTITY))
+        self.line_view.setFocus()
+
+    def _code_picked(self, row: int, hit: TaxCodeHit) -> None:
+        if not 0 <= row < self.lines.rowCount() or self.lines.is_discount(row):
+            return
+        self.lines.set_code(row, hit)
+        self.line_view.setCurrentIndex(self.lines.index(row, SPEC))
+        self.line_view.setFocus()
+
+    def choose_code(self, row: int | None = None) -> QDialog | None:
+        """选择编码…: the code browser, searching the line's item name; its pick sets the line's code."""
+        from app.ui.taxcode_browser import TaxCodeBrowser
+
+        self._commit_open_editor()
+        if row is None:
+            row = self.line_view.currentIndex().row()
+        if not 0 <= row < self.lines.rowCount() or self.lines.is_discount(row):
+            row = 0
+        values = self.lines.rows[row]
+        browser = TaxCodeBrowser(self, on_pick=lambda hit: self._code_picked(row, hit),
+                                 text=values["tax_code"] or values["item_name"])
+        if values["tax_code"]:
+            browser.select_code(values["tax_code"])
+        browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.code_browser = browser
+        browser.destroyed.connect(lambda _=None: setattr(self, "code_browser", None))
+        browser.open()
+        return browser
 
     def add_line(self) -> None:
         self._commit_open_editor()
@@ -500,18 +691,24 @@ class InvoiceForm(QDialog):
             view.commitData(editor)
             view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
+    def codes_refreshed(self) -> None:
+        """The table of codes changed (a refresh): short names and allowed rates are read again."""
+        self.lines.refresh_codes()
+        self.validate()
+
     # --- issuing and closing ----------------------------------------------------------------
 
     def issue(self) -> IssuedInvoice | None:
         self._commit_open_editor()
         if self.validate():
-            self._touched |= {f"buyer.{key}" for key, _ in BUYER_FIELDS} | set(self.people) | {"remarks"}
+            self._touched |= {f"buyer.{key}" for key in BUYER_KEYS} | set(self.people) | {"remarks", "medium"}
             self._touched |= {f"row{row}" for row in range(self.lines.rowCount())}
             self._show_errors()
             return None
         try:
             issued = self.issuer(self.draft(), confirmed_tax_ids=self.confirmed_tax_ids(),
-                                   clerk=self.people["drawer"].text().strip())
+                                 confirmed_short_name=self.confirmed_short_name(),
+                                 clerk=self.people["drawer"].text().strip())
         except ValidationFailed as failed:
             self.errors = failed.errors
             self._show_errors()

@@ -125,11 +125,13 @@ class RedLetterDialog(QDialog):
         form.addRow(tr("方式", "How"), choice)
         layout.addLayout(form)
 
+        # Each line that can be reversed, with its number on the blue invoice (a red line quotes it).
+        self.line_numbers = [no for no, line in enumerate(self.invoice.lines, start=1) if not line.discount]
         lines = [line for line in self.invoice.lines if not line.discount]
         self.lines = lines
         self.table = QTableWidget(len(lines), 6, self)
         self.table.setObjectName("red_lines")
-        self.table.setHorizontalHeaderLabels([tr("货物或应税劳务、服务名称"), tr("数量"), tr("单价"), tr("金额"),
+        self.table.setHorizontalHeaderLabels([tr("项目名称"), tr("数量"), tr("单价"), tr("金额"),
                                               tr("冲红数量", "Quantity to reverse"),
                                               tr("冲红金额", "Amount to reverse")])
         for r, line in enumerate(lines):
@@ -175,7 +177,12 @@ class RedLetterDialog(QDialog):
             amount = self._cell(r, 5).text().strip()
             if not quantity and not amount:
                 continue
-            body = {"name": line.name, "spec": line.spec, "unit": line.unit, "tax_rate": line.tax_rate}
+            body: dict = {"spec": line.spec, "unit": line.unit, "tax_rate": line.tax_rate}
+            if line.tax_code:  # a 数电 line: its code and item name, and the blue line it reverses
+                body.update(tax_code=line.tax_code, item_name=line.item_name, policy=line.policy,
+                            original_line_no=self.line_numbers[r])
+            else:  # a line issued before 数电 (legacy) has its printed name only
+                body["name"] = line.name
             if quantity:
                 body.update(quantity=f"-{quantity.lstrip('-')}", unit_price=format_plain(line.unit_price))
             else:

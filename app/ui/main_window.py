@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
 
     from app.ui.backup_actions import BackupActions
+    from app.ui.catalog_actions import CatalogActions
     from app.ui.print_actions import PrintActions
     from app.ui.startup_checks import IntegrityCheck
     from app.ui.sync_actions import SyncActions
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
     print_menu: QMenu
     sync_actions: SyncActions
     backup_actions: BackupActions
+    catalog_actions: CatalogActions
     integrity_check: IntegrityCheck  # set by app/ui/startup_checks.after_start
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -127,6 +129,9 @@ class MainWindow(QMainWindow):
         from app.ui.backup_actions import install as install_backup_actions  # backups, restore, schedule
 
         install_backup_actions(self)
+        from app.ui.catalog_actions import install as install_catalog_actions  # items, customers, tax codes
+
+        install_catalog_actions(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 

@@ -36,3 +36,24 @@ def desk_log_restored() -> Iterator[None]:
         logs.configure(None)
     root.setLevel(level)
     sys.excepthook, threading.excepthook = hooks
+
+
+@pytest.fixture
+def window(qtbot, store, seller):
+    """The main window on a store with a seller, shown and active."""
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
+@pytest.fixture
+def form(qtbot, window):
+    """A new invoice form of that window, active; closed at teardown without asking."""
+    form = window.new_invoice()
+    qtbot.waitUntil(form.isActiveWindow)
+    yield form
+    form.dirty = False

@@ -6,70 +6,17 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox
 
 from app.core import status
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
-from app.ui.invoice_form import InvoiceForm
 from app.ui.line_table import KEYS
-from app.ui.main_window import MainWindow
 from app.ui.marking import is_marked
-from tests.helpers.bodies import BUYER_TAX_ID
+from tests.helpers.bodies import BUYER_TAX_ID, SOFTWARE
+from tests.ui.form_helpers import fill_valid, messages, type_cell
 
 BAD_CHECK_ID = BUYER_TAX_ID[:-1] + "X"  # right form, wrong check character (it should be L)
-
-
-@pytest.fixture
-def window(qtbot, store, seller):
-    window = MainWindow(store)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
-
-
-@pytest.fixture
-def form(qtbot, window):
-    form = window.new_invoice()
-    qtbot.waitUntil(form.isActiveWindow)
-    yield form
-    form.dirty = False  # let teardown close it without asking
-
-
-def type_cell(qtbot, form: InvoiceForm, row: int, key: str, text: str) -> None:
-    """Open the cell's editor as a clerk would and type into it, then Enter."""
-    view = form.line_view
-    index = form.lines.index(row, KEYS.index(key))
-    view.setCurrentIndex(index)
-    view.edit(index)
-    editor = view.indexWidget(index)
-    assert editor is not None, f"no editor on row {row} {key}"
-    if key == "tax_rate":
-        assert isinstance(editor, QComboBox)
-        editor.setCurrentIndex(editor.findData(text))
-    else:
-        assert isinstance(editor, QLineEdit)
-        editor.selectAll()
-        qtbot.keyClicks(editor, text)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState)
-    assert form.lines.rows[row][key] == text
-
-
-def fill_valid(qtbot, form: InvoiceForm, tax_id: str = BUYER_TAX_ID) -> None:
-    qtbot.keyClicks(form.buyer["name"], "ACME Trading Co")
-    qtbot.keyClicks(form.buyer["tax_id"], tax_id)
-    type_cell(qtbot, form, 0, "name", "Software development")
-    type_cell(qtbot, form, 0, "unit", "set")
-    type_cell(qtbot, form, 0, "quantity", "2")
-    type_cell(qtbot, form, 0, "unit_price", "500")
-    type_cell(qtbot, form, 0, "tax_rate", "0.06")
-
-
-def messages(form: InvoiceForm) -> list[str]:
-    return [form.messages.item(i).text() for i in range(form.messages.count())]
 
 
 def test_empty_form_cannot_be_issued_and_says_why(form):
@@ -108,9 +55,11 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
     assert row.total_amount == Decimal("1000.00") and row.total_tax == Decimal("60.00")
     assert row.remarks == "合同 2026-001 ok" and row.drawer == "张三"
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row))
-    assert [(i.name, i.spec, i.unit, i.quantity, i.unit_price, i.tax_rate, i.amount, i.tax) for i in lines] == [
-        ("Software development", "v2", "set", Decimal("2"), Decimal("500"), "0.06", Decimal("1000.00"),
-         Decimal("60.00"))]
+    assert [(i.name, i.tax_code, i.item_name, i.spec, i.unit, i.quantity, i.unit_price, i.tax_rate, i.amount, i.tax)
+            for i in lines] == [
+        ("*信息技术服务*Software development", SOFTWARE, "Software development", "v2", "set", Decimal("2"),
+         Decimal("500"), "0.06", Decimal("1000.00"), Decimal("60.00"))]
+    assert row.kind == "normal" and row.medium == "electronic"
     audit = AuditEntry.get(AuditEntry.invoice == row)
     assert audit.action == "issued" and audit.clerk == "张三"
     assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_PENDING
@@ -149,25 +98,29 @@ def test_failed_check_character_needs_the_clerks_confirmation_which_is_recorded(
     assert detail["confirmed_tax_ids"] == [BAD_CHECK_ID]
 
 
-def test_special_invoice_requires_the_buyer_block(qtbot, form):
+def test_a_special_invoice_needs_the_buyers_tax_id_only(qtbot, form):
     fill_valid(qtbot, form)
-    assert form.issue_button.isEnabled()
+    form.buyer["tax_id"].clear()
+    qtbot.keyClicks(form.buyer["tax_id"], "9")
+    qtbot.keyClick(form.buyer["tax_id"], Qt.Key.Key_Backspace)
+    assert form.issue_button.isEnabled()  # a 普票 goes without it
+    assert [form.kind.itemText(i) for i in range(form.kind.count())] == ["数电普票", "数电专票"]
     form.kind.setCurrentIndex(form.kind.findData("special"))
     assert not form.issue_button.isEnabled()
-    for key in ("address", "phone", "bank", "account"):
-        assert is_marked(form.buyer[key]), key
-        assert form.buyer[key].toolTip() == "不能为空"
-    for key, text in (("address", "Chaoyang Rd 1"), ("phone", "010-88886666"), ("bank", "ICBC Chaoyang"),
-                      ("account", "0200009999")):
-        qtbot.keyClicks(form.buyer[key], text)
-        assert not is_marked(form.buyer[key])
-    assert form.issue_button.isEnabled()
+    assert is_marked(form.buyer["tax_id"]) and form.buyer["tax_id"].toolTip() == "不能为空"
+    for key in ("address", "phone", "bank", "account"):  # no longer required on a 数电专票
+        assert not is_marked(form.buyer[key]), key
+    qtbot.keyClicks(form.buyer["tax_id"], BUYER_TAX_ID)
+    assert not is_marked(form.buyer["tax_id"]) and form.issue_button.isEnabled()
+    form.medium.setCurrentIndex(form.medium.findData("paper"))
     issued = form.issue()
-    assert Invoice.get(Invoice.provisional_number == issued.number).kind == "special"
+    assert issued is not None
+    row = Invoice.get(Invoice.provisional_number == issued.number)
+    assert (row.kind, row.medium) == ("special", "paper")
 
 
 def test_totals_tax_and_capitals_follow_every_keystroke(qtbot, form):
-    type_cell(qtbot, form, 0, "name", "Paper")
+    type_cell(qtbot, form, 0, "item_name", "Paper")
     type_cell(qtbot, form, 0, "quantity", "3")
     type_cell(qtbot, form, 0, "unit_price", "113")
     type_cell(qtbot, form, 0, "tax_rate", "0.13")
@@ -185,7 +138,7 @@ def test_totals_tax_and_capitals_follow_every_keystroke(qtbot, form):
     assert form.capitals_label.text() == "叁佰叁拾玖圆整"
 
     form.lines.add_line()
-    type_cell(qtbot, form, 1, "name", "Service")
+    type_cell(qtbot, form, 1, "item_name", "Service")
     type_cell(qtbot, form, 1, "quantity", "1")
     type_cell(qtbot, form, 1, "unit_price", "1005")
     assert form.total_label.text() == "¥1,344.00"
@@ -219,8 +172,11 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
     qtbot.keyClicks(editor, "Hosting")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState)
-    assert view.currentIndex() == form.lines.index(1, KEYS.index("spec"))  # Enter goes on to the next cell
-    assert not form.issue_button.isEnabled()  # the new line has a name but no quantity or price
+    assert view.currentIndex() == form.lines.index(1, KEYS.index("tax_code"))  # Enter goes on to the next cell
+    assert not form.issue_button.isEnabled()  # the new line has a name but no code, quantity or price
+    assert any(m.startswith("第2行税收分类编码") for m in messages(form))
+    type_cell(qtbot, form, 1, "tax_code", SOFTWARE)
+    assert view.currentIndex() == form.lines.index(1, KEYS.index("spec"))
     type_cell(qtbot, form, 1, "quantity", "1")
     type_cell(qtbot, form, 1, "unit_price", "100")
     # Enter on the last line, not editing, adds a line too; a blank third line is not part of the invoice.
@@ -236,7 +192,7 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
 
 def test_remove_line(qtbot, form):
     fill_valid(qtbot, form)  # Enter on the rate added line 2
-    type_cell(qtbot, form, 1, "name", "Broken")
+    type_cell(qtbot, form, 1, "item_name", "Broken")
     type_cell(qtbot, form, 1, "quantity", "x")
     assert not form.issue_button.isEnabled()
     form.line_view.setCurrentIndex(form.lines.index(1, 0))
@@ -252,8 +208,8 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
                                       "address": "Haidian 1", "phone": "010-1", "bank": "BOC", "account": "123"}))
     form = window.new_invoice()
     qtbot.keyClicks(form.buyer["name"], "Beij")
-    assert form.completions.stringList() == ["Beijing Customer Ltd"]
-    popup = form.completer.popup()
+    assert [e.inserted for e in form.buyer_completer.entries] == ["Beijing Customer Ltd"]
+    popup = form.buyer_completer.popup()
     qtbot.waitUntil(popup.isVisible)
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
@@ -263,7 +219,12 @@ def test_picking_a_buyer_from_the_directory_fills_the_block(qtbot, window, selle
     # by taxpayer id as well
     form.buyer["name"].clear()
     qtbot.keyClicks(form.buyer["name"], "911100006")
-    assert form.completions.stringList() == ["Beijing Customer Ltd"]
+    assert [e.inserted for e in form.buyer_completer.entries] == ["Beijing Customer Ltd"]
+    # and by pinyin initials of a Chinese name
+    issue_invoice(invoice_body(buyer={"name": "北京客户贸易有限公司", "tax_id": BUYER_TAX_ID}))
+    form.buyer["name"].clear()
+    qtbot.keyClicks(form.buyer["name"], "bjkh")
+    assert [e.inserted for e in form.buyer_completer.entries] == ["北京客户贸易有限公司"]
     form.dirty = False
 
 
@@ -310,12 +271,13 @@ def test_tab_order_walks_the_form_top_to_bottom(qtbot, form):
     form.activateWindow()
     form.kind.setFocus()
     qtbot.waitUntil(lambda: form.kind.hasFocus())
+    # the hidden confirmations and the disabled issue button are skipped
+    expected = [w for w in form.tab_order if w.isVisible() and w.isEnabled()]
+    assert form.confirm_tax_id not in expected and form.confirm_short_name not in expected
     visited = [form.focusWidget()]
-    for _ in range(len(form.tab_order) - 3):
+    for _ in range(len(expected) - 1):
         form.focusNextChild()
         visited.append(form.focusWidget())
-    # the hidden confirmation and the disabled issue button are skipped
-    expected = [w for w in form.tab_order if w.isVisible() and w.isEnabled()]
     assert [w.objectName() or w.text() for w in visited] == [w.objectName() or w.text()
                                                              for w in expected[:len(visited)]]
 
@@ -352,14 +314,16 @@ def test_a_discount_line_reduces_the_line_above(qtbot, form):
     assert form.issue_button.isEnabled()
     assert form.lines.index(1, KEYS.index("amount")).data() == "-100.00"
     assert form.lines.index(1, KEYS.index("tax")).data() == "-6.00"
-    assert form.lines.index(1, 0).data() == "折扣（Software development）"
+    assert form.lines.index(1, 0).data() == "折扣（*信息技术服务*Software development）"
+    assert form.lines.index(1, KEYS.index("tax_code")).data() == SOFTWARE
     assert form.total_label.text() == "¥954.00"
     assert form.capitals_label.text() == "玖佰伍拾肆圆整"
     issued = form.issue()
     assert issued is not None and issued.invoice.total_with_tax == Decimal("954.00")
     lines = list(InvoiceLine.select().order_by(InvoiceLine.position))
-    assert [(i.discount, i.amount, i.tax) for i in lines] == [
-        (False, Decimal("1000.00"), Decimal("60.00")), (True, Decimal("-100.00"), Decimal("-6.00"))]
+    assert [(i.discount, i.nature, i.name, i.tax_code, i.amount, i.tax) for i in lines] == [
+        (False, "discounted", "*信息技术服务*Software development", SOFTWARE, Decimal("1000.00"), Decimal("60.00")),
+        (True, "discount", "*信息技术服务*Software development", SOFTWARE, Decimal("-100.00"), Decimal("-6.00"))]
 
 
 def test_removing_a_line_takes_its_discount_with_it(qtbot, form):

@@ -13,7 +13,7 @@ from app.services.issuing import issue_invoice
 from app.store import queries
 from app.ui.application import build_main_window, install_cjk_font
 from app.ui.invoice_list_model import PAGE_SIZE, InvoiceListModel
-from tests.helpers.bodies import invoice_body
+from tests.helpers.bodies import SOFTWARE, invoice_body
 from tests.helpers.bulk_invoices import insert_invoices
 
 MANY = 20_000
@@ -119,8 +119,8 @@ def test_refresh_shows_an_invoice_issued_elsewhere(qtbot, store, seller):
 
 def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
     issue_invoice(invoice_body(lines=[
-        {"name": "*信息技术服务*软件开发", "spec": "V2", "unit": "项", "quantity": "1", "unit_price": "1005",
-         "tax_rate": "0.06"}], remarks="合同A-7"))
+        {"tax_code": SOFTWARE, "item_name": "软件开发", "spec": "V2", "unit": "项", "quantity": "1",
+         "unit_price": "1005", "tax_rate": "0.06"}], remarks="合同A-7"))
     window = build_main_window(store)
     qtbot.addWidget(window)
     show_active(qtbot, window)
@@ -145,7 +145,8 @@ def test_menus_and_hooks_for_later_features(qtbot, store, seller):
     window = build_main_window(store)
     qtbot.addWidget(window)
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["文件", "发票", "视图", "工具", "打印", "帮助"]  # 打印: app.ui.print_actions
+    # 基础资料: app.ui.catalog_actions; 打印: app.ui.print_actions
+    assert titles == ["文件", "发票", "基础资料", "视图", "工具", "打印", "帮助"]
     assert window.new_invoice_action in window.invoice_menu.actions()
     assert window.new_invoice_action.shortcut().toString() == "Ctrl+N"
     assert window.seller_action in window.tools_menu.actions()

@@ -23,6 +23,7 @@ from app.ui.invoice_list_model import STATUS
 from app.ui.lifecycle_dialogs import RedLetterDialog
 from tests.helpers.bodies import invoice_body
 
+COPY_PAPER = "1060103020000000000"  # 转印纸 (静电复印纸), *纸制品*, 13 %: goods, so 销货退回 applies
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
@@ -70,7 +71,8 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
 
 def test_red_letter_from_the_detail_view_partial_and_over_reversal(qtbot, store, seller):
     number = issue_invoice(invoice_body(lines=[
-        {"name": "*办公用品*打印纸", "unit": "箱", "quantity": "10", "unit_price": "100", "tax_rate": "0.13"}])).number
+        {"tax_code": COPY_PAPER, "item_name": "打印纸", "unit": "箱", "quantity": "10", "unit_price": "100",
+         "tax_rate": "0.13"}])).number
     accept(number, "26110000000000000031")
     window = build_main_window(store)
     qtbot.addWidget(window)
