@@ -6,18 +6,28 @@ initials, so 银行 matches both yh and yx. Letters and digits are kept, lower-c
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import product
-
-from pypinyin import Style, pinyin
+from typing import Any
 
 # Past this many readings combined, only the first reading of each character is kept.
 MAX_VARIANTS = 8
 
 
+@cache
+def _pypinyin() -> tuple[Any, Any]:
+    """pypinyin, imported when first needed: loading its dictionaries takes about 0.16 s, which every
+    command-line call would otherwise pay at start (most never need a reading)."""
+    from pypinyin import Style, pinyin
+
+    return pinyin, Style.FIRST_LETTER
+
+
 def initials_variants(text: str) -> list[str]:
     """Every spelling of the initials, the most common first: ['yh', 'yx'] for 银行."""
+    pinyin, first_letter = _pypinyin()
     # Anything not Chinese (letters, digits) is kept as it is, one character a reading.
-    readings = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors=list)  # type: ignore[arg-type]
+    readings = pinyin(text, style=first_letter, heteronym=True, errors=list)
     choices: list[list[str]] = []
     for options in readings:
         kept = [o.lower() for o in options if o and o.isalnum()]

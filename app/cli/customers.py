@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from app.cli.common import EXIT_OK, Subcommands, open_store_of, print_json
-from app.services import catalog_files, customers
+from app.services import customers
 from app.store.catalog_queries import CustomerEntry, list_customers
 
 # Options of add and edit, and the customer field each one sets.
@@ -62,6 +62,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from app.services import catalog_files  # openpyxl loads in 0.1 s: only the commands that read files pay it
+
     open_store_of(args)
     result = catalog_files.import_customers(args.file, clerk=args.clerk or "")
     print(f"导入{result.rows}个客户：新增{result.created}，更新{result.updated} "
@@ -70,6 +72,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from app.services import catalog_files  # openpyxl loads in 0.1 s: only the commands that read files pay it
+
     open_store_of(args)
     count = catalog_files.export_customers(args.file)
     print(f"导出{count}个客户到 {args.file} ({count} customers exported)")

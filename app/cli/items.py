@@ -8,7 +8,7 @@ from typing import Any
 from app.cli.common import EXIT_OK, Subcommands, open_store_of, print_json
 from app.core.money import format_plain
 from app.core.tax import find_rate
-from app.services import catalog_files, items
+from app.services import items
 from app.store.catalog_queries import ItemEntry, list_items
 
 # Options of add and edit, and the item field each one sets.
@@ -86,6 +86,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from app.services import catalog_files  # openpyxl loads in 0.1 s: only the commands that read files pay it
+
     open_store_of(args)
     result = catalog_files.import_items(args.file, clerk=args.clerk or "")
     print(f"导入{result.rows}个项目：新增{result.created}，更新{result.updated} "
@@ -94,6 +96,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from app.services import catalog_files  # openpyxl loads in 0.1 s: only the commands that read files pay it
+
     open_store_of(args)
     count = catalog_files.export_items(args.file, include_retired=args.all)
     print(f"导出{count}个项目到 {args.file} ({count} items exported)")

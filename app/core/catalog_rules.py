@@ -22,7 +22,13 @@ from app.core.parties import ID_TYPES
 from app.core.tax import find_rate
 from app.core.taxcodes import CODE_LENGTH, POLICY_BY_FLAG, TaxCode, TaxCodeTable, assembled_name
 from app.core.taxid import check_tax_id, normalize_tax_id
-from app.core.validation import LIMITS, SMALL_TAXPAYER_RATES, TAXPAYER_TYPES, check_rate_and_policy
+from app.core.validation import (
+    LIMITS,
+    SMALL_TAXPAYER_RATES,
+    TAXPAYER_TYPES,
+    check_buyer_identity,
+    check_rate_and_policy,
+)
 
 EMAIL_LIMIT = 100
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -208,14 +214,7 @@ def check_customer(raw: Mapping[str, Any], confirmed_tax_ids: Iterable[str] = ()
     id_type = text(_text_of(raw.get("id_type")), f"{path}.id_type", out, 40)
     id_type = _ID_TYPE_BY_NAME.get(id_type, id_type)
     id_number = text(_text_of(raw.get("id_number")), f"{path}.id_number", out, LIMITS["id_number"])
-    if id_type and id_type not in ID_TYPES:
-        out.add(f"{path}.id_type", f"“{id_type}”不是证件类型代码（如 201 居民身份证）",
-                f"{id_type!r} is not an ID type code (e.g. 201, resident identity card)")
-    if bool(id_type) != bool(id_number):
-        missing = f"{path}.id_number" if id_type else f"{path}.id_type"
-        out.add(missing, "证件类型和证件号码应同时填写或同时不填", "ID type and ID number go together")
-    if name and natural and len(name) <= 1:
-        out.add(f"{path}.name", "自然人姓名应多于1个字", "a natural person's name has more than one character")
+    check_buyer_identity(out, path, name, natural, id_type, id_number)
     address, phone, bank, account = (text(_text_of(raw.get(key)), f"{path}.{key}", out, LIMITS[key])
                                      for key in ("address", "phone", "bank", "account"))
     email = text(raw.get("email"), f"{path}.email", out, EMAIL_LIMIT)

@@ -86,6 +86,18 @@ def _rate_labels(codes: Iterable[str]) -> str:
     return "、".join(labels)
 
 
+def check_buyer_identity(out: Collector, prefix: str, name: str, natural: bool, id_type: str, id_number: str) -> None:
+    """Section 2: an ID type of the table, given with its number or not at all; a person's name longer than 1."""
+    if id_type and id_type not in ID_TYPES:
+        out.add(f"{prefix}.id_type", f"“{id_type}”不是证件类型代码（如 201 居民身份证）",
+                f"{id_type!r} is not an ID type code (e.g. 201, resident identity card)")
+    if bool(id_type) != bool(id_number):
+        missing = f"{prefix}.id_number" if id_type else f"{prefix}.id_type"
+        out.add(missing, "证件类型和证件号码应同时填写或同时不填", "ID type and ID number go together")
+    if name and natural and len(name) <= 1:
+        out.add(f"{prefix}.name", "自然人姓名应多于1个字", "a natural person's name has more than one character")
+
+
 def _party(raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, confirmed: Iterable[str],
            buyer: bool, confirmed_short_name: bool) -> Party:
     if not isinstance(raw, dict):
@@ -102,15 +114,8 @@ def _party(raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, conf
     natural = _bool(raw.get("natural_person"), f"{prefix}.natural_person", out)
     id_type = text(raw.get("id_type"), f"{prefix}.id_type", out, 3)
     id_number = text(raw.get("id_number"), f"{prefix}.id_number", out, LIMITS["id_number"])
-    if id_type and id_type not in ID_TYPES:
-        out.add(f"{prefix}.id_type", f"“{id_type}”不是证件类型代码（如 201 居民身份证）",
-                f"{id_type!r} is not an ID type code (e.g. 201, resident identity card)")
-    if bool(id_type) != bool(id_number):
-        missing = f"{prefix}.id_number" if id_type else f"{prefix}.id_type"
-        out.add(missing, "证件类型和证件号码应同时填写或同时不填", "ID type and ID number go together")
-    if name and natural and len(name) <= 1:
-        out.add(f"{prefix}.name", "自然人姓名应多于1个字", "a natural person's name has more than one character")
-    elif name and not natural and len(name) <= SHORT_NAME_PROMPT_LENGTH and not confirmed_short_name:
+    check_buyer_identity(out, prefix, name, natural, id_type, id_number)
+    if name and not natural and len(name) <= SHORT_NAME_PROMPT_LENGTH and not confirmed_short_name:
         out.add(f"{prefix}.name", f"名称只有{len(name)}个字：购买方是自然人吗？是则勾选“自然人”，否则请确认",
                 f"the name has only {len(name)} characters: is the buyer a natural person? "
                 "Tick 'natural person', or confirm it is not", overridable=True)

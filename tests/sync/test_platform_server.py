@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 from urllib.parse import urlsplit
@@ -11,15 +12,21 @@ import pytest
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 
 
+@functools.cache
+def _codes():
+    from app.platform.tax_codes import PlatformTaxCodes
+
+    return PlatformTaxCodes()
+
+
 def valid_body(number: str = "LX-0000001", **overrides) -> dict:
     from app.core.codec import invoice_to_body
     from app.core.validation import parse_invoice
-    from app.platform.tax_codes import PlatformTaxCodes
     from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
 
     draft = invoice_body(seller={"name": "北京某某科技有限公司", "tax_id": SELLER_TAX_ID}, drawer="张三", number=number,
                          issued_at="2026-11-28T09:30:00+08:00")
-    return {**invoice_to_body(parse_invoice(draft, codes=PlatformTaxCodes())), **overrides}
+    return {**invoice_to_body(parse_invoice(draft, codes=_codes())), **overrides}
 
 
 def call(platform, method, path, body=None, token=TOKEN, headers=None, raw=None):
