@@ -18,6 +18,7 @@ BEIJING_AREA = "11"
 CHANNEL_PLATFORM = "0"  # the platform issued it (platform channel)
 CHANNEL_DIRECT = "2"  # from a block drawn by a desk (direct channel)
 SEQUENCE_DIGITS = 15
+LAST_SEQUENCE = 10**SEQUENCE_DIGITS - 1
 MAX_BLOCK = 5000
 # Redraw when fewer than this share of a block remains (about 20 %).
 REDRAW_SHARE = 0.2

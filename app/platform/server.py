@@ -1,82 +1,67 @@
-"""The reference platform: protocol v1 (docs/platform-api-v1.md) over real HTTP.
+"""The reference platform: protocol v1 (docs/platform-api-v1.md) and v2 (docs/platform-api-v2.md,
+with what this server adds in docs/platform-api-v2-reference.md) over real HTTP.
 
     python -m app platform [--host 127.0.0.1] [--port P] [--db FILE] [--token T]
                            [--mode ok|down|slow|flaky] [--fail-rate F] [--delay-ms D] [--hang-ms H]
+                           [--taxpayer-id ID] [--taxpayer-name NAME] [--taxpayer-type general|small]
+                           [--quota A] [--result-delay-ms MS] [--tax-codes FILE]
 
 Built on the stdlib's ThreadingHTTPServer: no dependency, nothing extra in the installer, and
 full control of the socket, which fault injection needs (drop a connection after acting, hang
 past the client's timeout). It checks invoices with the same rules as the desk
-(app.core.validation.parse_invoice, every amount given), keeps accepted records in its own
-SQLite file (app.platform.records), and prints its URL on start ("listening on URL"), so
-a test can ask for port 0.
+(app.core.validation.parse_received_invoice, every amount given), keeps accepted records in its own
+SQLite file (v1: app.platform.records; v2: app.platform.v2.store, tables `v2_*` in the same file),
+and prints its URL on start ("listening on URL"), so a test can ask for port 0.
+
+`/v1/...` is protocol v1, `/v2/...` protocol v2 (app.platform.v2.routes). The hooks `/_faults`,
+`/_clock`, `/_taxpayer` and `/_buyer` answer loopback callers only, need no token and are never
+failed by the faults they set.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import socket
 import sys
 import threading
 import time
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core import clock
-from app.core.errors import FieldError, ValidationFailed
-from app.core.taxcodes import TaxCodeTable
-from app.core.validation import parse_received_invoice
+from app.core.errors import FieldError
+from app.core.money import to_money
+from app.platform.answer import Answer as _Answer
+from app.platform.answer import error, field_details
+from app.platform.checks import check_invoice
 from app.platform.client import MAX_BATCH, mask_token
 from app.platform.faults import Faults, FaultSettings
 from app.platform.records import Known, RecordStore
 from app.platform.tax_codes import PlatformTaxCodes
+from app.platform.v2.platform import (
+    DEFAULT_NAME,
+    DEFAULT_QUOTA,
+    DEFAULT_RESULT_DELAY_MS,
+    DEFAULT_TAX_ID,
+    Taxpayer,
+    V2Platform,
+)
+from app.platform.v2.routes import V2Routes, parse_body
+from app.platform.v2.store import V2Store
 
+__all__ = ["PlatformHTTPServer", "PlatformServer", "add_arguments", "check_invoice", "run"]
+
+log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 MAX_PAGE = 1000
-
-
-def _details(errors: list[FieldError]) -> list[dict[str, str]]:
-    return [{"field": e.field, "message": e.message_zh, "message_en": e.message_en} for e in errors]
-
-
-def _missing_amounts(invoice: dict) -> list[FieldError]:
-    """The platform takes invoices as issued: every amount is given, never computed by it."""
-    errors = []
-    for key in ("number", "issued_at", "total_amount", "total_tax", "total_with_tax"):
-        if invoice.get(key) in (None, ""):
-            errors.append(FieldError(key, "不能为空", "is required"))
-    for index, line in enumerate(invoice.get("lines") or []):
-        if isinstance(line, dict):
-            for key in ("amount", "tax"):
-                if line.get(key) in (None, ""):
-                    errors.append(FieldError(f"lines[{index}].{key}", "不能为空", "is required"))
-    return errors
-
-
-def check_invoice(invoice: Any, codes: TaxCodeTable, taxpayer_type: str = "general") -> list[dict[str, str]]:
-    """[] when the invoice keeps every rule (the desk's own, app.core.validation), else the details of a 422."""
-    if not isinstance(invoice, dict):
-        return _details([FieldError("invoice", "应为 JSON 对象", "must be a JSON object")])
-    if "prices_include_tax" in invoice:
-        invoice = {k: v for k, v in invoice.items() if k != "prices_include_tax"}
-    missing = _missing_amounts(invoice)
-    try:
-        parse_received_invoice(invoice, codes=codes, taxpayer_type=taxpayer_type)
-    except ValidationFailed as failed:
-        errors = failed.errors
-        if errors and all(e.overridable for e in errors):
-            # A check character the clerk confirmed on the desk: the platform accepts the id as given.
-            ids = [str((invoice.get(p) or {}).get("tax_id", "")) for p in ("seller", "buyer")]
-            try:
-                parse_received_invoice(invoice, codes=codes, taxpayer_type=taxpayer_type, confirmed_tax_ids=ids)
-                errors = []
-            except ValidationFailed as again:
-                errors = again.errors
-        return _details(missing + errors)
-    return _details(missing)
+HOOKS = ("/_faults", "/_clock", "/_taxpayer", "/_buyer")
+_details = field_details
 
 
 class PlatformHTTPServer(ThreadingHTTPServer):
@@ -85,13 +70,17 @@ class PlatformHTTPServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, address, records: RecordStore, token: str, faults: Faults, offers_batch: bool = True,
-                 tax_codes: PlatformTaxCodes | None = None, taxpayer_type: str = "general") -> None:
+                 tax_codes: PlatformTaxCodes | None = None, taxpayer_type: str = "general",
+                 v2: V2Platform | None = None) -> None:
         self.offers_batch = offers_batch  # False: a platform without the batch endpoint (404), as some may be
         self.tax_codes = tax_codes or PlatformTaxCodes()
         self.taxpayer_type = taxpayer_type
         self.records = records
         self.token = token
         self.faults = faults
+        self.v2 = v2 or V2Platform(V2Store(records.path), lambda: self.tax_codes,
+                                   taxpayer=Taxpayer(taxpayer_type=taxpayer_type))
+        self.v2_routes = V2Routes(self.v2, lambda: self.tax_codes)
         super().__init__(address, PlatformHandler)
 
     def handle_error(self, request, client_address) -> None:
@@ -99,11 +88,6 @@ class PlatformHTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return
         super().handle_error(request, client_address)
-
-
-class _Answer:
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or {}
 
 
 class PlatformHandler(BaseHTTPRequestHandler):
@@ -155,30 +139,34 @@ class PlatformHandler(BaseHTTPRequestHandler):
         raw = self._read_body()
         parts = urlsplit(self.path)
         path = parts.path
-        if path == "/_faults":
-            self._send(self._faults(method, raw))
+        if path in HOOKS:
+            self._send(self._hook(path, method, raw))
             return
         settings = self.server.faults.settings
+        v2 = path.startswith("/v2/")
         if settings.mode == "down":
-            self._send(_Answer(503, {"error": "unavailable"}, {"Retry-After": str(settings.retry_after)}))
+            headers = {"Retry-After": str(settings.retry_after)}
+            self._send(error(503, "unavailable", "平台暂不可用", "the platform is unavailable", headers=headers) if v2
+                       else _Answer(503, {"error": "unavailable"}, headers))
             return
         fault = self.server.faults.pick()
         if fault is not None and not fault[1]:
-            self._fail(fault[0], settings)
+            self._fail(fault[0], settings, v2)
             return
         answer = self._route(method, path, parts.query, raw)
         if settings.mode == "slow":  # after acting: a client that gives up meanwhile does not know the outcome
             time.sleep(settings.delay_ms / 1000)
         if fault is not None:
-            self._fail(fault[0], settings)
+            self._fail(fault[0], settings, v2)
             return
         self._send(answer)
 
-    def _fail(self, kind: str, settings: FaultSettings) -> None:
+    def _fail(self, kind: str, settings: FaultSettings, v2: bool = False) -> None:
         if kind.startswith("status:"):
             status = int(kind.split(":")[1])
             headers = {"Retry-After": str(settings.retry_after)} if status in (429, 503) else {}
-            self._send(_Answer(status, {"error": "injected"}, headers))
+            self._send(error(status, "injected", "注入的故障", "an injected fault", headers=headers) if v2
+                       else _Answer(status, {"error": "injected"}, headers))
         elif kind == "drop":
             self._drop()
         elif kind == "hang":
@@ -192,9 +180,32 @@ class PlatformHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
 
-    def _faults(self, method: str, raw: bytes) -> _Answer:
+    def _hook(self, path: str, method: str, raw: bytes) -> _Answer:
+        """The reference server's own hooks: loopback only, no token, never failed on purpose."""
         if self.client_address[0] not in LOOPBACK:
-            return _Answer(403, {"error": "forbidden"})
+            return _Answer(403, {"error": "forbidden"}) if path == "/_faults" else error(
+                403, "forbidden", "只接受本机调用", "loopback callers only")
+        if path == "/_faults":
+            return self._faults(method, raw)
+        v2 = self.server.v2
+        if method == "GET" and path in ("/_clock", "/_taxpayer"):
+            return v2.clock_view() if path == "/_clock" else v2.taxpayer_view()
+        if method != "POST":
+            return error(405, "method_not_allowed", "该接口不支持此方法", f"{method} is not allowed here")
+        body, bad = parse_body(raw)
+        if bad:
+            return bad
+        try:
+            if path == "/_clock":
+                return v2.set_clock(body)
+            if path == "/_taxpayer":
+                return v2.set_taxpayer(body)
+            return v2.act_as_buyer(body)
+        except Exception:  # a bug: a 500, and logged (a test sees it)
+            log.exception("hook %s failed", path)
+            return error(500, "internal", "平台内部错误", "the platform failed")
+
+    def _faults(self, method: str, raw: bytes) -> _Answer:
         if method == "GET":
             return _Answer(200, vars(self.server.faults.settings))
         if method != "POST":
@@ -217,11 +228,9 @@ class PlatformHandler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: str, raw: bytes) -> _Answer:
         if path == "/v1/health" and method == "GET":
             return _Answer(200, {"status": "ok", "time": clock.now().isoformat()})
-        if path == "/v2/tax-codes" and method == "GET":  # the classification table (app.platform.tax_codes)
-            if not self._authorized():
-                return _Answer(401, {"error": "unauthorized"})
-            since = parse_qs(query).get("since", [""])[-1].strip()
-            return _Answer(200, self.server.tax_codes.answer(since or None))
+        if path.startswith("/v2/"):
+            return self.server.v2_routes.route(method, path, query, raw, self.headers.get("Idempotency-Key"),
+                                              self._authorized())
         if not path.startswith("/v1/"):
             return _Answer(404, {"error": "not_found"})
         if not self._authorized():
@@ -342,15 +351,28 @@ class PlatformHandler(BaseHTTPRequestHandler):
 
 
 class PlatformServer:
-    """The reference platform in a background thread (tests, benchmarks, demos)."""
+    """The reference platform in a background thread (tests, benchmarks, demos).
+
+    v2's taxpayer (the one seller it serves), its month's quota and the delay before an upload's
+    results can be read are set here; `clock` is the platform's clock (`POST /_clock`), `v2` its
+    protocol v2 state (app.platform.v2.platform.V2Platform)."""
 
     def __init__(self, db: Path | str, *, host: str = "127.0.0.1", port: int = 0, token: str = "dev-token",
                  faults: FaultSettings | None = None, seed: int | None = None, offers_batch: bool = True,
-                 tax_codes: Path | None = None, taxpayer_type: str = "general") -> None:
+                 tax_codes: Path | None = None, taxpayer_type: str = "general",
+                 taxpayer_tax_id: str = DEFAULT_TAX_ID, taxpayer_name: str = DEFAULT_NAME,
+                 quota: Decimal = DEFAULT_QUOTA, result_delay_ms: int = DEFAULT_RESULT_DELAY_MS) -> None:
         self.records = RecordStore(db)
+        self.v2_store = V2Store(db)
         self.faults = Faults(faults, seed)
-        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch,
-                                        PlatformTaxCodes(tax_codes), taxpayer_type)
+        codes = PlatformTaxCodes(tax_codes)
+        self.v2 = V2Platform(self.v2_store, lambda: self.httpd.tax_codes,
+                             taxpayer=Taxpayer(tax_id=taxpayer_tax_id, name=taxpayer_name,
+                                               taxpayer_type=taxpayer_type),
+                             quota=quota, result_delay_ms=result_delay_ms)
+        self.clock = self.v2.clock
+        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch, codes,
+                                        taxpayer_type, self.v2)
         self.token = token
         self._thread: threading.Thread | None = None
 
@@ -375,6 +397,7 @@ class PlatformServer:
         if self._thread is not None:
             self._thread.join(5)
         self.records.close()
+        self.v2_store.close()
 
     def __enter__(self) -> PlatformServer:
         return self.start()
@@ -399,6 +422,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve and check against this tax classification table (CSV) instead of the shipped one")
     parser.add_argument("--taxpayer-type", choices=("general", "small"), default="general",
                         help="the seller's taxpayer type: which rates its invoices may carry")
+    parser.add_argument("--taxpayer-id", default=DEFAULT_TAX_ID, help="v2: the tax id of the taxpayer it serves")
+    parser.add_argument("--taxpayer-name", default=DEFAULT_NAME, help="v2: that taxpayer's name")
+    parser.add_argument("--quota", type=_quota, default=DEFAULT_QUOTA, metavar="A",
+                        help="v2: the taxpayer's invoicing quota (发票额度) of every month, e.g. 10000000.00")
+    parser.add_argument("--result-delay-ms", type=int, default=DEFAULT_RESULT_DELAY_MS, metavar="MS",
+                        help="v2: how long after an upload its results can be read (platform time)")
+
+
+def _quota(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount") from None
+    if not value.is_finite() or value < 0 or value != to_money(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: an amount of money, 0 or more, at most two places")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -407,10 +446,20 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = FaultSettings(mode=args.mode, fail_rate=args.fail_rate, delay_ms=args.delay_ms, hang_ms=args.hang_ms,
                              retry_after=args.retry_after)
-    server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
-                            seed=args.seed, offers_batch=not args.no_batch, tax_codes=args.tax_codes,
-                            taxpayer_type=args.taxpayer_type)
-    print(f"listening on {server.url} (db {args.db}, token {mask_token(args.token)}, mode {args.mode})", flush=True)
+    if args.result_delay_ms < 0:
+        print("result-delay-ms: must not be negative", file=sys.stderr)
+        return 2
+    try:
+        server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
+                                seed=args.seed, offers_batch=not args.no_batch, tax_codes=args.tax_codes,
+                                taxpayer_type=args.taxpayer_type, taxpayer_tax_id=args.taxpayer_id,
+                                taxpayer_name=args.taxpayer_name, quota=args.quota,
+                                result_delay_ms=args.result_delay_ms)
+    except ValueError as bad:
+        print(bad, file=sys.stderr)
+        return 2
+    print(f"listening on {server.url} (db {args.db}, token {mask_token(args.token)}, mode {args.mode}, "
+          f"taxpayer {server.v2.taxpayer.tax_id}, quota {server.v2.quota})", flush=True)
     try:
         server.httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
@@ -418,4 +467,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.httpd.server_close()
         server.records.close()
+        server.v2_store.close()
     return 0

@@ -79,3 +79,16 @@ def test_periods_and_the_years_end():
     assert period_of(at("2026-11-30T16:30:00+00:00")) == "202612"  # already December in Beijing
     assert previous_period("202601") == "202512" and previous_period("202611") == "202610"
     assert year_end(2026) == at("2027-01-01T00:00:00+08:00")
+
+
+def test_months_their_quota_and_their_close():
+    from app.core.deadlines import filing_deadline, first_day, has_ended, latest_close, next_period, parse_period
+
+    assert parse_period("202612") == (2026, 12) and parse_period("202613") is None and parse_period(202612) is None
+    assert (first_day("202612").isoformat(), filing_deadline("202612").isoformat()) == ("2026-12-01", "2027-01-15")
+    assert next_period("202612") == "202701"
+    assert has_ended("202611", at("2026-12-01T00:00:00+08:00"))
+    assert not has_ended("202612", at("2026-12-31T23:00:00+08:00"))
+    assert latest_close(at("2026-12-12T23:59:00+08:00")) == at("2026-11-13T00:00:00+08:00")
+    assert latest_close(at("2026-12-13T00:00:00+08:00")) == at("2026-12-13T00:00:00+08:00")
+    assert latest_close(at("2027-01-05T00:00:00+08:00")) == at("2026-12-13T00:00:00+08:00")
