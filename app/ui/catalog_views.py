@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -203,6 +203,22 @@ def item_state(item: ItemEntry) -> str:
     return "，".join(states) if states else tr("正常", "in use")
 
 
+EditorT = TypeVar("EditorT", bound=QDialog)
+
+
+class _Editors:
+    """The editors a catalog window has open (non-modal, closed with it), each forgotten once closed."""
+
+    editors: list[QDialog]
+
+    def _open_tracked(self, editor: EditorT) -> EditorT:
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.editors.append(editor)
+        editor.destroyed.connect(lambda _=None: self.editors.remove(editor) if editor in self.editors else None)
+        editor.open()
+        return editor
+
+
 class ItemEditor(QDialog):
     """One item, new or edited; 保存 goes through create_item / edit_item, their errors on their fields."""
 
@@ -356,7 +372,7 @@ class ItemEditor(QDialog):
         self.errors.show_errors(errors)
 
 
-class ItemsDialog(QDialog, _FileTasks):
+class ItemsDialog(QDialog, _FileTasks, _Editors):
     """项目信息: the catalog, searchable; add, edit, retire or restore, delete, import and export."""
 
     def __init__(self, parent: QWidget | None = None, clerk: str = "") -> None:
@@ -364,7 +380,7 @@ class ItemsDialog(QDialog, _FileTasks):
         self._init_tasks()
         self.clerk = clerk
         self.items: list[ItemEntry] = []
-        self.editors: list[ItemEditor] = []
+        self.editors: list[QDialog] = []
         self.setWindowTitle(tr("项目信息", "Items"))
         self.resize(1160, 640)
         layout = QVBoxLayout(self)
@@ -487,12 +503,7 @@ class ItemsDialog(QDialog, _FileTasks):
         self.retire_button.setText(tr("恢复", "Restore") if item is not None and item.retired else tr("停用", "Retire"))
 
     def _editor(self, item: ItemEntry | None) -> ItemEditor:
-        editor = ItemEditor(self, item, clerk=self.clerk, on_saved=self._saved)
-        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.editors.append(editor)
-        editor.destroyed.connect(lambda _=None: self.editors.remove(editor) if editor in self.editors else None)
-        editor.open()
-        return editor
+        return self._open_tracked(ItemEditor(self, item, clerk=self.clerk, on_saved=self._saved))
 
     def add_item(self) -> ItemEditor:
         return self._editor(None)
@@ -682,7 +693,7 @@ class CustomerEditor(QDialog):
         self.errors.show_errors(errors)
 
 
-class CustomersDialog(QDialog, _FileTasks):
+class CustomersDialog(QDialog, _FileTasks, _Editors):
     """客户信息: the customer book, searchable; add, edit, merge the selected, import and export."""
 
     def __init__(self, parent: QWidget | None = None, clerk: str = "") -> None:
@@ -690,7 +701,7 @@ class CustomersDialog(QDialog, _FileTasks):
         self._init_tasks()
         self.clerk = clerk
         self.customers: list[CustomerEntry] = []
-        self.editors: list[CustomerEditor] = []
+        self.editors: list[QDialog] = []
         self.setWindowTitle(tr("客户信息", "Customers"))
         self.resize(1180, 600)
         layout = QVBoxLayout(self)
@@ -802,12 +813,7 @@ class CustomersDialog(QDialog, _FileTasks):
         self.merge_button.setEnabled(len(chosen) >= 2)
 
     def _editor(self, customer: CustomerEntry | None) -> CustomerEditor:
-        editor = CustomerEditor(self, customer, clerk=self.clerk, on_saved=self._saved)
-        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.editors.append(editor)
-        editor.destroyed.connect(lambda _=None: self.editors.remove(editor) if editor in self.editors else None)
-        editor.open()
-        return editor
+        return self._open_tracked(CustomerEditor(self, customer, clerk=self.clerk, on_saved=self._saved))
 
     def add_customer(self) -> CustomerEditor:
         return self._editor(None)
