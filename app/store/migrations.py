@@ -20,6 +20,7 @@ from app.store import schema_steps
 STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v1_create_tables,
     schema_steps.v2_shudian,
+    schema_steps.v3_stock,
 ]
 LATEST = len(STEPS)
 
@@ -36,8 +37,9 @@ BeforeMigration = Callable[[peewee.SqliteDatabase, int], None]
 
 
 def migrate_to_latest(db: peewee.SqliteDatabase, before_step: BeforeMigration | None = None) -> int:
-    """Run every step the store lacks; before_step(db, version) runs first on a store that has data
-    (the services pass a verified backup: app.services.store_access)."""
+    """Run every step the store lacks; before_step(db, version) runs once, before the first of them, on a
+    store that has data (the services pass a verified backup: app.services.store_access). One backup of the
+    store as it was covers every step: a step that fails rolls back to the version before it."""
     version = current_version(db)
     if version > LATEST:
         raise StoreTooNew(f"本地数据库由更新版本的开票台写入（架构版本 {version}，本程序为 {LATEST}），"
@@ -45,9 +47,9 @@ def migrate_to_latest(db: peewee.SqliteDatabase, before_step: BeforeMigration | 
                           f"store schema version {version} is newer than this program's ({LATEST}): "
                           "upgrade Fapiao Desk")
     migrator = SqliteMigrator(db)
+    if 0 < version < LATEST and before_step is not None:
+        before_step(db, version)
     while version < LATEST:
-        if version > 0 and before_step is not None:
-            before_step(db, version)
         with db.atomic("IMMEDIATE"):
             # Another instance may have migrated while this one waited for the lock.
             if current_version(db) != version:

@@ -301,5 +301,37 @@ class SyncLock(BaseModel):
     expires_at = peewee.FloatField()
 
 
+class NumberBlock(BaseModel):
+    """A block of official numbers (预赋码) drawn for the direct channel: the request is kept (committed
+    before it is sent) so that a lost answer is asked again under the same request id, never drawn twice."""
+
+    id = peewee.AutoField()
+    request_id = peewee.TextField(unique=True)
+    requested_count = peewee.IntegerField()
+    first = peewee.TextField(null=True)  # 20 digits, once granted
+    last = peewee.TextField(null=True)
+    year = peewee.IntegerField(null=True)
+    used = peewee.IntegerField(default=0)  # numbers taken from first on
+    state = peewee.TextField(default="requested")  # requested / held / retired / refused
+    requested_at = peewee.TextField()
+    granted_at = peewee.TextField(null=True)
+    retired_at = peewee.TextField(null=True)
+
+
+class QuotaSlice(BaseModel):
+    """A slice of the month's invoicing quota (发票额度) downloaded or returned, kept like NumberBlock."""
+
+    id = peewee.AutoField()
+    request_id = peewee.TextField(unique=True)
+    action = peewee.TextField()  # download / return
+    amount = MoneyField()
+    period = peewee.TextField()  # YYYYMM: the desk's month when asked, the platform's once granted
+    valid_from = peewee.TextField(null=True)  # YYYY-MM-DD
+    valid_to = peewee.TextField(null=True)
+    state = peewee.TextField(default="requested")  # requested / granted / refused
+    requested_at = peewee.TextField()
+    granted_at = peewee.TextField(null=True)
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
-              Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock)
+              Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice)

@@ -89,6 +89,18 @@ V2_SQL = (
 )
 
 
+# Schema 3: the direct channel's stock: blocks of official numbers and slices of the month's quota.
+V3_SQL = (
+    'CREATE TABLE "number_block" ("id" INTEGER NOT NULL PRIMARY KEY, "request_id" TEXT NOT NULL, '
+    '"requested_count" INTEGER NOT NULL, "first" TEXT, "last" TEXT, "year" INTEGER, "used" INTEGER NOT NULL, '
+    '"state" TEXT NOT NULL, "requested_at" TEXT NOT NULL, "granted_at" TEXT, "retired_at" TEXT)',
+    'CREATE UNIQUE INDEX "number_block_request_id" ON "number_block" ("request_id")',
+    'CREATE TABLE "quota_slice" ("id" INTEGER NOT NULL PRIMARY KEY, "request_id" TEXT NOT NULL, '
+    '"action" TEXT NOT NULL, "amount" INTEGER NOT NULL, "period" TEXT NOT NULL, "valid_from" TEXT, '
+    '"valid_to" TEXT, "state" TEXT NOT NULL, "requested_at" TEXT NOT NULL, "granted_at" TEXT)',
+    'CREATE UNIQUE INDEX "quota_slice_request_id" ON "quota_slice" ("request_id")',
+)
+
 def _run(db: peewee.SqliteDatabase, statements: tuple[str, ...]) -> None:
     for sql in statements:
         db.execute_sql(sql)
@@ -100,3 +112,7 @@ def v1_create_tables(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> Non
 
 def v2_shudian(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V2_SQL)
+
+
+def v3_stock(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V3_SQL)

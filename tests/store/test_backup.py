@@ -246,10 +246,10 @@ def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, mo
     store.close()
     records = backup.read_manifest(tmp_path / "b")
     # The step ran twice: on the verified backup's scratch copy (which proves it runs), then on the store.
-    assert seen == [2, 2] and len(records) == 1 and records[0].ok
-    assert records[0].reason == "before migration from schema 2" and records[0].invoices == 3
+    assert seen == [3, 3] and len(records) == 1 and records[0].ok
+    assert records[0].reason == "before migration from schema 3" and records[0].invoices == 3
     with sqlite3.connect(str(tmp_path / "b" / records[0].file)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 2  # the store as it was before the step
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 3  # the store as it was before the step
 
 
 def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
@@ -262,7 +262,7 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
     with pytest.raises(backup.BackupFailed):
         open_store(data_dir)
     with sqlite3.connect(str(data_dir / STORE_FILE)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir, tmp_path):

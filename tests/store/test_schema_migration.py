@@ -45,6 +45,7 @@ def test_a_schema1_store_migrates_after_a_verified_backup_and_still_verifies(tmp
         assert store.db.pragma("user_version") == migrations.LATEST
         folder = backup.backup_folder(data_dir)
         records = backup.read_manifest(folder)
+        # One verified backup of the store as the old release left it covers every step it lacked.
         assert [r.reason for r in records] == ["before migration from schema 1"] and records[0].ok
         with sqlite3.connect(str(folder / records[0].file)) as c:
             assert c.execute("PRAGMA user_version").fetchone()[0] == 1  # the store as the old release left it

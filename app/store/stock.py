@@ -1,0 +1,100 @@
+"""The direct channel's stock in the store: blocks of official numbers and slices of quota, as rows and
+as the read model the desk shows (StockView). Writes that record an answer check the row is still
+'requested' so that an answer recorded twice (two desks asking again) changes nothing the second time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.core.clock import in_beijing
+from app.core.deadlines import period_of, year_end
+from app.core.money import ZERO
+from app.core.official_numbers import Block
+from app.store.models import NumberBlock, QuotaSlice
+
+REQUESTED = "requested"
+HELD = "held"
+RETIRED = "retired"
+REFUSED = "refused"
+GRANTED = "granted"
+DOWNLOAD = "download"
+RETURN = "return"
+
+
+@dataclass(frozen=True)
+class StockView:
+    """What the direct channel can issue now, at `at` (Beijing)."""
+
+    at: datetime
+    year: int
+    numbers_left: int  # in held blocks of the current year
+    next_number: str | None
+    current_block_count: int  # numbers in the newest held block of the year (0 when none)
+    year_end: datetime  # numbers of `year` are lost from then
+    blocks_held: int
+    blocks_retired: int
+    numbers_lost: int  # unused numbers of the retired blocks
+    period: str
+    quota_held: Decimal  # downloaded and not returned in `period`
+    quota_valid_to: date | None
+    numbers_waiting: tuple[str, ...]  # request ids asked and not answered yet (lost answers)
+    quota_waiting: tuple[str, ...]
+
+
+def block_of(row: NumberBlock) -> Block:
+    assert row.first is not None and row.last is not None
+    return Block(row.first, row.last, row.used)
+
+
+def held_blocks(year: int) -> list[NumberBlock]:
+    """Held blocks of a year, oldest first: numbers are taken from the first with some left."""
+    return list(NumberBlock.select().where((NumberBlock.state == HELD) & (NumberBlock.year == year))
+                .order_by(NumberBlock.id))
+
+
+def held_before(year: int) -> list[NumberBlock]:
+    return list(NumberBlock.select().where((NumberBlock.state == HELD) & (NumberBlock.year < year))
+                .order_by(NumberBlock.id))
+
+
+def waiting_blocks() -> list[NumberBlock]:
+    return list(NumberBlock.select().where(NumberBlock.state == REQUESTED).order_by(NumberBlock.id))
+
+
+def waiting_slices() -> list[QuotaSlice]:
+    return list(QuotaSlice.select().where(QuotaSlice.state == REQUESTED).order_by(QuotaSlice.id))
+
+
+def quota_held(period: str) -> Decimal:
+    """Downloaded minus returned in period (what invoices used is not yet counted: issuing comes later)."""
+    total = ZERO
+    for row in QuotaSlice.select().where((QuotaSlice.state == GRANTED) & (QuotaSlice.period == period)):
+        total += row.amount if row.action == DOWNLOAD else -row.amount
+    return total
+
+
+def quota_valid_to(period: str) -> date | None:
+    row = (QuotaSlice.select(QuotaSlice.valid_to)
+           .where((QuotaSlice.state == GRANTED) & (QuotaSlice.period == period) & (QuotaSlice.action == DOWNLOAD)
+                  & QuotaSlice.valid_to.is_null(False))
+           .order_by(QuotaSlice.valid_to.desc()).first())
+    return date.fromisoformat(row.valid_to) if row is not None and row.valid_to else None
+
+
+def stock_view(at: datetime) -> StockView:
+    local = in_beijing(at)
+    year, period = local.year, period_of(local)
+    blocks = held_blocks(year)
+    left = sum(block_of(b).remaining for b in blocks)
+    next_number = next((n for n in (block_of(b).next_number() for b in blocks) if n is not None), None)
+    retired = list(NumberBlock.select().where(NumberBlock.state == RETIRED))
+    lost = sum(max(block_of(r).remaining, 0) for r in retired if r.first is not None)
+    return StockView(
+        at=local, year=year, numbers_left=left, next_number=next_number,
+        current_block_count=block_of(blocks[-1]).count if blocks else 0, year_end=year_end(year),
+        blocks_held=len(blocks), blocks_retired=len(retired), numbers_lost=lost, period=period,
+        quota_held=quota_held(period), quota_valid_to=quota_valid_to(period),
+        numbers_waiting=tuple(b.request_id for b in waiting_blocks()),
+        quota_waiting=tuple(s.request_id for s in waiting_slices()))
