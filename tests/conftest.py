@@ -19,7 +19,7 @@ from app.services.seller import SellerSettings, set_seller
 from app.services.store_access import open_store
 from app.store.database import Store
 from tests.helpers.bodies import SELLER_TAX_ID
-from tests.helpers.platform import PLATFORM_TOKEN
+from tests.helpers.platform import PLATFORM_TOKEN, SYNC_TOKEN
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,5 +77,17 @@ def seller(store: Store) -> SellerSettings:
 def platform(tmp_path: Path) -> Iterator[PlatformServer]:
     """The reference platform in-process on a free loopback port, with its own SQLite file."""
     server = PlatformServer(tmp_path / "platform.sqlite3", token=PLATFORM_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def v2(tmp_path: Path) -> Iterator[PlatformServer]:
+    """The reference platform for protocol v2 tests: a short result delay, its clock at a fixed start
+    (tests/platform_v2/support.START) so deadlines are reckoned from a known moment."""
+    from tests.platform_v2.support import START, set_clock
+
+    server = PlatformServer(tmp_path / "platform.sqlite3", token=SYNC_TOKEN, result_delay_ms=30).start()
+    set_clock(server, now=START)
     yield server
     server.stop()

@@ -23,6 +23,7 @@ from app.core.validation import parse_invoice
 from app.services.catalog_lines import expand_catalog_lines
 from app.services.limits import check_can_issue
 from app.services.seller import SellerSettings, get_seller
+from app.services.taxpayer import check_may_issue
 from app.store import audit
 from app.store.models import Buyer, InvoiceLine, Item, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
@@ -210,6 +211,7 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
                    clerk: str = "") -> list[IssuedInvoice]:
     """Issue all or nothing: every draft is checked before the one transaction that writes them."""
     seller = _seller_or_fail()
+    check_may_issue()
     confirmed = list(confirmed_tax_ids)
     invoices: list[Invoice] = []
     errors: list[FieldError] = []

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from app.platform.server import PlatformServer
@@ -12,15 +9,6 @@ from app.services.seller import SellerSettings
 from app.services.settings import set_platform
 from app.store.database import Store
 from tests.helpers.platform import SYNC_TOKEN
-from tests.platform_v2.support import START, set_clock
-
-
-@pytest.fixture
-def v2(tmp_path: Path) -> Iterator[PlatformServer]:
-    server = PlatformServer(tmp_path / "platform.sqlite3", token=SYNC_TOKEN, result_delay_ms=30).start()
-    set_clock(server, now=START)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +17,7 @@ from app.platform.client import KeyConflict, Rejected, TransientFailure
 from app.platform.server import PlatformServer
 from app.platform.v2_client import HttpV2Client, QuotaExceeded, ResultsExpired
 from tests.helpers.platform import SYNC_TOKEN
-from tests.platform_v2.support import START, body, set_clock
-
-
-@pytest.fixture
-def v2(tmp_path: Path) -> Iterator[PlatformServer]:
-    server = PlatformServer(tmp_path / "platform.sqlite3", token=SYNC_TOKEN, result_delay_ms=30).start()
-    set_clock(server, now=START)
-    yield server
-    server.stop()
+from tests.platform_v2.support import body, set_clock
 
 
 @pytest.fixture
