@@ -14,13 +14,26 @@ from pathlib import Path
 
 from app import __version__
 from app.base import logs
-from app.cli import customers, history, invoices, items, printing, seller, stock, sync, taxcodes, taxpayer, trust
+from app.cli import (
+    customers,
+    export,
+    history,
+    invoices,
+    items,
+    printing,
+    seller,
+    stock,
+    sync,
+    taxcodes,
+    taxpayer,
+    trust,
+)
 from app.cli.common import EXIT_ERROR, data_dir_of
 from app.core.errors import DeskError
 
 log = logging.getLogger(__name__)
 
-GROUPS = (seller, invoices, trust, printing, sync, history, taxcodes, items, customers, stock, taxpayer)
+GROUPS = (seller, invoices, trust, printing, export, sync, history, taxcodes, items, customers, stock, taxpayer)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Export of 数电 XML and PDF files."""
