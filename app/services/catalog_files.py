@@ -387,7 +387,7 @@ def export_customers(path: Path | str) -> int:
 
 def _exact_float(value: Decimal) -> float | None:
     """The price as a spreadsheet number when a float holds it exactly as typed, else None (written as text)."""
-    number = float(value)
+    number = float(value)  # ok-float: an Excel number is a double; used only when it holds the price exactly
     return number if Decimal(repr(number)) == value and len(value.as_tuple().digits) <= 15 else None
 
 
