@@ -10,13 +10,13 @@ ever seen; a failure part-way leaves the files already written, each of them who
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from app.base.files import write_atomically
 from app.core.errors import BadInput, FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.printing.einvoice_xml import export_refusal, invoice_xml
@@ -36,19 +36,8 @@ class ExportedFile:
     path: Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """data into a temporary file beside path, renamed over path once it is complete on disk."""
-    handle, temp_name = tempfile.mkstemp(prefix=".export-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+def _write_bytes(data: bytes, out: BinaryIO) -> None:
+    out.write(data)
 
 
 def _check_folder(folder: Path | None, option: str) -> None:
@@ -106,7 +95,9 @@ def export_invoices(numbers: Sequence[str], *, xml_dir: Path | None, pdf_dir: Pa
         assert official is not None  # load_exportable refused the others
         if xml_dir is not None:
             path = Path(xml_dir) / f"{official}.xml"
-            write_atomically(path, invoice_xml(invoice, official, taxpayer_type=taxpayer_type))
+            write_atomically(path, functools.partial(_write_bytes, invoice_xml(invoice, official,
+                                                                                taxpayer_type=taxpayer_type)),
+                             prefix=".export-")
             written.append(ExportedFile(number, official, XML, path))
         if pdf_dir is not None and options is not None:
             path = Path(pdf_dir) / f"{official}.pdf"

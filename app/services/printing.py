@@ -4,13 +4,11 @@ file in place, so a failure leaves neither a file nor an audit entry."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from app.base.files import write_atomically
 from app.printing.document import OVERLAY, PrintOptions, write_invoices
 from app.printing.view import PrintView
 from app.services.printer_profiles import DEFAULT_PRINTER, get_profile
@@ -26,18 +24,7 @@ def options_for(printer: str = DEFAULT_PRINTER, *, overlay: bool = False, paper:
 
 def write_pdf_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """write(file) into a temporary file beside path, renamed over path only if it succeeds."""
-    path = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=".printing-", suffix=".pdf", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+    write_atomically(path, write, prefix=".printing-")
 
 
 def print_to_pdf(numbers: Sequence[str], path: Path, options: PrintOptions, *, clerk: str = "",

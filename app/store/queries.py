@@ -21,7 +21,6 @@ from app.core.lifecycle import ReversalRoom
 from app.core.money import ZERO
 from app.store.models import (
     AuditEntry,
-    Buyer,
     CancellationRequest,
     InvoiceLine,
     Outage,
@@ -145,29 +144,6 @@ def queue_state(invoice_id: int) -> QueueState | None:
     if entry is None:
         return None
     return QueueState(entry.state, entry.attempts, entry.last_error, entry.next_try_at)
-
-
-@dataclass(frozen=True)
-class BuyerEntry:
-    """One buyer of the directory, for completion in the form."""
-
-    name: str
-    tax_id: str
-    address: str
-    phone: str
-    bank: str
-    account: str
-    use_count: int
-
-
-def search_buyers(prefix: str, limit: int = 20) -> list[BuyerEntry]:
-    """Buyers whose name or taxpayer id starts with the text typed, most used first."""
-    text = prefix.strip()
-    query = Buyer.select()
-    if text:
-        query = query.where(Buyer.name.contains(text) | Buyer.tax_id.startswith(text.upper()))
-    return [BuyerEntry(b.name, b.tax_id, b.address, b.phone, b.bank, b.account, b.use_count)
-            for b in query.order_by(Buyer.use_count.desc(), Buyer.last_used_at.desc()).limit(limit)]
 
 
 # --- red-letter invoices against an original ------------------------------------------------------

@@ -12,6 +12,7 @@ from app.core import status
 from app.core.errors import ValidationFailed
 from app.services.issuing import NoSellerProfile, issue_invoice, issue_invoices
 from app.store import audit, queries
+from app.store.catalog_queries import complete_customers
 from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueueEntry
 from tests.helpers.bodies import PRINTER, SOFTWARE, invoice_body
 
@@ -119,10 +120,10 @@ def test_issuing_needs_a_seller_profile(store):
 def test_buyer_directory_fills_as_invoices_are_issued(seller):
     issue_invoice(invoice_body(buyer={"name": "北京甲公司", "tax_id": "91110000600037341L", "address": "朝阳区"}))
     issue_invoice(invoice_body(buyer={"name": "北京甲公司", "tax_id": "91110000600037341L", "phone": "010-1"}))
-    (buyer,) = queries.search_buyers("甲")
+    (buyer,) = complete_customers("甲")
     assert (buyer.use_count, buyer.address, buyer.phone) == (2, "朝阳区", "010-1")
-    assert queries.search_buyers("9111000060") == [buyer]
-    assert queries.search_buyers("乙") == []
+    assert complete_customers("9111000060") == [buyer]
+    assert complete_customers("乙") == []
 
 
 def test_list_is_newest_first_and_paged(seller):
