@@ -43,7 +43,8 @@ def _view_json(view: Any) -> dict[str, Any]:
             "next_number": view.next_number, "current_block_count": view.current_block_count,
             "year_end": view.year_end.isoformat(), "blocks_held": view.blocks_held,
             "blocks_retired": view.blocks_retired, "numbers_lost": view.numbers_lost, "period": view.period,
-            "quota_held": f"{view.quota_held:f}",
+            "quota_held": f"{view.quota_held:f}", "quota_drawn": f"{view.quota_drawn:f}",
+            "quota_left": f"{view.quota_left:f}",
             "quota_valid_to": view.quota_valid_to.isoformat() if view.quota_valid_to else None,
             "numbers_waiting": list(view.numbers_waiting), "quota_waiting": list(view.quota_waiting)}
 
@@ -53,8 +54,8 @@ def _print_view(view: Any) -> None:
           f"年末作废于 (lost from) {view.year_end.isoformat()}")
     print(f"已作废号码段 (blocks retired)：{view.blocks_retired} 段，未用 {view.numbers_lost} 个 (unused, lost)")
     valid = view.quota_valid_to.isoformat() if view.quota_valid_to else "—"
-    print(f"额度 (quota)：{view.period} 已下载未退回 {view.quota_held:f} 元 (downloaded, not returned)，"
-          f"有效至 (valid to) {valid}")
+    print(f"额度 (quota)：{view.period} 可用 {view.quota_left:f} 元 (left)，已下载未退回 {view.quota_held:f} 元 "
+          f"(downloaded, not returned)，已开具占用 {view.quota_drawn:f} 元 (drawn by invoices)，有效至 (valid to) {valid}")
     waiting = [*view.numbers_waiting, *view.quota_waiting]
     if waiting:
         print(f"等待平台应答的请求 (requests still waiting)：{', '.join(waiting)}")
@@ -75,10 +76,11 @@ def cmd_stock_show(args: argparse.Namespace) -> int:
 
 
 def cmd_stock_refill(args: argparse.Namespace) -> int:
-    from app.services.stock import make_v2_client, top_up
+    from app.services.settings import make_client
+    from app.services.stock import top_up
 
     open_store_of(args)
-    client = make_v2_client(args.url, args.token, timeout=args.timeout)
+    client = make_client(args.url, args.token, timeout=args.timeout)
     try:
         result = top_up(client, clerk=args.clerk)
     finally:

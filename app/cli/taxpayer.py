@@ -11,7 +11,7 @@ import dataclasses
 
 from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
 from app.platform.client import TransientFailure
-from app.services.stock import make_v2_client
+from app.services.settings import make_client
 from app.services.taxpayer import TaxpayerState, last_known, refresh
 
 
@@ -37,7 +37,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     open_store_of(args)
-    client = make_v2_client(args.url, args.token, timeout=args.timeout)
+    client = make_client(args.url, args.token, timeout=args.timeout)
     try:
         state = refresh(client, clerk=args.clerk)
     except TransientFailure as failure:

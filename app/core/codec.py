@@ -67,6 +67,14 @@ def invoice_to_body(invoice: Invoice) -> dict[str, Any]:
 
 # --- legacy (schema 1) bodies: never change these, the stored hashes are of their output ----------
 
+def pre_issue_body(body: dict[str, Any]) -> dict[str, Any]:
+    """What POST /v2/issue takes for a pre-issue record: its body without the provisional number (the platform
+    gives the number). A legacy body (issued under v1, never uploaded) goes as it is, for the platform to judge."""
+    sent = dict(body)
+    sent.pop("number", None)
+    return sent
+
+
 def _legacy_party(party: Party) -> dict[str, str]:
     return {"name": party.name, "tax_id": party.tax_id, "address": party.address, "phone": party.phone,
             "bank": party.bank, "account": party.account}

@@ -26,11 +26,14 @@ from app.core.errors import FieldError
 from app.core.money import ZERO, format_money_grouped, parse_decimal, to_money
 
 WARN_FRACTION = Decimal("0.8")
+# Protocol v2: an invoice must reach the platform less than 48 hours after it was issued, so no
+# offline time limit may be longer (a setting kept from v1's 72 hours is read as 48).
+MAX_OFFLINE_HOURS = 48
 
 
 @dataclass(frozen=True)
 class OfflineLimits:
-    max_hours: int = 72
+    max_hours: int = MAX_OFFLINE_HOURS
     max_count: int = 500
     max_amount: Decimal = Decimal("1000000.00")
     max_single: Decimal = Decimal("100000.00")
@@ -139,7 +142,7 @@ def limits_from_settings(value: Mapping[str, Any] | None) -> OfflineLimits:
     default = OfflineLimits()
     value = value or {}
     return OfflineLimits(
-        max_hours=int(value.get("max_hours", default.max_hours)),
+        max_hours=min(int(value.get("max_hours", default.max_hours)), MAX_OFFLINE_HOURS),
         max_count=int(value.get("max_count", default.max_count)),
         max_amount=Decimal(str(value.get("max_amount", default.max_amount))),
         max_single=Decimal(str(value.get("max_single", default.max_single))),
@@ -163,6 +166,10 @@ def validate_limits(max_hours: object, max_count: object, max_amount: object,
         number = parse_decimal(raw)
         if number is None or number != number.to_integral_value() or number <= 0:
             errors.append(_limit_error(key, "应为正整数", "must be a positive whole number"))
+        elif key == "max_hours" and number > MAX_OFFLINE_HOURS:
+            errors.append(_limit_error(key, f"不能超过 {MAX_OFFLINE_HOURS} 小时（发票须在开具后 48 小时内上传）",
+                                       f"cannot exceed {MAX_OFFLINE_HOURS} h (an invoice must be uploaded "
+                                       "within 48 hours of issue)"))
         else:
             whole[key] = int(number)
     for key, raw in (("max_amount", max_amount), ("max_single", max_single)):

@@ -1,6 +1,6 @@
 """The platform's check of an invoice body: the desk's own rules (app.core.validation), every amount given.
 
-Shared by protocol v1 (check_invoice) and v2 (invoice_errors with v2's required fields).
+Protocol v2 (app.platform.v2.platform) calls invoice_errors with the fields each call requires.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Invoice
 from app.core.taxcodes import TaxCodeTable
 from app.core.validation import parse_received_invoice
-from app.platform.answer import field_details
-
-V1_REQUIRED = ("number", "issued_at", "total_amount", "total_tax", "total_with_tax")
-V1_LINE_REQUIRED = ("amount", "tax")
 
 
 def missing_fields(invoice: dict[str, Any], keys: Iterable[str], line_keys: Iterable[str]) -> list[FieldError]:
@@ -33,9 +29,8 @@ def missing_fields(invoice: dict[str, Any], keys: Iterable[str], line_keys: Iter
     return errors
 
 
-def invoice_errors(invoice: Any, codes: TaxCodeTable, taxpayer_type: str = "general",
-                   required: Iterable[str] = V1_REQUIRED, line_required: Iterable[str] = V1_LINE_REQUIRED
-                   ) -> tuple[Invoice | None, list[FieldError]]:
+def invoice_errors(invoice: Any, codes: TaxCodeTable, taxpayer_type: str, required: Iterable[str],
+                   line_required: Iterable[str]) -> tuple[Invoice | None, list[FieldError]]:
     """(the invoice, []) when the body keeps every rule, else (None or the invoice, the errors).
 
     A tax id whose check character is wrong is accepted as given (the clerk confirmed it on the desk)."""
@@ -56,8 +51,3 @@ def invoice_errors(invoice: Any, codes: TaxCodeTable, taxpayer_type: str = "gene
         except ValidationFailed as again:
             return None, missing + again.errors
     return (None if missing else parsed), missing
-
-
-def check_invoice(invoice: Any, codes: TaxCodeTable, taxpayer_type: str = "general") -> list[dict[str, str]]:
-    """[] when the invoice keeps every rule (the desk's own, app.core.validation), else the details of a 422."""
-    return field_details(invoice_errors(invoice, codes, taxpayer_type)[1])

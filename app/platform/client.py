@@ -1,37 +1,36 @@
-"""The platform client: an interface (PlatformClient) and what it raises and returns.
+"""The platform client: an interface (PlatformClient, protocol v2) and what it raises and returns.
 
 Everything that talks to the online platform (queue worker, connectivity monitor,
-reconciliation, cancellation look-ups) goes through a PlatformClient. The adapter for
-protocol v1 over HTTP is app.platform.http_client.HttpPlatformClient; another platform gets
-another adapter behind this same interface.
+reconciliation, cancellation look-ups, stock, months) goes through a PlatformClient. The adapter
+over HTTP is app.platform.http_client.HttpPlatformClient; another platform gets another adapter
+behind this same interface.
 
-Failures, as the spec classifies them (docs/platform-api-v1.md):
+Failures, as the contract classifies them (docs/platform-api-v2.md):
 
 - TransientFailure: 429/500/502/503/504, a timeout, a refused or reset connection, a body
   that is not the protocol's JSON. Retry later, never a rejection. `outcome_unknown` is True
   when the request may have reached the platform (a timeout or a dropped connection after
-  it was sent, or a garbled answer): ask with lookup() before sending it again.
+  it was sent, or a garbled answer): the write is asked again under the same key or request id,
+  which the platform answers with its first answer.
   `retry_after` (seconds) is the platform's Retry-After, when it gave one.
 - Unauthorized: 401, a missing, wrong or expired token. Stop sending; nothing was done.
 - KeyConflict (409) and Rejected (422): permanent; Rejected.details names the fields.
-- BatchUnsupported: the platform has no batch endpoint (404/405): send one by one.
+- TaxpayerRefused (403 taxpayer_blocked): the taxpayer may not issue now; nothing was done.
+- ResultsExpired (410 on upload results): look each invoice up by number; MonthClosed (410 on a
+  monthly summary): the month's figures are fixed.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from app.core.errors import DeskError
 from app.core.taxcodes import TaxCode
-
-ACCEPTED = "accepted"
-DUPLICATE = "duplicate"  # a replay of a key the platform accepted before: counts as accepted
-REJECTED = "rejected"
-
-MAX_BATCH = 500  # the protocol's limit on items per batch
 
 
 class PlatformError(DeskError):
@@ -58,29 +57,96 @@ class KeyConflict(PlatformError):
 class Rejected(PlatformError):
     """422: the invoice breaks a rule; details is [{"field": F, "message": M}, ...]."""
 
+    code: str = ""  # the platform's code of the rule broken (invalid, month_closed, ...), when it gave one
+
     def __init__(self, details: list[dict[str, str]]) -> None:
         self.details = details
         super().__init__("; ".join(f"{d.get('field', '?')}: {d.get('message', '')}" for d in details) or "invalid")
 
 
-class BatchUnsupported(PlatformError):
-    """The platform does not offer /v1/invoices/batch."""
+class ResultsExpired(TransientFailure):
+    """410 expired: the results of an upload are kept 12 hours; look each invoice up by its number."""
+
+
+class QuotaExceeded(Rejected):
+    """422 quota_exceeded: more than the month has left to download."""
+
+
+class MonthClosed(PlatformError):
+    """410 month_closed: the month's figures are fixed (at 00:00 on the 13th); `platform` holds them when given."""
+
+    def __init__(self, message: str, platform: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.platform = platform
+
+
+class TaxpayerRefused(PlatformError):
+    """403 taxpayer_blocked: the taxpayer may not issue now (status or risk); nothing was done. Asked again
+    later, like a transient failure, while the desk shows why (app/services/taxpayer.py)."""
+
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
-class SubmitResult:
-    """The platform's answer for one invoice (from submit or one item of submit_batch)."""
+class Taxpayer:
+    tax_id: str
+    name: str
+    status: str  # "03" normal
+    taxpayer_type: str  # general / small
+    channels: tuple[str, ...]
+    risk: str  # none / blocked
+    kinds: tuple[str, ...]
 
-    key: str
-    status: str  # ACCEPTED, DUPLICATE or REJECTED
-    platform_id: str | None = None
-    official_number: str | None = None
+    @property
+    def may_issue(self) -> bool:
+        """A taxpayer not in status 03 (or 09), or flagged high risk, may not issue."""
+        return self.status in ("03", "09") and self.risk != "blocked"
+
+
+@dataclass(frozen=True)
+class NumberGrant:
+    request_id: str
+    first: str
+    last: str
+    count: int
+    year: int
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    period: str
+    month_total: Decimal
+    available: Decimal
+    downloaded: Decimal
+    downloaded_unused: Decimal
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class QuotaGrant:
+    request_id: str
+    valid_from: date
+    valid_to: date
+    downloaded_unused: Decimal
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    number: str
+    status: str  # accepted / processing / rejected / duplicate
     accepted_at: str | None = None
-    details: list[dict[str, str]] = field(default_factory=list)  # why, when rejected
+    details: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""  # the code of the rule a rejected invoice broke (upload_too_late, month_closed, ...)
 
     @property
     def is_accepted(self) -> bool:
-        return self.status in (ACCEPTED, DUPLICATE)
+        return self.status in ("accepted", "duplicate")
+
+
+@dataclass(frozen=True)
+class SummaryAnswer:
+    confirmed: bool
+    platform: dict[str, Any] | None = None  # the platform's figures on a mismatch
 
 
 @dataclass(frozen=True)
@@ -99,32 +165,66 @@ class TaxCodeUpdate:
 
 
 class PlatformClient(ABC):
-    """What the desk needs from the platform. Methods raise the PlatformError subclasses above.
+    """What the desk needs from the platform (protocol v2). Methods raise the PlatformError subclasses above,
+    and return only answers they have checked against what was asked.
 
     An instance is safe to use from one thread at a time; give each thread (worker, monitor,
-    reconciliation) its own instance (see make_client()).
+    reconciliation) its own instance (see app.services.settings.make_client()).
     """
 
     @abstractmethod
     def health(self) -> dict[str, Any]:
-        """GET /v1/health: {"status": "ok", "time": T}. Raises TransientFailure when not healthy."""
+        """GET /v2/health: {"status": "ok", "time": T}. Raises TransientFailure when not healthy."""
 
     @abstractmethod
-    def submit(self, key: str, invoice: dict[str, Any]) -> SubmitResult:
-        """POST /v1/invoices with Idempotency-Key. Accepted or replay: a SubmitResult; else raises."""
+    def taxpayer(self) -> Taxpayer:
+        """GET /v2/taxpayer."""
 
     @abstractmethod
-    def submit_batch(self, items: list[tuple[str, dict[str, Any]]]) -> list[SubmitResult]:
-        """POST /v1/invoices/batch, at most MAX_BATCH (key, invoice) pairs: one result per item, in order."""
+    def tax_codes(self, since: str | None) -> TaxCodeUpdate:
+        """GET /v2/tax-codes?since=VERSION: the classification table in force, or what changed since VERSION;
+        one row that does not fit makes the whole answer a TransientFailure."""
 
     @abstractmethod
-    def lookup(self, key: str) -> dict[str, Any] | None:
-        """GET /v1/invoices/{key}: the platform's record, or None when it does not hold that key."""
+    def draw_numbers(self, request_id: str, count: int) -> NumberGrant:
+        """POST /v2/number-blocks (direct channel)."""
+
+    @abstractmethod
+    def quota(self) -> QuotaStatus:
+        """GET /v2/quota (direct channel)."""
+
+    @abstractmethod
+    def change_quota(self, request_id: str, action: str, amount: Decimal) -> QuotaGrant:
+        """POST /v2/quota: download or return a slice (direct channel)."""
+
+    @abstractmethod
+    def upload(self, request_id: str, invoices: Sequence[dict[str, Any]]) -> str:
+        """POST /v2/uploads, 1 to 100 invoices: the acceptance id (direct channel)."""
+
+    @abstractmethod
+    def upload_results(self, acceptance_id: str, numbers: Sequence[str]) -> list[UploadResult]:
+        """GET /v2/uploads/{A}: one result per number sent, in order; ResultsExpired after 12 hours."""
+
+    @abstractmethod
+    def invoice_by_number(self, number: str) -> dict[str, Any] | None:
+        """GET /v2/invoices/{NUMBER}: the record, or None when the platform holds no such invoice."""
+
+    @abstractmethod
+    def issue(self, key: str, invoice: dict[str, Any]) -> dict[str, Any]:
+        """POST /v2/issue under Idempotency-Key (platform channel): the record, with the platform's number."""
 
     @abstractmethod
     def list_invoices(self, seller_tax_id: str, date_from: str, date_to: str, *, after: str | None = None,
                       limit: int = 500) -> RecordPage:
-        """GET /v1/invoices: one page of the seller's accepted invoices issued in [date_from, date_to]."""
+        """GET /v2/invoices: one page of the seller's invoices issued in [date_from, date_to]."""
+
+    @abstractmethod
+    def confirm_month(self, period: str, count: int, total_amount: Decimal, total_tax: Decimal) -> SummaryAnswer:
+        """POST /v2/monthly-summaries; MonthClosed once the month is closed."""
+
+    @abstractmethod
+    def withdraw_month(self, period: str) -> None:
+        """DELETE /v2/monthly-summaries/{YYYYMM}."""
 
     def iter_invoices(self, seller_tax_id: str, date_from: str, date_to: str, *, page_size: int = 500
                       ) -> Iterator[dict[str, Any]]:
@@ -136,13 +236,6 @@ class PlatformClient(ABC):
             if not page.next:
                 return
             after = page.next
-
-    def tax_codes(self, since: str | None) -> TaxCodeUpdate:
-        """GET /v2/tax-codes?since=VERSION: the classification table in force, or what changed since VERSION.
-
-        Checked in full: one row that does not fit makes the whole answer a TransientFailure. A client
-        for a platform without this call keeps this default, which says so."""
-        raise TransientFailure("平台不提供税收分类编码表 (the platform does not offer the tax classification table)")
 
     def close(self) -> None:  # noqa: B027  (optional: a client without connections need not override it)
         """Release connections; the client may be used again afterwards."""

@@ -1,219 +1,95 @@
-"""HttpPlatformClient: protocol v1 over HTTP (stdlib http.client, one keep-alive connection).
+"""HttpPlatformClient: protocol v2 (docs/platform-api-v2.md), both channels, over HttpTransport.
 
-Short timeouts: a platform that does not answer must not hold the worker or the clerk.
-Every failure is classified exactly as the spec says (see app.platform.client). The token is
-sent only in the Authorization header and never appears in a message or a repr.
+Every answer is checked against what was asked before anything of it is returned: the request id
+echoed, the count and the numbers of a block, one upload result per invoice sent and in the order
+sent, the formats of numbers, money and times. An answer that does not fit is a TransientFailure
+(never an acceptance): the caller asks again later under the same request id.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import time
-from email.utils import parsedate_to_datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
+from app.core.money import parse_decimal, to_money
+from app.core.official_numbers import CHANNEL_DIRECT, MAX_BLOCK, block_count, is_official_number, parse_number
 from app.core.taxcodes import CODE_LENGTH, TaxCode, code_from_wire
 from app.platform.client import (
-    ACCEPTED,
-    DUPLICATE,
-    MAX_BATCH,
-    REJECTED,
-    BatchUnsupported,
     KeyConflict,
+    MonthClosed,
+    NumberGrant,
     PlatformClient,
+    QuotaExceeded,
+    QuotaGrant,
+    QuotaStatus,
     RecordPage,
     Rejected,
-    SubmitResult,
+    ResultsExpired,
+    SummaryAnswer,
     TaxCodeUpdate,
+    Taxpayer,
+    TaxpayerRefused,
     TransientFailure,
-    Unauthorized,
-    mask_token,
+    UploadResult,
 )
+from app.platform.transport import HttpTransport
 
-TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+MAX_UPLOAD = 100  # invoices a call (shudian-rules.md section 5)
+MAX_PAGE = 1000  # records a page of GET /v2/invoices
 MAX_VERSION_LENGTH = 40  # a table version ("32.0") as the platform names it: short, printable, one word
-DEFAULT_TIMEOUT = 5.0  # seconds, for one invoice, a look-up or a page
-BATCH_TIMEOUT = 15.0  # a batch of 500 takes the platform longer to check
+UPLOAD_STATUSES = ("accepted", "processing", "rejected", "duplicate")
+TAXPAYER_FIELDS = ("tax_id", "name", "status", "taxpayer_type", "channels", "risk", "kinds")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number of seconds or an HTTP date."""
-    if not value:
+def _money(value: Any) -> Decimal | None:
+    if not isinstance(value, str):
         return None
-    value = value.strip()
+    amount = parse_decimal(value)
+    return amount if amount is not None and amount == to_money(amount) else None
+
+
+def _date(value: Any) -> date | None:
     try:
-        return max(0.0, float(value))  # ok-float: seconds, not money
+        return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
         return None
 
 
-class HttpPlatformClient(PlatformClient):
-    def __init__(self, base_url: str, token: str | None, *, timeout: float = DEFAULT_TIMEOUT,
-                 batch_timeout: float = BATCH_TIMEOUT) -> None:
-        parts = urlsplit(base_url.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"platform url: {base_url!r} is not an http(s) URL")
-        self.base_url = base_url.rstrip("/")
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port or (443 if self._https else 80)
-        self._prefix = parts.path.rstrip("/")
-        self._token = token or ""
-        self.timeout = timeout
-        self.batch_timeout = batch_timeout
-        self._conn: http.client.HTTPConnection | None = None
+def _moment(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
-    def __repr__(self) -> str:
-        return f"HttpPlatformClient({self.base_url!r}, token={mask_token(self._token)})"
 
-    # --- transport -----------------------------------------------------------------------------
-
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        if self._conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            self._conn = cls(self._host, self._port, timeout=timeout)
-        self._conn.timeout = timeout
-        if self._conn.sock is not None:
-            self._conn.sock.settimeout(timeout)
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                 timeout: float | None = None, auth: bool = True) -> tuple[int, Any, http.client.HTTPResponse]:
-        """Send one request; returns (status, parsed JSON, response). Raises TransientFailure for
-        anything the network or a garbled answer does. A write whose answer is lost is outcome_unknown."""
-        payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        send_headers = {"Accept": "application/json"}
-        if payload is not None:
-            send_headers["Content-Type"] = "application/json; charset=utf-8"
-        if auth:
-            send_headers["Authorization"] = f"Bearer {self._token}"
-        send_headers.update(headers or {})
-        is_write = method == "POST"
-        # A kept-alive connection the server has closed since fails at once: one fresh retry,
-        # only when nothing can have been processed (the request was never sent on a live socket).
-        for attempt in (1, 2):
-            conn = self._connection(timeout or self.timeout)
-            reused = conn.sock is not None
-            sent = False
-            try:
-                conn.request(method, self._prefix + path, body=payload, headers=send_headers)
-                sent = True
-                response = conn.getresponse()
-                raw = response.read()
-            except TimeoutError as error:
-                self.close()
-                waited = timeout or self.timeout
-                raise TransientFailure(f"平台无应答，{waited:g} 秒超时 (timeout after {waited:g}s, {method} {path})",
-                                       outcome_unknown=is_write and sent) from error
-            except ConnectionRefusedError as error:
-                self.close()
-                raise TransientFailure(f"连接被拒绝 (connection refused, {self.base_url})") from error
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                    http.client.IncompleteRead, http.client.BadStatusLine, OSError) as error:
-                self.close()
-                if reused and attempt == 1 and not sent:
-                    continue
-                if reused and attempt == 1 and isinstance(error, http.client.RemoteDisconnected) and not is_write:
-                    continue  # an idle keep-alive socket the server closed: a read is safe to repeat
-                raise TransientFailure(f"连接中断 (connection dropped, {type(error).__name__}: {error})",
-                                       outcome_unknown=is_write and sent) from error
-            if response.getheader("Connection", "").lower() == "close":
-                self.close()
-            status = response.status
-            if status in TRANSIENT_STATUSES:
-                raise TransientFailure(f"平台暂时不可用 (HTTP {status} from the platform)", status=status,
-                                       retry_after=parse_retry_after(response.getheader("Retry-After")))
-            try:
-                data = json.loads(raw.decode("utf-8")) if raw else None
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                self.close()
-                raise TransientFailure(f"平台应答无法识别 (answer is not JSON, HTTP {status})",
-                                       outcome_unknown=is_write,
-                                       status=status) from error
-            if status == 401:
-                raise Unauthorized("平台拒绝了令牌 (the platform refused the token, 401 unauthorized): "
-                                   "set a valid token "
-                                   f"(current {mask_token(self._token)})")
-            return status, data, response
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _garbled(status: int, what: str, write: bool) -> TransientFailure:
-        return TransientFailure(f"平台应答不符合协议 (unexpected answer, HTTP {status}, to {what})",
-                                outcome_unknown=write, status=status)
-
-    # --- the protocol --------------------------------------------------------------------------
+class HttpPlatformClient(HttpTransport, PlatformClient):
+    """The desk's client of protocol v2: both channels. Give each thread its own instance."""
 
     def health(self) -> dict[str, Any]:
-        status, data, _ = self._request("GET", "/v1/health", auth=False)
+        status, data, _ = self._request("GET", "/v2/health", auth=False)
         if status != 200 or not isinstance(data, dict) or data.get("status") != "ok":
             raise self._garbled(status, "health", False)
         return data
 
-    @staticmethod
-    def _result(key: str, data: Any, status: str | None = None) -> SubmitResult:
-        if not isinstance(data, dict):
-            raise TransientFailure("平台应答不符合协议 (answer is not the protocol's JSON)", outcome_unknown=True)
-        return SubmitResult(key=str(data.get("key", key)), status=status or str(data.get("status", "")),
-                            platform_id=data.get("platform_id"), official_number=data.get("official_number"),
-                            accepted_at=data.get("accepted_at"), details=list(data.get("details") or []))
-
-    def submit(self, key: str, invoice: dict[str, Any]) -> SubmitResult:
-        status, data, _ = self._request("POST", "/v1/invoices", invoice, headers={"Idempotency-Key": key})
-        if status in (200, 201) and isinstance(data, dict) and data.get("official_number"):
-            return self._result(key, data, ACCEPTED if status == 201 else DUPLICATE)
-        if status == 409:
-            raise KeyConflict(f"idempotency key {key} was used with a different body (409 key_conflict)")
-        if status == 422 and isinstance(data, dict):
-            raise Rejected(list(data.get("details") or []))
-        raise self._garbled(status, "submit", True)
-
-    def submit_batch(self, items: list[tuple[str, dict[str, Any]]]) -> list[SubmitResult]:
-        if not items:
-            return []
-        if len(items) > MAX_BATCH:
-            raise ValueError(f"at most {MAX_BATCH} items in a batch, not {len(items)}")
-        body = {"items": [{"key": key, "invoice": invoice} for key, invoice in items]}
-        status, data, _ = self._request("POST", "/v1/invoices/batch", body, timeout=self.batch_timeout)
-        if status in (404, 405):
-            raise BatchUnsupported(f"the platform has no batch endpoint (HTTP {status})")
-        if status == 200 and isinstance(data, dict) and isinstance(data.get("results"), list) \
-                and len(data["results"]) == len(items):
-            results = [self._result(key, item) for (key, _), item in zip(items, data["results"], strict=True)]
-            if all(r.key == key and r.status in (ACCEPTED, DUPLICATE, REJECTED)
-                   for r, (key, _) in zip(results, items, strict=True)):
-                return results
-        if status == 422 and isinstance(data, dict):
-            raise Rejected(list(data.get("details") or []))
-        raise self._garbled(status, "batch", True)
-
-    def lookup(self, key: str) -> dict[str, Any] | None:
-        status, data, _ = self._request("GET", f"/v1/invoices/{quote(key, safe='')}")
-        if status == 404:
-            return None
-        if status == 200 and isinstance(data, dict) and data.get("key") == key:
-            return data
-        raise self._garbled(status, "lookup", False)
-
     def list_invoices(self, seller_tax_id: str, date_from: str, date_to: str, *, after: str | None = None,
                       limit: int = 500) -> RecordPage:
-        query = {"seller_tax_id": seller_tax_id, "from": date_from, "to": date_to, "limit": str(limit)}
+        query = {"from": date_from, "to": date_to, "limit": str(min(max(limit, 1), MAX_PAGE))}
         if after:
             query["after"] = after
-        status, data, _ = self._request("GET", "/v1/invoices?" + urlencode(query))
-        if status == 200 and isinstance(data, dict) and isinstance(data.get("items"), list):
-            return RecordPage(items=data["items"], next=data.get("next"))
+        status, data, _ = self._request("GET", "/v2/invoices?" + urlencode(query))
+        if status == 200 and isinstance(data, dict) and isinstance(data.get("items"), list) \
+                and (data.get("next") is None or isinstance(data.get("next"), str)):
+            items = data["items"]
+            # Every record must be this seller's, of the period asked, under an official number.
+            if all(isinstance(r, dict) and is_official_number(r.get("number")) and isinstance(r.get("seller"), dict)
+                   and r["seller"].get("tax_id") == seller_tax_id
+                   and date_from <= str(r.get("issued_at", ""))[:10] <= date_to for r in items):
+                return RecordPage(items=items, next=data.get("next"))
         raise self._garbled(status, "list", False)
 
     def tax_codes(self, since: str | None) -> TaxCodeUpdate:
@@ -246,3 +122,185 @@ class HttpPlatformClient(PlatformClient):
         if len({code.code for code in codes}) != len(codes):  # the same code twice: which one is meant?
             return None
         return TaxCodeUpdate(version=version, codes=tuple(codes), withdrawn=tuple(dict.fromkeys(withdrawn)))
+
+    def _unfit(self, status: int, what: str, write: bool) -> TransientFailure:
+        return self._garbled(status, what, write)
+
+    @staticmethod
+    def _refused(status: int, data: Any) -> None:
+        """The final refusals every write may get: 409 and 422 with details."""
+        if status == 409:
+            raise KeyConflict("the request id was used with a different body (409 key_conflict)")
+        if status == 403 and isinstance(data, dict) and data.get("error") == "taxpayer_blocked":
+            raise TaxpayerRefused(f"平台拒绝：纳税人当前不能开票 (the platform refuses: the taxpayer may not issue now): "
+                                  f"{str(data.get('message', ''))[:200]}")
+        if status == 422 and isinstance(data, dict):
+            raw = data.get("details")
+            details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+            code = data.get("error") if isinstance(data.get("error"), str) else ""
+            refusal = QuotaExceeded if code == "quota_exceeded" else Rejected
+            fallback_field = "amount" if code == "quota_exceeded" else ""
+            error = refusal(details or [{"field": fallback_field, "message": str(data.get("message", ""))[:500]}])
+            error.code = str(code)[:40]
+            raise error
+
+    @staticmethod
+    def _closed(status: int, data: Any, period: str) -> None:
+        if status == 410 and isinstance(data, dict) and data.get("error") == "month_closed":
+            figures = data.get("platform")
+            raise MonthClosed(f"{period} 已结账 (month {period} is closed)", figures if isinstance(figures, dict) else None)
+
+    # --- the taxpayer -----------------------------------------------------------------------
+
+    def taxpayer(self) -> Taxpayer:
+        status, data, _ = self._request("GET", "/v2/taxpayer")
+        if status == 200 and isinstance(data, dict) and all(k in data for k in TAXPAYER_FIELDS):
+            texts = [data[k] for k in ("tax_id", "name", "status", "taxpayer_type", "risk")]
+            lists = [data[k] for k in ("channels", "kinds")]
+            if all(isinstance(t, str) for t in texts) and all(
+                    isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists):
+                return Taxpayer(tax_id=data["tax_id"], name=data["name"], status=data["status"],
+                                taxpayer_type=data["taxpayer_type"], channels=tuple(data["channels"]),
+                                risk=data["risk"], kinds=tuple(data["kinds"]))
+        raise self._unfit(status, "taxpayer", False)
+
+    # --- numbers and quota (direct channel) ---------------------------------------------------
+
+    def draw_numbers(self, request_id: str, count: int) -> NumberGrant:
+        if not 0 < count <= MAX_BLOCK:
+            raise ValueError(f"a block holds 1 to {MAX_BLOCK} numbers, not {count}")
+        status, data, _ = self._request("POST", "/v2/number-blocks", {"request_id": request_id, "count": count})
+        self._refused(status, data)
+        if status in (200, 201) and isinstance(data, dict):
+            first, last = data.get("first"), data.get("last")
+            if (data.get("request_id") == request_id and data.get("count") == count
+                    and is_official_number(first) and is_official_number(last)
+                    and block_count(str(first), str(last)) == count):
+                parts = parse_number(str(first))
+                assert parts is not None
+                if parts.channel == CHANNEL_DIRECT and data.get("year") == parts.year:
+                    return NumberGrant(request_id, str(first), str(last), count, parts.year)
+        raise self._unfit(status, "number-blocks", True)
+
+    def quota(self) -> QuotaStatus:
+        status, data, _ = self._request("GET", "/v2/quota")
+        if status == 200 and isinstance(data, dict):
+            figures = [_money(data.get(k)) for k in ("month_total", "available", "downloaded", "downloaded_unused")]
+            period = data.get("period")
+            if (isinstance(period, str) and len(period) == 6 and period.isdigit()
+                    and all(f is not None for f in figures) and isinstance(data.get("suspended"), bool)):
+                total, available, downloaded, unused = (f for f in figures if f is not None)
+                return QuotaStatus(period, total, available, downloaded, unused, data["suspended"])
+        raise self._unfit(status, "quota", False)
+
+    def change_quota(self, request_id: str, action: str, amount: Decimal) -> QuotaGrant:
+        if action not in ("download", "return"):
+            raise ValueError(f"quota action {action!r}")
+        body = {"request_id": request_id, "action": action, "amount": f"{to_money(amount):f}"}
+        status, data, _ = self._request("POST", "/v2/quota", body)
+        self._refused(status, data)
+        if status in (200, 201) and isinstance(data, dict) and data.get("request_id") == request_id:
+            start, end, unused = _date(data.get("valid_from")), _date(data.get("valid_to")), _money(
+                data.get("downloaded_unused"))
+            if start is not None and end is not None and unused is not None and start <= end:
+                return QuotaGrant(request_id, start, end, unused)
+        raise self._unfit(status, "quota", True)
+
+    # --- uploads (direct channel) --------------------------------------------------------------
+
+    def upload(self, request_id: str, invoices: Sequence[dict[str, Any]]) -> str:
+        """POST /v2/uploads: the acceptance id (受理流水号) under which the results are read."""
+        if not 0 < len(invoices) <= MAX_UPLOAD:
+            raise ValueError(f"1 to {MAX_UPLOAD} invoices a call, not {len(invoices)}")
+        body = {"request_id": request_id, "invoices": list(invoices)}
+        status, data, _ = self._request("POST", "/v2/uploads", body, timeout=self.batch_timeout)
+        self._refused(status, data)
+        if status in (200, 202) and isinstance(data, dict) and data.get("request_id") == request_id:
+            acceptance = data.get("acceptance_id")
+            if isinstance(acceptance, str) and 0 < len(acceptance) <= 64:
+                return acceptance
+        raise self._unfit(status, "uploads", True)
+
+    def upload_results(self, acceptance_id: str, numbers: Sequence[str]) -> list[UploadResult]:
+        """One result per number sent, in the order sent; anything else is not believed."""
+        status, data, _ = self._request("GET", f"/v2/uploads/{quote(acceptance_id, safe='')}")
+        if status == 410:
+            raise ResultsExpired(f"平台已不保留受理结果 (results of {acceptance_id} expired): look them up by number")
+        if status == 200 and isinstance(data, dict) and data.get("acceptance_id") == acceptance_id:
+            raw = data.get("results")
+            if isinstance(raw, list) and len(raw) == len(numbers):
+                results = [self._upload_result(item, number) for item, number in zip(raw, numbers, strict=True)]
+                if all(r is not None for r in results):
+                    return [r for r in results if r is not None]
+        raise self._unfit(status, "upload results", False)
+
+    @staticmethod
+    def _upload_result(item: Any, number: str) -> UploadResult | None:
+        if not isinstance(item, dict) or item.get("number") != number or item.get("status") not in UPLOAD_STATUSES:
+            return None
+        accepted_at = item.get("accepted_at")
+        if item["status"] in ("accepted", "duplicate") and not _moment(accepted_at):
+            return None
+        details = item.get("details") or []
+        if not isinstance(details, list):
+            return None
+        error = item.get("error") if isinstance(item.get("error"), str) else ""
+        if item["status"] == "rejected" and not error:
+            # A platform that names the rule only in the details: the too-late rules must still be seen.
+            words = " ".join(str(d.get("message", "")) + " " + str(d.get("error", "")) for d in details
+                             if isinstance(d, dict))
+            error = next((code for code in ("upload_too_late", "month_closed", "month_confirmed") if code in words), "")
+        return UploadResult(number, item["status"], accepted_at if isinstance(accepted_at, str) else None,
+                            [d for d in details if isinstance(d, dict)], str(error)[:40])
+
+    def invoice_by_number(self, number: str) -> dict[str, Any] | None:
+        """GET /v2/invoices/{NUMBER}: the platform's record, or None when it holds no such invoice."""
+        if not is_official_number(number):
+            raise ValueError(f"{number!r} is not an official number")
+        status, data, _ = self._request("GET", f"/v2/invoices/{number}")
+        if status == 404:
+            return None
+        if status == 200 and isinstance(data, dict) and data.get("number") == number \
+                and data.get("status") in ("accepted", "reversed_in_full", "reversed_in_part"):
+            return data
+        raise self._unfit(status, "invoice look-up", False)
+
+    # --- the platform channel ----------------------------------------------------------------
+
+    def issue(self, key: str, invoice: dict[str, Any]) -> dict[str, Any]:
+        """POST /v2/issue: the platform's record of the invoice it issued, its number in `number`."""
+        status, data, _ = self._request("POST", "/v2/issue", invoice, headers={"Idempotency-Key": key})
+        self._refused(status, data)
+        if status in (200, 201) and isinstance(data, dict):
+            number = data.get("number")
+            same = all(data.get(k) == invoice.get(k) for k in ("total_amount", "total_tax", "total_with_tax"))
+            seller, ours = data.get("seller"), invoice.get("seller")
+            same_seller = isinstance(seller, dict) and isinstance(ours, dict) and seller.get("tax_id") == ours.get(
+                "tax_id")
+            if (is_official_number(number) and same and data.get("key", key) == key and same_seller
+                    and _moment(data.get("accepted_at"))):
+                return data
+        raise self._unfit(status, "issue", True)
+
+    # --- the monthly summary ------------------------------------------------------------------
+
+    def confirm_month(self, period: str, count: int, total_amount: Decimal, total_tax: Decimal) -> SummaryAnswer:
+        body = {"period": period, "count": count, "total_amount": f"{to_money(total_amount):f}",
+                "total_tax": f"{to_money(total_tax):f}"}
+        status, data, _ = self._request("POST", "/v2/monthly-summaries", body)
+        if status == 200 and isinstance(data, dict) and data.get("status") == "confirmed":
+            return SummaryAnswer(True)
+        if status == 409 and isinstance(data, dict) and data.get("error") == "mismatch" \
+                and isinstance(data.get("platform"), dict):
+            return SummaryAnswer(False, data["platform"])
+        self._closed(status, data, period)
+        self._refused(status, data)
+        raise self._unfit(status, "monthly summary", True)
+
+    def withdraw_month(self, period: str) -> None:
+        status, data, _ = self._request("DELETE", f"/v2/monthly-summaries/{quote(period, safe='')}")
+        if status in (200, 204):
+            return
+        self._closed(status, data, period)
+        self._refused(status, data)
+        raise self._unfit(status, "monthly summary withdrawal", True)

@@ -1,5 +1,5 @@
-"""The reference platform: protocol v1 (docs/platform-api-v1.md) and v2 (docs/platform-api-v2.md,
-with what this server adds in docs/platform-api-v2-reference.md) over real HTTP.
+"""The reference platform: protocol v2 (docs/platform-api-v2.md, with what this server adds in
+docs/platform-api-v2-reference.md) over real HTTP.
 
     python -m app platform [--host 127.0.0.1] [--port P] [--db FILE] [--token T]
                            [--mode ok|down|slow|flaky] [--fail-rate F] [--delay-ms D] [--hang-ms H]
@@ -10,10 +10,10 @@ Built on the stdlib's ThreadingHTTPServer: no dependency, nothing extra in the i
 full control of the socket, which fault injection needs (drop a connection after acting, hang
 past the client's timeout). It checks invoices with the same rules as the desk
 (app.core.validation.parse_received_invoice, every amount given), keeps accepted records in its own
-SQLite file (v1: app.platform.records; v2: app.platform.v2.store, tables `v2_*` in the same file),
-and prints its URL on start ("listening on URL"), so a test can ask for port 0.
+SQLite file (app.platform.v2.store, tables `v2_*`), and prints its URL on start ("listening on URL"),
+so a test can ask for port 0.
 
-`/v1/...` is protocol v1, `/v2/...` protocol v2 (app.platform.v2.routes). The hooks `/_faults`,
+`/v2/...` is protocol v2 (app.platform.v2.routes); anything else is 404. The hooks `/_faults`,
 `/_clock`, `/_taxpayer` and `/_buyer` answer loopback callers only, need no token and are never
 failed by the faults they set.
 """
@@ -27,22 +27,17 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
-from app.core import clock
-from app.core.errors import FieldError
 from app.core.money import to_money
 from app.platform.answer import Answer as _Answer
 from app.platform.answer import error, field_details
-from app.platform.checks import check_invoice
-from app.platform.client import MAX_BATCH, mask_token
+from app.platform.client import mask_token
 from app.platform.faults import Faults, FaultSettings
-from app.platform.records import Known, RecordStore
 from app.platform.tax_codes import PlatformTaxCodes
 from app.platform.v2.platform import (
     DEFAULT_NAME,
@@ -55,7 +50,7 @@ from app.platform.v2.platform import (
 from app.platform.v2.routes import V2Routes, parse_body
 from app.platform.v2.store import V2Store
 
-__all__ = ["PlatformHTTPServer", "PlatformServer", "add_arguments", "check_invoice", "run"]
+__all__ = ["PlatformHTTPServer", "PlatformServer", "add_arguments", "run"]
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -69,17 +64,12 @@ class PlatformHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, records: RecordStore, token: str, faults: Faults, offers_batch: bool = True,
-                 tax_codes: PlatformTaxCodes | None = None, taxpayer_type: str = "general",
-                 v2: V2Platform | None = None) -> None:
-        self.offers_batch = offers_batch  # False: a platform without the batch endpoint (404), as some may be
+    def __init__(self, address, token: str, faults: Faults, v2: V2Platform,
+                 tax_codes: PlatformTaxCodes | None = None) -> None:
         self.tax_codes = tax_codes or PlatformTaxCodes()
-        self.taxpayer_type = taxpayer_type
-        self.records = records
         self.token = token
         self.faults = faults
-        self.v2 = v2 or V2Platform(V2Store(records.path), lambda: self.tax_codes,
-                                   taxpayer=Taxpayer(taxpayer_type=taxpayer_type))
+        self.v2 = v2
         self.v2_routes = V2Routes(self.v2, lambda: self.tax_codes)
         super().__init__(address, PlatformHandler)
 
@@ -143,30 +133,27 @@ class PlatformHandler(BaseHTTPRequestHandler):
             self._send(self._hook(path, method, raw))
             return
         settings = self.server.faults.settings
-        v2 = path.startswith("/v2/")
         if settings.mode == "down":
             headers = {"Retry-After": str(settings.retry_after)}
-            self._send(error(503, "unavailable", "平台暂不可用", "the platform is unavailable", headers=headers) if v2
-                       else _Answer(503, {"error": "unavailable"}, headers))
+            self._send(error(503, "unavailable", "平台暂不可用", "the platform is unavailable", headers=headers))
             return
         fault = self.server.faults.pick()
         if fault is not None and not fault[1]:
-            self._fail(fault[0], settings, v2)
+            self._fail(fault[0], settings)
             return
         answer = self._route(method, path, parts.query, raw)
         if settings.mode == "slow":  # after acting: a client that gives up meanwhile does not know the outcome
             time.sleep(settings.delay_ms / 1000)
         if fault is not None:
-            self._fail(fault[0], settings, v2)
+            self._fail(fault[0], settings)
             return
         self._send(answer)
 
-    def _fail(self, kind: str, settings: FaultSettings, v2: bool = False) -> None:
+    def _fail(self, kind: str, settings: FaultSettings) -> None:
         if kind.startswith("status:"):
             status = int(kind.split(":")[1])
             headers = {"Retry-After": str(settings.retry_after)} if status in (429, 503) else {}
-            self._send(error(status, "injected", "注入的故障", "an injected fault", headers=headers) if v2
-                       else _Answer(status, {"error": "injected"}, headers))
+            self._send(error(status, "injected", "注入的故障", "an injected fault", headers=headers))
         elif kind == "drop":
             self._drop()
         elif kind == "hang":
@@ -226,128 +213,10 @@ class PlatformHandler(BaseHTTPRequestHandler):
     # --- the protocol --------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: str, raw: bytes) -> _Answer:
-        if path == "/v1/health" and method == "GET":
-            return _Answer(200, {"status": "ok", "time": clock.now().isoformat()})
         if path.startswith("/v2/"):
             return self.server.v2_routes.route(method, path, query, raw, self.headers.get("Idempotency-Key"),
                                               self._authorized())
-        if not path.startswith("/v1/"):
-            return _Answer(404, {"error": "not_found"})
-        if not self._authorized():
-            return _Answer(401, {"error": "unauthorized"})
-        if path == "/v1/invoices" and method == "POST":
-            return self._submit(raw)
-        if path == "/v1/invoices/batch" and method == "POST" and self.server.offers_batch:
-            return self._batch(raw)
-        if path == "/v1/invoices" and method == "GET":
-            return self._list(query)
-        if path.startswith("/v1/invoices/") and method == "GET":
-            if path == "/v1/invoices/batch":
-                return _Answer(404, {"error": "not_found"})
-            record = self.server.records.find(unquote(path[len("/v1/invoices/"):]))
-            return _Answer(200, record) if record else _Answer(404, {"error": "not_found"})
-        return _Answer(405 if path.startswith("/v1/invoices") else 404, {"error": "not_found"})
-
-    @staticmethod
-    def _invalid(field: str, zh: str, en: str) -> _Answer:
-        return _Answer(422, {"error": "invalid", "details": _details([FieldError(field, zh, en)])})
-
-    def _submit(self, raw: bytes) -> _Answer:
-        key = (self.headers.get("Idempotency-Key") or "").strip()
-        if not key:
-            return self._invalid("Idempotency-Key", "缺少幂等键", "the Idempotency-Key header is required")
-        try:
-            invoice = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return self._invalid("invoice", "不是有效的 JSON", "is not JSON")
-        records = self.server.records
-        known = records.find(key)
-        if known is None:
-            details = check_invoice(invoice, self.server.tax_codes, self.server.taxpayer_type)
-            if details:
-                return _Answer(422, {"error": "invalid", "details": details})
-        outcome = records.accept_many([(key, invoice)])[0]
-        if isinstance(outcome, Known):
-            if not outcome.same_body:
-                return _Answer(409, {"error": "key_conflict"})
-            return _Answer(200, self._answer(outcome.record))
-        return _Answer(201, self._answer(outcome))
-
-    @staticmethod
-    def _answer(record: dict[str, Any]) -> dict[str, Any]:
-        return {"key": record["key"], "platform_id": record["platform_id"],
-                "official_number": record["official_number"], "status": "accepted",
-                "accepted_at": record["accepted_at"]}
-
-    def _batch(self, raw: bytes) -> _Answer:
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return self._invalid("items", "不是有效的 JSON", "is not JSON")
-        items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not items:
-            return self._invalid("items", "应为非空列表", "must be a non-empty list")
-        if len(items) > MAX_BATCH:
-            return self._invalid("items", f"每批最多{MAX_BATCH}张", f"at most {MAX_BATCH} items")
-        results: list[dict[str, Any] | None] = [None] * len(items)
-        valid: list[tuple[int, str, dict]] = []
-        seen: set[str] = set()
-        records = self.server.records
-        for index, item in enumerate(items):
-            key = item.get("key") if isinstance(item, dict) else None
-            if not isinstance(key, str) or not key.strip():
-                results[index] = {"key": key, "status": "rejected",
-                                  "details": _details([FieldError(f"items[{index}].key", "缺少幂等键", "is required")])}
-                continue
-            if key in seen:
-                results[index] = {"key": key, "status": "rejected", "details": _details(
-                    [FieldError(f"items[{index}].key", "同一批内重复", "appears twice in the batch")])}
-                continue
-            seen.add(key)
-            invoice = item.get("invoice")
-            details = ([] if records.find(key)
-                       else check_invoice(invoice, self.server.tax_codes, self.server.taxpayer_type))
-            if details:
-                results[index] = {"key": key, "status": "rejected", "platform_id": None, "details": details}
-            else:
-                valid.append((index, key, invoice))
-        outcomes = records.accept_many([(key, invoice) for _, key, invoice in valid]) if valid else []
-        for (index, key, _), outcome in zip(valid, outcomes, strict=True):
-            if isinstance(outcome, Known):
-                if outcome.same_body:
-                    results[index] = {**self._answer(outcome.record), "status": "duplicate", "details": []}
-                else:
-                    results[index] = {"key": key, "status": "rejected", "platform_id": None, "error": "key_conflict",
-                                      "details": [{"field": "key", "message": "key_conflict",
-                                                   "message_en": "the key was used with a different body"}]}
-            else:
-                results[index] = {**self._answer(outcome), "details": []}
-        return _Answer(200, {"results": results})
-
-    def _list(self, query: str) -> _Answer:
-        params = {k: v[-1] for k, v in parse_qs(query).items()}
-        seller = params.get("seller_tax_id", "")
-        date_from, date_to = params.get("from", ""), params.get("to", "")
-        errors = []
-        if not seller:
-            errors.append(FieldError("seller_tax_id", "不能为空", "is required"))
-        for name, value in (("from", date_from), ("to", date_to)):
-            try:
-                datetime.strptime(value, "%Y-%m-%d")
-            except ValueError:
-                errors.append(FieldError(name, "应为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"))
-        try:
-            after = int(params.get("after") or 0)
-            limit = int(params.get("limit") or 100)
-            if not 1 <= limit <= MAX_PAGE:
-                raise ValueError
-        except ValueError:
-            errors.append(FieldError("limit", f"应为 1 至 {MAX_PAGE} 的整数", f"must be 1 to {MAX_PAGE}")
-                          if params.get("limit") else FieldError("after", "不是有效的游标", "is not a cursor"))
-        if errors:
-            return _Answer(422, {"error": "invalid", "details": _details(errors)})
-        items, next_seq = self.server.records.page(seller, date_from, date_to, after, limit)
-        return _Answer(200, {"items": items, "next": str(next_seq) if next_seq is not None else None})
+        return error(404, "not_found", "没有这个接口", f"no such path: {path[:100]}")
 
 
 class PlatformServer:
@@ -358,11 +227,11 @@ class PlatformServer:
     protocol v2 state (app.platform.v2.platform.V2Platform)."""
 
     def __init__(self, db: Path | str, *, host: str = "127.0.0.1", port: int = 0, token: str = "dev-token",
-                 faults: FaultSettings | None = None, seed: int | None = None, offers_batch: bool = True,
+                 faults: FaultSettings | None = None, seed: int | None = None,
                  tax_codes: Path | None = None, taxpayer_type: str = "general",
                  taxpayer_tax_id: str = DEFAULT_TAX_ID, taxpayer_name: str = DEFAULT_NAME,
                  quota: Decimal = DEFAULT_QUOTA, result_delay_ms: int = DEFAULT_RESULT_DELAY_MS) -> None:
-        self.records = RecordStore(db)
+        self.db_path = Path(db)
         self.v2_store = V2Store(db)
         self.faults = Faults(faults, seed)
         codes = PlatformTaxCodes(tax_codes)
@@ -371,8 +240,7 @@ class PlatformServer:
                                                taxpayer_type=taxpayer_type),
                              quota=quota, result_delay_ms=result_delay_ms)
         self.clock = self.v2.clock
-        self.httpd = PlatformHTTPServer((host, port), self.records, token, self.faults, offers_batch, codes,
-                                        taxpayer_type, self.v2)
+        self.httpd = PlatformHTTPServer((host, port), token, self.faults, self.v2, codes)
         self.token = token
         self._thread: threading.Thread | None = None
 
@@ -396,7 +264,6 @@ class PlatformServer:
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(5)
-        self.records.close()
         self.v2_store.close()
 
     def __enter__(self) -> PlatformServer:
@@ -417,17 +284,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hang-ms", type=int, default=15000, help="flaky timeouts: how long a call hangs")
     parser.add_argument("--retry-after", type=int, default=1, help="seconds sent in Retry-After with 503/429")
     parser.add_argument("--seed", type=int, default=None, help="flaky: random seed, for a repeatable run")
-    parser.add_argument("--no-batch", action="store_true", help="offer no batch endpoint (clients send one by one)")
     parser.add_argument("--tax-codes", type=Path, default=None,
                         help="serve and check against this tax classification table (CSV) instead of the shipped one")
     parser.add_argument("--taxpayer-type", choices=("general", "small"), default="general",
                         help="the seller's taxpayer type: which rates its invoices may carry")
-    parser.add_argument("--taxpayer-id", default=DEFAULT_TAX_ID, help="v2: the tax id of the taxpayer it serves")
-    parser.add_argument("--taxpayer-name", default=DEFAULT_NAME, help="v2: that taxpayer's name")
+    parser.add_argument("--taxpayer-id", default=DEFAULT_TAX_ID, help="the tax id of the taxpayer it serves")
+    parser.add_argument("--taxpayer-name", default=DEFAULT_NAME, help="that taxpayer's name")
     parser.add_argument("--quota", type=_quota, default=DEFAULT_QUOTA, metavar="A",
-                        help="v2: the taxpayer's invoicing quota (发票额度) of every month, e.g. 10000000.00")
+                        help="the taxpayer's invoicing quota (发票额度) of every month, e.g. 10000000.00")
     parser.add_argument("--result-delay-ms", type=int, default=DEFAULT_RESULT_DELAY_MS, metavar="MS",
-                        help="v2: how long after an upload its results can be read (platform time)")
+                        help="how long after an upload its results can be read (platform time)")
 
 
 def _quota(text: str) -> Decimal:
@@ -451,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         server = PlatformServer(args.db, host=args.host, port=args.port, token=args.token, faults=settings,
-                                seed=args.seed, offers_batch=not args.no_batch, tax_codes=args.tax_codes,
+                                seed=args.seed, tax_codes=args.tax_codes,
                                 taxpayer_type=args.taxpayer_type, taxpayer_tax_id=args.taxpayer_id,
                                 taxpayer_name=args.taxpayer_name, quota=args.quota,
                                 result_delay_ms=args.result_delay_ms)
@@ -466,6 +332,5 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         server.httpd.server_close()
-        server.records.close()
         server.v2_store.close()
     return 0

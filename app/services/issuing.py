@@ -1,7 +1,15 @@
 """The issue service: validate, take the next number, and write the invoice with its lines,
 audit entry and upload-queue entry in one transaction.
 
-Every path that issues (the form, the command line, the tests) comes through here.
+Every path that issues (the form, the command line, the tests) comes through here. What is written
+depends on the channel (app.services.channel):
+
+- direct: a real invoice from the start. Its number is the next of the current year's blocks and its
+  total excluding tax is drawn from the month's local quota, both in the issuing transaction (IMMEDIATE:
+  two desks on one store take numbers one after the other, gap-free, never twice). Refused, naming what
+  is missing, when no number of the year or not enough quota is left; nothing is written then.
+- platform: a pre-issue record (预开单) under a provisional number LX-0000001, not an invoice until the
+  platform issues it (POST /v2/issue, by the sync worker) under the queue entry's key.
 """
 
 from __future__ import annotations
@@ -11,20 +19,25 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from app.base.pinyin import initials
 from app.core import status
-from app.core.clock import now, now_iso
+from app.core.clock import in_beijing, now, now_iso
+from app.core.deadlines import period_of
 from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
 from app.core.invoice import Invoice
+from app.core.money import ZERO, format_money_grouped
 from app.core.taxid import normalize_tax_id
 from app.core.validation import parse_invoice
 from app.services.catalog_lines import expand_catalog_lines
+from app.services.channel import DIRECT, get_channel
 from app.services.limits import check_can_issue
 from app.services.seller import SellerSettings, get_seller
 from app.services.taxpayer import check_may_issue
 from app.store import audit
+from app.store import stock as stock_store
 from app.store.models import Buyer, InvoiceLine, Item, NumberCounter, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.records import invoice_row_fields, line_rows
@@ -39,6 +52,10 @@ class NoSellerProfile(DeskError):
     """Issuing needs the seller profile (set on first start, or with `seller set`)."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class StockExhausted(ValidationFailed):
+    """Direct channel: no number of this year, or not enough valid quota, is left. Nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -172,12 +189,54 @@ def remember_buyer(invoice: Invoice) -> Buyer:
     return row
 
 
-def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
+def _no_number(year: int) -> StockExhausted:
+    return StockExhausted([FieldError(
+        "number", f"{year} 年的发票号码已用完，请联网补领号码段（stock refill）后再开具",
+        f"no invoice number of {year} is left: draw a block when online (stock refill), then issue")])
+
+
+def _no_quota(period: str, wanted: Decimal, left: Decimal) -> StockExhausted:
+    return StockExhausted([FieldError(
+        "quota", f"发票额度不足：本张不含税金额 {format_money_grouped(wanted)} 元，{period} 可用额度仅 "
+                 f"{format_money_grouped(max(left, ZERO))} 元，请联网下载额度（stock refill）",
+        f"not enough invoicing quota: this invoice needs {format_money_grouped(wanted)} excluding tax, "
+        f"{period} has {format_money_grouped(max(left, ZERO))} left; download quota when online (stock refill)")])
+
+
+def _direct_number(issued: Invoice) -> tuple[str, str, Decimal]:
+    """The official number, the quota period and the amount drawn; raises StockExhausted. In the transaction."""
+    assert issued.issued_at is not None
+    local = in_beijing(issued.issued_at)
+    number = stock_store.take_number(local.year)
+    if number is None:
+        raise _no_number(local.year)
+    period = period_of(local)
+    # A red-letter invoice draws nothing (what it gives back the platform credits; the desk does not count on it).
+    wanted = issued.total_amount if issued.total_amount > 0 else ZERO
+    if wanted > 0:
+        valid_to = stock_store.quota_valid_to(period)
+        left = stock_store.quota_left(period)
+        if wanted > left or valid_to is None or local.date() > valid_to:
+            raise _no_quota(period, wanted, left if valid_to is not None else ZERO)
+        stock_store.change_drawn(period, wanted)
+    return number, period, wanted
+
+
+def _write(invoice: Invoice, clerk: str, channel: str) -> IssuedInvoice:
     """Inside the caller's transaction: number, invoice, lines, buyer, audit and queue rows."""
-    issued = dataclasses.replace(invoice, number=_next_number(invoice.seller.tax_id),
-                                 issued_at=invoice.issued_at or now())
+    issued = dataclasses.replace(invoice, issued_at=invoice.issued_at or now())
+    quota: dict[str, Any] = {}
+    if channel == DIRECT:
+        number, period, drawn = _direct_number(issued)
+        issued = dataclasses.replace(issued, number=number)
+        quota = {"quota_period": period, "quota_drawn": drawn, "official_number": number}
+        invoice_status = status.PENDING_UPLOAD
+    else:
+        issued = dataclasses.replace(issued, number=_next_number(invoice.seller.tax_id))
+        invoice_status = status.PRE_ISSUE
     buyer = remember_buyer(issued)
-    row = InvoiceRow.create(status=status.PENDING_UPLOAD, buyer=buyer, **invoice_row_fields(issued))
+    row = InvoiceRow.create(status=invoice_status, buyer=buyer, channel=channel, **quota,
+                            **invoice_row_fields(issued))
     InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
     used_items = [line.item_id for line in issued.lines if line.item_id is not None]
     if used_items:
@@ -187,9 +246,14 @@ def _write(invoice: Invoice, clerk: str) -> IssuedInvoice:
     UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
                             updated_at=stamp)
     # One entry records both changes of this transaction: issued, and queued under its key.
-    audit.append("issued", clerk=clerk or issued.drawer, invoice=row,
-                 detail={"content_hash": row.content_hash, "total_with_tax": f"{issued.total_with_tax}",
-                         "confirmed_tax_ids": sorted(issued.confirmed_tax_ids), "queued_key": key})
+    detail: dict[str, Any] = {"content_hash": row.content_hash, "total_with_tax": f"{issued.total_with_tax}",
+                              "confirmed_tax_ids": sorted(issued.confirmed_tax_ids), "queued_key": key,
+                              "channel": channel}
+    if quota:
+        detail["quota"] = {"period": quota["quota_period"], "drawn": f"{quota['quota_drawn']:f}"}
+    if channel != DIRECT:
+        detail["pre_issue"] = True  # a record, not an invoice, until the platform issues it
+    audit.append("issued", clerk=clerk or issued.drawer, invoice=row, detail=detail)
     return IssuedInvoice(row.id, issued.number, key, issued)
 
 
@@ -228,9 +292,10 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
     with database.atomic("IMMEDIATE"):
         # Offline limits are checked under the write lock: two instances cannot both pass the last one.
         check_can_issue([invoice.total_amount for invoice in invoices])
-        return [_write(invoice, clerk) for invoice in invoices]
+        channel = get_channel()
+        return [_write(invoice, clerk, channel) for invoice in invoices]
 
 
 def write_issued(invoice: Invoice, clerk: str) -> IssuedInvoice:
     """For a service that issues inside its own IMMEDIATE transaction (red-letter invoices)."""
-    return _write(invoice, clerk)
+    return _write(invoice, clerk, get_channel())

@@ -153,7 +153,7 @@ def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | 
 PlatformRecord = dict[str, Any]
 # lookup(idempotency_key) -> the platform's record or None when the platform does not hold it;
 # raises on a transient failure (the request then keeps waiting).
-Lookup = Callable[[str], PlatformRecord | None]
+Lookup = Callable[[UploadQueueEntry], PlatformRecord | None]  # the platform's record of an entry
 # record_acceptance(entry, record): the sync side's way of storing an acceptance found by lookup.
 RecordAcceptance = Callable[[UploadQueueEntry, PlatformRecord], None]
 
@@ -178,7 +178,7 @@ def resolve_cancellations(lookup: Lookup | None = None,
     """Carry out waiting cancellations, oldest request first, where the upload's outcome is known.
 
     Without lookup only outcomes the queue worker has recorded count; with it, an entry in
-    doubt is asked about by its idempotency key. Returns what was decided now.
+    doubt is asked about (by number, or by key on the platform channel). Returns what was decided now.
     """
     decided: list[CancelOutcome] = []
     requests = list(CancellationRequest.select().where(CancellationRequest.state == REQUEST_WAITING)
@@ -187,14 +187,15 @@ def resolve_cancellations(lookup: Lookup | None = None,
         row = InvoiceRow.get_by_id(request.invoice_id)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
         state = entry.state if entry else None
-        known = state in (status.Q_ACCEPTED, status.Q_REJECTED) or row.status in (status.ACCEPTED, status.REJECTED)
+        known = state in (status.Q_ACCEPTED, status.Q_REJECTED, status.Q_TOO_LATE) or row.status in (
+            status.ACCEPTED, status.REJECTED, status.UPLOAD_TOO_LATE)
         # Not known but not sent (looked up by the worker, or failed before the platform acted): not there.
         record: PlatformRecord | None = None
         if not known and state not in NOT_SENT_STATES:
             if lookup is None or state == status.Q_SENDING or entry is None:
                 continue  # the outcome is not known yet: wait
             try:
-                record = lookup(entry.idempotency_key)
+                record = lookup(entry)
             except Exception:
                 continue
         if not known:

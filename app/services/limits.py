@@ -1,7 +1,8 @@
 """Offline limits on the store: the settings, what is held now, and the check the issue service makes.
 
 The rules are in app/core/limits.py. "Held" means issued here and not yet accepted by the
-platform (status pending_upload); cancelled and rejected invoices are not held.
+platform: a direct-channel invoice not yet accepted (pending_upload) or a pre-issue record not yet
+issued (pre_issue); cancelled, rejected and too-late ones are not held.
 check_can_issue() runs inside the issue service's IMMEDIATE transaction, so two app
 instances cannot both squeeze past a limit.
 """
@@ -45,12 +46,12 @@ def set_limits(limits: OfflineLimits) -> None:
 
 
 def current_usage() -> OfflineUsage:
-    held = InvoiceRow.select().where(InvoiceRow.status == status.PENDING_UPLOAD)
+    held = InvoiceRow.select().where(InvoiceRow.status.in_(status.WAITING_STATUSES))
     count = held.count()
     positive = (InvoiceRow.select(peewee.fn.SUM(InvoiceRow.total_amount).coerce(False))
-                .where((InvoiceRow.status == status.PENDING_UPLOAD) & (InvoiceRow.total_amount > 0)).scalar())
+                .where((InvoiceRow.status.in_(status.WAITING_STATUSES)) & (InvoiceRow.total_amount > 0)).scalar())
     # Times in Beijing's offset sort as text; the rare one typed with another offset is compared as a time.
-    held_issued_at = InvoiceRow.select(InvoiceRow.issued_at).where(InvoiceRow.status == status.PENDING_UPLOAD)
+    held_issued_at = InvoiceRow.select(InvoiceRow.issued_at).where(InvoiceRow.status.in_(status.WAITING_STATUSES))
     first = held_issued_at.where(InvoiceRow.issued_at.endswith("+08:00")).order_by(InvoiceRow.issued_at).first()
     candidates = [datetime.fromisoformat(r.issued_at) for r in
                   held_issued_at.where(~InvoiceRow.issued_at.endswith("+08:00"))]
@@ -79,11 +80,11 @@ def upload_deadline(issued_at: str, limits: OfflineLimits | None = None) -> date
 def is_overdue(row_status: str, issued_at: str, at: datetime | None = None,
                limits: OfflineLimits | None = None) -> bool:
     """An invoice still held past its upload deadline."""
-    return row_status == status.PENDING_UPLOAD and (at or now()) > upload_deadline(issued_at, limits)
+    return row_status in status.WAITING_STATUSES and (at or now()) > upload_deadline(issued_at, limits)
 
 
 def overdue_invoices(at: datetime | None = None) -> list[InvoiceRow]:
     limits = get_limits()
     moment = at or now()
-    rows = InvoiceRow.select().where(InvoiceRow.status == status.PENDING_UPLOAD).order_by(InvoiceRow.issued_at)
+    rows = InvoiceRow.select().where(InvoiceRow.status.in_(status.WAITING_STATUSES)).order_by(InvoiceRow.issued_at)
     return [r for r in rows if moment > limits.deadline(datetime.fromisoformat(r.issued_at))]

@@ -32,6 +32,7 @@ from app.core.codec import invoice_to_body
 from app.core.errors import DeskError, FieldError, ValidationFailed
 from app.services.settings import get_setting, set_setting
 from app.store import audit
+from app.store import stock as stock_store
 from app.store.models import AuditEntry, InvoiceLine, Setting, SyncLock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row
@@ -169,17 +170,30 @@ def counts() -> QueueCounts:
     return QueueCounts(waiting, rejected, by_state.get(status.Q_ACCEPTED, 0), by_state)
 
 
+def seconds_until(moment: str) -> float:
+    """Seconds from now to an ISO time ("" or a past time: 0)."""
+    if not moment:
+        return 0.0
+    return max(0.0, (datetime.fromisoformat(moment) - clock.now_exact()).total_seconds())
+
+
 def next_due_in() -> float | None:
-    """Seconds until the earliest waiting entry is due (0 when one is due now), None when none waits."""
+    """Seconds until the earliest waiting entry or open upload batch is due (0 when one is due now), None when
+    nothing waits. An entry inside a batch waits with its batch."""
     rows = (UploadQueueEntry.select(UploadQueueEntry.state, UploadQueueEntry.next_try_at)
-            .where(UploadQueueEntry.state.in_(status.QUEUE_WAITING_STATES)))
+            .where(UploadQueueEntry.state.in_(status.QUEUE_WAITING_STATES) & UploadQueueEntry.batch.is_null()))
     soonest: float | None = None
-    current = clock.now_exact()
     pairs: Iterable[tuple[str, str | None]] = rows.tuples().iterator()
     for state, next_try in pairs:
         if state in (status.Q_PENDING, status.Q_SENDING) or not next_try:
             return 0.0
-        wait = max(0.0, (datetime.fromisoformat(next_try) - current).total_seconds())
+        wait = seconds_until(next_try)
+        soonest = wait if soonest is None else min(soonest, wait)
+    from app.services.upload_batches import next_batch_due_in  # the batches build on this module
+
+    batch_due = next_batch_due_in()
+    if batch_due is not None:
+        wait = seconds_until(batch_due)
         soonest = wait if soonest is None else min(soonest, wait)
     return soonest
 
@@ -222,7 +236,9 @@ def recover_in_flight(holder: str | None = None) -> int:
     """Rows left `sending` by a sender that died: their outcome is unknown. Call after taking the lock."""
     with database.atomic("IMMEDIATE"):
         _check_lock(holder)
-        entries = _items(_with_numbers().where(UploadQueueEntry.state == status.Q_SENDING)
+        # A direct-channel entry in `sending` belongs to a batch, which is asked again as it is.
+        entries = _items(_with_numbers().where((UploadQueueEntry.state == status.Q_SENDING)
+                                               & UploadQueueEntry.batch.is_null())
                          .order_by(UploadQueueEntry.id))
         if not entries:
             return 0
@@ -234,11 +250,13 @@ def recover_in_flight(holder: str | None = None) -> int:
         return len(entries)
 
 
-def claim_batch(holder: str | None, limit: int = 500) -> list[QueueItem]:
-    """The next entries to send, oldest first (pending, and retry_wait that is due), marked `sending`."""
+def claim_batch(holder: str | None, limit: int = 100, channel: str = "platform") -> list[QueueItem]:
+    """The next entries of a channel to send, oldest first (pending, and retry_wait that is due; on the platform
+    channel also unknown_outcome, sent again under the same key), marked `sending`."""
+    states = [status.Q_PENDING, status.Q_RETRY_WAIT] + ([status.Q_UNKNOWN] if channel == "platform" else [])
     with database.atomic("IMMEDIATE"):
         _check_lock(holder)
-        entries = _items(_due(UploadQueueEntry.state.in_((status.Q_PENDING, status.Q_RETRY_WAIT)), limit))
+        entries = _items(_due(UploadQueueEntry.state.in_(states) & (InvoiceRow.channel == channel), limit))
         if not entries:
             return []
         UploadQueueEntry.update(state=status.Q_SENDING, attempts=UploadQueueEntry.attempts + 1,
@@ -250,19 +268,23 @@ def claim_batch(holder: str | None, limit: int = 500) -> list[QueueItem]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the platform said about one entry."""
+    """What the platform said about one entry: accepted (or issued), rejected, or too late for ever."""
 
     entry_id: int
     accepted: bool
     official_number: str | None = None
     platform_id: str | None = None
     accepted_at: str | None = None
-    details: list[dict[str, str]] | None = None  # why rejected
-    found_by: str = "send"  # send / lookup
+    details: list[dict[str, Any]] | None = None  # why rejected
+    found_by: str = "send"  # send / results / lookup
+    too_late: bool = False  # rejected as upload_too_late or month_closed: the sale must be invoiced again
+    error: str = ""  # the platform's code of the rule broken, when it gave one
 
 
 def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
-    """Accepted and rejected entries, each with its invoice row and audit entry. Returns (accepted, rejected)."""
+    """Accepted and rejected entries, each with its invoice row and audit entry. Returns (accepted, rejected).
+
+    A rejected or too-late direct-channel invoice gives back the quota it drew (the platform never took it)."""
     outcomes = list(outcomes)
     if not outcomes:
         return 0, 0
@@ -270,19 +292,19 @@ def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
     audit_rows: list[audit.ManyEntry] = []
     entry_updates: list[tuple[str, str, int]] = []
     invoice_updates: list[tuple[str, str | None, str | None, str | None, int]] = []
-    rejected_entries: list[tuple[str, str, int]] = []
+    rejected_entries: list[tuple[str, str, str, int]] = []
     rejected_invoices: list[tuple[str, int]] = []
+    given_back: dict[str, Decimal] = {}
     with database.atomic("IMMEDIATE"):
         # Plain tuples and executemany: a batch of 500 is recorded in milliseconds, not a second.
-        found: Iterable[tuple[int, str, int, str, str]] = (
+        found: Iterable[tuple[int, str, int, str, str, str | None, Decimal]] = (
             UploadQueueEntry.select(UploadQueueEntry.id, UploadQueueEntry.state, InvoiceRow.id, InvoiceRow.status,
-                                    InvoiceRow.provisional_number)
+                                    InvoiceRow.provisional_number, InvoiceRow.quota_period, InvoiceRow.quota_drawn)
             .join(InvoiceRow).where(UploadQueueEntry.id.in_([o.entry_id for o in outcomes])).tuples().iterator())
-        entries = {entry_id: (state, invoice_id, invoice_status, number)
-                   for entry_id, state, invoice_id, invoice_status, number in found}
+        entries = {row[0]: row[1:] for row in found}
         for outcome in outcomes:
-            state, invoice_id, invoice_status, number = entries[outcome.entry_id]
-            if state == status.Q_ACCEPTED:
+            state, invoice_id, invoice_status, number, quota_period, quota_drawn = entries[outcome.entry_id]
+            if state in (status.Q_ACCEPTED, status.Q_TOO_LATE):
                 continue  # recorded already (e.g. by a cancellation's look-up)
             if outcome.accepted:
                 entry_updates.append((status.Q_ACCEPTED, stamp, outcome.entry_id))
@@ -291,22 +313,31 @@ def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
                                         invoice_id))
                 audit_rows.append(("accepted", invoice_id, number,
                                    {"official_number": outcome.official_number, "platform_id": outcome.platform_id,
-                                    "found_by": outcome.found_by}))
-            else:
-                details = outcome.details or []
-                rejected_entries.append((stamp, json.dumps(details, ensure_ascii=False)[:MAX_ERROR], outcome.entry_id))
-                if invoice_status == status.PENDING_UPLOAD:
-                    rejected_invoices.append((status.REJECTED, invoice_id))
-                audit_rows.append(("rejected", invoice_id, number, {"details": details}))
+                                    "accepted_at": outcome.accepted_at, "found_by": outcome.found_by}))
+                continue
+            details = outcome.details or []
+            entry_state = status.Q_TOO_LATE if outcome.too_late else status.Q_REJECTED
+            rejected_entries.append((entry_state, stamp, json.dumps(details, ensure_ascii=False)[:MAX_ERROR],
+                                     outcome.entry_id))
+            if invoice_status in status.WAITING_STATUSES:
+                rejected_invoices.append((status.UPLOAD_TOO_LATE if outcome.too_late else status.REJECTED,
+                                          invoice_id))
+                if quota_period and quota_drawn:
+                    given_back[quota_period] = given_back.get(quota_period, Decimal(0)) + quota_drawn
+            audit_rows.append(("upload_too_late" if outcome.too_late else "rejected", invoice_id, number,
+                               {"details": details, "error": outcome.error, "found_by": outcome.found_by}))
         conn = database.connection()
         queue_table, invoice_table = UploadQueueEntry._meta.table_name, InvoiceRow._meta.table_name
         conn.executemany(f'UPDATE "{queue_table}" SET state = ?, last_error = \'\', next_try_at = NULL, updated_at = ? '
                          "WHERE id = ?", entry_updates)
-        conn.executemany(f'UPDATE "{invoice_table}" SET status = ?, official_number = ?, platform_id = ?, '
-                         "accepted_at = ? WHERE id = ?", invoice_updates)
-        conn.executemany(f'UPDATE "{queue_table}" SET state = \'{status.Q_REJECTED}\', next_try_at = NULL, '
+        conn.executemany(f'UPDATE "{invoice_table}" SET status = ?, '
+                         "official_number = COALESCE(?, official_number), platform_id = ?, accepted_at = ? WHERE id = ?",
+                         invoice_updates)
+        conn.executemany(f'UPDATE "{queue_table}" SET state = ?, next_try_at = NULL, '
                          "updated_at = ?, last_error = ? WHERE id = ?", rejected_entries)
         conn.executemany(f'UPDATE "{invoice_table}" SET status = ? WHERE id = ?', rejected_invoices)
+        for period, amount in given_back.items():
+            stock_store.change_drawn(period, -amount)
         _audit_many(audit_rows)
     accepted, rejected = len(invoice_updates), len(rejected_entries)
     return accepted, rejected
@@ -328,6 +359,45 @@ def record_failure(entry_ids: list[int], error: str, *, outcome_unknown: bool,
                 UploadQueueEntry.id == entry.id).execute()
         _audit_many([("send_failed", e.invoice_id, e.invoice.provisional_number,
                       {"error": error[:300], "state": new_state, "attempt": e.attempts}) for e in rows])
+
+
+def send_again(entry_ids: list[int], why: str) -> None:
+    """Entries of a batch the platform did not judge yet (its month was confirmed): pending again, out of the batch."""
+    if not entry_ids:
+        return
+    with database.atomic("IMMEDIATE"):
+        rows = _items(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
+                                            & (UploadQueueEntry.state == status.Q_SENDING)))
+        UploadQueueEntry.update(state=status.Q_PENDING, batch=None, next_try_at=None, last_error=why[:MAX_ERROR],
+                                updated_at=now_iso()).where(
+            UploadQueueEntry.id.in_([e.entry_id for e in rows])).execute()
+        _audit_many([("queued", e.invoice_id, e.number, {"why": why[:300]}) for e in rows])
+
+
+def record_mismatch(invoice_id: int, record: dict[str, Any]) -> str:
+    """Why a platform record found under this invoice's number is not this invoice ("" when it is)."""
+    body = invoice_bodies([invoice_id])[invoice_id]
+    for key in ("number", "total_amount", "total_tax", "total_with_tax", "issued_at"):
+        if record.get(key) != body.get(key):
+            return f"the platform holds {body.get('number')} with another {key}: {record.get(key)!r}"
+    seller = record.get("seller")
+    if not isinstance(seller, dict) or seller.get("tax_id") != body["seller"]["tax_id"]:
+        return f"the platform holds {body.get('number')} for another seller"
+    return ""
+
+
+def look_up_entry(client: Any, entry: UploadQueueEntry) -> dict[str, Any] | None:
+    """The platform's record of an entry's invoice, or None when it holds none: by number on the direct channel;
+    on the platform channel by its key, among the records of its day (the platform numbers them itself)."""
+    row = InvoiceRow.get_by_id(entry.invoice_id)
+    if row.channel == "direct":
+        record: dict[str, Any] | None = client.invoice_by_number(row.provisional_number)
+        return record
+    day = row.issued_date
+    for found in client.iter_invoices(row.seller_tax_id, day, day):
+        if found.get("key") == entry.idempotency_key:
+            return dict(found)
+    return None
 
 
 def record_not_on_platform(entry_ids: list[int]) -> None:

@@ -67,5 +67,10 @@ def set_platform(url: str | None = None, token: str | None = None) -> None:
 
 def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:
     """A client for the given URL and token, or for those in the store's settings (read when called, so a
-    new URL or token applies at once)."""
-    return HttpPlatformClient(url or platform_url(), token if token is not None else platform_token(), **options)
+    new URL or token applies at once). A URL that is not one is refused naming platform.url."""
+    address = url or platform_url()
+    try:
+        return HttpPlatformClient(address, token if token is not None else platform_token(), **options)
+    except ValueError:
+        raise ValidationFailed([FieldError("platform.url", f"“{address}”不是有效的平台地址（http://主机:端口）",
+                                           f"{address!r} is not an http(s) URL")]) from None

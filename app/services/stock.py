@@ -23,10 +23,9 @@ from app.core.deadlines import period_of
 from app.core.errors import FieldError, ValidationFailed
 from app.core.money import to_money
 from app.core.official_numbers import MAX_BLOCK, REDRAW_SHARE, block_count, parse_number
-from app.platform.client import KeyConflict, PlatformError, Rejected, TransientFailure
-from app.platform.v2_client import HttpV2Client, NumberGrant, QuotaGrant
+from app.platform.client import KeyConflict, NumberGrant, PlatformError, QuotaGrant, Rejected, TransientFailure
 from app.services.channel import DIRECT, get_channel
-from app.services.settings import get_setting, platform_token, platform_url, set_setting
+from app.services.settings import get_setting, set_setting
 from app.store import audit
 from app.store import stock as stock_store
 from app.store.models import NumberBlock, QuotaSlice, database
@@ -155,21 +154,11 @@ def stock_view(now: datetime | None = None) -> StockView:
 # --- top-up --------------------------------------------------------------------------------------
 
 class StockClient(Protocol):
-    """What top_up needs of the platform: HttpV2Client's two calls."""
+    """What top_up needs of the platform: HttpPlatformClient's two calls."""
 
     def draw_numbers(self, request_id: str, count: int) -> NumberGrant: ...
 
     def change_quota(self, request_id: str, action: str, amount: Decimal) -> QuotaGrant: ...
-
-
-def make_v2_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpV2Client:
-    """A protocol v2 client for the given URL and token, or for those in the store's settings."""
-    address = url or platform_url()
-    try:
-        return HttpV2Client(address, token if token is not None else platform_token(), **options)
-    except ValueError:
-        raise ValidationFailed([FieldError("platform.url", f"“{address}”不是有效的平台地址（http://主机:端口）",
-                                           f"{address!r} is not an http(s) URL")]) from None
 
 
 @dataclass(frozen=True)
@@ -290,7 +279,7 @@ def _numbers_low(run: _Run, settings: StockSettings) -> bool:
 
 
 def _quota_low(run: _Run, settings: StockSettings) -> bool:
-    return stock_store.quota_held(period_of(run.at)) < settings.quota_floor
+    return stock_store.quota_left(period_of(run.at)) < settings.quota_floor
 
 
 def _new_block_request(run: _Run, count: int) -> int | None:

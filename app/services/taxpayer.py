@@ -15,8 +15,7 @@ from typing import Any
 
 from app.core.clock import in_beijing, now, now_iso
 from app.core.errors import EXIT_ERROR, DeskError
-from app.platform.client import TransientFailure
-from app.platform.v2_client import Taxpayer
+from app.platform.client import Taxpayer, TransientFailure
 from app.services.seller import get_seller
 from app.services.settings import get_setting, set_setting
 from app.store.models import Setting, database

@@ -21,6 +21,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v1_create_tables,
     schema_steps.v2_shudian,
     schema_steps.v3_stock,
+    schema_steps.v4_channels,
 ]
 LATEST = len(STEPS)
 

@@ -160,6 +160,12 @@ class Invoice(BaseModel):
     red_reason = peewee.TextField(null=True)  # 销货退回 / 开票有误 / 服务中止 / 销售折让, on a red-letter invoice
     cancelled_at = peewee.TextField(null=True)
     cancel_reason = peewee.TextField(null=True)
+    # Protocol v2: "direct" (the number is official from issue, taken from a block: provisional_number
+    # holds it too) or "platform" (provisional_number is LX-..., the platform's number comes at issue).
+    channel = peewee.TextField(default="platform")
+    quota_period = peewee.TextField(null=True)  # YYYYMM whose quota a direct-channel invoice drew
+    quota_drawn = MoneyField(default=0)  # what it drew (its total_amount; 0 for a red or platform invoice)
+    reissue_of = peewee.TextField(null=True)  # the number of an invoice too late to upload that this one replaces
 
     # Backrefs peewee adds from the other side (annotations only: no column, no field).
     lines: peewee.ModelSelect[InvoiceLine]
@@ -209,6 +215,25 @@ class AuditEntry(BaseModel):
     hash = peewee.TextField(unique=True)
 
 
+class UploadBatch(BaseModel):
+    """One direct-channel upload (POST /v2/uploads) of up to 100 invoices: the request id is committed with
+    its entries before it is sent, so a lost answer is asked again with the same id and the same invoices."""
+
+    id = peewee.AutoField()
+    request_id = peewee.TextField(unique=True)
+    acceptance_id = peewee.TextField(null=True)  # 受理流水号, once the platform answered
+    state = peewee.TextField(index=True)  # posting / awaiting / done / expired
+    size = peewee.IntegerField()
+    attempts = peewee.IntegerField(default=0)
+    next_try_at = peewee.TextField(null=True)
+    last_error = peewee.TextField(default="")
+    created_at = peewee.TextField()
+    answered_at = peewee.TextField(null=True)  # when the acceptance id came: results expire 12 h later
+    updated_at = peewee.TextField()
+
+    entries: peewee.ModelSelect[UploadQueueEntry]
+
+
 class UploadQueueEntry(BaseModel):
     """One per issued invoice, written in the issuing transaction; worked by app.sync."""
 
@@ -222,6 +247,8 @@ class UploadQueueEntry(BaseModel):
     next_try_at = peewee.TextField(null=True)
     created_at = peewee.TextField()
     updated_at = peewee.TextField()
+    batch = peewee.ForeignKeyField(UploadBatch, null=True, backref="entries", on_delete="RESTRICT")
+    batch_id: int | None
 
 
 class Setting(BaseModel):
@@ -333,5 +360,27 @@ class QuotaSlice(BaseModel):
     granted_at = peewee.TextField(null=True)
 
 
+class QuotaUse(BaseModel):
+    """What the direct channel's invoices of a month drew of its quota: bumped in the issuing transaction,
+    given back when an invoice is rejected or too late (so it never counts what the platform never took)."""
+
+    period = peewee.TextField(primary_key=True)
+    drawn = MoneyField(default=0)
+
+
+class MonthSummary(BaseModel):
+    """The monthly summary (汇总确认) of one month as the desk last told or asked the platform."""
+
+    period = peewee.TextField(primary_key=True)  # YYYYMM
+    state = peewee.TextField()  # confirmed / mismatch / withdrawn / closed
+    count = peewee.IntegerField()
+    total_amount = MoneyField()
+    total_tax = MoneyField()
+    platform_figures = peewee.TextField(default="{}")  # JSON: the platform's figures on a mismatch
+    confirmed_at = peewee.TextField(null=True)
+    updated_at = peewee.TextField()
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
-              Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice)
+              Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
+              UploadBatch, QuotaUse, MonthSummary)

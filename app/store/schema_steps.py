@@ -101,6 +101,33 @@ V3_SQL = (
     'CREATE UNIQUE INDEX "quota_slice_request_id" ON "quota_slice" ("request_id")',
 )
 
+# Schema 4: protocol v2's two channels. Each invoice knows its channel (v1's invoices got their numbers
+# from the platform, so they count as the platform channel), what it drew of the month's quota, and
+# the invoice it issues again; direct-channel uploads go in batches under one request id; the
+# monthly summaries are kept. v1's invoices still waiting to upload had provisional numbers the
+# platform never confirmed: under v2 they are pre-issue records (预开单), sent to POST /v2/issue.
+V4_SQL = (
+    'ALTER TABLE "invoice" ADD COLUMN "channel" TEXT NOT NULL DEFAULT \'platform\'',
+    'ALTER TABLE "invoice" ADD COLUMN "quota_period" TEXT',
+    'ALTER TABLE "invoice" ADD COLUMN "quota_drawn" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "invoice" ADD COLUMN "reissue_of" TEXT',
+    'UPDATE "invoice" SET "status" = \'pre_issue\' WHERE "status" = \'pending_upload\'',
+    'CREATE TABLE "quota_use" ("period" TEXT NOT NULL PRIMARY KEY, "drawn" INTEGER NOT NULL)',
+    'CREATE TABLE "upload_batch" ("id" INTEGER NOT NULL PRIMARY KEY, "request_id" TEXT NOT NULL, '
+    '"acceptance_id" TEXT, "state" TEXT NOT NULL, "size" INTEGER NOT NULL, "attempts" INTEGER NOT NULL, '
+    '"next_try_at" TEXT, "last_error" TEXT NOT NULL, "created_at" TEXT NOT NULL, "answered_at" TEXT, '
+    '"updated_at" TEXT NOT NULL)',
+    'CREATE UNIQUE INDEX "upload_batch_request_id" ON "upload_batch" ("request_id")',
+    'CREATE INDEX "upload_batch_state" ON "upload_batch" ("state")',
+    'ALTER TABLE "upload_queue_entry" ADD COLUMN "batch_id" INTEGER REFERENCES "upload_batch" ("id") '
+    'ON DELETE RESTRICT',
+    'CREATE INDEX "upload_queue_entry_batch_id" ON "upload_queue_entry" ("batch_id")',
+    'CREATE TABLE "month_summary" ("period" TEXT NOT NULL PRIMARY KEY, "state" TEXT NOT NULL, '
+    '"count" INTEGER NOT NULL, "total_amount" INTEGER NOT NULL, "total_tax" INTEGER NOT NULL, '
+    '"platform_figures" TEXT NOT NULL, "confirmed_at" TEXT, "updated_at" TEXT NOT NULL)',
+)
+
+
 def _run(db: peewee.SqliteDatabase, statements: tuple[str, ...]) -> None:
     for sql in statements:
         db.execute_sql(sql)
@@ -116,3 +143,7 @@ def v2_shudian(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
 
 def v3_stock(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V3_SQL)
+
+
+def v4_channels(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V4_SQL)

@@ -12,7 +12,7 @@ from app.core.clock import in_beijing
 from app.core.deadlines import period_of, year_end
 from app.core.money import ZERO
 from app.core.official_numbers import Block
-from app.store.models import NumberBlock, QuotaSlice
+from app.store.models import NumberBlock, QuotaSlice, QuotaUse
 
 REQUESTED = "requested"
 HELD = "held"
@@ -38,9 +38,14 @@ class StockView:
     numbers_lost: int  # unused numbers of the retired blocks
     period: str
     quota_held: Decimal  # downloaded and not returned in `period`
+    quota_drawn: Decimal  # what the period's invoices drew of it
     quota_valid_to: date | None
     numbers_waiting: tuple[str, ...]  # request ids asked and not answered yet (lost answers)
     quota_waiting: tuple[str, ...]
+
+    @property
+    def quota_left(self) -> Decimal:
+        return self.quota_held - self.quota_drawn
 
 
 def block_of(row: NumberBlock) -> Block:
@@ -68,7 +73,7 @@ def waiting_slices() -> list[QuotaSlice]:
 
 
 def quota_held(period: str) -> Decimal:
-    """Downloaded minus returned in period (what invoices used is not yet counted: issuing comes later)."""
+    """Downloaded minus returned in period (what invoices drew is counted apart: quota_drawn)."""
     total = ZERO
     for row in QuotaSlice.select().where((QuotaSlice.state == GRANTED) & (QuotaSlice.period == period)):
         total += row.amount if row.action == DOWNLOAD else -row.amount
@@ -83,6 +88,37 @@ def quota_valid_to(period: str) -> date | None:
     return date.fromisoformat(row.valid_to) if row is not None and row.valid_to else None
 
 
+def quota_drawn(period: str) -> Decimal:
+    """What the direct channel's invoices of the period drew and still hold."""
+    row = QuotaUse.get_or_none(QuotaUse.period == period)
+    return row.drawn if row is not None else ZERO
+
+
+def quota_left(period: str) -> Decimal:
+    return quota_held(period) - quota_drawn(period)
+
+
+def change_drawn(period: str, amount: Decimal) -> None:
+    """Add (or with a negative amount give back) quota drawn; inside the caller's transaction."""
+    QuotaUse.insert(period=period, drawn=ZERO).on_conflict_ignore().execute()
+    QuotaUse.update(drawn=QuotaUse.drawn + amount).where(QuotaUse.period == period).execute()
+
+
+def take_number(year: int) -> str | None:
+    """The next number of the year's held blocks, marked used; None when none is left. Inside the caller's
+    IMMEDIATE transaction, so two desks on one store never take the same number and none is skipped."""
+    for row in held_blocks(year):
+        number = block_of(row).next_number()
+        if number is None:
+            continue
+        changed = NumberBlock.update(used=NumberBlock.used + 1).where(
+            (NumberBlock.id == row.id) & (NumberBlock.used == row.used)).execute()
+        if changed != 1:  # cannot happen under the write lock; refuse rather than give a number twice
+            raise RuntimeError(f"number block {row.request_id} changed while a number was taken")
+        return number
+    return None
+
+
 def stock_view(at: datetime) -> StockView:
     local = in_beijing(at)
     year, period = local.year, period_of(local)
@@ -95,6 +131,6 @@ def stock_view(at: datetime) -> StockView:
         at=local, year=year, numbers_left=left, next_number=next_number,
         current_block_count=block_of(blocks[-1]).count if blocks else 0, year_end=year_end(year),
         blocks_held=len(blocks), blocks_retired=len(retired), numbers_lost=lost, period=period,
-        quota_held=quota_held(period), quota_valid_to=quota_valid_to(period),
+        quota_held=quota_held(period), quota_drawn=quota_drawn(period), quota_valid_to=quota_valid_to(period),
         numbers_waiting=tuple(b.request_id for b in waiting_blocks()),
         quota_waiting=tuple(s.request_id for s in waiting_slices()))

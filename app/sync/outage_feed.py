@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from app.platform.client import PlatformClient
-from app.services import outages
+from app.services import outages, queue
 from app.services.lifecycle import CancelOutcome, resolve_cancellations
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 
@@ -55,7 +56,7 @@ class OutageFeed:
         lookup = None
         client = self.client_factory() if self.client_factory else None
         if client is not None:
-            lookup = client.lookup
+            lookup = partial(queue.look_up_entry, client)
         try:
             decided = resolve_cancellations(lookup)
         finally:

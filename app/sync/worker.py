@@ -1,20 +1,24 @@
-"""The upload queue worker: sends what was issued offline, in order, in batches, exactly once.
+"""The upload queue worker: sends what was issued, in order, exactly once, by protocol v2.
 
 One pass (run_once):
  1. take the store's upload lock (only one worker sends at a time; a dead holder's lock is broken);
- 2. rows left `sending` by a dead sender become unknown_outcome;
- 3. every unknown_outcome row that is due is looked up by its key (GET /v1/invoices/{key}):
-    found -> accepted; not found -> pending (sent again below); no answer -> stays, backed off;
- 4. claim the next due rows (pending, retry_wait) oldest first, mark them `sending` (committed
-    before the request leaves), POST them as one batch, record each result: accepted/duplicate ->
-    accepted with the official number; rejected -> rejected with the platform's reasons (the
-    others go on); a transient failure -> retry_wait, or unknown_outcome when the request may
-    have arrived, with exponential back-off and jitter, never less than Retry-After;
- 5. a 401 stops the pass: the rows go back to pending untouched and the report says why.
-A pass ends when nothing is due, or at the first transient failure of a send (the platform is
-struggling: the back-off decides when to try again).
+ 2. platform-channel entries left `sending` by a dead sender become unknown_outcome (sent again under
+    the same key, which the platform answers with its first answer: never issued twice);
+ 3. direct channel (app/services/upload_batches.py): batches still `posting` are sent again as they are
+    (same request id, same invoices); new batches of up to 100 due invoices are opened and posted, many
+    before any result is read, so that the platform checks them meanwhile; the results of `awaiting`
+    batches are read by acceptance id once due: accepted and duplicate are accepted, upload_too_late and
+    month_closed mark the invoice too late for ever, month_confirmed withdraws the month's confirmation
+    (app/services/months.py) and uploads again, other rejections are rejections; results that expired
+    (410) are looked up by number;
+ 4. platform channel: pre-issue records are sent to POST /v2/issue one by one under their keys and become
+    invoices with the platform's number, or are rejected with its reasons;
+ 5. a 401 stops the pass (nothing changes); a transient failure ends it with back-off and jitter, never
+    less than Retry-After.
+Every answer is checked by the client against what was sent (app/platform/v2_client.py) before anything
+of it is recorded: an answer that does not fit is a transient failure, never an acceptance.
 
-run_forever() repeats passes until stopped, sleeping until the next row is due (or woken).
+run_forever() repeats passes until stopped, sleeping until the next entry or batch is due (or woken).
 Listeners get WorkerEvent objects on the worker's thread; no Qt here.
 """
 
@@ -23,34 +27,42 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from app.core import status as queue_status
+from app.core.codec import pre_issue_body
 from app.platform.client import (
-    MAX_BATCH,
-    BatchUnsupported,
     KeyConflict,
     PlatformClient,
     PlatformError,
     Rejected,
-    SubmitResult,
+    ResultsExpired,
+    TaxpayerRefused,
     TransientFailure,
     Unauthorized,
+    UploadResult,
 )
-from app.services import queue
+from app.platform.http_client import MAX_UPLOAD
+from app.services import months, queue, upload_batches
 from app.services.lifecycle import REQUEST_WAITING, resolve_cancellations
 from app.store.models import CancellationRequest, UploadQueueEntry
 
 log = logging.getLogger(__name__)
+
+TOO_LATE_ERRORS = ("upload_too_late", "month_closed")
+MAX_OPEN_BATCHES = 50  # posted before their results are read: 5,000 invoices in flight at most
 
 
 @dataclass
 class PassReport:
     accepted: int = 0
     rejected: int = 0
+    sent: int = 0  # direct-channel invoices the platform took for checking
     looked_up: int = 0
     transient_failures: int = 0
     last_error: str = ""
@@ -60,6 +72,7 @@ class PassReport:
 
     def add(self, other: PassReport) -> None:
         self.accepted += other.accepted
+        self.sent += other.sent
         self.rejected += other.rejected
         self.looked_up += other.looked_up
         self.transient_failures += other.transient_failures
@@ -92,17 +105,20 @@ class Backoff:
 
 
 class QueueWorker:
-    def __init__(self, client_factory: Callable[[], PlatformClient], *, batch_size: int = MAX_BATCH,
+    def __init__(self, client_factory: Callable[[], PlatformClient], *, batch_size: int = MAX_UPLOAD,
                  backoff: Backoff | None = None, lock_ttl: float = 60.0, holder: str | None = None,
-                 idle_poll: float = 5.0) -> None:
+                 idle_poll: float = 5.0, result_wait: float = 1.0, result_wait_cap: float = 60.0,
+                 pass_wait: float = 30.0) -> None:
         self._client_factory = client_factory
         self._client: PlatformClient | None = None
-        self.batch_size = max(1, min(batch_size, MAX_BATCH))
+        self.batch_size = max(1, min(batch_size, MAX_UPLOAD))
         self.backoff = backoff or Backoff()
         self.lock_ttl = lock_ttl
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
         self.idle_poll = idle_poll
-        self.batch_supported = True
+        self.result_wait = result_wait  # before the first read of an upload's results
+        self.result_wait_cap = result_wait_cap
+        self.pass_wait = pass_wait  # how long one pass waits for results still processing
         self.paused = False
         self._listeners: list[Callable[[WorkerEvent], None]] = []
         self._wake = threading.Event()
@@ -149,18 +165,7 @@ class QueueWorker:
             return report
         try:
             queue.recover_in_flight(self.holder)
-            while not self._stop.is_set():
-                self._resolve_unknown(report)
-                if report.unauthorized or report.transient_failures:
-                    break
-                if not queue.heartbeat(self.holder, self.lock_ttl):
-                    raise queue.LockLost("上传锁已丢失", "lost the upload lock")
-                items = queue.claim_batch(self.holder, self.batch_size)
-                if not items:
-                    break
-                self._send(items, report)
-                if report.unauthorized or report.transient_failures:
-                    break
+            self._pass(report)
             self._resolve_cancellations()
         except queue.LockLost as error:
             report.lock_busy = True
@@ -172,102 +177,206 @@ class QueueWorker:
         self._emit("pass_done", report)
         return report
 
-    def _transient(self, report: PassReport, error: TransientFailure) -> None:
+    def _stopped(self, report: PassReport) -> bool:
+        return self._stop.is_set() or bool(report.unauthorized or report.transient_failures)
+
+    def _keep_lock(self) -> None:
+        if not queue.heartbeat(self.holder, self.lock_ttl):
+            raise queue.LockLost("上传锁已丢失", "lost the upload lock")
+
+    def _pass(self, report: PassReport) -> None:
+        waited_since = time.monotonic()
+        while not self._stopped(report):
+            self._keep_lock()
+            worked = self._post_batches(report)
+            if not self._stopped(report):
+                worked = self._read_results(report) or worked
+            if not self._stopped(report):
+                worked = self._look_up(report) or worked
+            if not self._stopped(report):
+                worked = self._issue_pre_issue_records(report) or worked
+            if worked:
+                waited_since = time.monotonic()
+                continue
+            # Nothing to do now; results still processing are waited for a while, so one pass ends drained.
+            due = upload_batches.next_batch_due_in()
+            if due is None or time.monotonic() - waited_since > self.pass_wait:
+                return
+            self._wake.wait(min(0.2, max(0.01, queue.seconds_until(due))))
+            self._wake.clear()
+
+    # --- direct channel --------------------------------------------------------------------------
+
+    def _transient(self, report: PassReport, error: PlatformError) -> None:
         report.transient_failures += 1
         report.last_error = str(error)
         self._emit("transient_failure", report, str(error))
 
-    def _resolve_unknown(self, report: PassReport) -> None:
-        failures_in_row = 0
-        for index, item in enumerate(queue.due_unknown(limit=self.batch_size)):
-            if index and index % 20 == 0 and not queue.heartbeat(self.holder, self.lock_ttl):
-                raise queue.LockLost("上传锁已丢失", "lost the upload lock")  # many slow look-ups: keep the lock alive
-            try:
-                record = self.client.lookup(item.key)
-            except Unauthorized as error:
-                report.unauthorized = str(error)
-                return
-            except TransientFailure as error:
-                wait = error.retry_after
-                queue.record_failure([item.entry_id], f"look-up failed: {error}", outcome_unknown=True,
-                                     delay_for=partial(self.backoff.delay, retry_after=wait))
-                failures_in_row += 1
-                if failures_in_row >= 3:  # the platform is struggling: stop asking for now
-                    self._transient(report, error)
-                    return
-                continue
-            except PlatformError as error:
-                report.last_error = str(error)
-                continue
-            failures_in_row = 0
-            report.looked_up += 1
-            if record is None:
-                queue.record_not_on_platform([item.entry_id])
-            else:
-                accepted, _ = queue.record_outcomes([queue.Outcome(
-                    item.entry_id, True, record.get("official_number"), record.get("platform_id"),
-                    record.get("accepted_at"), found_by="lookup")])
-                report.accepted += accepted
-                self._emit("progress", report)
+    def _post_batches(self, report: PassReport) -> bool:
+        """Batches left `posting` first (as they are), then new ones, up to MAX_OPEN_BATCHES awaiting."""
+        worked = False
+        for batch in upload_batches.due_batches(queue_status.B_POSTING, limit=MAX_OPEN_BATCHES):
+            if not self._post(batch, report):
+                return worked
+            worked = True
+        while upload_batches.open_count() < MAX_OPEN_BATCHES and not self._stop.is_set():
+            opened = upload_batches.open_batch(self.holder, self.batch_size)
+            if opened is None:
+                break
+            worked = True
+            if not self._post(opened, report):
+                break
+        return worked
 
-    def _outcome(self, item: queue.QueueItem, result: SubmitResult) -> queue.Outcome:
-        if result.is_accepted:
-            return queue.Outcome(item.entry_id, True, result.official_number, result.platform_id, result.accepted_at)
-        return queue.Outcome(item.entry_id, False, details=result.details)
-
-    def _send(self, items: list[queue.QueueItem], report: PassReport) -> None:
-        bodies = queue.invoice_bodies([i.invoice_id for i in items])
+    def _post(self, batch: upload_batches.Batch, report: PassReport) -> bool:
+        bodies = queue.invoice_bodies([item.invoice_id for item in batch.items])
         try:
-            if self.batch_supported:
-                try:
-                    results = self.client.submit_batch([(i.key, bodies[i.invoice_id]) for i in items])
-                    outcomes = [self._outcome(i, r) for i, r in zip(items, results, strict=True)]
-                except BatchUnsupported:
-                    self.batch_supported = False
-                    outcomes = self._send_one_by_one(items, bodies, report)
-            else:
-                outcomes = self._send_one_by_one(items, bodies, report)
+            acceptance = self.client.upload(batch.request_id, [bodies[item.invoice_id] for item in batch.items])
         except Unauthorized as error:
             report.unauthorized = str(error)
-            queue.release_unsent([i.entry_id for i in items], str(error))
-            return
-        except TransientFailure as error:
-            wait = error.retry_after
-            queue.record_failure([i.entry_id for i in items], str(error), outcome_unknown=error.outcome_unknown,
-                                 delay_for=partial(self.backoff.delay, retry_after=wait))
+            upload_batches.record_batch_failure(batch.id, str(error), self.idle_poll)
+            return False
+        except (Rejected, KeyConflict) as refusal:  # the call refused as a whole: nothing of it was kept
+            upload_batches.dissolve(batch.id, f"upload refused: {refusal.describe('en')}")
+            report.last_error = str(refusal)
+            return True
+        except (TransientFailure, TaxpayerRefused) as error:
+            delay = self.backoff.delay(batch.attempts + 1, getattr(error, "retry_after", None))
+            upload_batches.record_batch_failure(batch.id, str(error), delay)
             self._transient(report, error)
-            return
-        except Rejected as error:  # the batch as a whole was refused: a protocol problem, not the invoices'
-            queue.record_failure([i.entry_id for i in items], f"batch refused: {error}", outcome_unknown=False,
-                                 delay_for=lambda attempts: self.backoff.delay(attempts))
-            self._transient(report, TransientFailure(str(error)))
-            return
+            return False
+        upload_batches.record_answer(batch.id, acceptance, self.result_wait)
+        report.sent += len(batch.items)
+        return True
+
+    def _read_results(self, report: PassReport) -> bool:
+        worked = False
+        for batch in upload_batches.due_batches(queue_status.B_AWAITING, limit=MAX_OPEN_BATCHES):
+            assert batch.acceptance_id is not None
+            try:
+                results = self.client.upload_results(batch.acceptance_id, batch.numbers)
+            except Unauthorized as error:
+                report.unauthorized = str(error)
+                return worked
+            except ResultsExpired:
+                upload_batches.expire(batch.id)
+                worked = True
+                continue
+            except TransientFailure as error:
+                upload_batches.record_batch_failure(batch.id, str(error),
+                                                    self.backoff.delay(batch.attempts + 1, error.retry_after))
+                self._transient(report, error)
+                return worked
+            worked = True
+            self._record_results(batch, results, report)
+        return worked
+
+    def _record_results(self, batch: upload_batches.Batch, results: list[UploadResult], report: PassReport) -> None:
+        outcomes: list[queue.Outcome] = []
+        confirmed_months: dict[str, list[int]] = {}
+        processing = 0
+        for item, result in zip(batch.items, results, strict=True):
+            if result.status == "processing":
+                processing += 1
+            elif result.is_accepted:
+                outcomes.append(queue.Outcome(item.entry_id, True, item.number, accepted_at=result.accepted_at,
+                                              found_by="results"))
+            elif result.error == "month_confirmed":
+                confirmed_months.setdefault(months.period_of_number_issue(item.invoice_id), []).append(item.entry_id)
+            else:
+                outcomes.append(queue.Outcome(item.entry_id, False, details=result.details, found_by="results",
+                                              too_late=result.error in TOO_LATE_ERRORS, error=result.error))
         accepted, rejected = queue.record_outcomes(outcomes)
         report.accepted += accepted
         report.rejected += rejected
-        self._emit("progress", report)
+        for period, entry_ids in confirmed_months.items():
+            # A forgotten invoice of a confirmed month: withdraw the confirmation, upload it again, confirm later.
+            months.withdraw_for_late_upload(self.client, period)
+            queue.send_again(entry_ids, f"month {period} was confirmed: confirmation withdrawn, uploaded again")
+        if accepted or rejected:
+            self._emit("progress", report)
+        if processing:
+            upload_batches.wait_again(batch.id, min(self.result_wait_cap,
+                                                    self.result_wait * 2 ** min(batch.attempts + 1, 10)))
+        else:
+            upload_batches.close_if_done(batch.id)
 
-    def _send_one_by_one(self, items, bodies, report: PassReport) -> list[queue.Outcome]:
-        """For a platform without the batch endpoint. A transient failure part way records what
-        was answered so far, then the rest waits."""
-        outcomes: list[queue.Outcome] = []
+    def _look_up(self, report: PassReport) -> bool:
+        items = upload_batches.due_lookups(limit=self.batch_size)
+        failures = 0
         for index, item in enumerate(items):
+            if index and index % 20 == 0:
+                self._keep_lock()
             try:
-                result = self.client.submit(item.key, bodies[item.invoice_id])
-                outcomes.append(self._outcome(item, result))
-            except Rejected as error:
-                outcomes.append(queue.Outcome(item.entry_id, False, details=error.details))
-            except KeyConflict as error:
-                outcomes.append(queue.Outcome(item.entry_id, False,
-                                              details=[{"field": "key", "message": "key_conflict",
-                                                        "message_en": str(error)}]))
-            except (TransientFailure, Unauthorized):
-                queue.record_outcomes(outcomes)
-                rest = [i.entry_id for i in items[index + 1:]]
-                queue.release_unsent(rest, "not sent: an earlier invoice of the batch failed")
-                items[:] = items[index:index + 1]
-                raise
-        return outcomes
+                record = self.client.invoice_by_number(item.number)
+            except Unauthorized as error:
+                report.unauthorized = str(error)
+                return True
+            except TransientFailure as error:
+                upload_batches.record_lookup_failure(item.entry_id, f"look-up failed: {error}",
+                                                     self.backoff.delay(item.attempts, error.retry_after))
+                failures += 1
+                if failures >= 3:  # the platform is struggling: stop asking for now
+                    self._transient(report, error)
+                    return True
+                continue
+            report.looked_up += 1
+            if record is None:
+                upload_batches.record_not_held([item.entry_id])
+                continue
+            mismatch = queue.record_mismatch(item.invoice_id, record)
+            if mismatch:
+                # Held under our number with another content: not ours to believe; the clerk reconciles.
+                queue.record_outcomes([queue.Outcome(item.entry_id, False, found_by="lookup", error="number_used",
+                                                     details=[{"field": "number", "message": mismatch}])])
+                report.rejected += 1
+            else:
+                accepted, _ = queue.record_outcomes([queue.Outcome(
+                    item.entry_id, True, item.number, accepted_at=str(record.get("accepted_at") or ""),
+                    found_by="lookup")])
+                report.accepted += accepted
+            self._emit("progress", report)
+        return bool(items)
+
+    # --- platform channel ------------------------------------------------------------------------
+
+    def _issue_pre_issue_records(self, report: PassReport) -> bool:
+        items = queue.claim_batch(self.holder, self.batch_size, channel="platform")
+        if not items:
+            return False
+        bodies = queue.invoice_bodies([item.invoice_id for item in items])
+        for index, item in enumerate(items):
+            if self._stop.is_set():
+                queue.release_unsent([i.entry_id for i in items[index:]], "worker stopping")
+                return True
+            try:
+                record = self.client.issue(item.key, pre_issue_body(bodies[item.invoice_id]))
+            except Unauthorized as error:
+                report.unauthorized = str(error)
+                queue.release_unsent([i.entry_id for i in items[index:]], str(error))
+                return True
+            except (Rejected, KeyConflict) as refusal:
+                details = refusal.details if isinstance(refusal, Rejected) else [
+                    {"field": "key", "message": "key_conflict", "message_en": str(refusal)}]
+                _, rejected = queue.record_outcomes([queue.Outcome(item.entry_id, False, details=details,
+                                                                   error=getattr(refusal, "code", ""))])
+                report.rejected += rejected
+                self._emit("progress", report)
+                continue
+            except (TransientFailure, TaxpayerRefused) as error:
+                unknown = isinstance(error, TransientFailure) and error.outcome_unknown
+                wait = getattr(error, "retry_after", None)
+                queue.record_failure([item.entry_id], str(error), outcome_unknown=unknown,
+                                     delay_for=partial(self.backoff.delay, retry_after=wait))
+                queue.release_unsent([i.entry_id for i in items[index + 1:]],
+                                     "not sent: an earlier record of the batch failed")
+                self._transient(report, error)
+                return True
+            accepted, _ = queue.record_outcomes([queue.Outcome(
+                item.entry_id, True, str(record["number"]), accepted_at=str(record.get("accepted_at") or ""))])
+            report.accepted += accepted
+            self._emit("progress", report)
+        return True
 
     def _resolve_cancellations(self) -> None:
         """Cancellations waiting for an upload's outcome (app/services/lifecycle.py) can now be decided."""
@@ -275,14 +384,16 @@ class QueueWorker:
             return
 
         def record_acceptance(entry: UploadQueueEntry, record: dict[str, Any]) -> None:
-            queue.record_outcomes([queue.Outcome(entry.id, True, record.get("official_number"),
-                                                 record.get("platform_id"), record.get("accepted_at"),
-                                                 found_by="lookup")])
+            queue.record_outcomes([queue.Outcome(entry.id, True, record.get("number"),
+                                                 accepted_at=record.get("accepted_at"), found_by="lookup")])
 
         try:
-            resolve_cancellations(lookup=self.client.lookup, record_acceptance=record_acceptance)
+            resolve_cancellations(lookup=self._lookup_for_cancellation, record_acceptance=record_acceptance)
         except PlatformError as error:
             log.info("cancellations wait: %s", error)
+
+    def _lookup_for_cancellation(self, entry: UploadQueueEntry) -> dict[str, Any] | None:
+        return queue.look_up_entry(self.client, entry)
 
     # --- as a service ----------------------------------------------------------------------------
 

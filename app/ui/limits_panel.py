@@ -117,11 +117,11 @@ class OverdueMarks:
         return self._limits
 
     def overdue(self, row_status: str, issued_at: str) -> bool:
-        return row_status == status.PENDING_UPLOAD and store_limits.is_overdue(row_status, issued_at,
+        return row_status in status.WAITING_STATUSES and store_limits.is_overdue(row_status, issued_at,
                                                                                 limits=self._current())
 
     def deadline_text(self, row_status: str, issued_at: str) -> str:
-        if row_status != status.PENDING_UPLOAD:
+        if row_status not in status.WAITING_STATUSES:
             return ""
         deadline = store_limits.upload_deadline(issued_at, self._current()).strftime("%Y-%m-%d %H:%M")
         if self.overdue(row_status, issued_at):

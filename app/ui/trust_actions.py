@@ -33,7 +33,7 @@ Shown = TypeVar("Shown", bound=QWidget)
 def can_cancel(number: str | None) -> bool:
     """Only whether to offer the action; the service decides."""
     row = queries.find_invoice(number) if number else None
-    return row is not None and row.status in (status.PENDING_UPLOAD, status.REJECTED)
+    return row is not None and row.status in (status.PENDING_UPLOAD, status.PRE_ISSUE, status.REJECTED)
 
 
 def can_reverse(number: str | None) -> bool:

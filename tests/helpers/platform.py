@@ -3,16 +3,13 @@ worker sends them, and a worker with short back-off."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
 from app.core.codec import invoice_to_body
-from app.platform.client import SubmitResult
 from app.platform.http_client import HttpPlatformClient
 from app.platform.server import PlatformServer
 from app.services.issuing import IssuedInvoice, issue_invoices
-from app.services.lifecycle import record_acceptance_here
 from app.store import queries
 from app.store.models import Invoice, InvoiceLine, UploadQueueEntry
 from app.sync.worker import Backoff, QueueWorker
@@ -23,17 +20,13 @@ SYNC_TOKEN = "test-token-0123456789"
 
 
 def platform_numbers(platform: PlatformServer) -> list[str]:
-    """Provisional numbers of every record the platform holds, read from its own SQLite file."""
-    conn = sqlite3.connect(platform.records.path)
-    try:
-        return [json.loads(body)["number"] for (body,) in conn.execute("SELECT body FROM record ORDER BY seq")]
-    finally:
-        conn.close()
+    """The number of every invoice the platform holds, in the order it took them, from its own SQLite file."""
+    return [r["number"] for r in platform.v2_store.all("SELECT number FROM v2_invoice ORDER BY rowid")]
 
 
 def platform_sql(platform: PlatformServer, sql: str, *params: Any) -> list[Any]:
     """Plant a difference straight in the platform's SQLite file."""
-    conn = sqlite3.connect(platform.records.path)
+    conn = sqlite3.connect(platform.db_path)
     try:
         with conn:
             return conn.execute(sql, params).fetchall()
@@ -51,16 +44,6 @@ def key_of(number: str) -> str:
     row = Invoice.get(Invoice.provisional_number == number)
     key: str = UploadQueueEntry.get(UploadQueueEntry.invoice == row).idempotency_key
     return key
-
-
-def send(client: HttpPlatformClient, number: str, record_here: bool = True) -> SubmitResult:
-    """One invoice up by its queue key, as the worker sends it; record the answer here unless told not to."""
-    result = client.submit(key_of(number), body_of(number))
-    if record_here:
-        entry = UploadQueueEntry.get(UploadQueueEntry.idempotency_key == result.key)
-        record_acceptance_here(entry, {"official_number": result.official_number, "platform_id": result.platform_id,
-                                       "accepted_at": result.accepted_at})
-    return result
 
 
 def accept(number: str, official: str = OFFICIAL_NUMBER) -> None:
@@ -85,7 +68,11 @@ def issue_many(count: int, **overrides: Any) -> list[IssuedInvoice]:
 
 
 def make_worker(platform: PlatformServer, token: str = SYNC_TOKEN, **options: Any) -> QueueWorker:
+    """A worker with short back-off and short waits for upload results (the test platform answers in 30 ms)."""
     timeout = options.pop("timeout", 2.0)
     options.setdefault("backoff", Backoff(base=0.02, cap=0.2))
+    options.setdefault("result_wait", 0.05)
+    options.setdefault("result_wait_cap", 0.2)
+    options.setdefault("pass_wait", 5.0)
     return QueueWorker(lambda: HttpPlatformClient(platform.url, token, timeout=timeout, batch_timeout=timeout),
                        **options)

@@ -10,7 +10,7 @@ from app.core.clock import now
 from app.platform.client import TransientFailure
 from app.services import taxpayer
 from app.services.issuing import issue_invoice
-from app.services.stock import make_v2_client
+from app.services.settings import make_client
 from app.store.models import AuditEntry, Invoice
 from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
@@ -18,7 +18,7 @@ from tests.platform_v2.support import ok
 
 
 def _refresh():
-    client = make_v2_client()
+    client = make_client()
     try:
         return taxpayer.refresh(client)
     finally:

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from app.core.errors import ValidationFailed
-from app.platform.client import TransientFailure
+from app.platform.client import NumberGrant, QuotaGrant, TransientFailure
 from app.platform.server import PlatformServer
-from app.platform.v2_client import HttpV2Client, NumberGrant, QuotaGrant
+from app.platform.http_client import HttpPlatformClient
 from app.services import stock
 from app.services.channel import get_channel, set_channel
 from app.store.audit import verify_chain
@@ -39,7 +39,7 @@ class LosesAnswers:
     """The real client, whose answers to the first `lose` draws (or quota downloads) are lost on the way
     back: the platform did the work, the desk hears a transient failure whose outcome is unknown."""
 
-    def __init__(self, real: HttpV2Client, lose_numbers: int = 0, lose_quota: int = 0) -> None:
+    def __init__(self, real: HttpPlatformClient, lose_numbers: int = 0, lose_quota: int = 0) -> None:
         self.real = real
         self.lose_numbers = lose_numbers
         self.lose_quota = lose_quota
@@ -64,7 +64,7 @@ class LosesAnswers:
 
 @pytest.fixture
 def client(desk: PlatformServer):
-    made = stock.make_v2_client()
+    made = settings.make_client()
     yield made
     made.close()
 
@@ -223,7 +223,7 @@ def test_stock_settings_are_kept(store):
 
 def test_a_refused_token_leaves_the_request_waiting(desk):
     set_channel("direct")
-    wrong = stock.make_v2_client(token="not-the-token")
+    wrong = settings.make_client(token="not-the-token")
     try:
         result = stock.top_up(wrong, now=NOW)
     finally:

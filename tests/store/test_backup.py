@@ -240,14 +240,15 @@ def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, mo
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "b"))
     store.close()
     seen = []
+    latest = migrations.LATEST
     monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, lambda db, m: seen.append(db.pragma("user_version"))])
     monkeypatch.setattr(migrations, "LATEST", len(migrations.STEPS))
     store = open_store(data_dir)
     store.close()
     records = backup.read_manifest(tmp_path / "b")
     # The step ran twice: on the verified backup's scratch copy (which proves it runs), then on the store.
-    assert seen == [3, 3] and len(records) == 1 and records[0].ok
-    assert records[0].reason == "before migration from schema 3" and records[0].invoices == 3
+    assert seen == [latest, latest] and len(records) == 1 and records[0].ok
+    assert records[0].reason == f"before migration from schema {latest}" and records[0].invoices == 3
     with sqlite3.connect(str(tmp_path / "b" / records[0].file)) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == 3  # the store as it was before the step
 

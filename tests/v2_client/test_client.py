@@ -13,21 +13,21 @@ from typing import Any
 
 import pytest
 
-from app.platform.client import KeyConflict, Rejected, TransientFailure
+from app.platform.client import KeyConflict, QuotaExceeded, Rejected, ResultsExpired, TransientFailure
 from app.platform.server import PlatformServer
-from app.platform.v2_client import HttpV2Client, QuotaExceeded, ResultsExpired
+from app.platform.http_client import HttpPlatformClient
 from tests.helpers.platform import SYNC_TOKEN
 from tests.platform_v2.support import body, set_clock
 
 
 @pytest.fixture
-def client(v2: PlatformServer) -> Iterator[HttpV2Client]:
-    made = HttpV2Client(v2.url, SYNC_TOKEN)
+def client(v2: PlatformServer) -> Iterator[HttpPlatformClient]:
+    made = HttpPlatformClient(v2.url, SYNC_TOKEN)
     yield made
     made.close()
 
 
-def _results(client: HttpV2Client, acceptance: str, numbers: list[str]):
+def _results(client: HttpPlatformClient, acceptance: str, numbers: list[str]):
     for _ in range(100):
         results = client.upload_results(acceptance, numbers)
         if all(r.status != "processing" for r in results):
@@ -105,13 +105,13 @@ class _Liar(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def liar() -> Iterator[tuple[HttpV2Client, dict[str, tuple[int, Any]]]]:
+def liar() -> Iterator[tuple[HttpPlatformClient, dict[str, tuple[int, Any]]]]:
     answers: dict[str, tuple[int, Any]] = {}
     handler = type("Liar", (_Liar,), {"answers": answers})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    made = HttpV2Client(f"http://127.0.0.1:{server.server_address[1]}", "t")
+    made = HttpPlatformClient(f"http://127.0.0.1:{server.server_address[1]}", "t")
     yield made, answers
     made.close()
     server.shutdown()

@@ -1,0 +1,60 @@
+"""The direct channel end to end: invoices issued offline from the desk's own block and quota, uploaded
+once the platform is back, each accepted once, numbers contiguous, quota drawn exactly, the month confirmed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from app.core import clock, status
+from app.core.deadlines import next_period, period_of
+from app.core.official_numbers import parse_number
+from app.services import months, stock
+from app.services.issuing import issue_invoices
+from app.store.models import Invoice, UploadQueueEntry
+from tests.channels.conftest import make_worker
+from tests.helpers.bodies import invoice_body
+from tests.platform_v2.support import quota, set_clock
+
+
+def _platform_numbers(platform) -> list[str]:
+    return [r["number"] for r in platform.v2_store.all("SELECT number FROM v2_invoice ORDER BY number")]
+
+
+def test_two_hundred_invoices_issued_offline_are_each_accepted_once_and_the_month_confirmed(direct, client):
+    direct.set_faults(mode="down")  # the platform is down all day: the desk issues all the same
+    issued = []
+    for start in range(0, 200, 50):
+        issued += issue_invoices([invoice_body(remarks=f"#{i}") for i in range(start, start + 50)])
+    numbers = [i.number for i in issued]
+    sequences = [parse_number(n).sequence for n in numbers]
+    assert sequences == list(range(sequences[0], sequences[0] + 200))  # gap-free, in order
+    rows = list(Invoice.select().order_by(Invoice.id))
+    assert {r.status for r in rows} == {status.PENDING_UPLOAD} and all(r.official_number == r.provisional_number
+                                                                       for r in rows)
+    view = stock.stock_view()
+    assert view.numbers_left == 800 and view.quota_drawn == Decimal("200000.00")  # 200 × 1,000.00 excluding tax
+
+    worker = make_worker(direct)
+    report = worker.run_once()
+    assert report.transient_failures == 1 and report.accepted == 0  # still down
+
+    direct.set_faults(mode="ok")
+    report = worker.run_once()
+    assert report.accepted == 200 and report.rejected == 0, report
+    assert sorted(_platform_numbers(direct)) == sorted(numbers)  # each held once
+    assert {r.status for r in Invoice.select()} == {status.ACCEPTED}
+    assert {e.state for e in UploadQueueEntry.select()} == {status.Q_ACCEPTED}
+    held = quota(direct)
+    assert Decimal(held["downloaded"]) == Decimal("300000.00")
+    assert Decimal(held["downloaded_unused"]) == Decimal("100000.00")  # the platform drew exactly what the desk did
+
+    # Next month the month is confirmed with the platform's figures.
+    period = period_of(clock.now())
+    set_clock(direct, advance_hours=24 * 32)
+    later = clock.now() + timedelta(days=32)
+    assert period_of(later) == next_period(period)
+    result = months.confirm(client, period, at=later)
+    assert result.state == months.CONFIRMED, result
+    assert result.figures.count == 200 and result.figures.total_amount == Decimal("200000.00")
+    assert months.summary(period).state == months.CONFIRMED
