@@ -30,7 +30,7 @@ from app.store.models import AuditEntry, Invoice, InvoiceLine
 from app.store.records import content_hash, invoice_from_row
 
 ORIGIN_ACTIONS = ("issued", "imported")  # the entries that record an invoice's content hash
-LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled")  # what the row's status and official number rest on
+LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled", "upload_too_late")  # what the row's status and number rest on
 CHUNK = 500
 
 _Query = TypeVar("_Query", bound=peewee.BaseQuery)
@@ -216,13 +216,19 @@ class _Facts:
 def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
     """The row's status and official number must be ones the audit log recorded (they are outside
     the content hash: changing them in SQLite would otherwise pass)."""
-    if row.official_number and row.official_number not in facts.official_numbers:
+    # A direct-channel invoice has its official number from issue: it is the number inside its body, which
+    # the content hash covers.
+    from_issue = row.channel == "direct" and row.official_number == row.provisional_number
+    if row.official_number and row.official_number not in facts.official_numbers and not from_issue:
         return (f"发票号码 {row.official_number} 不是平台接受时记录的 / official number "
                 f"{row.official_number} on the row was never recorded by an accepted or imported entry: "
                 "it was set behind the app's back")
     if row.status == status.ACCEPTED and not facts.actions & {"accepted", "imported"}:
         return ("状态为已接受，但审计日志中没有接受记录 / "
                 "status accepted on the row, but no accepted entry in the audit log")
+    if row.status == status.UPLOAD_TOO_LATE and "upload_too_late" not in facts.actions:
+        return ("状态为超期未上传，但审计日志中没有平台的超期答复 / "
+                "status upload_too_late on the row, but no upload_too_late entry in the audit log")
     if row.status == status.CANCELLED and "cancelled" not in facts.actions:
         return ("状态为已作废，但审计日志中没有作废记录 / "
                 "status cancelled on the row, but no cancelled entry in the audit log")

@@ -173,6 +173,9 @@ class Invoice(BaseModel):
     queue_entry: peewee.ModelSelect[UploadQueueEntry]
     cancellation_requests: peewee.ModelSelect[CancellationRequest]
 
+    class Meta:
+        indexes = ((("status", "issued_at"), False),)  # the oldest invoice waiting: one seek
+
 
 class InvoiceLine(BaseModel):
     id = peewee.AutoField()
@@ -249,6 +252,9 @@ class UploadQueueEntry(BaseModel):
     updated_at = peewee.TextField()
     batch = peewee.ForeignKeyField(UploadBatch, null=True, backref="entries", on_delete="RESTRICT")
     batch_id: int | None
+
+    class Meta:
+        indexes = ((("state", "id"), False),)
 
 
 class Setting(BaseModel):
@@ -368,6 +374,16 @@ class QuotaUse(BaseModel):
     drawn = MoneyField(default=0)
 
 
+class WaitingTotals(BaseModel):
+    """One row (id 1) kept by triggers on the invoice table (app/store/schema_steps.V4_SQL): the invoices
+    waiting for the platform, counted for the offline limits without reading them. Never written by Python."""
+
+    id = peewee.IntegerField(primary_key=True)
+    count = peewee.IntegerField()
+    amount = MoneyField()
+    odd_offsets = peewee.IntegerField()
+
+
 class MonthSummary(BaseModel):
     """The monthly summary (汇总确认) of one month as the desk last told or asked the platform."""
 
@@ -383,4 +399,4 @@ class MonthSummary(BaseModel):
 
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
-              UploadBatch, QuotaUse, MonthSummary)
+              UploadBatch, QuotaUse, MonthSummary, WaitingTotals)

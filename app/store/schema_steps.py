@@ -125,6 +125,33 @@ V4_SQL = (
     'CREATE TABLE "month_summary" ("period" TEXT NOT NULL PRIMARY KEY, "state" TEXT NOT NULL, '
     '"count" INTEGER NOT NULL, "total_amount" INTEGER NOT NULL, "total_tax" INTEGER NOT NULL, '
     '"platform_figures" TEXT NOT NULL, "confirmed_at" TEXT, "updated_at" TEXT NOT NULL)',
+    # What the offline limits read at every issue, kept by SQLite itself whatever path changes an invoice:
+    # how many invoices wait for the platform, their positive amount, and how many of them carry a time
+    # not in Beijing's offset (0 in practice: then the oldest is one index seek).
+    'CREATE TABLE "waiting_totals" ("id" INTEGER NOT NULL PRIMARY KEY, "count" INTEGER NOT NULL, '
+    '"amount" INTEGER NOT NULL, "odd_offsets" INTEGER NOT NULL)',
+    'INSERT INTO "waiting_totals" SELECT 1, COUNT(*), COALESCE(SUM(MAX("total_amount", 0)), 0), '
+    'COALESCE(SUM("issued_at" NOT LIKE \'%+08:00\'), 0) FROM "invoice" '
+    'WHERE "status" IN (\'pending_upload\', \'pre_issue\')',
+    'CREATE TRIGGER "invoice_waiting_insert" AFTER INSERT ON "invoice" '
+    'WHEN NEW."status" IN (\'pending_upload\', \'pre_issue\') BEGIN '
+    'UPDATE "waiting_totals" SET "count" = "count" + 1, "amount" = "amount" + MAX(NEW."total_amount", 0), '
+    '"odd_offsets" = "odd_offsets" + (NEW."issued_at" NOT LIKE \'%+08:00\') WHERE "id" = 1; END',
+    'CREATE TRIGGER "invoice_waiting_delete" AFTER DELETE ON "invoice" '
+    'WHEN OLD."status" IN (\'pending_upload\', \'pre_issue\') BEGIN '
+    'UPDATE "waiting_totals" SET "count" = "count" - 1, "amount" = "amount" - MAX(OLD."total_amount", 0), '
+    '"odd_offsets" = "odd_offsets" - (OLD."issued_at" NOT LIKE \'%+08:00\') WHERE "id" = 1; END',
+    'CREATE TRIGGER "invoice_waiting_update" AFTER UPDATE OF "status", "total_amount", "issued_at" ON "invoice" '
+    'BEGIN '
+    'UPDATE "waiting_totals" SET "count" = "count" - 1, "amount" = "amount" - MAX(OLD."total_amount", 0), '
+    '"odd_offsets" = "odd_offsets" - (OLD."issued_at" NOT LIKE \'%+08:00\') '
+    'WHERE "id" = 1 AND OLD."status" IN (\'pending_upload\', \'pre_issue\'); '
+    'UPDATE "waiting_totals" SET "count" = "count" + 1, "amount" = "amount" + MAX(NEW."total_amount", 0), '
+    '"odd_offsets" = "odd_offsets" + (NEW."issued_at" NOT LIKE \'%+08:00\') '
+    'WHERE "id" = 1 AND NEW."status" IN (\'pending_upload\', \'pre_issue\'); '
+    'END',
+    'CREATE INDEX "invoice_status_issued_at" ON "invoice" ("status", "issued_at")',
+    'CREATE INDEX "upload_queue_entry_state_id" ON "upload_queue_entry" ("state", "id")',
 )
 
 
