@@ -226,6 +226,10 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         status, data, _ = self._request("GET", f"/v2/uploads/{quote(acceptance_id, safe='')}")
         if status == 410:
             raise ResultsExpired(f"平台已不保留受理结果 (results of {acceptance_id} expired): look them up by number")
+        if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
+            # An acceptance id the platform gave and no longer knows: its results are gone all the same.
+            raise ResultsExpired(f"平台不认识受理流水号 {acceptance_id} (the platform does not know it): look them up "
+                                 "by number")
         if status == 200 and isinstance(data, dict) and data.get("acceptance_id") == acceptance_id:
             raw = data.get("results")
             if isinstance(raw, list) and len(raw) == len(numbers):

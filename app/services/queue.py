@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -33,7 +34,7 @@ from app.core.errors import DeskError, FieldError, ValidationFailed
 from app.services.settings import get_setting, set_setting
 from app.store import audit
 from app.store import stock as stock_store
-from app.store.models import AuditEntry, InvoiceLine, Setting, SyncLock, UploadQueueEntry, database
+from app.store.models import AuditEntry, InvoiceLine, Setting, SyncLock, UploadBatch, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.queries import find_row
 from app.store.records import invoice_from_row
@@ -199,35 +200,50 @@ def next_due_in() -> float | None:
 
 
 def _with_numbers() -> peewee.ModelSelect[UploadQueueEntry]:
-    """Entries with their invoice's id and provisional number (entry.invoice is loaded, not looked up)."""
-    return UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number).join(InvoiceRow)
+    """Entries with what the worker needs of them and their invoice's number (entry.invoice is loaded with its id
+    and provisional number only)."""
+    return UploadQueueEntry.select(UploadQueueEntry.id, UploadQueueEntry.invoice, UploadQueueEntry.idempotency_key,
+                                   UploadQueueEntry.attempts, InvoiceRow.id,
+                                   InvoiceRow.provisional_number).join(InvoiceRow)
 
 
-def _items(query: Iterable[UploadQueueEntry]) -> list[QueueItem]:
-    return [QueueItem(e.id, e.invoice_id, e.invoice.provisional_number, e.idempotency_key, e.attempts)
-            for e in query]
+def _items(query: peewee.ModelSelect[UploadQueueEntry]) -> list[QueueItem]:
+    """A query of _with_numbers() as QueueItems, read as plain tuples (a batch of 100 in a millisecond)."""
+    rows: Iterable[tuple[int, int, str, int, int, str]] = query.tuples().iterator()
+    return [QueueItem(entry_id, invoice_id, number, key, attempts)
+            for entry_id, invoice_id, key, attempts, _, number in rows]
 
 
-def _due(state_clause: peewee.Expression, limit: int) -> peewee.ModelSelect[UploadQueueEntry]:
+def _due(state_clause: peewee.Expression, limit: int, states: Iterable[str] | None = None) -> list[QueueItem]:
+    """Entries due now, oldest first. Given the states, each is read in id order on its (state, id) index and
+    the runs merged: no sort of every waiting entry, however many wait."""
     current = now_iso()
-    return (_with_numbers()
-            .where(state_clause & (UploadQueueEntry.next_try_at.is_null() | (UploadQueueEntry.next_try_at <= current)))
-            .order_by(UploadQueueEntry.id).limit(limit))
+    due_now = UploadQueueEntry.next_try_at.is_null() | (UploadQueueEntry.next_try_at <= current)
+    if states is None:
+        return _items(_with_numbers().where(state_clause & due_now).order_by(UploadQueueEntry.id).limit(limit))
+    found: list[QueueItem] = []
+    for state in states:
+        found.extend(_items(_with_numbers().where((UploadQueueEntry.state == state) & state_clause & due_now)
+                            .order_by(UploadQueueEntry.id).limit(limit)))
+    return sorted(found, key=lambda item: item.entry_id)[:limit]
 
 
 def due_unknown(limit: int = 100) -> list[QueueItem]:
     """Entries whose last send may have reached the platform, due to be looked up."""
-    return _items(_due(UploadQueueEntry.state == status.Q_UNKNOWN, limit))
+    return (_due(UploadQueueEntry.state == status.Q_UNKNOWN, limit))
 
 
 def invoice_bodies(invoice_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The protocol bodies of many invoices, read with two queries."""
-    rows = {r.id: r for r in InvoiceRow.select().where(InvoiceRow.id.in_(invoice_ids))}
-    lines: dict[int, list[InvoiceLine]] = {i: [] for i in invoice_ids}
-    for line in InvoiceLine.select().where(InvoiceLine.invoice.in_(invoice_ids)).order_by(
-            InvoiceLine.invoice, InvoiceLine.position):
-        lines[line.invoice_id].append(line)
-    return {i: invoice_to_body(invoice_from_row(rows[i], lines[i])) for i in invoice_ids}
+    """The protocol bodies of many invoices, read with two queries as plain rows (no model instances: a batch
+    of 100 bodies in a few milliseconds)."""
+    found: Iterable[dict[str, Any]] = InvoiceRow.select().where(InvoiceRow.id.in_(invoice_ids)).dicts().iterator()
+    rows = {r["id"]: SimpleNamespace(**r) for r in found}
+    lines: dict[int, list[Any]] = {i: [] for i in invoice_ids}
+    query: Iterable[dict[str, Any]] = (InvoiceLine.select().where(InvoiceLine.invoice.in_(invoice_ids))
+                                       .order_by(InvoiceLine.invoice, InvoiceLine.position).dicts().iterator())
+    for line in query:
+        lines[line["invoice"]].append(SimpleNamespace(**line, item_id=line["item"]))
+    return {i: invoice_to_body(invoice_from_row(rows[i], lines[i])) for i in invoice_ids}  # type: ignore[arg-type]
 
 
 # --- the worker's transitions ------------------------------------------------------------------------
@@ -256,7 +272,7 @@ def claim_batch(holder: str | None, limit: int = 100, channel: str = "platform")
     states = [status.Q_PENDING, status.Q_RETRY_WAIT] + ([status.Q_UNKNOWN] if channel == "platform" else [])
     with database.atomic("IMMEDIATE"):
         _check_lock(holder)
-        entries = _items(_due(UploadQueueEntry.state.in_(states) & (InvoiceRow.channel == channel), limit))
+        entries = (_due(InvoiceRow.channel == channel, limit, states))
         if not entries:
             return []
         UploadQueueEntry.update(state=status.Q_SENDING, attempts=UploadQueueEntry.attempts + 1,
@@ -429,10 +445,12 @@ def release_unsent(entry_ids: list[int], error: str) -> None:
 # --- the clerk's actions -------------------------------------------------------------------------------
 
 def make_due_now() -> int:
-    """"Upload now": every entry waiting to retry is due at once. Returns how many."""
+    """"Upload now": every entry waiting to retry, and every open upload batch, is due at once. Returns how many
+    entries."""
     with database.atomic("IMMEDIATE"):
         changed: int = UploadQueueEntry.update(next_try_at=None).where(
-            UploadQueueEntry.state.in_((status.Q_RETRY_WAIT, status.Q_UNKNOWN))).execute()
+            UploadQueueEntry.state.in_((status.Q_RETRY_WAIT, status.Q_UNKNOWN, status.Q_LOOKUP))).execute()
+        UploadBatch.update(next_try_at=None).where(UploadBatch.state.in_((status.B_POSTING, status.B_AWAITING))).execute()
         return changed
 
 

@@ -53,8 +53,7 @@ def open_batch(holder: str | None, limit: int = MAX_UPLOAD) -> Batch | None:
     stamp = now_iso()
     with database.atomic("IMMEDIATE"):
         _check_lock(holder)
-        waiting = UploadQueueEntry.state.in_((status.Q_PENDING, status.Q_RETRY_WAIT))
-        entries = _items(_due(waiting & (InvoiceRow.channel == "direct"), limit))
+        entries = (_due(InvoiceRow.channel == "direct", limit, (status.Q_PENDING, status.Q_RETRY_WAIT)))
         if not entries:
             return None
         row = UploadBatch.create(request_id=uuid.uuid4().hex, state=status.B_POSTING, size=len(entries),
@@ -64,7 +63,8 @@ def open_batch(holder: str | None, limit: int = MAX_UPLOAD) -> Batch | None:
             UploadQueueEntry.id.in_([e.entry_id for e in entries])).execute()
         _audit_many([("sent", e.invoice_id, e.number, {"attempt": e.attempts + 1, "request_id": row.request_id})
                      for e in entries])
-        return _batch(row)
+        sent = tuple(QueueItem(e.entry_id, e.invoice_id, e.number, e.key, e.attempts + 1) for e in entries)
+        return Batch(row.id, row.request_id, None, status.B_POSTING, 0, sent)
 
 
 def due_batches(state: str, limit: int = 20) -> list[Batch]:
@@ -90,19 +90,16 @@ def next_batch_due_in() -> str | None:
     return min(times) if times else None
 
 
-def record_answer(batch_id: int, acceptance_id: str, first_wait: float) -> None:
+def record_answer(batch: Batch, acceptance_id: str, first_wait: float) -> None:
     """The platform took the call: its acceptance id (受理流水号); results are read from first_wait on."""
     stamp = now_iso()
     with database.atomic("IMMEDIATE"):
-        row = UploadBatch.get_by_id(batch_id)
-        if row.state != status.B_POSTING:
-            return
-        UploadBatch.update(state=status.B_AWAITING, acceptance_id=acceptance_id, answered_at=stamp,
-                           attempts=0, next_try_at=iso_in(first_wait), last_error="", updated_at=stamp).where(
-            UploadBatch.id == batch_id).execute()
-        entries = _items(_with_numbers().where(UploadQueueEntry.batch == batch_id))
-        _audit_many([("upload_received", e.invoice_id, e.number,
-                      {"request_id": row.request_id, "acceptance_id": acceptance_id}) for e in entries])
+        changed = UploadBatch.update(state=status.B_AWAITING, acceptance_id=acceptance_id, answered_at=stamp,
+                                     attempts=0, next_try_at=iso_in(first_wait), last_error="", updated_at=stamp).where(
+            (UploadBatch.id == batch.id) & (UploadBatch.state == status.B_POSTING)).execute()
+        if changed:
+            _audit_many([("upload_received", e.invoice_id, e.number,
+                          {"request_id": batch.request_id, "acceptance_id": acceptance_id}) for e in batch.items])
 
 
 def record_batch_failure(batch_id: int, error: str, delay: float) -> None:
@@ -171,7 +168,7 @@ def expire(batch_id: int) -> int:
 
 
 def due_lookups(limit: int = 100) -> list[QueueItem]:
-    return _items(_due(UploadQueueEntry.state == status.Q_LOOKUP, limit))
+    return (_due(UploadQueueEntry.state == status.Q_LOOKUP, limit))
 
 
 def record_lookup_failure(entry_id: int, error: str, delay: float) -> None:

@@ -29,6 +29,7 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -104,6 +105,10 @@ class Backoff:
         return max(delay, retry_after or 0.0)
 
 
+class _NotPosted(Exception):
+    """A batch not sent because the call before it failed."""
+
+
 class QueueWorker:
     def __init__(self, client_factory: Callable[[], PlatformClient], *, batch_size: int = MAX_UPLOAD,
                  backoff: Backoff | None = None, lock_ttl: float = 60.0, holder: str | None = None,
@@ -121,6 +126,8 @@ class QueueWorker:
         self.pass_wait = pass_wait  # how long one pass waits for results still processing
         self.paused = False
         self._listeners: list[Callable[[WorkerEvent], None]] = []
+        self._post_pool: ThreadPoolExecutor | None = None
+        self._post_client: PlatformClient | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -145,9 +152,13 @@ class QueueWorker:
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._post_pool is not None:
+            self._post_pool.shutdown(wait=True)
+            self._post_pool = None
+        for client in (self._client, self._post_client):
+            if client is not None:
+                client.close()
+        self._client = self._post_client = None
 
     # --- one pass ------------------------------------------------------------------------------
 
@@ -171,6 +182,9 @@ class QueueWorker:
             report.lock_busy = True
             report.last_error = str(error)
         finally:
+            if self._post_pool is not None:  # the poster thread lives for one pass (its client stays)
+                self._post_pool.shutdown(wait=True)
+                self._post_pool = None
             queue.release_lock(self.holder)
         if report.unauthorized:
             self._emit("unauthorized", report, report.unauthorized)
@@ -198,11 +212,13 @@ class QueueWorker:
             if worked:
                 waited_since = time.monotonic()
                 continue
-            # Nothing to do now; results still processing are waited for a while, so one pass ends drained.
-            due = upload_batches.next_batch_due_in()
-            if due is None or time.monotonic() - waited_since > self.pass_wait:
+            # Nothing to do now: what falls due within the pass's wait (results still processing, a short
+            # back-off) is waited for, so that one pass ends drained; anything later is the next pass's.
+            due = queue.next_due_in()
+            budget = self.pass_wait - (time.monotonic() - waited_since)
+            if due is None or due > budget:
                 return
-            self._wake.wait(min(0.2, max(0.01, queue.seconds_until(due))))
+            self._wake.wait(min(0.2, max(0.01, due)))
             self._wake.clear()
 
     # --- direct channel --------------------------------------------------------------------------
@@ -213,25 +229,70 @@ class QueueWorker:
         self._emit("transient_failure", report, str(error))
 
     def _post_batches(self, report: PassReport) -> bool:
-        """Batches left `posting` first (as they are), then new ones, up to MAX_OPEN_BATCHES awaiting."""
+        """Batches left `posting` first (as they are), then new ones, up to MAX_OPEN_BATCHES awaiting.
+
+        While one batch is on its way (on the poster thread, with its own client), the next is opened and its
+        bodies made here: the store's work overlaps the platform's. Every write stays on this thread."""
         worked = False
-        for batch in upload_batches.due_batches(queue_status.B_POSTING, limit=MAX_OPEN_BATCHES):
-            if not self._post(batch, report):
-                return worked
-            worked = True
-        while upload_batches.open_count() < MAX_OPEN_BATCHES and not self._stop.is_set():
-            opened = upload_batches.open_batch(self.holder, self.batch_size)
-            if opened is None:
-                break
-            worked = True
-            if not self._post(opened, report):
-                break
+        in_flight: tuple[upload_batches.Batch, Future[str]] | None = None
+        try:
+            for batch in upload_batches.due_batches(queue_status.B_POSTING, limit=MAX_OPEN_BATCHES):
+                worked = True
+                if not self._settle(in_flight, report):
+                    in_flight = None
+                    return worked
+                in_flight = self._start_post(batch)
+            while upload_batches.open_count() < MAX_OPEN_BATCHES + (1 if in_flight else 0) \
+                    and not self._stop.is_set():
+                opened = upload_batches.open_batch(self.holder, self.batch_size)
+                if opened is None:
+                    break
+                worked = True
+                next_post = self._start_post(opened, after=in_flight[1] if in_flight else None)
+                settled = self._settle(in_flight, report)
+                in_flight = next_post
+                if not settled:
+                    break
+            self._settle(in_flight, report)
+            in_flight = None
+        finally:
+            if in_flight is not None:  # stopped by an error: wait for the call, its batch is asked again later
+                in_flight[1].exception()
         return worked
 
-    def _post(self, batch: upload_batches.Batch, report: PassReport) -> bool:
+    def _poster(self) -> ThreadPoolExecutor:
+        if self._post_pool is None:
+            self._post_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-poster")
+        return self._post_pool
+
+    def _poster_client(self) -> PlatformClient:
+        if self._post_client is None:
+            self._post_client = self._client_factory()
+        return self._post_client
+
+    def _start_post(self, batch: upload_batches.Batch, after: Future[str] | None = None
+                    ) -> tuple[upload_batches.Batch, Future[str]]:
         bodies = queue.invoice_bodies([item.invoice_id for item in batch.items])
+        sent = [bodies[item.invoice_id] for item in batch.items]
+
+        def post() -> str:
+            # One call at a time, in order; after a failure the next is not sent (it stays `posting`, first
+            # of the next pass).
+            if after is not None and after.exception() is not None:
+                raise _NotPosted
+            return self._poster_client().upload(batch.request_id, sent)
+
+        return batch, self._poster().submit(post)
+
+    def _settle(self, posted: tuple[upload_batches.Batch, Future[str]] | None, report: PassReport) -> bool:
+        """Record what became of a posted batch; False when the pass must stop posting."""
+        if posted is None:
+            return True
+        batch, future = posted
         try:
-            acceptance = self.client.upload(batch.request_id, [bodies[item.invoice_id] for item in batch.items])
+            acceptance = future.result()
+        except _NotPosted:
+            return False
         except Unauthorized as error:
             report.unauthorized = str(error)
             upload_batches.record_batch_failure(batch.id, str(error), self.idle_poll)
@@ -245,7 +306,7 @@ class QueueWorker:
             upload_batches.record_batch_failure(batch.id, str(error), delay)
             self._transient(report, error)
             return False
-        upload_batches.record_answer(batch.id, acceptance, self.result_wait)
+        upload_batches.record_answer(batch, acceptance, self.result_wait)
         report.sent += len(batch.items)
         return True
 
