@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -222,7 +222,7 @@ def _direct_number(issued: Invoice) -> tuple[str, str, Decimal]:
     return number, period, wanted
 
 
-def _write(invoice: Invoice, clerk: str, channel: str) -> IssuedInvoice:
+def _write(invoice: Invoice, clerk: str, channel: str, reissue_of: str | None = None) -> IssuedInvoice:
     """Inside the caller's transaction: number, invoice, lines, buyer, audit and queue rows."""
     issued = dataclasses.replace(invoice, issued_at=invoice.issued_at or now())
     quota: dict[str, Any] = {}
@@ -235,7 +235,7 @@ def _write(invoice: Invoice, clerk: str, channel: str) -> IssuedInvoice:
         issued = dataclasses.replace(issued, number=_next_number(invoice.seller.tax_id))
         invoice_status = status.PRE_ISSUE
     buyer = remember_buyer(issued)
-    row = InvoiceRow.create(status=invoice_status, buyer=buyer, channel=channel, **quota,
+    row = InvoiceRow.create(status=invoice_status, buyer=buyer, channel=channel, reissue_of=reissue_of, **quota,
                             **invoice_row_fields(issued))
     InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
     used_items = [line.item_id for line in issued.lines if line.item_id is not None]
@@ -253,6 +253,8 @@ def _write(invoice: Invoice, clerk: str, channel: str) -> IssuedInvoice:
         detail["quota"] = {"period": quota["quota_period"], "drawn": f"{quota['quota_drawn']:f}"}
     if channel != DIRECT:
         detail["pre_issue"] = True  # a record, not an invoice, until the platform issues it
+    if reissue_of:
+        detail["reissue_of"] = reissue_of
     audit.append("issued", clerk=clerk or issued.drawer, invoice=row, detail=detail)
     return IssuedInvoice(row.id, issued.number, key, issued)
 
@@ -272,8 +274,12 @@ def issue_invoice(body: Any, *, confirmed_tax_ids: Iterable[str] = (), confirmed
 
 
 def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), confirmed_short_name: bool = False,
-                   clerk: str = "") -> list[IssuedInvoice]:
-    """Issue all or nothing: every draft is checked before the one transaction that writes them."""
+                   clerk: str = "", before_write: Callable[[], str | None] | None = None,
+                   after_write: Callable[[list[IssuedInvoice]], None] | None = None) -> list[IssuedInvoice]:
+    """Issue all or nothing: every draft is checked before the one transaction that writes them.
+
+    before_write and after_write (app/services/reissue.py) run inside that transaction, first and last;
+    before_write may refuse by raising, and returns the number of the invoice the new one replaces."""
     seller = _seller_or_fail()
     check_may_issue()
     confirmed = list(confirmed_tax_ids)
@@ -291,9 +297,13 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
     # numbers one after the other and never both read the same last number.
     with database.atomic("IMMEDIATE"):
         # Offline limits are checked under the write lock: two instances cannot both pass the last one.
+        replaces = before_write() if before_write is not None else None
         check_can_issue([invoice.total_amount for invoice in invoices])
         channel = get_channel()
-        return [_write(invoice, clerk, channel) for invoice in invoices]
+        written = [_write(invoice, clerk, channel, replaces) for invoice in invoices]
+        if after_write is not None:
+            after_write(written)
+        return written
 
 
 def write_issued(invoice: Invoice, clerk: str) -> IssuedInvoice:

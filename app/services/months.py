@@ -172,9 +172,14 @@ def month_status(at: datetime | None = None) -> MonthStatus:
 
 
 def confirm_if_due(client: SummaryClient, at: datetime | None = None, clerk: str = "sync") -> MonthResult | None:
-    """From the 1st: last month, once it can be and while it is not confirmed (withdrawn included)."""
+    """From the 1st: last month, once it can be and while it is not confirmed (withdrawn included). A month in
+    which this desk issued nothing on the direct channel is not this desk's to confirm."""
     status_now = month_status(at)
     if status_now.state in (CONFIRMED, CLOSED) or status_now.waiting:
+        return None
+    start, end = _dates(status_now.period)
+    if not InvoiceRow.select().where((InvoiceRow.issued_date >= start) & (InvoiceRow.issued_date < end)
+                                     & (InvoiceRow.channel == "direct")).exists():
         return None
     try:
         return confirm(client, status_now.period, clerk=clerk, at=at)

@@ -260,6 +260,23 @@ def top_up(client: StockClient, clerk: str = "", now: datetime | None = None) ->
                        waiting=waiting, error=run.error)
 
 
+def needs_top_up(now: datetime | None = None) -> bool:
+    """On the direct channel: numbers or quota below their floors (cheap: the sync runtime asks after each pass)."""
+    if get_channel() != DIRECT:
+        return False
+    run = _Run(client=_NoClient(), at=clock.in_beijing(now or clock.now()), clerk="")
+    settings = get_stock_settings()
+    return _numbers_low(run, settings) or _quota_low(run, settings)
+
+
+class _NoClient:
+    def draw_numbers(self, request_id: str, count: int) -> NumberGrant:
+        raise AssertionError("not asked")
+
+    def change_quota(self, request_id: str, action: str, amount: Decimal) -> QuotaGrant:
+        raise AssertionError("not asked")
+
+
 def _retire_past_years(run: _Run) -> None:
     with database.atomic("IMMEDIATE"):
         for row in stock_store.held_before(run.at.year):

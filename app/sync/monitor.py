@@ -1,6 +1,6 @@
 """The connectivity monitor: is the platform reachable, and since when is it not?
 
-It polls GET /v1/health with a short timeout: every `interval` seconds while online, and with
+It polls GET /v2/health with a short timeout: every `interval` seconds while online, and with
 a growing back-off (`retry_min` doubling up to `retry_max`, with jitter) while it is down.
 Plain Python callbacks, called on the monitor's thread (the UI marshals them to the GUI
 thread in app/ui/sync_runner.py); no Qt here.

@@ -5,26 +5,32 @@ threads (app/ui/sync_runner.py only turns its news into Qt signals). The wiring 
 - a transient upload failure counts against the platform (monitor) and in the open outage (feed);
 - an upload that works is a good contact; while the monitor still thinks the platform is down it
   looks again at once;
-- when the platform answers again after an outage (or at first contact) the worker runs a pass.
+- when the platform answers again after an outage (or at first contact) the worker runs a pass, and the
+  daily round (app/sync/housekeeping.py: taxpayer, stock top-ups, tax codes, the monthly summary) runs.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from app.platform.client import PlatformClient
-from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, CheckResult, ConnectivityMonitor, StateChange
+from app.services import stock
+from app.sync.housekeeping import Housekeeping
+from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 from app.sync.outage_feed import OutageFeed
 from app.sync.worker import QueueWorker, WorkerEvent
 
 ClientFactory = Callable[[], PlatformClient]
+REFILL_AT_MOST_EVERY = 300.0  # seconds
 
 
 class SyncRuntime:
     def __init__(self, client_factory: ClientFactory, *, poll_interval: float = 15.0, retry_min: float = 2.0,
                  retry_max: float = 60.0, worker: QueueWorker | None = None, batch_size: int | None = None,
-                 record_outages: bool = True) -> None:
+                 record_outages: bool = True, housekeeping: bool = True, housekeeping_interval: float = 600.0
+                 ) -> None:
         self.client_factory = client_factory
         self.monitor = ConnectivityMonitor(client_factory, interval=poll_interval, retry_min=retry_min,
                                            retry_max=retry_max)
@@ -33,6 +39,8 @@ class SyncRuntime:
                                                                                          batch_size=batch_size)
         self.worker = worker
         self.feed: OutageFeed | None = None
+        self.housekeeping = Housekeeping(client_factory, interval=housekeeping_interval) if housekeeping else None
+        self._refill_woken = -REFILL_AT_MOST_EVERY
         self._worker_thread: threading.Thread | None = None
         if record_outages:
             self.record_outages()
@@ -66,6 +74,8 @@ class SyncRuntime:
     def start(self) -> None:
         """Poll and upload on background threads (the app)."""
         self.monitor.start()
+        if self.housekeeping is not None:
+            self.housekeeping.start()
         if self._worker_thread is None or not self._worker_thread.is_alive():
             self._worker_thread = threading.Thread(target=self.worker.run_forever, name="upload-worker",
                                                    daemon=True)
@@ -74,14 +84,20 @@ class SyncRuntime:
     def run_in_foreground(self) -> None:
         """Poll on a background thread and upload on this one until stop() (the `sync` command)."""
         self.monitor.start()
+        if self.housekeeping is not None:
+            self.housekeeping.start()
         try:
             self.worker.run_forever()
         finally:
             self.monitor.stop()
+            if self.housekeeping is not None:
+                self.housekeeping.stop()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.worker.stop()
         self.monitor.stop()
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
         if self._worker_thread is not None and self._worker_thread is not threading.current_thread():
             self._worker_thread.join(timeout)
 
@@ -97,6 +113,9 @@ class SyncRuntime:
         self.worker.set_client_factory(factory)
         if self.feed is not None:
             self.feed.client_factory = factory
+        if self.housekeeping is not None:
+            self.housekeeping.client_factory = factory
+            self.housekeeping.wake()
         self.worker.wake()
 
     # --- the wiring --------------------------------------------------------------------------------
@@ -104,12 +123,20 @@ class SyncRuntime:
     def _on_state(self, change: StateChange) -> None:
         if change.state in (ONLINE, DEGRADED):
             self.worker.wake()  # what waited during the outage goes up now
+            if self.housekeeping is not None and change.previous in (OFFLINE, UNKNOWN):
+                self.housekeeping.wake()  # back: refill the stock, look at the taxpayer and the month
 
     def _on_worker(self, event: WorkerEvent) -> None:
         if event.kind == "transient_failure":
             self.monitor.report_upload_failure(event.message)
             if self.feed is not None:
                 self.feed.upload_failed(event.message)
+        elif event.kind == "pass_done" and self.housekeeping is not None:
+            # Issuing ran the stock low: refill while the platform answers (at most every few minutes, so a
+            # month's quota that is spent is not asked for after every pass).
+            if time.monotonic() - self._refill_woken >= REFILL_AT_MOST_EVERY and stock.needs_top_up():
+                self._refill_woken = time.monotonic()
+                self.housekeeping.wake()
         elif event.kind == "progress":
             self.monitor.report_upload_success()
             if self.monitor.state == OFFLINE:
