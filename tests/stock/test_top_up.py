@@ -14,7 +14,7 @@ from app.core.errors import ValidationFailed
 from app.platform.client import NumberGrant, QuotaGrant, TransientFailure
 from app.platform.server import PlatformServer
 from app.platform.http_client import HttpPlatformClient
-from app.services import stock
+from app.services import settings, stock
 from app.services.channel import get_channel, set_channel
 from app.store.audit import verify_chain
 from app.store.models import AuditEntry, NumberBlock, QuotaSlice

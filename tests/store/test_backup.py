@@ -250,7 +250,7 @@ def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, mo
     assert seen == [latest, latest] and len(records) == 1 and records[0].ok
     assert records[0].reason == f"before migration from schema {latest}" and records[0].invoices == 3
     with sqlite3.connect(str(tmp_path / "b" / records[0].file)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 3  # the store as it was before the step
+        assert c.execute("PRAGMA user_version").fetchone()[0] == latest  # the store before the step
 
 
 def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
@@ -258,12 +258,13 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "b"))
     store.close()
     monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None: (["planted failure"], None))
+    latest = migrations.LATEST
     monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, lambda db, m: None])
     monkeypatch.setattr(migrations, "LATEST", len(migrations.STEPS))
     with pytest.raises(backup.BackupFailed):
         open_store(data_dir)
     with sqlite3.connect(str(data_dir / STORE_FILE)) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert c.execute("PRAGMA user_version").fetchone()[0] == latest
 
 
 def test_two_writers_sharing_a_folder_keep_every_record(store, seller, data_dir, tmp_path):

@@ -37,7 +37,8 @@ def test_issue_writes_invoice_lines_audit_and_queue_together(seller):
         prices_include_tax=True))
     assert issued.number == "LX-0000001"
     row = Invoice.get(Invoice.provisional_number == issued.number)
-    assert row.status == status.PENDING_UPLOAD and row.offline
+    # The platform channel (the default): a pre-issue record until the platform issues it.
+    assert row.status == status.PRE_ISSUE and row.offline and row.channel == "platform" and row.official_number is None
     assert row.total_with_tax == Decimal("1339.00")
     lines = list(row.lines.order_by(InvoiceLine.position))
     assert [line.amount + line.tax for line in lines] == [Decimal("1000.00"), Decimal("339.00")]
