@@ -1,5 +1,5 @@
 """The reconciliation report as CSV and as a PDF: the summary, then each difference with both sides
-(A4 landscape)."""
+(A4 landscape). A platform record (protocol v2) carries its official number in `number`."""
 
 from __future__ import annotations
 
@@ -17,28 +17,32 @@ from app.core.money import format_money
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.services.reconcile import KINDS, ReconcileReport, kind_label
 
-HEADERS = ["类别", "临时号码", "本地状态", "本地价税合计", "本地购买方", "平台正式号码", "平台价税合计", "平台购买方",
+HEADERS = ["类别", "号码", "本地状态", "本地价税合计", "本地购买方", "平台号码", "平台价税合计", "平台购买方",
            "说明"]
 WIDTHS_MM = [26, 26, 22, 24, 36, 38, 24, 36, 30]  # the rest of the width goes to 说明
 
 
-CSV_COLUMNS = ["kind", "kind_label", "number", "key", "local_status", "local_official_number", "local_total_with_tax",
-               "local_buyer", "platform_official_number", "platform_total_with_tax", "platform_buyer", "detail"]
+CSV_COLUMNS = ["kind", "kind_label", "number", "key", "channel", "local_status", "local_official_number",
+               "local_total_with_tax", "local_buyer", "platform_official_number", "platform_total_with_tax",
+               "platform_buyer", "platform_status", "detail"]
 
 
 def report_rows(report: ReconcileReport) -> list[dict[str, str]]:
     rows = []
     for d in report.differences:
         local, record = d.local, d.platform or {}
+        buyer = record.get("buyer")
         rows.append({
             "kind": d.kind, "kind_label": kind_label(d.kind), "number": d.number, "key": d.key or "",
+            "channel": local.channel if local else str(record.get("channel") or ""),
             "local_status": local.status if local else "",
             "local_official_number": (local.official_number or "") if local else "",
             "local_total_with_tax": format_money(local.total_with_tax) if local else "",
             "local_buyer": local.buyer_name if local else "",
-            "platform_official_number": str(record.get("official_number") or ""),
+            "platform_official_number": str(record.get("number") or ""),  # a v2 record's number is official
             "platform_total_with_tax": str(record.get("total_with_tax") or ""),
-            "platform_buyer": str((record.get("buyer") or {}).get("name") or ""),
+            "platform_buyer": str(buyer.get("name") or "") if isinstance(buyer, dict) else "",
+            "platform_status": str(record.get("status") or ""),
             "detail": d.detail,
         })
     return rows

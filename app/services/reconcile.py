@@ -1,34 +1,48 @@
-"""Reconciliation: the store against the platform's list for a period, and the fixes.
+"""Reconciliation: the store against the platform's records (protocol v2) for a period, and the fixes.
 
 reconcile(client, D1, D2) downloads every record of the seller issued in [D1, D2] (paged
-GET /v1/invoices) and compares it with the store's invoices of the period, matching by
-idempotency key first and by provisional number second:
+GET /v2/invoices, client.iter_invoices: the client checks each record's shape) and compares it
+with the store's invoices of the period. Every record is checked again here before it is believed:
+its envelope (number, channel, status, accepted_at, key) and its body, parsed by the desk's rules
+as an invoice (parse_record); a record refused is never matched, recorded or imported, and the
+difference names why.
 
-- missing_on_platform: issued here (not cancelled, not rejected) but the platform has no
-  record under its key or number. Fix: requeue() puts its queue entry back to pending under
-  the same key, so the worker sends it and the platform, which replays a known key, ends up
-  with it exactly once.
-- missing_locally: the platform holds it, the store does not (a store lost, or restored from
-  an old backup, or an invoice issued elsewhere). Fix: import_records() stores it with its
-  official number, status accepted, its key on an accepted queue entry, audit "imported";
-  the provisional number counter moves past imported numbers, so no number is given twice.
-  Importing every record of a period rebuilds a lost store (rebuild_from_platform()).
-- mismatch: on both, but the amounts, the buyer or the official number differ, or the store
-  says cancelled while the platform holds it.
-- unrecorded: the platform accepted it, the store still waits (the answer was lost); the
-  import step records the acceptance.
-- duplicate: one provisional number twice on the platform (two keys), or a local invoice
-  found on the platform under another key than its own.
+Matching, by channel:
+- direct (直连): the local invoice's number is official from issue (provisional == official), so it
+  is matched by that number.
+- platform (平台开具): a local invoice with its official number is matched by it; a pre-issue record
+  (预开单) the desk holds no number for yet is matched by the record's `key` == its queue entry's
+  idempotency key (the platform issued it while its answer was lost).
+
+Kinds of difference:
+- missing_on_platform: issued here (not cancelled, rejected or too late) and the platform holds no
+  record of it. Fix: requeue() puts its queue entry back to pending under the same key; the worker
+  uploads it again (direct: the same number, which the platform may refuse as too late) or sends
+  it to POST /v2/issue (platform: the platform replays a known key, so it is issued once).
+- missing_locally: the platform holds it, the store does not (a store lost, restored from an old
+  backup, or an invoice issued by another desk of this seller). Fix: import_records() stores it
+  with its channel and number (provisional == official: the number is the only one it has), status
+  accepted, an accepted queue entry (the record's key on the platform channel) and audit "imported";
+  a direct number moves its held block past it, so the desk never issues it again. Importing every
+  record of a period rebuilds a lost store (rebuild_from_platform()).
+- mismatch: on both, but the amounts, the buyer, the channel, the number, the key or the content
+  differ, the store says cancelled / rejected / too late while the platform holds it, or the
+  platform's record does not parse as an invoice.
+- unrecorded: the platform holds it, the store still waits (the answer was lost). Fix: the import
+  step records the acceptance with the platform's number, as the worker records its own.
+- duplicate: one number listed twice by the platform, or a local pre-issue record the platform
+  issued under another key than its own (issued twice, or a re-made queue entry): never sent again
+  nor imported; reverse the extra invoice with a red letter.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,22 +50,32 @@ import peewee
 
 from app.core import status
 from app.core.clock import now_iso
+from app.core.deadlines import period_of
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Invoice
-from app.core.money import format_money
+from app.core.money import ZERO, format_money
+from app.core.official_numbers import is_official_number, parse_number, usable_for
 from app.core.taxid import check_tax_id, normalize_tax_id
 from app.core.validation import parse_received_invoice
 from app.platform.client import PlatformClient
 from app.services import queue as queue_service
-from app.services.issuing import PROVISIONAL_PREFIX, bump_counter, remember_buyer
+from app.services.channel import DIRECT
+from app.services.issuing import remember_buyer
 from app.services.lifecycle import PlatformRecord
 from app.services.queue import Outcome, record_outcomes
 from app.services.seller import get_seller
 from app.store import audit
-from app.store.models import Buyer, InvoiceLine, UploadQueueEntry, database
+from app.store import stock as stock_store
+from app.store.models import Buyer, InvoiceLine, NumberBlock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.records import invoice_row_fields, line_rows
+from app.store.records import content_hash, invoice_row_fields, line_rows
 from app.store.taxcodes import StoredTaxCodes
+
+PLATFORM = "platform"
+CHANNELS = (DIRECT, PLATFORM)
+RECORD_STATUSES = ("accepted", "reversed_in_full", "reversed_in_part")
+ENVELOPE = ("status", "accepted_at", "channel", "key")  # what a record adds to the invoice body
+MAX_KEY = 100
 
 MISSING_ON_PLATFORM = "missing_on_platform"
 MISSING_LOCALLY = "missing_locally"
@@ -66,7 +90,8 @@ KIND_LABELS = {
     UNRECORDED: ("平台已接受、本地未记录", "accepted, not recorded here"),
     DUPLICATE: ("重复", "duplicate"),
 }
-_NUMBER = re.compile(re.escape(PROVISIONAL_PREFIX) + r"(\d+)$")
+# Here, but rightly not on the platform; when the platform holds one of these, the two sides contradict.
+NOT_ON_PLATFORM = (status.CANCELLED, status.REJECTED, status.UPLOAD_TOO_LATE)
 
 
 def kind_label(kind: str, lang: str = "zh") -> str:
@@ -76,7 +101,7 @@ def kind_label(kind: str, lang: str = "zh") -> str:
 
 @dataclass(frozen=True)
 class LocalSide:
-    number: str
+    number: str  # provisional_number: the official number on the direct channel, LX-... for a pre-issue record
     key: str | None
     official_number: str | None
     status: str
@@ -87,6 +112,8 @@ class LocalSide:
     total_amount: Decimal
     total_tax: Decimal
     total_with_tax: Decimal
+    channel: str = PLATFORM
+    content_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,8 @@ class Difference:
     local: LocalSide | None
     platform: PlatformRecord | None
     detail: str  # what differs, in Chinese and English
+    refused: str = ""  # why the platform's record was not believed ("" when it parses as an invoice)
+    invoice: Invoice | None = field(default=None, compare=False, repr=False)  # the record, as checked
 
     @property
     def can_requeue(self) -> bool:
@@ -106,7 +135,7 @@ class Difference:
 
     @property
     def can_import(self) -> bool:
-        return self.kind in (MISSING_LOCALLY, UNRECORDED) and self.platform is not None
+        return self.kind in (MISSING_LOCALLY, UNRECORDED) and self.platform is not None and not self.refused
 
 
 @dataclass
@@ -144,7 +173,7 @@ def _check_period(date_from: str, date_to: str) -> None:
 def _local_side(row: InvoiceRow, entry: UploadQueueEntry | None) -> LocalSide:
     return LocalSide(row.provisional_number, entry.idempotency_key if entry else None, row.official_number, row.status,
                      entry.state if entry else None, row.issued_at, row.buyer_name, row.buyer_tax_id,
-                     row.total_amount, row.total_tax, row.total_with_tax)
+                     row.total_amount, row.total_tax, row.total_with_tax, row.channel, row.content_hash)
 
 
 def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[LocalSide]:
@@ -163,6 +192,98 @@ def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[Loc
     return out
 
 
+# --- a record, checked --------------------------------------------------------------------------
+
+def _moment(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) < 19:
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+class _Rules:
+    """What parsing a record needs from the store, read once per comparison or import."""
+
+    def __init__(self) -> None:
+        seller = get_seller()
+        self.seller_tax_id = seller.party.tax_id if seller else ""
+        self.taxpayer_type = seller.taxpayer_type if seller else "general"
+        self.codes = StoredTaxCodes()
+
+
+def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
+    """The platform's record as the desk's Invoice, checked by the desk's rules; raises ValidationFailed naming
+    each field that does not hold (the record's envelope first, then the invoice body)."""
+    if not isinstance(record, dict):
+        raise ValidationFailed([FieldError("record", "平台记录不是 JSON 对象", "the record is not a JSON object")])
+    rules = rules or _Rules()
+    errors: list[FieldError] = []
+    number = record.get("number")
+    if not is_official_number(number):
+        errors.append(FieldError("number", f"“{number}”不是20位发票号码", f"{number!r} is not a 20-digit number"))
+    channel = record.get("channel")
+    if channel not in CHANNELS:
+        errors.append(FieldError("channel", f"开具渠道“{channel}”应为 direct 或 platform",
+                                 f"channel {channel!r} is neither direct nor platform"))
+    if record.get("status") not in RECORD_STATUSES:
+        errors.append(FieldError("status", f"状态“{record.get('status')}”不是平台记录的状态",
+                                 f"{record.get('status')!r} is not a record's status"))
+    if not _moment(record.get("accepted_at")):
+        errors.append(FieldError("accepted_at", "接受时间不是带时区的时间", "is not a time with its offset"))
+    key = record.get("key")
+    if channel == PLATFORM and not (isinstance(key, str) and key.strip() and len(key) <= MAX_KEY):
+        errors.append(FieldError("key", "平台开具的记录缺少幂等键", "a platform-channel record carries its key"))
+    seller = record.get("seller")
+    if rules.seller_tax_id and (not isinstance(seller, dict) or seller.get("tax_id") != rules.seller_tax_id):
+        errors.append(FieldError("seller.tax_id", "不是本销售方的发票", "not this seller's invoice"))
+    if errors:
+        raise ValidationFailed(errors)
+    body = {k: v for k, v in record.items() if k not in ENVELOPE}
+    # The platform accepted it: an id whose check character fails was confirmed when it was issued.
+    ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller") if isinstance(body.get(p), dict)]
+    confirmed = [t for t in ids if isinstance(t, str) and t and not check_tax_id(normalize_tax_id(t)).ok]
+    invoice = parse_received_invoice(body, codes=rules.codes, confirmed_tax_ids=confirmed,
+                                     taxpayer_type=rules.taxpayer_type)
+    if invoice.number != number:
+        raise ValidationFailed([FieldError("number", f"发票号码“{invoice.number}”与记录号码 {number} 不同",
+                                           f"the invoice's number {invoice.number!r} is not the record's {number}")])
+    if invoice.issued_at is None or not usable_for(number, invoice.issued_at):
+        raise ValidationFailed([FieldError("number", f"号码 {number} 不属于开票日期所在年度",
+                                           f"number {number} is not of the year the invoice was issued in")])
+    return invoice
+
+
+@dataclass(frozen=True)
+class _Checked:
+    record: PlatformRecord
+    invoice: Invoice | None
+    refused: str
+
+    @property
+    def number(self) -> str:
+        return str(self.record.get("number") or "")
+
+    @property
+    def key(self) -> str | None:
+        key = self.record.get("key")
+        return key if isinstance(key, str) and key else None
+
+    @property
+    def channel(self) -> str:
+        return str(self.record.get("channel") or "")
+
+
+def _check(record: PlatformRecord, rules: _Rules) -> _Checked:
+    try:
+        return _Checked(record, parse_record(record, rules), "")
+    except ValidationFailed as failed:
+        return _Checked(record, None, str(failed))
+
+
+# --- the comparison -----------------------------------------------------------------------------
+
 def _money(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
@@ -170,102 +291,161 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def _compare(local: LocalSide, record: PlatformRecord) -> list[str]:
+def _compare(local: LocalSide, checked: _Checked) -> list[str]:
     """What differs, each as 'zh / en'."""
+    record = checked.record
     out: list[str] = []
+    if checked.refused:
+        out.append(f"平台记录不是有效发票：{checked.refused} / the platform's record does not parse as an invoice")
+    if checked.channel != local.channel:
+        out.append(f"开具渠道 本地 {local.channel} ≠ 平台 {checked.channel} / channel differs")
     for name, zh in (("total_amount", "金额"), ("total_tax", "税额"), ("total_with_tax", "价税合计")):
         theirs = _money(record.get(name))
         ours = getattr(local, name)
         if theirs != ours:
             out.append(f"{zh} 本地 {format_money(ours)} ≠ 平台 {record.get(name)} / {name} here {format_money(ours)}, "
                        f"platform {record.get(name)}")
-    buyer = record.get("buyer") or {}
+    buyer = record.get("buyer")
+    buyer = buyer if isinstance(buyer, dict) else {}
     if (buyer.get("name") or "") != local.buyer_name:
         out.append(f"购买方 本地“{local.buyer_name}” ≠ 平台“{buyer.get('name')}” / buyer differs")
-    if (buyer.get("tax_id") or "").upper() != local.buyer_tax_id.upper():
+    if str(buyer.get("tax_id") or "").upper() != local.buyer_tax_id.upper():
         out.append(f"购买方税号 本地 {local.buyer_tax_id} ≠ 平台 {buyer.get('tax_id')} / buyer tax id differs")
-    if local.official_number and record.get("official_number") and local.official_number != record["official_number"]:
-        out.append(f"正式号码 本地 {local.official_number} ≠ 平台 {record['official_number']} "
-                   "/ official number differs")
-    if local.status == status.CANCELLED:
-        out.append("本地已作废，平台却有记录 / cancelled here, but the platform holds it")
+    mine = local.official_number or (local.number if local.channel == DIRECT else None)
+    if mine and checked.number != mine:
+        out.append(f"发票号码 本地 {mine} ≠ 平台 {checked.number} / the number differs")
+    if local.channel == PLATFORM and checked.channel == PLATFORM and checked.key != local.key:
+        out.append(f"幂等键 本地 {local.key} ≠ 平台 {checked.key} / the platform issued it under another key")
+    # The record as this desk would have stored it: under the local number, every field compared.
+    if (not out and checked.invoice is not None and local.content_hash
+            and content_hash(dataclasses.replace(checked.invoice, number=local.number)) != local.content_hash):
+        out.append("内容不同（明细、日期或其他项目）/ the content differs (lines, date or other fields)")
+    if local.status in NOT_ON_PLATFORM:
+        out.append(f"本地为“{status.status_label(local.status)}”，平台却有此发票 "
+                   f"/ {status.status_label(local.status, 'en')} here, but the platform holds it")
     return out
+
+
+def _find(side: LocalSide, by_number: dict[str, list[int]], by_key: dict[str, list[int]]) -> int | None:
+    """The index of the record that stands for a local invoice, or None."""
+    if side.channel == DIRECT:
+        found = by_number.get(side.number)
+    elif side.official_number:
+        found = by_number.get(side.official_number) or (by_key.get(side.key) if side.key else None)
+    else:
+        found = by_key.get(side.key) if side.key else None
+    return found[0] if found else None
 
 
 def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[PlatformRecord]) -> ReconcileReport:
     """The comparison itself, given the platform's records of the period (no network here)."""
-    records = list(records)
+    rules = _Rules()
+    checked = [_check(record, rules) for record in records]
     local = local_invoices(seller_tax_id, date_from, date_to)
-    report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), len(local), len(records), 0)
-    by_key = {r.get("key"): r for r in records}
-    by_number: dict[str, list[PlatformRecord]] = defaultdict(list)
-    for record in records:
-        by_number[str(record.get("number") or "")].append(record)
-    seen_keys: set[str | None] = set()
-    local_numbers = {side.number for side in local}
-
-    for number, group in by_number.items():
-        if number and len(group) > 1:
-            keys = ", ".join(str(r.get("key")) for r in group)
-            for record in group:
-                report.differences.append(Difference(
-                    DUPLICATE, number, record.get("key"), None, record,
-                    f"平台上同一临时号码有 {len(group)} 条记录（{keys}） "
-                    f"/ the platform holds this number {len(group)} times"))
-
+    report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), len(local), len(checked), 0)
+    by_number: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for index, one in enumerate(checked):
+        by_number[one.number].append(index)
+        if one.channel == PLATFORM and one.key:
+            by_key[one.key].append(index)
+    locals_by_number: dict[str, LocalSide] = {}
     for side in local:
-        theirs = by_key.get(side.key) if side.key else None
-        if theirs is not None:
-            seen_keys.add(side.key)
-            problems = _compare(side, theirs)
-            if problems:
-                report.differences.append(Difference(MISMATCH, side.number, side.key, side, theirs,
-                                                     "; ".join(problems)))
-            elif side.status != status.ACCEPTED:
-                report.differences.append(Difference(
-                    UNRECORDED, side.number, side.key, side, theirs,
-                    f"平台已接受（{theirs.get('official_number')}），本地仍为 {side.status} "
-                    "/ accepted, not recorded here"))
-            elif len(by_number.get(side.number, [])) < 2:  # a platform duplicate is reported above
-                report.matched += 1
+        for number in (side.number, side.official_number):
+            if number:
+                locals_by_number.setdefault(number, side)
+
+    def difference(kind: str, number: str, side: LocalSide | None, one: _Checked | None, detail: str) -> None:
+        report.differences.append(Difference(
+            kind, number, (side.key if side else None) if one is None else (one.key or (side.key if side else None)),
+            side, one.record if one else None, detail, one.refused if one else "", one.invoice if one else None))
+
+    used: set[int] = set()
+    accounted: set[str] = set()  # local invoices a duplicate stands for: never counted as matching, nor requeued
+    for number, indices in by_number.items():
+        if len(indices) > 1:
+            holder = locals_by_number.get(number)
+            for index in indices:
+                used.add(index)
+                difference(DUPLICATE, holder.number if holder else number, holder, checked[index],
+                           f"平台清单中号码 {number} 出现 {len(indices)} 次 / the platform lists this number "
+                           f"{len(indices)} times")
+            if holder is not None:
+                accounted.add(holder.number)
+
+    pairs: list[tuple[LocalSide, int]] = []
+    unmatched: list[LocalSide] = []
+    for side in local:
+        if side.number in accounted:
             continue
-        others = [r for r in by_number.get(side.number, []) if r.get("key") != side.key]
-        if others:
-            for other in others:
-                seen_keys.add(other.get("key"))
-                report.differences.append(Difference(
-                    DUPLICATE, side.number, other.get("key"), side, other,
-                    f"平台以另一个幂等键（{other.get('key')}）保存了此号码，本地键为 {side.key} "
-                    f"/ the platform holds this number under another key"))
+        found = _find(side, by_number, by_key)
+        if found is None:
+            unmatched.append(side)
+        else:
+            used.add(found)
+            pairs.append((side, found))
+
+    # A platform-channel record under a key this store does not know may be one of its own pre-issue
+    # records issued a second time: the same content (the local number put in the platform's place).
+    left = [i for i in range(len(checked)) if i not in used]
+    candidates: dict[tuple[str, Decimal | None, str], list[LocalSide]] = defaultdict(list)
+    if any(checked[i].channel == PLATFORM for i in left):
+        for side in local:
+            if side.channel == PLATFORM:
+                candidates[(side.issued_at, side.total_with_tax, side.buyer_tax_id.upper())].append(side)
+    for index in left:
+        one = checked[index]
+        if one.channel != PLATFORM or one.invoice is None or one.invoice.issued_at is None:
             continue
-        if side.status in (status.CANCELLED, status.REJECTED):
+        signature = (one.invoice.issued_at.isoformat(), one.invoice.total_with_tax, one.invoice.buyer.tax_id.upper())
+        for side in candidates.get(signature, []):
+            if content_hash(dataclasses.replace(one.invoice, number=side.number)) == side.content_hash:
+                used.add(index)
+                accounted.add(side.number)
+                difference(DUPLICATE, side.number, side, one,
+                           f"平台以另一个幂等键（{one.key}）开具了此预开单（号码 {one.number}），本地键为 {side.key}："
+                           "不再上传，多开的发票请红冲 / the platform issued this pre-issue record under another key: "
+                           "not sent again; reverse the extra invoice")
+                break
+
+    for side, index in pairs:
+        one = checked[index]
+        problems = _compare(side, one)
+        if problems:
+            difference(MISMATCH, side.number, side, one, "; ".join(problems))
+        elif side.status != status.ACCEPTED:
+            difference(UNRECORDED, side.number, side, one,
+                       f"平台已接受（{one.number}），本地仍为 {status.status_label(side.status)} "
+                       f"/ accepted as {one.number}, still {side.status} here")
+        elif side.number not in accounted:
+            report.matched += 1
+
+    for side in unmatched:
+        if side.number in accounted:
+            continue
+        if side.status in NOT_ON_PLATFORM:
             report.matched += 1  # rightly absent
             continue
         waiting = side.queue_state in status.QUEUE_WAITING_STATES
-        report.differences.append(Difference(
-            MISSING_ON_PLATFORM, side.number, side.key, side, None,
-            (f"仍在上传队列（{side.queue_state}） / still in the upload queue" if waiting
-             else f"平台无此发票（本地 {side.status}，队列 {side.queue_state}） / the platform does not hold it")))
+        difference(MISSING_ON_PLATFORM, side.number, side, None,
+                   f"仍在上传队列（{side.queue_state}） / still in the upload queue" if waiting
+                   else f"平台无此发票（本地 {side.status}，队列 {side.queue_state}） / the platform does not hold it")
 
-    for record in records:
-        key = record.get("key")
-        if key in seen_keys:
+    for index in range(len(checked)):
+        if index in used:
             continue
-        number = str(record.get("number") or "")
-        if number in local_numbers:
-            continue  # reported above as a duplicate under another key
-        if len(by_number.get(number, [])) > 1 and number:
-            continue  # reported as a platform duplicate
-        report.differences.append(Difference(
-            MISSING_LOCALLY, number or str(record.get("official_number")), key, None, record,
-            f"平台有记录（{record.get('official_number')}），本地没有 / the platform holds it, this store does not"))
+        one = checked[index]
+        detail = f"平台有记录（{one.channel}），本地没有 / the platform holds it, this store does not"
+        if one.refused:
+            detail += f"; 平台记录不是有效发票，不能导入：{one.refused} / the record does not parse as an invoice"
+        difference(MISSING_LOCALLY, one.number, None, one, detail)
     order = {kind: i for i, kind in enumerate(KINDS)}
     report.differences.sort(key=lambda d: (order[d.kind], d.number))
     return report
 
 
 def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size: int = 500) -> ReconcileReport:
-    """Download the platform's list for [date_from, date_to] and compare. Raises PlatformError when it cannot."""
+    """Download the platform's records for [date_from, date_to] and compare. Raises PlatformError when it cannot."""
     _check_period(date_from, date_to)
     seller = get_seller()
     if seller is None:
@@ -280,8 +460,9 @@ def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size
 def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
     """Put invoices missing on the platform back in the upload queue, under their own key.
 
-    The key never changes, so however often this runs, the platform keeps one record. An entry
-    still waiting in the queue is left alone (it goes up anyway). Returns the numbers requeued.
+    The key (platform channel) and the number (direct channel) never change, so however often this
+    runs, the platform keeps one record. An entry still waiting in the queue is left alone (it goes
+    up anyway). Returns the numbers requeued.
     """
     done = []
     for difference in differences:
@@ -292,41 +473,60 @@ def requeue(differences: Iterable[Difference], *, clerk: str = "") -> list[str]:
 
 def requeue_invoice(number: str, *, clerk: str = "") -> bool:
     """Back to pending under the same idempotency key, through the queue service; False when it is
-    waiting already (it goes up anyway) or cancelled."""
+    waiting already (it goes up anyway), cancelled or too late to upload."""
     with database.atomic("IMMEDIATE"):
         row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == number)
         entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row else None
-        if row is None or entry is None or row.status == status.CANCELLED:
+        if row is None or entry is None or row.status in (status.CANCELLED, status.UPLOAD_TOO_LATE):
             return False
-        if entry.state in status.QUEUE_WAITING_STATES:
+        if entry.state in status.QUEUE_WAITING_STATES or entry.state in (status.Q_WITHDRAWN, status.Q_TOO_LATE):
             return False
         why = (f"reconciliation: missing on the platform (was {entry.state}/{row.status}, "
-               f"official number {row.official_number or '-'})")
+               f"channel {row.channel}, official number {row.official_number or '-'})")
         queue_service.requeue(number, clerk=clerk, why=why)
-        # The platform does not hold it: what this store believed about its acceptance is void (the
-        # audit entry keeps it); the platform gives the official number again when it accepts it.
-        InvoiceRow.update(status=status.PENDING_UPLOAD, official_number=None, platform_id=None,
-                          accepted_at=None).where(InvoiceRow.id == row.id).execute()
+        UploadQueueEntry.update(batch=None).where(UploadQueueEntry.id == entry.id).execute()
+        # The platform does not hold it: what this store believed about its acceptance is void (the audit
+        # entry keeps it). A direct invoice keeps its number (it is the invoice's own) and goes up again;
+        # a platform-channel one is a pre-issue record again, numbered by the platform when it issues it.
+        if row.channel == DIRECT:
+            InvoiceRow.update(status=status.PENDING_UPLOAD, platform_id=None, accepted_at=None).where(
+                InvoiceRow.id == row.id).execute()
+        else:
+            InvoiceRow.update(status=status.PRE_ISSUE, official_number=None, platform_id=None,
+                              accepted_at=None).where(InvoiceRow.id == row.id).execute()
         return True
 
 
-def _parse_record(record: PlatformRecord) -> Invoice:
-    """The platform's record as the desk's Invoice, checked by the desk's rules (raises ValidationFailed)."""
-    body = {k: v for k, v in record.items() if k not in ("key", "platform_id", "official_number", "accepted_at")}
-    # The platform accepted it: an id whose check character fails was confirmed when it was issued.
-    ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller")]
-    confirmed = [t for t in ids if t and not check_tax_id(normalize_tax_id(t)).ok]
-    seller = get_seller()
-    invoice = parse_received_invoice(body, codes=StoredTaxCodes(), confirmed_tax_ids=confirmed,
-                                     taxpayer_type=seller.taxpayer_type if seller else "general")
-    if not invoice.number:  # issued on the platform itself: its official number is its only number
-        invoice = dataclasses.replace(invoice, number=str(record.get("official_number") or ""))
-    return invoice
+def _quota_of(invoice: Invoice, channel: str) -> tuple[str | None, Decimal]:
+    """The period and amount a direct-channel invoice drew of the month's quota (a red one draws nothing)."""
+    if channel != DIRECT or invoice.issued_at is None:
+        return None, ZERO
+    return period_of(invoice.issued_at), invoice.total_amount if invoice.total_amount > 0 else ZERO
+
+
+def _move_blocks_past(numbers: Iterable[str]) -> None:
+    """Inside the caller's transaction: a held or retired block holding a direct number imported marks it
+    (and those before it) used, so the desk never takes a number the platform holds already."""
+    wanted = [parts for parts in (parse_number(n) for n in numbers) if parts is not None]
+    if not wanted:
+        return
+    blocks = NumberBlock.select().where(NumberBlock.first.is_null(False) & NumberBlock.last.is_null(False)
+                                        & NumberBlock.year.in_(sorted({p.year for p in wanted})))
+    for block in blocks:
+        first, last = parse_number(str(block.first)), parse_number(str(block.last))
+        if first is None or last is None:
+            continue
+        inside = [p.sequence for p in wanted if (p.year, p.area, p.channel) == (first.year, first.area, first.channel)
+                  and first.sequence <= p.sequence <= last.sequence]
+        if inside:
+            used = max(inside) - first.sequence + 1
+            NumberBlock.update(used=used).where((NumberBlock.id == block.id) & (NumberBlock.used < used)).execute()
 
 
 def _import_many(pairs: list[tuple[PlatformRecord, Invoice]], clerk: str) -> list[str]:
-    """Inside the caller's transaction: records (already checked, none stored yet) as accepted invoices,
-    with lines, buyer directory, accepted queue entries under the platform's keys, and audit "imported"."""
+    """Inside the caller's transaction: records (already checked, none stored yet) as accepted invoices of
+    their channel under their number, with lines, buyer directory, accepted queue entries (the platform's
+    key on the platform channel, a new one on the direct channel), quota drawn, blocks moved, audit "imported"."""
     if not pairs:
         return []
     buyers: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
@@ -338,51 +538,90 @@ def _import_many(pairs: list[tuple[PlatformRecord, Invoice]], clerk: str) -> lis
         if len(invoices) > 1:
             Buyer.update(use_count=Buyer.use_count + len(invoices) - 1).where(Buyer.id == row.id).execute()
         buyer_ids[key] = row.id
-    rows = [{"status": status.ACCEPTED, "buyer": buyer_ids[(inv.buyer.name, inv.buyer.tax_id)],
-             "official_number": record.get("official_number"), "platform_id": record.get("platform_id"),
-             "accepted_at": record.get("accepted_at"), **invoice_row_fields(inv)} for record, inv in pairs]
+    rows = []
+    keys: dict[str, str] = {}
+    drawn: dict[str, Decimal] = defaultdict(Decimal)
+    held_periods: dict[str, bool] = {}
+    for record, inv in pairs:
+        channel = str(record["channel"])
+        keys[inv.number] = str(record["key"]) if channel == PLATFORM else str(uuid.uuid4())
+        period, amount = _quota_of(inv, channel)
+        rows.append({"status": status.ACCEPTED, "buyer": buyer_ids[(inv.buyer.name, inv.buyer.tax_id)],
+                     "channel": channel, "official_number": inv.number, "platform_id": None,
+                     "accepted_at": record.get("accepted_at"), "quota_period": period, "quota_drawn": amount,
+                     **invoice_row_fields(inv)})
+        if period is not None and amount > 0:
+            # Counted against the quota this store holds for the month, if it holds any (a restored store:
+            # the invoice drew from it); a store rebuilt from nothing holds no slice it could have drawn.
+            if period not in held_periods:
+                held_periods[period] = stock_store.quota_held(period) > 0
+            if held_periods[period]:
+                drawn[period] += amount
     for start in range(0, len(rows), 500):
         InvoiceRow.insert_many(rows[start:start + 500]).execute()
     numbers = [inv.number for _, inv in pairs]
-    ids = {r.provisional_number: (r.id, r.content_hash) for r in
-           InvoiceRow.select(InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.content_hash)
-           .where(InvoiceRow.provisional_number.in_(numbers))}
+    ids: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(numbers), 500):
+        ids.update({r.provisional_number: (r.id, r.content_hash) for r in
+                    InvoiceRow.select(InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.content_hash)
+                    .where(InvoiceRow.provisional_number.in_(numbers[start:start + 500]))})
     lines = [row for _, inv in pairs for row in line_rows(ids[inv.number][0], inv)]
     for start in range(0, len(lines), 1000):
         InvoiceLine.insert_many(lines[start:start + 1000]).execute()
     stamp = now_iso()
-    entries = [{"invoice": ids[inv.number][0], "idempotency_key": record["key"], "state": status.Q_ACCEPTED,
-                "created_at": stamp, "updated_at": stamp} for record, inv in pairs]
+    entries = [{"invoice": ids[inv.number][0], "idempotency_key": keys[inv.number], "state": status.Q_ACCEPTED,
+                "created_at": stamp, "updated_at": stamp} for _, inv in pairs]
     for start in range(0, len(entries), 1000):
         UploadQueueEntry.insert_many(entries[start:start + 1000]).execute()
-    for seller_tax_id in {inv.seller.tax_id for _, inv in pairs}:
-        values = [int(m.group(1)) for _, inv in pairs if inv.seller.tax_id == seller_tax_id
-                  for m in [_NUMBER.match(inv.number)] if m]
-        if values:
-            bump_counter(seller_tax_id, max(values))
+    for period, amount in drawn.items():
+        stock_store.change_drawn(period, amount)
+    _move_blocks_past(inv.number for record, inv in pairs if record["channel"] == DIRECT)
     audit.append_many([("imported", ids[inv.number][0], inv.number,
-                         {"key": record["key"], "official_number": record.get("official_number"),
-                          "content_hash": ids[inv.number][1], "source": "platform"})
-                        for record, inv in pairs], clerk=clerk)
+                        {"key": keys[inv.number], "official_number": inv.number, "channel": record["channel"],
+                         "accepted_at": record.get("accepted_at"), "platform_status": record.get("status"),
+                         "content_hash": ids[inv.number][1], "source": "platform"})
+                       for record, inv in pairs], clerk=clerk)
     return numbers
 
 
-def _record_acceptances(differences: list[Difference]) -> list[str]:
-    """Acceptances the store missed, recorded by the queue service as the worker records its own."""
+def _checked_invoice(difference: Difference, rules: _Rules) -> Invoice:
+    """The difference's record as an invoice: checked in the comparison, or here (raises ValidationFailed)."""
+    if difference.refused:
+        raise ValidationFailed([FieldError(
+            "record", f"平台记录不是有效发票：{difference.refused}",
+            f"the platform's record does not parse as an invoice: {difference.refused}")])
+    if difference.invoice is not None:
+        return difference.invoice
+    return parse_record(difference.platform, rules)
 
+
+def _record_acceptances(differences: list[Difference], result: ImportResult, rules: _Rules) -> None:
+    """Acceptances the store missed, recorded by the queue service as the worker records its own: with the
+    platform's number (for a pre-issue record, the number the platform issued it under)."""
     outcomes: list[Outcome] = []
     numbers: list[str] = []
     for difference in differences:
-        record = difference.platform or {}
-        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.idempotency_key == difference.key)
-        if entry is None:
+        record, side = difference.platform, difference.local
+        if record is None or side is None:
             continue
-        outcomes.append(Outcome(entry.id, True, official_number=record.get("official_number"),
-                                platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),
-                                found_by="reconciliation"))
+        try:
+            invoice = _checked_invoice(difference, rules)
+        except ValidationFailed as failed:
+            result.failed.append((difference.number, str(failed)))
+            continue
+        row = InvoiceRow.get_or_none(InvoiceRow.provisional_number == side.number)
+        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row) if row is not None else None
+        if row is None or entry is None:
+            result.failed.append((difference.number, "no longer in the store"))
+            continue
+        if row.channel == PLATFORM and entry.idempotency_key != record.get("key"):
+            result.failed.append((difference.number, "the record carries another key"))
+            continue
+        outcomes.append(Outcome(entry.id, True, official_number=invoice.number,
+                                accepted_at=str(record.get("accepted_at") or ""), found_by="reconciliation"))
         numbers.append(difference.number)
     record_outcomes(outcomes)
-    return numbers
+    result.recorded += numbers
 
 
 @dataclass
@@ -399,37 +638,42 @@ def import_records(differences: Iterable[Difference], *, clerk: str = "") -> Imp
     """Import what the platform holds and this store lacks; record acceptances the store missed.
 
     Each record is checked by the desk's rules first: one refused is reported (with why) and the
-    rest go in, in chunks of IMPORT_CHUNK per IMMEDIATE transaction. A record whose number or
-    official number is in the store already is reported and left alone.
+    rest go in, in chunks of IMPORT_CHUNK per IMMEDIATE transaction. A record whose number or key is
+    in the store already is reported and left alone.
     """
     result = ImportResult()
-    todo = [d for d in differences if d.can_import]
+    rules = _Rules()
+    todo = [d for d in differences if d.kind in (MISSING_LOCALLY, UNRECORDED) and d.platform is not None]
     unrecorded = [d for d in todo if d.kind == UNRECORDED]
     if unrecorded:
-        result.recorded += _record_acceptances(unrecorded)
+        _record_acceptances(unrecorded, result, rules)
     missing = [d for d in todo if d.kind == MISSING_LOCALLY]
     for start in range(0, len(missing), IMPORT_CHUNK):
         checked: list[tuple[PlatformRecord, Invoice]] = []
         for difference in missing[start:start + IMPORT_CHUNK]:
             record = difference.platform
-            assert record is not None  # can_import
+            assert record is not None
             try:
-                checked.append((record, _parse_record(record)))
+                checked.append((record, _checked_invoice(difference, rules)))
             except ValidationFailed as failed:
                 result.failed.append((difference.number, str(failed)))
         with database.atomic("IMMEDIATE"):
             numbers = [inv.number for _, inv in checked]
-            officials = [str(r.get("official_number")) for r, _ in checked]
+            keys = [str(r["key"]) for r, _ in checked if r.get("channel") == PLATFORM]
             present = {r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
                        .where(InvoiceRow.provisional_number.in_(numbers))}
-            present_official = {r.official_number for r in InvoiceRow.select(InvoiceRow.official_number)
-                                .where(InvoiceRow.official_number.in_(officials))}
+            present |= {str(r.official_number) for r in InvoiceRow.select(InvoiceRow.official_number)
+                        .where(InvoiceRow.official_number.in_(numbers))}
+            present_keys = {e.idempotency_key for e in UploadQueueEntry.select(UploadQueueEntry.idempotency_key)
+                            .where(UploadQueueEntry.idempotency_key.in_(keys))}
             fresh: list[tuple[PlatformRecord, Invoice]] = []
             seen: set[str] = set()
             for record, invoice in checked:
-                if (invoice.number in present or str(record.get("official_number")) in present_official
-                        or invoice.number in seen):
+                if invoice.number in present or invoice.number in seen:
                     result.failed.append((invoice.number, "already in the store"))
+                    continue
+                if record.get("channel") == PLATFORM and record["key"] in present_keys:
+                    result.failed.append((invoice.number, "its key is in the store already (another invoice)"))
                     continue
                 seen.add(invoice.number)
                 fresh.append((record, invoice))

@@ -1,5 +1,7 @@
 """The reconciliation view: a period, the platform's list against the store side by side, and the fixes.
 
+The platform's side is its protocol v2 records (GET /v2/invoices); a direct-channel invoice is shown
+under its official number, a pre-issue record under its provisional one until the platform issues it.
 Downloading, the fixes (requeue, import) and the report files run in BackgroundTasks
 (app/ui/tasks.py), off the GUI thread; they call app.services.reconcile, which holds every rule.
 """
@@ -35,8 +37,8 @@ from app.services import reconcile as rec
 from app.ui.i18n import language, tr
 from app.ui.tasks import BackgroundTask, Progress
 
-COLUMNS = [("类别", "Kind"), ("临时号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
-           ("本地购买方", "Here: buyer"), ("平台正式号码", "Platform: official no."),
+COLUMNS = [("类别", "Kind"), ("号码", "Number"), ("本地状态", "Here: status"), ("本地价税合计", "Here: total"),
+           ("本地购买方", "Here: buyer"), ("平台号码", "Platform: number"),
            ("平台价税合计", "Platform: total"), ("平台购买方", "Platform: buyer"), ("说明", "Detail")]
 KIND_COLORS = {rec.MISSING_ON_PLATFORM: "#fff3e0", rec.MISSING_LOCALLY: "#e3f2fd", rec.MISMATCH: "#ffebee",
                rec.UNRECORDED: "#f1f8e9", rec.DUPLICATE: "#fce4ec"}

@@ -2,11 +2,12 @@
 
     .venv/bin/python tests/benchmarks/bench_reconcile.py [--count N]
 
-Issues N invoices (default 20,000) through the issue service, uploads them with the queue
-worker, then measures, in this process:
-  download   paging GET /v1/invoices for the period alone (the baseline: what any reconciliation
+Issues N invoices (default 20,000) through the issue service on the platform channel (pre-issue
+records), has the queue worker send them to POST /v2/issue, then measures, in this process:
+  download   paging GET /v2/invoices for the period alone (the baseline: what any reconciliation
              must fetch);
-  reconcile  download + reading the store + comparing (app.services.reconcile.reconcile);
+  reconcile  download + checking every record by the desk's rules + reading the store + comparing
+             (app.services.reconcile.reconcile);
   rebuild    importing every record into an empty store (rebuild_from_platform).
 Prints seconds, invoices per second and the ratios to the download. Not a test: run by hand.
 """
@@ -44,14 +45,14 @@ def main() -> int:
     from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
 
     work = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
-    server = PlatformServer(work / "platform.sqlite3", token=TOKEN).start()
+    server = PlatformServer(work / "platform.sqlite3", token=TOKEN, result_delay_ms=30).start()
     factory = lambda: HttpPlatformClient(server.url, TOKEN, timeout=30, batch_timeout=60)  # noqa: E731
     store = open_store(work / "store")
     set_seller(name="北京某某科技有限公司", tax_id=SELLER_TAX_ID, drawer="张三")
     set_limits(OfflineLimits(max_hours=72, max_count=10 ** 9, max_amount=Decimal("1e15"), max_single=Decimal("1e9")))
     started = time.perf_counter()
-    for start in range(0, args.count, 500):
-        issue_invoices([invoice_body()] * min(500, args.count - start))
+    for start in range(0, args.count, 500):  # remarks apart: no two bodies alike
+        issue_invoices([invoice_body(remarks=f"#{i}") for i in range(start, min(start + 500, args.count))])
     issued_s = time.perf_counter() - started
     started = time.perf_counter()
     worker = QueueWorker(factory)

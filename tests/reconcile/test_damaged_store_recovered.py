@@ -1,15 +1,19 @@
 """A store truncated or overwritten with garbage is detected, restored from the newest good backup,
-and reconciled with the reference platform (real HTTP): nothing the backup or the platform holds is lost."""
+and reconciled with the reference platform's v2 records (real HTTP): nothing the backup or the platform
+holds is lost, and no number the platform holds is issued again."""
 
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 import pytest
 
-from app.core import clock
-from app.services import backup
+from app.core import clock, status
+from app.core.official_numbers import parse_number
+from app.services import backup, stock
 from app.services import reconcile as rec
+from app.services.channel import set_channel
 from app.services.integrity import verify_store
 from app.services.issuing import issue_invoice
 from app.services.store_access import open_store
@@ -17,21 +21,38 @@ from app.store.damage import StoreDamaged
 from app.store.database import STORE_FILE
 from app.store.models import Invoice
 from tests.helpers.bodies import invoice_body
-from tests.helpers.platform import send
+from tests.helpers.platform import key_of, make_worker
+
+
+def _upload(platform) -> None:
+    worker = make_worker(platform)
+    try:
+        report = worker.run_once()
+    finally:
+        worker.close()
+    assert report.accepted and not report.transient_failures and not report.rejected, report
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
-def test_damaged_store_restored_then_reconciled(seller, store, data_dir, tmp_path, client, damage):
+def test_damaged_store_restored_then_reconciled(direct, store, data_dir, tmp_path, client, damage):
+    """The backup knows five: three direct invoices uploaded and two pre-issue records (platform channel) not
+    yet issued; after it, four more direct invoices, and all nine reached the platform."""
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "usb"))
-    before = [issue_invoice(invoice_body()).number for _ in range(5)]
-    for number in before[:3]:
-        send(client, number)
+    before = [issue_invoice(invoice_body(remarks=f"before {i}")).number for i in range(3)]
+    _upload(direct)
+    set_channel("platform")
+    pre_issue = [issue_invoice(invoice_body(remarks=f"before {i}")).number for i in range(3, 5)]
+    before += pre_issue
+    keys = {number: key_of(number) for number in pre_issue}
     good = backup.backup_store(data_dir)
-    assert good.ok
-    # After the backup: more invoices, uploaded; the platform holds them, the backup does not.
-    after = [issue_invoice(invoice_body()).number for _ in range(4)]
-    for number in after:
-        send(client, number)
+    assert good.ok, good.problems
+    # After the backup: more invoices, and all nine uploaded; the platform holds them, the backup does not.
+    set_channel("direct")
+    after = [issue_invoice(invoice_body(remarks=f"after {i}")).number for i in range(4)]
+    _upload(direct)
+    issued_as = {number: Invoice.get(Invoice.provisional_number == number).official_number for number in pre_issue}
+    first = parse_number(before[0])
+    assert first is not None
     store.close()
     path = data_dir / STORE_FILE
     with sqlite3.connect(str(path)) as c:
@@ -53,11 +74,25 @@ def test_damaged_store_restored_then_reconciled(seller, store, data_dir, tmp_pat
         assert sorted(i.provisional_number for i in Invoice.select()) == sorted(before)
         report, imported = rec.rebuild_from_platform(client, result.backup_created_at[:10], clock.today().isoformat())
         assert sorted(imported.imported) == sorted(after), report.differences
-        numbers = sorted(i.provisional_number for i in Invoice.select())
-        assert numbers == sorted(before + after)  # the backup's five and the platform's four, once each
+        # Issued by the platform after the backup, found by their queue keys: the acceptances are recorded.
+        assert sorted(imported.recorded) == sorted(pre_issue) and imported.failed == []
+        assert {d.key for d in report.of_kind(rec.UNRECORDED)} == set(keys.values())
+        rows = list(Invoice.select())
+        assert sorted(r.provisional_number for r in rows) == sorted(before + after)  # each once
+        assert {r.status for r in rows} == {status.ACCEPTED}
+        for row in rows:
+            if row.channel == "direct":
+                assert row.official_number == row.provisional_number
+            else:
+                assert row.official_number == issued_as[row.provisional_number]
         assert verify_store().ok  # imported invoices carry their own "imported" entries
-        # The next number continues after what was imported: no number is given twice.
-        assert issue_invoice(invoice_body()).number == "LX-0000010"
+        # The block moved past the imported numbers, and the quota counts what they drew.
+        view = stock.stock_view()
+        assert view.numbers_left == 993 and view.quota_drawn == Decimal("7000.00")  # seven direct invoices
+        set_channel("direct")  # the backup was made while the desk was on the platform channel
+        following = parse_number(issue_invoice(invoice_body()).number)
+        assert following is not None and following.sequence == first.sequence + 7  # never a number given twice
+        assert rec.reconcile(client, result.backup_created_at[:10], clock.today().isoformat()).matched == 9
     finally:
         restored.close()
 

@@ -1,10 +1,12 @@
-"""Reconciliation on real HTTP against the reference platform: every kind of difference planted on
-the platform (its API and its SQLite file) and in the store is found, and the fixes work."""
+"""Reconciliation against the reference platform's protocol v2 records, on real HTTP: invoices issued
+through the real services on both channels and uploaded by the real worker, every kind of difference
+planted on the platform (its API and its own SQLite file) and in the store, found, and the fixes work."""
 
 from __future__ import annotations
 
 import csv
 import json
+import time
 import uuid
 from decimal import Decimal
 
@@ -13,14 +15,17 @@ from pypdf import PdfReader
 
 from app.core import status
 from app.core.clock import now
+from app.core.codec import invoice_to_body, pre_issue_body
 from app.core.errors import ValidationFailed
 from app.reports.reconcile_report import write_csv
 from app.services import reconcile as rec
-from app.services.issuing import issue_invoice
+from app.services.channel import set_channel
+from app.services.integrity import verify_store
+from app.services.issuing import issue_invoice, prepare_invoice
 from app.store import audit
-from app.store.models import AuditEntry, Invoice, NumberCounter
+from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 from tests.helpers.bodies import BUYER_TAX_ID, invoice_body
-from tests.helpers.platform import body_of, key_of, platform_numbers, platform_sql, send
+from tests.helpers.platform import body_of, key_of, make_worker, platform_numbers, platform_sql
 
 TODAY = now().date().isoformat()
 
@@ -29,86 +34,154 @@ def kinds(report) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for d in report.differences:
         out.setdefault(d.kind, []).append(d.number)
-    return out
+    return {kind: sorted(numbers) for kind, numbers in out.items()}
+
+
+def issue(tag: str) -> str:
+    """One invoice through the issue service on the desk's channel; the tag keeps bodies apart."""
+    return issue_invoice(invoice_body(remarks=tag)).number
+
+
+def upload(platform) -> None:
+    worker = make_worker(platform)
+    try:
+        report = worker.run_once()
+    finally:
+        worker.close()
+    assert not report.transient_failures and not report.unauthorized and not report.rejected, report
+
+
+def upload_answer_lost(client, number: str) -> None:
+    """A direct-channel invoice the platform took while the desk never heard: uploaded as the worker
+    uploads it (POST /v2/uploads), its results never read here."""
+    client.upload(uuid.uuid4().hex, [body_of(number)])
+    for _ in range(100):
+        if client.invoice_by_number(number) is not None:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{number} never reached the platform")
+
+
+def issue_answer_lost(client, number: str) -> dict:
+    """A pre-issue record the platform issued under its own queue key while the answer was lost."""
+    return client.issue(key_of(number), pre_issue_body(body_of(number)))
+
+
+def elsewhere_body(seller, **overrides) -> dict:
+    """A pre-issue body from another desk of this seller (never in this store)."""
+    body = pre_issue_body(invoice_to_body(prepare_invoice(invoice_body(**overrides), seller)))
+    body["issued_at"] = now().isoformat()
+    return body
 
 
 @pytest.fixture
-def planted(seller, client, platform):
-    """Seven invoices, each in its own state of agreement."""
-    n = {}
-    n["matched"] = issue_invoice(invoice_body()).number
-    send(client, n["matched"])
-    n["in_queue"] = issue_invoice(invoice_body()).number  # never sent
-    n["lost_on_platform"] = issue_invoice(invoice_body()).number
-    send(client, n["lost_on_platform"])
-    platform_sql(platform, "DELETE FROM record WHERE key = ?", key_of(n["lost_on_platform"]))
-    n["amount_differs"] = issue_invoice(invoice_body()).number
-    send(client, n["amount_differs"])
-    platform_sql(platform, "UPDATE record SET body = json_set(body, '$.total_with_tax', '1600.00', "
-                           "'$.buyer.name', '别的公司') WHERE key = ?", key_of(n["amount_differs"]))
-    n["twice_on_platform"] = issue_invoice(invoice_body()).number
-    send(client, n["twice_on_platform"])
-    client.submit(str(uuid.uuid4()), body_of(n["twice_on_platform"]))  # the same invoice under a second key
-    n["answer_lost"] = issue_invoice(invoice_body()).number
-    send(client, n["answer_lost"], record_here=False)  # accepted, but the desk never heard
+def planted(direct, client, seller):
+    """Invoices of both channels, each in its own state of agreement."""
+    n: dict[str, str] = {}
+    for tag in ("d_matched", "d_lost", "d_amount_differs"):
+        n[tag] = issue(tag)
+    set_channel("platform")
+    for tag in ("p_matched", "p_lost", "p_twice"):
+        n[tag] = issue(tag)
+    upload(direct)
+    # Lost on the platform's side (its own file): a direct upload, and a platform-issued invoice with its key.
+    platform_sql(direct, "DELETE FROM v2_invoice WHERE number = ?", n["d_lost"])
+    p_lost_number = Invoice.get(Invoice.provisional_number == n["p_lost"]).official_number
+    platform_sql(direct, "DELETE FROM v2_invoice WHERE number = ?", p_lost_number)
+    platform_sql(direct, "DELETE FROM v2_issue_key WHERE key = ?", key_of(n["p_lost"]))
+    platform_sql(direct, "UPDATE v2_invoice SET body = json_set(body, '$.total_with_tax', '1600.00', "
+                         "'$.buyer.name', '别的公司') WHERE number = ?", n["d_amount_differs"])
+    # The same pre-issue record issued a second time under another key.
+    client.issue(str(uuid.uuid4()), pre_issue_body(body_of(n["p_twice"])))
+    set_channel("direct")
+    n["d_answer_lost"], n["d_in_queue"] = issue("d_answer_lost"), issue("d_in_queue")
+    upload_answer_lost(client, n["d_answer_lost"])
+    set_channel("platform")
+    n["p_answer_lost"], n["p_in_queue"], n["p_rekeyed"] = issue("p_answer_lost"), issue("p_in_queue"), issue("p_rek")
+    n["p_answer_lost_number"] = issue_answer_lost(client, n["p_answer_lost"])["number"]
+    # The platform holds this pre-issue record under a key that is not its queue entry's (a re-made entry).
+    client.issue(str(uuid.uuid4()), pre_issue_body(body_of(n["p_rekeyed"])))
     # Issued on another desk of this seller (or before this store was restored): only the platform has it.
-    elsewhere = {**body_of(n["matched"]), "number": "LX-0000050",
-                 "buyer": {**body_of(n["matched"])["buyer"], "name": "外地客户有限公司"}}
-    client.submit(str(uuid.uuid4()), elsewhere)
-    n["only_on_platform"] = "LX-0000050"
+    n["elsewhere"] = client.issue(str(uuid.uuid4()), elsewhere_body(
+        seller, buyer={"name": "外地客户有限公司", "tax_id": BUYER_TAX_ID}))["number"]
     return n
 
 
 def test_each_kind_of_difference_is_found(planted, client):
     report = rec.reconcile(client, TODAY, TODAY)
     found = kinds(report)
-    assert sorted(found[rec.MISSING_ON_PLATFORM]) == sorted([planted["in_queue"], planted["lost_on_platform"]])
-    assert found[rec.MISSING_LOCALLY] == [planted["only_on_platform"]]
-    assert found[rec.MISMATCH] == [planted["amount_differs"]]
-    assert found[rec.UNRECORDED] == [planted["answer_lost"]]
-    assert found[rec.DUPLICATE] == [planted["twice_on_platform"]] * 2
-    assert report.matched == 1 and report.local_count == 6 and report.platform_count == 6
+    n = planted
+    assert found[rec.MISSING_ON_PLATFORM] == sorted([n["d_lost"], n["d_in_queue"], n["p_lost"], n["p_in_queue"]])
+    assert found[rec.MISSING_LOCALLY] == [n["elsewhere"]]
+    assert found[rec.MISMATCH] == [n["d_amount_differs"]]
+    assert found[rec.UNRECORDED] == sorted([n["d_answer_lost"], n["p_answer_lost"]])
+    assert found[rec.DUPLICATE] == sorted([n["p_twice"], n["p_rekeyed"]])
+    assert report.matched == 2 and report.local_count == 11 and report.platform_count == 9
     mismatch = report.of_kind(rec.MISMATCH)[0]
     assert "1600.00" in mismatch.detail and "别的公司" in mismatch.detail
-    in_queue = next(d for d in report.of_kind(rec.MISSING_ON_PLATFORM) if d.number == planted["in_queue"])
-    assert "上传队列" in in_queue.detail
+    waiting = {d.number for d in report.of_kind(rec.MISSING_ON_PLATFORM) if "上传队列" in d.detail}
+    assert waiting == {n["d_in_queue"], n["p_in_queue"]}
+    # The pre-issue record issued under its key while the answer was lost is found by that key.
+    p_unrecorded = next(d for d in report.of_kind(rec.UNRECORDED) if d.number == n["p_answer_lost"])
+    assert p_unrecorded.platform["number"] == n["p_answer_lost_number"]
+    assert p_unrecorded.key == key_of(n["p_answer_lost"])
+    # A duplicate is neither sent again (that would issue it a third time) nor imported.
+    for d in report.of_kind(rec.DUPLICATE):
+        assert not d.can_requeue and not d.can_import and d.local is not None
+    rekeyed = next(d for d in report.of_kind(rec.DUPLICATE) if d.number == n["p_rekeyed"])
+    assert "另一个幂等键" in rekeyed.detail
+    assert {d.local.channel for d in report.differences if d.local} == {"direct", "platform"}
 
 
-def test_requeued_invoice_ends_up_on_the_platform_once(planted, client, platform):
+def test_requeued_invoices_end_up_on_the_platform_once(planted, client, direct):
+    n = planted
     report = rec.reconcile(client, TODAY, TODAY)
-    lost = planted["lost_on_platform"]
-    # Only the one that is not waiting in the queue anyway is put back; twice changes nothing.
-    assert rec.requeue(report.differences, clerk="张三") == [lost]
+    # Only those not waiting in the queue anyway are put back; twice changes nothing.
+    assert rec.requeue(report.differences, clerk="张三") == [n["d_lost"], n["p_lost"]]
     assert rec.requeue(report.differences) == []
-    row = Invoice.get(Invoice.provisional_number == lost)
-    assert row.status == status.PENDING_UPLOAD and row.official_number is None
-    assert AuditEntry.select().where((AuditEntry.invoice == row) & (AuditEntry.action == "queued")).count() == 1
-    upload_queue(client)
-    upload_queue(client)  # a second pass (a retry, a second instance) sends nothing new
-    assert platform_numbers(platform).count(lost) == 1
-    assert platform_numbers(platform).count(planted["in_queue"]) == 1
+    d_row = Invoice.get(Invoice.provisional_number == n["d_lost"])
+    assert d_row.status == status.PENDING_UPLOAD and d_row.official_number == n["d_lost"]  # its own number stays
+    p_row = Invoice.get(Invoice.provisional_number == n["p_lost"])
+    assert p_row.status == status.PRE_ISSUE and p_row.official_number is None  # a pre-issue record again
+    for row in (d_row, p_row):
+        assert AuditEntry.select().where((AuditEntry.invoice == row) & (AuditEntry.action == "queued")).count() == 1
+    upload(direct)
+    upload(direct)  # a second pass (a retry, a second instance) sends nothing new
+    held = platform_numbers(direct)
+    assert held.count(n["d_lost"]) == 1 and held.count(n["d_in_queue"]) == 1
+    p_row = Invoice.get(Invoice.provisional_number == n["p_lost"])
+    assert p_row.status == status.ACCEPTED and held.count(p_row.official_number) == 1
+    keys = [r["key"] for r in direct.v2_store.all("SELECT key FROM v2_invoice WHERE channel = 'platform'")]
+    assert len(keys) == len(set(keys))  # no key issued twice
     after = rec.reconcile(client, TODAY, TODAY)
-    assert rec.MISSING_ON_PLATFORM not in kinds(after)
-    assert Invoice.get(Invoice.provisional_number == lost).status == status.ACCEPTED
+    assert rec.MISSING_ON_PLATFORM not in kinds(after) and rec.UNRECORDED not in kinds(after)
+    assert Invoice.get(Invoice.provisional_number == n["d_lost"]).status == status.ACCEPTED
 
 
-def test_import_records_what_only_the_platform_has_and_moves_the_counter(planted, client, seller):
+def test_import_keeps_channel_and_number_and_records_lost_answers(planted, client):
+    n = planted
     report = rec.reconcile(client, TODAY, TODAY)
+    counter_before = issue_invoice(invoice_body(remarks="before")).number
     result = rec.import_records(report.differences, clerk="张三")
-    assert result.imported == [planted["only_on_platform"]]
-    assert result.recorded == [planted["answer_lost"]] and result.failed == []
-    row = Invoice.get(Invoice.provisional_number == "LX-0000050")
-    assert row.status == status.ACCEPTED and row.official_number and len(row.official_number) == 20
+    assert result.imported == [n["elsewhere"]] and result.failed == []
+    assert sorted(result.recorded) == sorted([n["d_answer_lost"], n["p_answer_lost"]])
+    row = Invoice.get(Invoice.provisional_number == n["elsewhere"])
+    assert (row.channel, row.status, row.official_number) == ("platform", status.ACCEPTED, n["elsewhere"])
     assert row.buyer_name == "外地客户有限公司" and row.total_with_tax == Decimal("1060.00")
+    record = next(d.platform for d in report.of_kind(rec.MISSING_LOCALLY))
+    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).idempotency_key == record["key"]
     assert [e.action for e in AuditEntry.select().where(AuditEntry.invoice == row)] == ["imported"]
-    assert Invoice.get(Invoice.provisional_number == planted["answer_lost"]).status == status.ACCEPTED
+    # The acceptances the store missed, recorded with the platform's numbers.
+    direct_row = Invoice.get(Invoice.provisional_number == n["d_answer_lost"])
+    assert (direct_row.status, direct_row.official_number) == (status.ACCEPTED, n["d_answer_lost"])
+    pre_issue = Invoice.get(Invoice.provisional_number == n["p_answer_lost"])
+    assert (pre_issue.status, pre_issue.official_number) == (status.ACCEPTED, n["p_answer_lost_number"])
     assert audit.verify_chain() is None
-    # No number is given twice: the next one issued here comes after the imported LX-0000050.
-    assert NumberCounter.get().last_value == 50
-    assert issue_invoice(invoice_body()).number == "LX-0000051"
+    # The provisional counter is the desk's own: an imported record, numbered by the platform, does not move it.
+    assert issue_invoice(invoice_body(remarks="after")).number == f"LX-{int(counter_before[3:]) + 1:07d}"
     again = rec.reconcile(client, TODAY, TODAY)
     assert rec.MISSING_LOCALLY not in kinds(again) and rec.UNRECORDED not in kinds(again)
-    assert rec.import_records(report.differences).failed  # a second import finds them already here
+    assert [why for _, why in rec.import_records(report.differences).failed] == ["already in the store"]
 
 
 def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
@@ -118,38 +191,52 @@ def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
     rows = list(csv.DictReader(write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(report.differences)
     assert {r["kind"] for r in rows} == set(rec.KINDS)
-    assert any(r["number"] == planted["amount_differs"] and r["platform_total_with_tax"] == "1600.00" for r in rows)
+    assert any(r["number"] == planted["d_amount_differs"] and r["platform_total_with_tax"] == "1600.00"
+               and r["channel"] == "direct" for r in rows)
+    assert any(r["number"] == planted["elsewhere"] and r["platform_official_number"] == planted["elsewhere"]
+               for r in rows)
     pdf = write_reconcile_pdf(report, tmp_path / "r.pdf")
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
-    for expected in ("对账报告", planted["lost_on_platform"], planted["only_on_platform"], "1600.00", "平台有、本地无"):
+    for expected in ("对账报告", planted["p_lost"], "1600.00", "平台有、本地无"):
         assert expected in text, expected
 
 
-def test_rebuild_a_lost_store_from_the_platform(seller, client, platform, tmp_path):
+def test_rebuild_a_lost_store_from_the_platform(direct, client, seller, tmp_path):
     from app.services.seller import set_seller
     from app.services.store_access import open_store
 
     numbers = [issue_invoice(invoice_body(buyer={"name": f"北京客户{i}号有限公司", "tax_id": BUYER_TAX_ID})).number
-               for i in range(5)]
+               for i in range(3)]
+    set_channel("platform")
+    numbers += [issue(f"p{i}") for i in range(2)]
+    upload(direct)
+    originals = {}
     for number in numbers:
-        send(client, number)
-    originals = {n: (Invoice.get(Invoice.provisional_number == n).official_number,
-                     Invoice.get(Invoice.provisional_number == n).content_hash) for n in numbers}
+        row = Invoice.get(Invoice.provisional_number == number)
+        originals[row.official_number] = (row.channel, row.content_hash, key_of(number))
     # The store is lost: a new, empty one on another folder.
     fresh = open_store(tmp_path / "new-store")
     try:
         set_seller(name=seller.party.name, tax_id=seller.party.tax_id, drawer="张三")
         report, result = rec.rebuild_from_platform(client, TODAY, TODAY, clerk="张三")
         assert len(report.of_kind(rec.MISSING_LOCALLY)) == 5
-        assert sorted(result.imported) == sorted(numbers)
-        for number, (official, content) in originals.items():
-            row = Invoice.get(Invoice.provisional_number == number)
-            assert (row.official_number, row.content_hash) == (official, content)  # the very same invoice
-        assert audit.verify_chain() is None
+        assert sorted(result.imported) == sorted(originals) and result.failed == []
+        for official, (channel, content, key) in originals.items():
+            row = Invoice.get(Invoice.official_number == official)
+            assert (row.channel, row.provisional_number, row.status) == (channel, official, status.ACCEPTED)
+            if channel == "direct":
+                assert row.content_hash == content  # the very same invoice, under the very same number
+                assert row.quota_drawn == Decimal("1000.00")
+                assert row.quota_period == row.issued_date[:7].replace("-", "")
+            else:
+                assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).idempotency_key == key
+        assert audit.verify_chain() is None and verify_store().ok
         assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)][-5:] == ["imported"] * 5
-        assert issue_invoice(invoice_body()).number == "LX-0000006"
         check = rec.reconcile(client, TODAY, TODAY)
-        assert kinds(check) == {rec.MISSING_ON_PLATFORM: ["LX-0000006"]}
+        assert check.differences == [] and check.matched == 5
+        assert issue_invoice(invoice_body()).number == "LX-0000001"  # this store's own first pre-issue record
+        check = rec.reconcile(client, TODAY, TODAY)
+        assert kinds(check) == {rec.MISSING_ON_PLATFORM: ["LX-0000001"]}
     finally:
         fresh.close()
 
@@ -163,68 +250,67 @@ def test_bad_period_names_the_field(seller, client):
     assert caught.value.errors[0].field == "to"
 
 
-def test_cli_reconcile_requeue_import_csv_pdf(planted, platform, data_dir, store, tmp_path):
+def test_cli_reconcile_requeue_import_csv_pdf(planted, direct, data_dir, store, tmp_path):
     from tests.helpers.cli import run_cli
-    from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
+    from tests.helpers.platform import SYNC_TOKEN as TOKEN
 
     store.close()
-    out = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", platform.url, "--token", TOKEN,
+    out = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, "--token", TOKEN,
                   "--csv", str(tmp_path / "r.csv"), "--pdf", str(tmp_path / "r.pdf"), "--requeue", "--import", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["counts"][rec.MISSING_LOCALLY] == 1 and data["requeued"] == [planted["lost_on_platform"]]
-    assert data["imported"] == ["LX-0000050"]
+    assert data["counts"][rec.MISSING_LOCALLY] == 1 and data["requeued"] == [planted["d_lost"], planted["p_lost"]]
+    assert data["imported"] == [planted["elsewhere"]]
+    assert sorted(data["recorded"]) == sorted([planted["d_answer_lost"], planted["p_answer_lost"]])
     assert (tmp_path / "r.csv").exists() and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-    bad = run_cli(data_dir, "reconcile", "--from", "yesterday", "--to", TODAY, "--url", platform.url)
+    bad = run_cli(data_dir, "reconcile", "--from", "yesterday", "--to", TODAY, "--url", direct.url)
     assert bad.returncode == 2 and "from" in bad.stderr
-    platform.set_faults(mode="down")
-    down = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", platform.url, "--token", TOKEN)
+    direct.set_faults(mode="down")
+    down = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, "--token", TOKEN)
     assert down.returncode == 1 and "无法从平台下载" in down.stderr
 
 
-def upload_queue(client):
-    """Send what the queue holds, with the sync side's queue worker, against the same platform."""
-    from app.platform.http_client import HttpPlatformClient
-    from app.sync.worker import QueueWorker
-    from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
-
-    worker = QueueWorker(lambda: HttpPlatformClient(client.base_url, TOKEN))
-    try:
-        report = worker.run_once()
-    finally:
-        worker.close()
-    assert not report.transient_failures and not report.unauthorized
-    return report
-
-
-def test_a_record_the_desk_rules_refuse_is_reported_and_the_rest_imported(seller, client, platform):
-    for number in ("LX-0000007", "LX-0000008"):
-        client.submit(str(uuid.uuid4()), {**_platform_body(seller), "number": number})
-    # Damaged on the platform's side: its totals no longer add up.
-    platform_sql(platform, "UPDATE record SET body = json_set(body, '$.total_with_tax', '9.99') "
-                           "WHERE json_extract(body, '$.number') = 'LX-0000007'")
+def test_a_record_that_does_not_parse_is_never_believed(online, client, seller):
+    """Damaged on the platform's side (its own file): refused with the reason, the rest imported."""
+    good = client.issue(str(uuid.uuid4()), elsewhere_body(seller, remarks="good"))["number"]
+    bad_totals = client.issue(str(uuid.uuid4()), elsewhere_body(seller, remarks="bad totals"))["number"]
+    bad_channel = client.issue(str(uuid.uuid4()), elsewhere_body(seller, remarks="bad channel"))["number"]
+    platform_sql(online, "UPDATE v2_invoice SET body = json_set(body, '$.total_with_tax', '9.99') WHERE number = ?",
+                 bad_totals)
+    platform_sql(online, "UPDATE v2_invoice SET channel = 'fax' WHERE number = ?", bad_channel)
+    # A pre-issue record issued under its key, answer lost, then damaged: not recorded as accepted.
+    lost = issue("lost")
+    lost_number = issue_answer_lost(client, lost)["number"]
+    platform_sql(online, "UPDATE v2_invoice SET body = json_set(body, '$.lines[0].amount', '999.00') "
+                         "WHERE number = ?", lost_number)
     report = rec.reconcile(client, TODAY, TODAY)
+    assert kinds(report) == {rec.MISSING_LOCALLY: sorted([good, bad_totals, bad_channel]), rec.MISMATCH: [lost]}
+    refused = {d.number: d.refused for d in report.differences if d.refused}
+    assert set(refused) == {bad_totals, bad_channel, lost}
+    assert "total_with_tax" in refused[bad_totals] and "channel" in refused[bad_channel]
+    assert "lines[0]" in refused[lost] and "does not parse" in report.of_kind(rec.MISMATCH)[0].detail
+    assert [d.can_import for d in report.of_kind(rec.MISSING_LOCALLY) if d.number == good] == [True]
     result = rec.import_records(report.differences)
-    assert result.imported == ["LX-0000008"]
-    assert [n for n, _ in result.failed] == ["LX-0000007"] and "total_with_tax" in result.failed[0][1]
-    assert Invoice.select().count() == 1 and audit.verify_chain() is None
+    assert result.imported == [good] and result.recorded == []
+    assert sorted(n for n, _ in result.failed) == sorted([bad_totals, bad_channel])
+    why = dict(result.failed)
+    assert "平台记录不是有效发票" in why[bad_totals] and "total_with_tax" in why[bad_totals]
+    assert "channel" in why[bad_channel]
+    assert Invoice.get(Invoice.provisional_number == lost).status == status.PRE_ISSUE
+    assert Invoice.select().count() == 2 and audit.verify_chain() is None
 
 
-def _platform_body(seller) -> dict:
-    from app.core.codec import invoice_to_body
-    from app.services.issuing import prepare_invoice
-
-    invoice = prepare_invoice(invoice_body(), seller)
-    body = invoice_to_body(invoice)
-    body["issued_at"] = now().isoformat()
-    return body
-
-
-def test_a_local_invoice_held_by_the_platform_under_another_key_is_a_duplicate(seller, client):
-    number = issue_invoice(invoice_body()).number
-    # E.g. a restored store re-made its queue entry: the platform has the invoice, but not under our key.
-    client.submit(str(uuid.uuid4()), body_of(number))
-    report = rec.reconcile(client, TODAY, TODAY)
-    assert [(d.kind, d.number) for d in report.differences] == [(rec.DUPLICATE, number)]
-    assert "另一个幂等键" in report.differences[0].detail
-    assert not report.differences[0].can_requeue and not report.differences[0].can_import
+def test_parse_record_names_what_is_wrong(online, client, seller):
+    number = client.issue(str(uuid.uuid4()), elsewhere_body(seller))["number"]
+    record = client.invoice_by_number(number)
+    assert rec.parse_record(record).number == number
+    for change, field in (({"number": "LX-0000001"}, "number"), ({"status": "pending"}, "status"),
+                          ({"accepted_at": "yesterday"}, "accepted_at"), ({"key": ""}, "key"),
+                          ({"seller": {**record["seller"], "tax_id": "91110000600037341L"}}, "seller.tax_id"),
+                          ({"issued_at": "2025-06-01T10:00:00+08:00"}, "number")):
+        with pytest.raises(ValidationFailed) as caught:
+            rec.parse_record({**record, **change})
+        assert caught.value.errors[0].field == field, change
+    with pytest.raises(ValidationFailed) as caught:
+        rec.parse_record(["not", "a", "record"])
+    assert caught.value.errors[0].field == "record"

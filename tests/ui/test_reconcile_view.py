@@ -1,4 +1,5 @@
-"""The reconciliation view against the reference platform on loopback: compare, re-queue, import, save."""
+"""The reconciliation view against the reference platform (protocol v2 records) on loopback: compare,
+re-queue, import, save."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from PySide6.QtWidgets import QTableWidget
 
 from app.core import status
 from app.core.clock import now
+from app.core.codec import invoice_to_body, pre_issue_body
 from app.services import reconcile as rec
-from app.services.issuing import issue_invoice
+from app.services.issuing import issue_invoice, prepare_invoice
 from app.services.settings import set_platform
 from app.store.models import Invoice, UploadQueueEntry
 from app.ui.application import build_main_window
 from tests.helpers.bodies import invoice_body
-from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
-from tests.helpers.platform import body_of, key_of, platform_sql, send
+from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.helpers.platform import key_of, make_worker, platform_sql
+from tests.platform_v2.support import set_clock
 
 
 def cell(table: QTableWidget, row: int, column: int) -> str:
@@ -27,12 +30,10 @@ def cell(table: QTableWidget, row: int, column: int) -> str:
 
 
 @pytest.fixture
-def platform(tmp_path):
-    from app.platform.server import PlatformServer
-
-    server = PlatformServer(tmp_path / "platform.sqlite3", token=TOKEN).start()
-    yield server
-    server.stop()
+def platform(v2):
+    """The v2 reference platform with its clock at real time (the desk dates invoices with the real clock)."""
+    set_clock(v2, reset=True)
+    return v2
 
 
 def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform, tmp_path):
@@ -40,10 +41,16 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
 
     set_platform(platform.url, TOKEN)  # the view uses the desk's settings, as in the app
     client = HttpPlatformClient(platform.url, TOKEN)
-    lost = issue_invoice(invoice_body()).number
-    send(client, lost)
-    platform_sql(platform, "DELETE FROM record WHERE key = ?", key_of(lost))
-    client.submit(str(uuid.uuid4()), {**body_of(lost), "number": "LX-0000009"})
+    lost = issue_invoice(invoice_body()).number  # a pre-issue record (the platform channel)
+    worker = make_worker(platform)
+    assert worker.run_once().accepted == 1
+    worker.close()
+    # The platform lost it (its own file), and holds one issued by another desk of this seller.
+    platform_sql(platform, "DELETE FROM v2_invoice WHERE key = ?", key_of(lost))
+    platform_sql(platform, "DELETE FROM v2_issue_key WHERE key = ?", key_of(lost))
+    other = pre_issue_body(invoice_to_body(prepare_invoice(invoice_body(remarks="another desk"), seller)))
+    other["issued_at"] = now().isoformat()
+    elsewhere = client.issue(str(uuid.uuid4()), other)["number"]
     client.close()
 
     window = build_main_window(store)
@@ -56,18 +63,20 @@ def test_view_compares_requeues_imports_and_saves(qtbot, store, seller, platform
     assert view.report is not None, view.message.text()
     assert view.table.rowCount() == 2
     shown = {cell(view.table, r, 1): cell(view.table, r, 0) for r in range(2)}
-    assert shown == {lost: "本地有、平台无", "LX-0000009": "平台有、本地无"}
+    assert shown == {lost: "本地有、平台无", elsewhere: "平台有、本地无"}
     view.grab().save(str(tmp_path / "reconcile.png"))
     assert view.requeue_button.isEnabled() and view.import_button.isEnabled()
     with qtbot.waitSignal(view.changed):
         view.requeue_button.click()
     assert lost in view.message.text()
-    assert UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == lost)).state \
-        == status.Q_PENDING
+    row = Invoice.get(Invoice.provisional_number == lost)
+    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_PENDING
+    assert row.status == status.PRE_ISSUE and row.official_number is None
     with qtbot.waitSignal(view.changed, timeout=10000):
         view.import_button.click()  # runs in a background thread
-    assert view.import_result is not None and view.import_result.imported == ["LX-0000009"]
-    assert Invoice.get(Invoice.provisional_number == "LX-0000009").status == status.ACCEPTED
+    assert view.import_result is not None and view.import_result.imported == [elsewhere]
+    imported = Invoice.get(Invoice.official_number == elsewhere)
+    assert (imported.status, imported.channel) == (status.ACCEPTED, "platform")
     assert window.list_model.rowCount() == 2  # the main window refreshed
     csv = view.save("csv", tmp_path / "r.csv")
     pdf = view.save("pdf", tmp_path / "r.pdf")  # both written in background threads
