@@ -102,3 +102,34 @@ def test_the_steps_build_what_the_models_describe():
         assert {r[0] for r in stepped.execute_sql(indexes)} == {r[0] for r in modelled.execute_sql(indexes)}
     finally:
         database.initialize(None)
+
+
+def test_v1_invoices_still_waiting_become_pre_issue_records_and_the_platform_judges_them(tmp_path, v2):
+    """Under v1 the desk called them invoices; the platform never confirmed their numbers. Under v2 they are
+    pre-issue records sent to POST /v2/issue; bodies of the old rules (no tax codes) are refused with reasons."""
+    from app.core import status
+    from app.services.settings import set_platform
+    from app.store.models import UploadQueueEntry
+    from tests.helpers.platform import SYNC_TOKEN, make_worker
+    from tests.platform_v2.support import set_clock
+
+    data_dir = tmp_path / "desk"
+    _schema1_store(data_dir)
+    store = open_store(data_dir)
+    try:
+        rows = {r.provisional_number: r for r in Invoice.select()}
+        assert {n: r.status for n, r in rows.items()} == {
+            "LX-0000001": status.ACCEPTED, "LX-0000002": status.PRE_ISSUE, "LX-0000003": status.CANCELLED,
+            "LX-0000004": status.PRE_ISSUE}
+        assert {r.channel for r in rows.values()} == {"platform"}
+        set_clock(v2, reset=True)
+        set_platform(v2.url, SYNC_TOKEN)
+        report = make_worker(v2).run_once()
+        assert report.rejected == 2 and report.accepted == 0
+        for number in ("LX-0000002", "LX-0000004"):
+            row = Invoice.get(Invoice.provisional_number == number)
+            entry = UploadQueueEntry.get(UploadQueueEntry.invoice == row)
+            assert row.status == status.REJECTED and "tax_code" in entry.last_error
+        assert verify_store().ok
+    finally:
+        store.close()
