@@ -161,9 +161,9 @@ RecordAcceptance = Callable[[UploadQueueEntry, PlatformRecord], None]
 def record_acceptance_here(entry: UploadQueueEntry, record: PlatformRecord) -> None:
     """An acceptance found by look-up, recorded by the queue service as the worker records its own."""
 
-    record_outcomes([Outcome(entry.id, True, official_number=record.get("official_number"),
-                             platform_id=record.get("platform_id"), accepted_at=record.get("accepted_at"),
-                             found_by="lookup")])
+    number = record.get("number")
+    record_outcomes([Outcome(entry.id, True, official_number=number if isinstance(number, str) else None,
+                             accepted_at=record.get("accepted_at"), found_by="lookup")])
 
 
 def _close_request(request: CancellationRequest, state: str, message: str, action: str, row: InvoiceRow) -> None:

@@ -429,6 +429,18 @@ def record_not_on_platform(entry_ids: list[int]) -> None:
                      for e in rows])
 
 
+def postpone(entry_ids: list[int], delay: float, why: str) -> None:
+    """Claimed and not sent (the platform failed on the one before): retry_wait as long as that one, untouched."""
+    if not entry_ids:
+        return
+    with database.atomic("IMMEDIATE"):
+        rows = list(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
+                                          & (UploadQueueEntry.state == status.Q_SENDING)))
+        UploadQueueEntry.update(state=status.Q_RETRY_WAIT, attempts=UploadQueueEntry.attempts - 1,
+                                next_try_at=iso_in(delay), last_error=why[:MAX_ERROR], updated_at=now_iso()).where(
+            UploadQueueEntry.id.in_([e.id for e in rows])).execute()
+
+
 def release_unsent(entry_ids: list[int], error: str) -> None:
     """The platform refused the token (401): nothing was done, so back to pending, untouched."""
     if not entry_ids:
@@ -470,10 +482,18 @@ def requeue(number: str, *, clerk: str = "", why: str = "") -> None:
         if entry.state == status.Q_ACCEPTED and row.status == status.ACCEPTED and not why:
             raise ValidationFailed([FieldError("number", f"发票 {row.provisional_number} 已被平台接受",
                                                f"invoice {row.provisional_number} was accepted already")])
-        UploadQueueEntry.update(state=status.Q_PENDING, next_try_at=None, last_error="", updated_at=now_iso()).where(
-            UploadQueueEntry.id == entry.id).execute()
+        if row.status == status.UPLOAD_TOO_LATE:
+            raise ValidationFailed([FieldError(
+                "number", f"发票 {row.provisional_number} 已超期，平台不会再接受；请重新开具（reissue）",
+                f"invoice {row.provisional_number} is too late: the platform will never take it; issue it again "
+                "(reissue)")])
+        UploadQueueEntry.update(state=status.Q_PENDING, batch=None, next_try_at=None, last_error="",
+                                updated_at=now_iso()).where(UploadQueueEntry.id == entry.id).execute()
         if row.status == status.REJECTED:
-            InvoiceRow.update(status=status.PENDING_UPLOAD).where(InvoiceRow.id == row.id).execute()
+            waiting = status.PENDING_UPLOAD if row.channel == "direct" else status.PRE_ISSUE
+            InvoiceRow.update(status=waiting).where(InvoiceRow.id == row.id).execute()
+            if row.quota_period and row.quota_drawn:
+                stock_store.change_drawn(row.quota_period, row.quota_drawn)  # given back at the rejection
         audit.append("queued", clerk=clerk, invoice=row, detail={"why": why or "requeued by the clerk",
                                                                  "from": entry.state})
 

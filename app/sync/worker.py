@@ -429,8 +429,9 @@ class QueueWorker:
                 wait = getattr(error, "retry_after", None)
                 queue.record_failure([item.entry_id], str(error), outcome_unknown=unknown,
                                      delay_for=partial(self.backoff.delay, retry_after=wait))
-                queue.release_unsent([i.entry_id for i in items[index + 1:]],
-                                     "not sent: an earlier record of the batch failed")
+                # The rest wait as long (never less than Retry-After): the platform is struggling.
+                queue.postpone([i.entry_id for i in items[index + 1:]], self.backoff.delay(item.attempts, wait),
+                               f"not sent: the platform failed on the record before ({error})")
                 self._transient(report, error)
                 return True
             accepted, _ = queue.record_outcomes([queue.Outcome(
