@@ -15,21 +15,21 @@ from app.services.issuing import issue_invoice
 from app.services.lifecycle import (
     cancel_invoice,
     issue_red_letter,
-    record_acceptance_here,
     resolve_cancellations,
 )
+from app.services.queue import Outcome, look_up_entry, record_outcomes
 from app.store import audit
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
 from app.store.queries import reversal_room
 from tests.helpers.bodies import PRINTER, SOFTWARE, invoice_body
 from tests.helpers.cli import run_cli
+from tests.helpers.platform import SYNC_TOKEN, body_of, key_of
 
 
 def accept(number: str, official: str) -> None:
-    """The platform's answer recorded as the lookup path records it."""
+    """The platform's answer (its number for a pre-issue record) recorded as the upload worker records it."""
     entry = UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number))
-    record_acceptance_here(entry, {"official_number": official, "platform_id": "p-" + official[-4:],
-                                    "accepted_at": "2026-11-29T10:00:00+08:00"})
+    record_outcomes([Outcome(entry.id, True, official, accepted_at="2026-11-29T10:00:00+08:00")])
 
 
 def actions(number: str) -> list[str]:
@@ -78,7 +78,7 @@ def test_cancel_needs_a_reason_and_an_existing_invoice(seller):
     with pytest.raises(ValidationFailed) as caught:
         cancel_invoice("LX-9999999", "x")
     assert caught.value.errors[0].field == "number"
-    assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
+    assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
 
 
 def test_cancel_only_within_the_month_in_beijing_time(seller):
@@ -90,7 +90,7 @@ def test_cancel_only_within_the_month_in_beijing_time(seller):
     # Also refused when "now" is given in UTC (16:00:05 UTC is already November in Beijing).
     with pytest.raises(ValidationFailed):
         cancel_invoice(number, "跨月", at=datetime(2026, 10, 31, 16, 0, 5, tzinfo=UTC))
-    assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
+    assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
     assert cancel_invoice(number, "当月", at=datetime(2026, 10, 31, 15, 59, 55, tzinfo=UTC)).cancelled
 
 
@@ -109,41 +109,78 @@ def _in_doubt(number: str, state: str = status.Q_UNKNOWN) -> UploadQueueEntry:
     return UploadQueueEntry.get(UploadQueueEntry.invoice == row)
 
 
-def test_cancel_in_doubt_waits_and_is_refused_if_platform_accepted(seller):
+def test_cancel_in_doubt_waits_and_is_refused_if_platform_accepted(seller, v2):
+    """Two pre-issue records in doubt; the platform did issue the first (its answer was lost). The look-up
+    (app/services/queue.look_up_entry: by key among the day's records) finds it: the cancellation is
+    refused, pointing to a red-letter invoice, and the platform's number is recorded; the second, never
+    recorded there, is cancelled once the worker knows it was not sent."""
+    from app.core.codec import pre_issue_body
+    from app.platform.http_client import HttpPlatformClient
+    from tests.platform_v2.support import set_clock
+
+    set_clock(v2, reset=True)
     first = issue_invoice(invoice_body()).number
     second = issue_invoice(invoice_body()).number
-    _in_doubt(first)
-    _in_doubt(second, status.Q_SENDING)
-    assert not cancel_invoice(first, "重复开具").cancelled
-    assert not cancel_invoice(second, "重复开具").cancelled
-    with pytest.raises(ValidationFailed, match="等待"):
-        cancel_invoice(first, "again")
-    assert Invoice.get(Invoice.provisional_number == first).status == status.PENDING_UPLOAD
-    asked = []
+    client = HttpPlatformClient(v2.url, SYNC_TOKEN)
+    try:
+        issued = client.issue(key_of(first), pre_issue_body(body_of(first)))  # the answer the desk never heard
+        _in_doubt(first)
+        _in_doubt(second, status.Q_SENDING)
+        assert not cancel_invoice(first, "重复开具").cancelled
+        assert not cancel_invoice(second, "重复开具").cancelled
+        with pytest.raises(ValidationFailed, match="等待"):
+            cancel_invoice(first, "again")
+        assert Invoice.get(Invoice.provisional_number == first).status == status.PRE_ISSUE
+        asked = []
 
-    def lookup(key):  # the platform, as its GET /v1/invoices/{K} would answer: it holds the first
-        asked.append(key)
-        entry = UploadQueueEntry.get(UploadQueueEntry.idempotency_key == key)
-        return {"official_number": "26110000000000000007"} if entry.invoice.provisional_number == first else None
+        def lookup(entry):
+            asked.append(entry.idempotency_key)
+            return look_up_entry(client, entry)
 
-    decided = resolve_cancellations(lookup)
-    # The first was accepted meanwhile: refused, pointing to a red-letter invoice; the second is
-    # still being sent, so it is neither asked about nor decided.
-    assert [(d.number, d.cancelled) for d in decided] == [(first, False)]
-    assert "红字" in decided[0].message_zh
-    assert len(asked) == 1
-    assert Invoice.get(Invoice.provisional_number == first).status == status.ACCEPTED
-    assert actions(first)[-2:] == ["accepted", "cancel_refused"]
-    # The worker then learns the second was never recorded and puts it back to wait for a retry.
-    UploadQueueEntry.update(state=status.Q_RETRY_WAIT).where(
-        UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == second)).execute()
-    decided = resolve_cancellations(lookup)
-    assert [(d.number, d.cancelled) for d in decided] == [(second, True)]
-    row = Invoice.get(Invoice.provisional_number == second)
-    assert row.status == status.CANCELLED
-    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_WITHDRAWN
-    assert CancellationRequest.select().where(CancellationRequest.state == "waiting").count() == 0
-    assert audit.verify_chain() is None
+        decided = resolve_cancellations(lookup)
+        # The first was issued meanwhile: refused, pointing to a red-letter invoice; the second is
+        # still being sent, so it is neither asked about nor decided.
+        assert [(d.number, d.cancelled) for d in decided] == [(first, False)]
+        assert "红字" in decided[0].message_zh
+        assert asked == [key_of(first)]
+        assert Invoice.get(Invoice.provisional_number == first).status == status.ACCEPTED
+        assert actions(first)[-2:] == ["accepted", "cancel_refused"]
+        # The worker then learns the second was never recorded and puts it back to wait for a retry.
+        UploadQueueEntry.update(state=status.Q_RETRY_WAIT).where(
+            UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == second)).execute()
+        decided = resolve_cancellations(lookup)
+        assert [(d.number, d.cancelled) for d in decided] == [(second, True)]
+        row = Invoice.get(Invoice.provisional_number == second)
+        assert row.status == status.CANCELLED
+        assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_WITHDRAWN
+        assert CancellationRequest.select().where(CancellationRequest.state == "waiting").count() == 0
+        assert audit.verify_chain() is None
+        # What was found is the platform's invoice: the desk holds the platform's number for it.
+        assert Invoice.get(Invoice.provisional_number == first).official_number == issued["number"]
+    finally:
+        client.close()
+
+
+def test_cancel_in_doubt_of_a_pre_issue_record_the_platform_never_issued(seller, v2):
+    """Looked up by key and not found among the day's records: the platform never issued it; cancelled."""
+    from app.platform.http_client import HttpPlatformClient
+    from tests.platform_v2.support import set_clock
+
+    set_clock(v2, reset=True)
+    number = issue_invoice(invoice_body()).number
+    other = issue_invoice(invoice_body(remarks="issued")).number
+    client = HttpPlatformClient(v2.url, SYNC_TOKEN)
+    try:
+        from app.core.codec import pre_issue_body
+
+        client.issue(key_of(other), pre_issue_body(body_of(other)))  # the day holds another record, not this
+        _in_doubt(number)
+        assert not cancel_invoice(number, "客户取消").cancelled
+        decided = resolve_cancellations(lambda entry: look_up_entry(client, entry))
+        assert [(d.number, d.cancelled) for d in decided] == [(number, True)]
+        assert Invoice.get(Invoice.provisional_number == number).status == status.CANCELLED
+    finally:
+        client.close()
 
 
 def test_queued_cancellation_waits_while_lookup_fails(seller):
@@ -151,12 +188,12 @@ def test_queued_cancellation_waits_while_lookup_fails(seller):
     _in_doubt(number, status.Q_UNKNOWN)
     cancel_invoice(number, "客户取消")
 
-    def down(key):
+    def down(entry):
         raise ConnectionError("platform down")
 
     assert resolve_cancellations(down) == []
     assert resolve_cancellations(None) == []
-    assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
+    assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
     # The worker records a rejection: the platform never accepted it, so the cancellation goes through.
     UploadQueueEntry.update(state=status.Q_REJECTED).where(
         UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number)).execute()
@@ -173,7 +210,7 @@ def test_full_red_letter_reverses_every_line(seller):
     red = issue_red_letter(number, "销货退回", clerk="李四")
     row = Invoice.get(Invoice.provisional_number == red.number)
     assert row.original_number == "26110000000000000011" and row.red_reason == "销货退回"
-    assert row.total_with_tax == Decimal("-2190.00") and row.status == status.PENDING_UPLOAD
+    assert row.total_with_tax == Decimal("-2190.00") and row.status == status.PRE_ISSUE
     assert [line.quantity for line in red.invoice.lines] == [Decimal("-2"), Decimal("-10")]
     assert actions(number)[-1] == "reversed"
     reversed_entry = AuditEntry.select().where(AuditEntry.action == "reversed").get()

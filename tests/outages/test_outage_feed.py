@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.core import status
-from app.core.codec import invoice_to_body
+from app.core.codec import invoice_to_body, pre_issue_body
 from app.services import outages, queue
 from app.services.issuing import issue_invoice
 from app.services.lifecycle import cancel_invoice
@@ -14,7 +14,7 @@ from app.store import queries
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
 from tests.helpers.bodies import invoice_body
 from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
-from tests.helpers.platform import platform_numbers
+from tests.helpers.platform import key_of, platform_numbers
 
 
 @pytest.fixture
@@ -31,7 +31,8 @@ def feed(platform, store):
 
 
 def answer_lost(number: str, reached_platform: bool, platform=None) -> None:
-    """The upload of `number` claimed by the queue and its answer lost (a timeout), as the worker records it."""
+    """The pre-issue record `number` claimed by the queue, sent to POST /v2/issue (or not) and its answer lost
+    (a timeout), as the worker records it."""
     items = queue.claim_batch(None, 1)
     assert [i.number for i in items] == [number]
     if reached_platform:
@@ -40,9 +41,9 @@ def answer_lost(number: str, reached_platform: bool, platform=None) -> None:
         with_client = HttpPlatformClient(platform.url, TOKEN)
         invoice = queries.get_invoice(number)
         assert invoice is not None
-        with_client.submit(items[0].key, invoice_to_body(invoice))
+        with_client.issue(items[0].key, pre_issue_body(invoice_to_body(invoice)))
         with_client.close()
-    queue.record_failure([items[0].entry_id], "timed out after 5 s", outcome_unknown=True, delay_for=lambda a: 0)
+    queue.record_failure([items[0].entry_id], "timed out after 5 s", outcome_unknown=True, delay_for=lambda a: 3600)
 
 
 def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, platform, seller):
@@ -53,7 +54,7 @@ def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, pl
     for _ in range(3):
         assert not monitor.check().ok
     during = [issue_invoice(invoice_body()).number for _ in range(2)]
-    feed.upload_failed("POST /v1/invoices/batch: HTTP 503")
+    feed.upload_failed("POST /v2/issue: HTTP 503")
     open_one = outages.open_outage()
     assert open_one is not None and open_one.ended_at is None
     platform.set_faults(mode="ok")
@@ -63,7 +64,7 @@ def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, pl
     assert data["ended_at"] is not None and data["ended_at"] > data["started_at"]
     assert data["failed_checks"] == 3 and data["upload_attempts"] == 1
     assert [(e["message"], e["count"]) for e in data["errors"]] == [
-        ("平台暂时不可用 (HTTP 503 from the platform)", 3), ("POST /v1/invoices/batch: HTTP 503", 1)]
+        ("平台暂时不可用 (HTTP 503 from the platform)", 3), ("POST /v2/issue: HTTP 503", 1)]
     assert [i["number"] for i in data["invoices"]] == during and before not in during
     # A failed upload while the platform answers health does not open an outage by itself.
     feed.upload_failed("HTTP 500")
@@ -99,5 +100,7 @@ def test_cancellations_requested_offline_are_carried_out_in_order_when_it_answer
     worker = QueueWorker(lambda: HttpPlatformClient(platform.url, TOKEN))
     worker.run_once()
     worker.close()
-    assert platform_numbers(platform) == [kept]
+    assert len(platform_numbers(platform)) == 1  # only the one it had issued: nothing cancelled went up
+    issued = platform.v2_store.all("SELECT key, number FROM v2_invoice")
+    assert [(r["key"], r["number"]) for r in issued] == [(key_of(kept), kept_row.official_number)]
     assert {e.state for e in UploadQueueEntry.select()} == {status.Q_ACCEPTED, status.Q_WITHDRAWN}

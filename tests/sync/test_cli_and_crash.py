@@ -1,8 +1,11 @@
-"""The command line: `platform` prints its URL; `sync --once` exit codes; and the crash loop:
-`sync` killed with SIGKILL at random points, many times, then restarted -> each invoice exactly once."""
+"""The command line: `platform` prints its URL; `sync --once` exit codes and summary; and the crash loop on
+the platform channel: `sync` killed with SIGKILL at random points, many times, then restarted -> each
+pre-issue record issued by the platform exactly once (under its key), the desk holding the platform's
+number. (The direct channel's crash loop: test_kill_direct_uploads.py.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -11,12 +14,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 
+from app.core.clock import BEIJING
 from tests.helpers.cli import ROOT, run_cli
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
-from tests.helpers.platform import issue_many, platform_numbers
+from tests.helpers.platform import issue_many
+from tests.sync.support import assert_issued_once_each, issued_by_key, platform_keys
 
 
 def test_platform_command_prints_its_url_and_serves(tmp_path):
@@ -44,7 +50,7 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
     platform.set_faults(mode="down", retry_after=0)
     result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN)
     assert result.returncode == 3, result.stderr
-    assert "503" in result.stderr and "4" in result.stdout
+    assert "503" in result.stderr and "waiting 4" in result.stdout
     platform.set_faults(mode="ok")
     result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", "wrong-token-999")
     assert result.returncode == 3 and "401" in result.stderr and "wrong-token-999" not in result.stderr
@@ -58,8 +64,57 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
     cancel_invoice(issued[2].number, "平台拒绝：金额有误")
     result = run_cli(data_dir, "sync", "--once")  # the saved URL and token
     assert result.returncode == 0, result.stderr
-    assert sorted(platform_numbers(platform)) == sorted(i.number for n, i in enumerate(issued) if n != 2)
-    assert run_cli(data_dir, "sync", "--once", "--url", "ftp://x").returncode == 2
+    assert "waiting 0" in result.stdout and "too late 0" in result.stdout
+    assert_issued_once_each(platform, [i.number for n, i in enumerate(issued) if n != 2])
+    bad_url = run_cli(data_dir, "sync", "--once", "--url", "ftp://x")
+    assert bad_url.returncode == 2 and "url" in bad_url.stderr
+    for size in ("0", "101", "500"):  # a v2 upload carries 100 invoices at most
+        too_big = run_cli(data_dir, "sync", "--once", "--batch-size", size)
+        assert too_big.returncode == 2 and "batch-size" in too_big.stderr and "100" in too_big.stderr, size
+
+
+def test_sync_once_summary_counts_direct_uploads_and_too_late(direct, store, data_dir):
+    """The direct channel: the summary names what went for checking, what was accepted, rejected and too late;
+    an invoice the platform calls too late makes the exit 4 (the clerk must issue it again)."""
+    from app.core import status
+    from app.store.models import Invoice
+    from tests.helpers.platform import break_line_amount
+
+    issued = issue_many(5)
+    break_line_amount(issued[1].number)
+    result = run_cli(data_dir, "sync", "--once", "--batch-size", "2")
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    assert "sent for checking 5, accepted 4, rejected 1" in result.stdout, result.stdout
+    assert "送平台校验 5 张" in result.stdout
+    assert Invoice.get(Invoice.provisional_number == issued[1].number).status == status.REJECTED
+    held = sorted(r["number"] for r in direct.v2_store.all("SELECT number FROM v2_invoice"))
+    assert held == sorted(i.number for n, i in enumerate(issued) if n != 1)
+    listing = run_cli(data_dir, "queue", "--json")
+    assert listing.returncode == 0
+    assert [r["number"] for r in json.loads(listing.stdout)] == [issued[1].number]
+
+    # the platform's clock three days on: an invoice issued now is too late to upload
+    from tests.platform_v2.support import set_clock
+
+    late = issue_many(1)[0]
+    set_clock(direct, now=(datetime.now(BEIJING) + timedelta(hours=50)).isoformat())
+    result = run_cli(data_dir, "sync", "--once")
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    assert "too late 1" in result.stdout and "超期未上传 1 张" in result.stdout, result.stdout
+    assert Invoice.get(Invoice.provisional_number == late.number).status == status.UPLOAD_TOO_LATE
+    listing = run_cli(data_dir, "queue", "--json")
+    assert {r["number"]: r["state"] for r in json.loads(listing.stdout)}[late.number] == status.Q_TOO_LATE
+    # issued again (a new number, today), the too-late one no longer needs the clerk; the rejected one still does
+    from app.services.reissue import reissue
+
+    set_clock(direct, reset=True)
+    again = reissue(late.number)
+    result = run_cli(data_dir, "sync", "--once")
+    assert result.returncode == 4 and "too late 0" in result.stdout, (result.stdout, result.stderr)
+    assert Invoice.get(Invoice.provisional_number == again.number).status == status.ACCEPTED
+
+
+COUNT = 200
 
 
 @pytest.mark.slow
@@ -69,7 +124,7 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     from app.store.audit import verify_chain
     from app.store.models import Invoice, UploadQueueEntry
 
-    issued = issue_many(480)
+    issued = issue_many(COUNT)
     platform.set_faults(mode="slow", delay_ms=100)  # answers come after the platform acted: kills lose them
     rng = random.Random(20261129)
     kills = kills_mid_send = 0
@@ -77,34 +132,28 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     command = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url, "--token",
                TOKEN, "--batch-size", "4"]
     started = time.monotonic()
-    while counts().waiting and kills < 60 and time.monotonic() - started < 60:
-        before = platform.records.count()
+    while counts().waiting and kills < 30 and time.monotonic() - started < 30:
+        before = len(platform_keys(platform))
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, 1.2))
         child.send_signal(signal.SIGKILL)
         child.wait()
         kills += 1
-        if platform.records.count() > before:
+        if len(platform_keys(platform)) > before:
             kills_mid_send += 1
     print(f"\ncrash loop: {kills} SIGKILLs, {kills_mid_send} while sending, "
-          f"{platform.records.count()}/480 on the platform before the last restart")
+          f"{len(platform_keys(platform))}/{COUNT} on the platform before the last restart")
     assert kills >= 20 and kills_mid_send >= 10
     in_doubt = Counter(e.state for e in UploadQueueEntry.select())
     platform.set_faults(mode="ok")
     result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN)
     assert result.returncode == 0, (result.stdout, result.stderr, in_doubt)
 
-    numbers = platform_numbers(platform)
-    assert len(numbers) == 480 and sorted(numbers) == sorted(i.number for i in issued)  # each exactly once
     store.db.close()  # see what the killed processes left, through a fresh connection
-    rows = {r.provisional_number: r for r in Invoice.select()}
-    assert {r.status for r in rows.values()} == {status.ACCEPTED}
+    assert len(issued_by_key(platform)) == COUNT  # each key issued once (issued_by_key checks), none lost
+    assert_issued_once_each(platform, [i.number for i in issued])
+    assert {r.status for r in Invoice.select()} == {status.ACCEPTED}
     assert {e.state for e in UploadQueueEntry.select()} == {status.Q_ACCEPTED}
-    for key in platform.records.keys():  # noqa: SIM118  (RecordStore.keys() reads them; it is no dict)
-        record = platform.records.find(key)
-        entry = UploadQueueEntry.get(UploadQueueEntry.idempotency_key == key)
-        assert rows[record["number"]].official_number == record["official_number"]
-        assert entry.invoice.provisional_number == record["number"]
     assert verify_chain() is None
     from app.store.models import AuditEntry
 

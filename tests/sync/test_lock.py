@@ -10,6 +10,7 @@ import time
 from collections import Counter
 
 from tests.helpers.platform import issue_many, make_worker, platform_numbers
+from tests.sync.support import assert_issued_once_each
 
 
 def _dead_pid() -> int:
@@ -81,7 +82,7 @@ def test_two_workers_racing_on_one_store_send_each_invoice_once(store, seller, p
         thread.start()
     for thread in threads:
         thread.join()
-    numbers = platform_numbers(platform)
-    assert sorted(numbers) == sorted(i.number for i in issued) and len(set(numbers)) == 200
+    assert_issued_once_each(platform, [i.number for i in issued])
+    assert len(set(platform_numbers(platform))) == 200
     assert {r.status for r in Invoice.select()} == {status.ACCEPTED}
     assert sum(busy.values()) > 0  # they really contended

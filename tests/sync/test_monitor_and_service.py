@@ -92,6 +92,17 @@ def test_retry_after_is_honoured(store, seller, platform):
     assert all("503" in e.last_error for e in UploadQueueEntry.select())
 
 
+def test_retry_after_is_honoured_on_the_direct_channel(direct):
+    from app.services.queue import next_due_in
+
+    issue_many(3)
+    direct.set_faults(mode="down", retry_after=4)
+    report = make_worker(direct).run_once()
+    assert report.transient_failures == 1 and "503" in report.last_error
+    due = next_due_in()
+    assert due is not None and 3.5 < due <= 4.01
+
+
 def test_sync_service_drains_then_stops_on_sigterm(store, seller, platform, data_dir):
     issue_many(6)
     child = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url,

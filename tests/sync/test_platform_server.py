@@ -1,146 +1,152 @@
-"""The reference platform speaks the protocol: replays, 409, 401, 422 naming fields, batch, list, lookup, faults."""
+"""What the reference platform does besides protocol v2's routes (those are tested in tests/platform_v2):
+fault injection (down, slow, flaky) on v2 paths, the hooks answering loopback callers only, unknown and v1
+paths 404, the desk's client classifying every failure as the spec says, and `python -m app platform`'s
+start flags (v1's --no-batch is gone)."""
 
 from __future__ import annotations
 
-import functools
-import http.client
 import json
-from urllib.parse import urlsplit
+import re
+import socket
+import subprocess
+import sys
+from decimal import Decimal
 
 import pytest
 
+from app.core.codec import pre_issue_body
+from tests.helpers.cli import ROOT
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
+from tests.platform_v2.support import body, call, ok
 
 
-@functools.cache
-def _codes():
-    from app.platform.tax_codes import PlatformTaxCodes
-
-    return PlatformTaxCodes()
+def issued(platform) -> list[tuple[str, str]]:
+    return [(r["key"], r["number"]) for r in platform.v2_store.all("SELECT key, number FROM v2_invoice ORDER BY seq")]
 
 
-def valid_body(number: str = "LX-0000001", **overrides) -> dict:
-    from app.core.codec import invoice_to_body
-    from app.core.validation import parse_invoice
-    from tests.helpers.bodies import SELLER_TAX_ID, invoice_body
-
-    draft = invoice_body(seller={"name": "北京某某科技有限公司", "tax_id": SELLER_TAX_ID}, drawer="张三", number=number,
-                         issued_at="2026-11-28T09:30:00+08:00")
-    return {**invoice_to_body(parse_invoice(draft, codes=_codes())), **overrides}
+def issue(platform, key: str, sent: dict | None = None, **kw):
+    """POST /v2/issue of a pre-issue record (no number, no time: the platform gives both)."""
+    return call(platform, "POST", "/v2/issue", sent or body(None, None), headers={"Idempotency-Key": key}, **kw)
 
 
-def call(platform, method, path, body=None, token=TOKEN, headers=None, raw=None):
-    parts = urlsplit(platform.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    send = {"Content-Type": "application/json", **(headers or {})}
-    if token is not None:
-        send["Authorization"] = f"Bearer {token}"
-    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    conn.request(method, path, body=payload, headers=send)
-    response = conn.getresponse()
-    data = response.read()
-    conn.close()
-    return response.status, (json.loads(data) if data else None), response
+def test_faults_hook_down_on_v2_paths_and_bad_settings(platform):
+    answer = ok(platform, "POST", "/_faults", {"mode": "down", "retry_after": 7}, token=None)
+    assert answer["mode"] == "down" and answer["retry_after"] == 7
+    assert ok(platform, "GET", "/_faults", token=None)["mode"] == "down"
+    for method, path, payload in (("GET", "/v2/health", None), ("GET", "/v2/taxpayer", None),
+                                  ("POST", "/v2/issue", body(None, None)),
+                                  ("POST", "/v2/uploads", {"request_id": "r", "invoices": []})):
+        status, answer, response = call(platform, method, path, payload, headers={"Idempotency-Key": "k-down"})
+        assert status == 503 and response.getheader("Retry-After") == "7", (path, status)
+        assert answer["error"] == "unavailable" and answer["message"]
+    assert issued(platform) == []  # down: nothing was done
+    for bad, word in (({"mode": "sideways"}, "mode"), ({"mode": "flaky", "fail_rate": 2}, "fail_rate")):
+        status, answer, _ = call(platform, "POST", "/_faults", bad, token=None)
+        assert status == 422 and word in answer["details"][0]["message"], answer
+    status, answer, _ = call(platform, "POST", "/_faults", raw=b"[1]", token=None)
+    assert status == 422 and answer["details"][0]["field"] == "faults"
+    assert call(platform, "PUT", "/_faults", {}, token=None)[0] == 405
+    assert ok(platform, "GET", "/_faults", token=None)["mode"] == "down"  # a refused change changed nothing
+    ok(platform, "POST", "/_faults", {"mode": "ok"}, token=None)
+    assert call(platform, "GET", "/v2/health", token=None)[0] == 200
 
 
-def test_first_submit_201_then_replay_200_same_answer_then_conflict_409(platform):
-    body = valid_body()
-    status, first, _ = call(platform, "POST", "/v1/invoices", body, headers={"Idempotency-Key": "k-1"})
-    assert status == 201 and first["status"] == "accepted" and first["key"] == "k-1"
-    number = first["official_number"]
-    assert len(number) == 20 and number.isdigit() and number[2:4] == "11" and number[4] == "2"
-    assert number[:2] == "26"
-    status, again, _ = call(platform, "POST", "/v1/invoices", body, headers={"Idempotency-Key": "k-1"})
-    assert status == 200 and again == first
-    status, conflict, _ = call(platform, "POST", "/v1/invoices", {**body, "remarks": "changed"},
-                               headers={"Idempotency-Key": "k-1"})
-    assert status == 409 and conflict == {"error": "key_conflict"}
-    assert platform.records.count() == 1
+def test_slow_answers_after_acting_so_a_client_that_gives_up_does_not_know(platform):
+    from app.platform.client import TransientFailure
+    from app.platform.http_client import HttpPlatformClient
+
+    platform.set_faults(mode="slow", delay_ms=500)
+    client = HttpPlatformClient(platform.url, TOKEN, timeout=0.15)
+    try:
+        with pytest.raises(TransientFailure) as lost:
+            client.issue("k-slow", pre_issue_body(body(None, None)))
+        assert lost.value.outcome_unknown  # the request went out; the platform acted
+        assert [k for k, _ in issued(platform)] == ["k-slow"]
+        platform.set_faults(mode="ok")
+        again = client.issue("k-slow", pre_issue_body(body(None, None)))
+        assert issued(platform) == [("k-slow", again["number"])]  # the same key: the first answer, once
+    finally:
+        client.close()
+    platform.set_faults(mode="slow", delay_ms=150)
+    status, answer, _ = issue(platform, "k-slow-2")  # a patient caller just waits
+    assert status == 201 and answer["key"] == "k-slow-2"
 
 
-def test_401_without_or_with_a_wrong_token_and_health_needs_none(platform):
-    for token in (None, "wrong"):
-        status, body, _ = call(platform, "GET", "/v1/invoices/k", token=token)
-        assert (status, body) == (401, {"error": "unauthorized"})
-    status, body, _ = call(platform, "POST", "/v1/invoices", valid_body(), token="wrong",
-                           headers={"Idempotency-Key": "k-2"})
-    assert status == 401 and platform.records.count() == 0
-    status, body, _ = call(platform, "GET", "/v1/health", token=None)
-    assert status == 200 and body["status"] == "ok" and body["time"].endswith("+08:00")
+def test_flaky_fails_every_way_in_turn_before_or_after_acting(platform):
+    """fail_rate 1: each call fails, the kinds in turn: 500, 502, 503, 504, 429, a dropped connection
+    (before, then after acting), a hang (before, then after acting), an answer that is not JSON (after)."""
+    platform.set_faults(mode="flaky", fail_rate=1, hang_ms=300, retry_after=2)
+    seen = []
+    for n in range(10):
+        key = f"k-{n}"
+        try:
+            status, answer, response = issue(platform, key, timeout=2)
+        except json.JSONDecodeError:  # a 200 whose body is an HTML page
+            seen.append(("garbage", key in dict(issued(platform))))
+            continue
+        except OSError:  # the connection closed without an answer (at once, or after hanging)
+            seen.append(("dropped", key in dict(issued(platform))))
+            continue
+        assert answer["error"] == "injected"
+        assert (response.getheader("Retry-After") == "2") == (status in (429, 503))
+        seen.append((status, key in dict(issued(platform))))
+    assert seen[:5] == [(500, False), (502, False), (503, False), (504, False), (429, False)]
+    assert seen[5:9] == [("dropped", False), ("dropped", True), ("dropped", False), ("dropped", True)]
+    assert seen[9] == ("garbage", True)
+    assert platform.faults.injected == 10
+    assert ok(platform, "GET", "/_faults", token=None)["mode"] == "flaky"  # the hooks are never failed
+    platform.set_faults(mode="ok")
+    assert [k for k, _ in issued(platform)] == ["k-6", "k-8", "k-9"]
 
 
-def test_422_names_each_broken_field(platform):
-    body = valid_body(buyer={"name": "", "tax_id": "91110000600037341X"})
-    status, answer, _ = call(platform, "POST", "/v1/invoices", body, headers={"Idempotency-Key": "k-3"})
-    assert status == 422 and answer["error"] == "invalid"
-    assert {d["field"] for d in answer["details"]} == {"buyer.name", "buyer.tax_id"}
-    status, answer, _ = call(platform, "POST", "/v1/invoices", valid_body(total_tax="61.00"),
-                             headers={"Idempotency-Key": "k-3"})
-    assert status == 422 and [d["field"] for d in answer["details"]] == ["total_tax"]
-    missing = {k: v for k, v in valid_body().items() if k != "total_amount"}
-    status, answer, _ = call(platform, "POST", "/v1/invoices", missing, headers={"Idempotency-Key": "k-4"})
-    assert status == 422 and "total_amount" in {d["field"] for d in answer["details"]}
-    status, answer, _ = call(platform, "POST", "/v1/invoices", raw=b"{not json", headers={"Idempotency-Key": "k-5"})
-    assert status == 422 and answer["details"][0]["field"] == "invoice"
-    status, answer, _ = call(platform, "POST", "/v1/invoices", valid_body())
-    assert status == 422 and answer["details"][0]["field"] == "Idempotency-Key"
-    assert platform.records.count() == 0
+def test_unknown_and_v1_paths_are_404(platform):
+    for path in ("/v1/health", "/v1/invoices", "/v1/invoices/batch", "/v1/invoices/k-1", "/", "/nothing"):
+        for method in ("GET", "POST"):
+            status, answer, _ = call(platform, method, path, {} if method == "POST" else None)
+            assert (status, answer["error"]) == (404, "not_found"), (method, path)
+            assert answer["message"] and answer["details"] == []
+    status, answer, _ = call(platform, "GET", "/v1/health", token=None)
+    assert status == 404  # no token needed to learn that v1 is gone
+    assert call(platform, "GET", "/v2/nothing")[0] == 404
+    assert call(platform, "GET", "/v2/nothing", token=None)[0] == 401  # v2 paths need the token first
 
 
-def test_batch_results_per_item_in_order_and_limit(platform):
-    call(platform, "POST", "/v1/invoices", valid_body("LX-1"), headers={"Idempotency-Key": "a"})
-    items = [{"key": "a", "invoice": valid_body("LX-1")}, {"key": "b", "invoice": valid_body("LX-2")},
-             {"key": "c", "invoice": valid_body("LX-3", total_with_tax="1.00")},
-             {"key": "a2", "invoice": valid_body("LX-4")}, {"key": "a", "invoice": valid_body("LX-1", remarks="x")}]
-    status, answer, _ = call(platform, "POST", "/v1/invoices/batch", {"items": items})
-    assert status == 200
-    results = answer["results"]
-    assert [r["key"] for r in results] == ["a", "b", "c", "a2", "a"]
-    assert [r["status"] for r in results] == ["duplicate", "accepted", "rejected", "accepted", "rejected"]
-    assert results[2]["details"][0]["field"] == "total_with_tax"
-    assert results[1]["platform_id"] and len(results[1]["official_number"]) == 20
-    assert platform.records.count() == 3
-    too_many = [{"key": f"k{i}", "invoice": valid_body(f"LX-{i}")} for i in range(501)]
-    status, answer, _ = call(platform, "POST", "/v1/invoices/batch", {"items": too_many})
-    assert status == 422 and answer["details"][0]["field"] == "items"
-    assert platform.records.count() == 3
+def _outward_address() -> str | None:
+    """An address of this machine other than loopback, or None when it has none."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        address: str = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
-def test_list_pages_and_lookup(platform):
-    from tests.helpers.bodies import SELLER_TAX_ID
+def test_hooks_answer_loopback_callers_only(tmp_path):
+    from app.platform.server import PlatformServer
 
-    for i in range(7):
-        call(platform, "POST", "/v1/invoices", valid_body(f"LX-{i}"), headers={"Idempotency-Key": f"k{i}"})
-    seen, after = [], None
-    while True:
-        query = f"/v1/invoices?seller_tax_id={SELLER_TAX_ID}&from=2026-11-01&to=2026-11-30&limit=3"
-        status, page, _ = call(platform, "GET", query + (f"&after={after}" if after else ""))
-        assert status == 200
-        seen += [r["number"] for r in page["items"]]
-        after = page["next"]
-        if after is None:
-            break
-    assert seen == [f"LX-{i}" for i in range(7)]
-    status, page, _ = call(platform, "GET", f"/v1/invoices?seller_tax_id={SELLER_TAX_ID}&from=2026-12-01&to=2026-12-31")
-    assert (status, page) == (200, {"items": [], "next": None})
-    status, page, _ = call(platform, "GET", "/v1/invoices?seller_tax_id=X&from=bad&to=2026-12-31")
-    assert status == 422 and page["details"][0]["field"] == "from"
-    status, record, _ = call(platform, "GET", "/v1/invoices/k3")
-    assert status == 200 and record["number"] == "LX-3" and record["key"] == "k3" and record["lines"]
-    assert (call(platform, "GET", "/v1/invoices/nope")[:2]) == (404, {"error": "not_found"})
+    address = _outward_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback: a non-loopback caller cannot be made")
+    server = PlatformServer(tmp_path / "p.sqlite3", host="0.0.0.0", token=TOKEN).start()
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
 
+        class Outside:
+            url = f"http://{address}:{port}"
 
-def test_faults_endpoint_down_slow_and_bad_input(platform):
-    status, answer, _ = call(platform, "POST", "/_faults", {"mode": "down", "retry_after": 7}, token=None)
-    assert status == 200 and answer["mode"] == "down"
-    status, _body, response = call(platform, "GET", "/v1/health", token=None)
-    assert status == 503 and response.getheader("Retry-After") == "7"
-    status, answer, _ = call(platform, "POST", "/_faults", {"mode": "sideways"}, token=None)
-    assert status == 422 and "mode" in answer["details"][0]["message"]
-    status, answer, _ = call(platform, "POST", "/_faults", {"mode": "flaky", "fail_rate": 2}, token=None)
-    assert status == 422 and "fail_rate" in answer["details"][0]["message"]
-    call(platform, "POST", "/_faults", {"mode": "ok"}, token=None)
-    assert call(platform, "GET", "/v1/health", token=None)[0] == 200
+        for method, path, payload in (("POST", "/_faults", {"mode": "down"}), ("GET", "/_faults", None),
+                                      ("POST", "/_clock", {"advance_hours": 1}), ("GET", "/_taxpayer", None),
+                                      ("POST", "/_buyer", {})):
+            status, answer, _ = call(Outside, method, path, payload, token=None)
+            assert status == 403 and answer["error"] == "forbidden", (method, path)
+        assert ok(server, "GET", "/_faults", token=None)["mode"] == "ok"  # nothing changed
+        assert ok(server, "GET", "/_clock", token=None)["offset_seconds"] == 0
+        assert call(Outside, "GET", "/v2/health", token=None)[0] == 200  # the protocol itself answers anyone
+    finally:
+        server.stop()
 
 
 def test_client_classifies_every_failure_as_the_spec_says(platform):
@@ -148,26 +154,73 @@ def test_client_classifies_every_failure_as_the_spec_says(platform):
     from app.platform.http_client import HttpPlatformClient
 
     client = HttpPlatformClient(platform.url, TOKEN, timeout=0.3)
-    client.submit("k", valid_body())
+    sent = pre_issue_body(body(None, None))
+    first = client.issue("k", sent)
     with pytest.raises(KeyConflict):
-        client.submit("k", valid_body(remarks="other"))
+        client.issue("k", {**sent, "remarks": "other"})
     with pytest.raises(Rejected) as rejected:
-        client.submit("k2", valid_body(total_tax="0.01"))
+        client.issue("k2", {**sent, "total_tax": "0.01"})
     assert rejected.value.details[0]["field"] == "total_tax"
     with pytest.raises(Unauthorized):
-        HttpPlatformClient(platform.url, "bad").lookup("k")
+        HttpPlatformClient(platform.url, "bad").invoice_by_number(first["number"])
     platform.set_faults(mode="down", retry_after=3)
     with pytest.raises(TransientFailure) as down:
-        client.submit("k3", valid_body("LX-3"))
+        client.issue("k3", sent)
     assert down.value.retry_after == 3 and not down.value.outcome_unknown
     platform.set_faults(mode="slow", delay_ms=800)
     with pytest.raises(TransientFailure) as slow:
-        client.submit("k4", valid_body("LX-4"))
+        client.issue("k4", sent)
     assert slow.value.outcome_unknown  # it timed out after sending: the platform acted
     platform.set_faults(mode="ok")
-    found = client.lookup("k4")
-    assert found is not None and found["number"] == "LX-4"
+    numbers = dict(issued(platform))
+    assert set(numbers) == {"k", "k4"}
+    found = client.invoice_by_number(numbers["k4"])
+    assert found is not None and found["key"] == "k4"
     with pytest.raises(TransientFailure) as refused:
         HttpPlatformClient("http://127.0.0.1:9", TOKEN).health()
     assert not refused.value.outcome_unknown
     assert TOKEN not in repr(client)
+    client.close()
+
+
+def _start(tmp_path, *flags: str) -> subprocess.CompletedProcess[str] | tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "app", "platform", "--port", "0", "--db", str(tmp_path / "p.db"), *flags]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+    if match is None:
+        _out, err = child.communicate(timeout=30)
+        return subprocess.CompletedProcess(command, child.returncode, line, err)
+    return child, match.group(1)
+
+
+def test_platform_command_flags(tmp_path):
+    from app.platform.client import TransientFailure
+    from app.platform.http_client import HttpPlatformClient
+
+    for flags, word in ((["--no-batch"], "--no-batch"), (["--fail-rate", "2"], "fail-rate"),
+                        (["--result-delay-ms", "-1"], "result-delay-ms"), (["--quota", "12.345"], "quota"),
+                        (["--mode", "sideways"], "mode"), (["--taxpayer-type", "huge"], "taxpayer-type")):
+        refused = _start(tmp_path, *flags)
+        assert isinstance(refused, subprocess.CompletedProcess), flags
+        assert refused.returncode == 2 and word in refused.stderr, (flags, refused.stderr)
+
+    started = _start(tmp_path, "--token", "secret-token-abc", "--taxpayer-type", "small", "--quota", "5000.00",
+                     "--mode", "down", "--retry-after", "4")
+    assert isinstance(started, tuple), started
+    child, url = started
+    try:
+        client = HttpPlatformClient(url, "secret-token-abc")
+        with pytest.raises(TransientFailure) as down:
+            client.health()
+        assert down.value.retry_after == 4
+        status, _answer, _ = call(type("At", (), {"url": url}), "POST", "/_faults", {"mode": "ok"}, token=None)
+        assert status == 200
+        assert client.health()["status"] == "ok"
+        assert client.taxpayer().taxpayer_type == "small"
+        assert client.quota().available == Decimal("5000.00")
+        client.close()
+    finally:
+        child.terminate()
+        child.wait(10)
