@@ -1,7 +1,8 @@
 """python -m app [--data-dir DIR] COMMAND: the desktop app's services, headless.
 
 Exit status: 0 done, 2 bad input (nothing stored), 1 anything else; sync adds 3 (invoices
-still wait) and 4 (some were rejected); month-close adds 3 (still waiting), 4 (mismatch), 5 (closed). Each command group is a module with a register()
+still wait) and 4 (some were rejected); month-close adds 3 (still waiting), 4 (mismatch) and
+5 (closed). Each command group is a module with a register()
 that adds its parsers, each parser naming its handler with set_defaults(handler=...).
 """
 

@@ -55,7 +55,8 @@ def _print_view(view: Any) -> None:
     print(f"已作废号码段 (blocks retired)：{view.blocks_retired} 段，未用 {view.numbers_lost} 个 (unused, lost)")
     valid = view.quota_valid_to.isoformat() if view.quota_valid_to else "—"
     print(f"额度 (quota)：{view.period} 可用 {view.quota_left:f} 元 (left)，已下载未退回 {view.quota_held:f} 元 "
-          f"(downloaded, not returned)，已开具占用 {view.quota_drawn:f} 元 (drawn by invoices)，有效至 (valid to) {valid}")
+          f"(downloaded, not returned)，已开具占用 {view.quota_drawn:f} 元 (drawn by invoices)，"
+          f"有效至 (valid to) {valid}")
     waiting = [*view.numbers_waiting, *view.quota_waiting]
     if waiting:
         print(f"等待平台应答的请求 (requests still waiting)：{', '.join(waiting)}")

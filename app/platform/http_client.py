@@ -132,8 +132,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         if status == 409:
             raise KeyConflict("the request id was used with a different body (409 key_conflict)")
         if status == 403 and isinstance(data, dict) and data.get("error") == "taxpayer_blocked":
-            raise TaxpayerRefused(f"平台拒绝：纳税人当前不能开票 (the platform refuses: the taxpayer may not issue now): "
-                                  f"{str(data.get('message', ''))[:200]}")
+            raise TaxpayerRefused("平台拒绝：纳税人当前不能开票 (the platform refuses: the taxpayer may not issue "
+                                  f"now): {str(data.get('message', ''))[:200]}")
         if status == 422 and isinstance(data, dict):
             raw = data.get("details")
             details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
@@ -148,7 +148,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
     def _closed(status: int, data: Any, period: str) -> None:
         if status == 410 and isinstance(data, dict) and data.get("error") == "month_closed":
             figures = data.get("platform")
-            raise MonthClosed(f"{period} 已结账 (month {period} is closed)", figures if isinstance(figures, dict) else None)
+            raise MonthClosed(f"{period} 已结账 (month {period} is closed)",
+                              figures if isinstance(figures, dict) else None)
 
     # --- the taxpayer -----------------------------------------------------------------------
 

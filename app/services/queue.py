@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, TypedDict
 
 import peewee
@@ -346,9 +346,8 @@ def record_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int]:
         queue_table, invoice_table = UploadQueueEntry._meta.table_name, InvoiceRow._meta.table_name
         conn.executemany(f'UPDATE "{queue_table}" SET state = ?, last_error = \'\', next_try_at = NULL, updated_at = ? '
                          "WHERE id = ?", entry_updates)
-        conn.executemany(f'UPDATE "{invoice_table}" SET status = ?, '
-                         "official_number = COALESCE(?, official_number), platform_id = ?, accepted_at = ? WHERE id = ?",
-                         invoice_updates)
+        conn.executemany(f'UPDATE "{invoice_table}" SET status = ?, official_number = COALESCE(?, official_number), '
+                         "platform_id = ?, accepted_at = ? WHERE id = ?", invoice_updates)
         conn.executemany(f'UPDATE "{queue_table}" SET state = ?, next_try_at = NULL, '
                          "updated_at = ?, last_error = ? WHERE id = ?", rejected_entries)
         conn.executemany(f'UPDATE "{invoice_table}" SET status = ? WHERE id = ?', rejected_invoices)
@@ -462,7 +461,8 @@ def make_due_now() -> int:
     with database.atomic("IMMEDIATE"):
         changed: int = UploadQueueEntry.update(next_try_at=None).where(
             UploadQueueEntry.state.in_((status.Q_RETRY_WAIT, status.Q_UNKNOWN, status.Q_LOOKUP))).execute()
-        UploadBatch.update(next_try_at=None).where(UploadBatch.state.in_((status.B_POSTING, status.B_AWAITING))).execute()
+        UploadBatch.update(next_try_at=None).where(
+            UploadBatch.state.in_((status.B_POSTING, status.B_AWAITING))).execute()
         return changed
 
 

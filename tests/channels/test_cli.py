@@ -24,7 +24,7 @@ def test_month_close_refuses_a_month_not_ended_and_a_bad_period(direct, data_dir
 def test_month_close_says_what_waits_and_then_confirms(direct, data_dir, store):
     # Last month has an invoice the platform has not answered yet: dated there by the clerk's record.
     from app.core import clock
-    from app.core.deadlines import previous_period, period_of
+    from app.core.deadlines import period_of, previous_period
 
     last = previous_period(period_of(clock.now()))
     row_id = issue_invoice(invoice_body()).id

@@ -85,7 +85,7 @@ def _worker(proxy: _Proxy) -> QueueWorker:
 def _results(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Tamper:
     def tamper(method: str, path: str, data: Any) -> Any:
         if method == "GET" and path.startswith("/v2/uploads/") and isinstance(data.get("results"), list):
-            results = [r for r in data["results"]]
+            results = list(data["results"])
             if results and all(r.get("status") != "processing" for r in results):
                 data = {**data, "results": change(results)}
         return data

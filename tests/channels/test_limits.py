@@ -9,9 +9,9 @@ import pytest
 
 from app.core import clock, status
 from app.services import stock, taxpayer
-from app.services.taxpayer import TaxpayerBlocked
 from app.services.channel import set_channel
 from app.services.issuing import StockExhausted, issue_invoice
+from app.services.taxpayer import TaxpayerBlocked
 from app.store.models import AuditEntry, Invoice, NumberBlock, QuotaUse, UploadQueueEntry
 from tests.helpers.bodies import invoice_body
 from tests.platform_v2.support import ok, set_clock

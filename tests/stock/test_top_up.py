@@ -12,8 +12,8 @@ import pytest
 
 from app.core.errors import ValidationFailed
 from app.platform.client import NumberGrant, QuotaGrant, TransientFailure
-from app.platform.server import PlatformServer
 from app.platform.http_client import HttpPlatformClient
+from app.platform.server import PlatformServer
 from app.services import settings, stock
 from app.services.channel import get_channel, set_channel
 from app.store.audit import verify_chain

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from app.platform.client import KeyConflict, QuotaExceeded, Rejected, ResultsExpired, TransientFailure
-from app.platform.server import PlatformServer
 from app.platform.http_client import HttpPlatformClient
+from app.platform.server import PlatformServer
 from tests.helpers.platform import SYNC_TOKEN
 from tests.platform_v2.support import body, set_clock
 
