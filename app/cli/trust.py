@@ -105,7 +105,8 @@ def cmd_outages(args: argparse.Namespace) -> int:
         errors = "; ".join(f"{e['message']}×{e['count']}" for e in row["errors"])
         print("\t".join([str(row["id"]), row["started_at"][:19].replace("T", " "),
                          (row["ended_at"] or "进行中")[:19].replace("T", " "), row["duration"],
-                         f"{len(row['invoices'])}张", errors]))
+                         f"{len(row['invoices'])}张" + (f"（超期 {row['too_late']}）" if row["too_late"] else ""),
+                         errors]))
     return EXIT_OK
 
 

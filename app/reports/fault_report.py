@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from app.core.money import format_money
-from app.core.status import status_label
+from app.core.status import UPLOAD_TOO_LATE, status_label
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.services.outages import FaultReport
 
@@ -44,6 +44,10 @@ def fault_report_lines(report: FaultReport) -> list[tuple[str, list[str]]]:
                 f"{i.buyer_name}  ¥{format_money(i.total_with_tax)}  {status_label(i.status)}" for i in o.invoices]
     affected.append(f"共 {len(o.invoices)} 张 invoices, 价税合计 total ¥{format_money(report.invoice_total)}"
                     "（不含已作废 excluding cancelled）")
+    too_late = sum(1 for i in o.invoices if i.status == UPLOAD_TOO_LATE)
+    if too_late:
+        affected.append(f"其中超期未上传（须重新开具）{too_late} 张 — of them too late to upload (to issue again): "
+                        f"{too_late}")
     sections.append(("期间开具的发票 Invoices issued meanwhile", affected))
     return sections
 

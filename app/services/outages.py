@@ -118,6 +118,8 @@ class OutageDescription(TypedDict):
     errors: list[ErrorSeen]
     notes: list[NoteMade]
     invoices: list[InvoiceIssued]
+    too_late: int  # of those, how many the platform refused as too late (issue them again)
+    pre_issue: int  # pre-issue records (platform channel) still not issued by the platform
 
 
 def _no_such_outage(outage_id: int) -> ValidationFailed:
@@ -138,6 +140,8 @@ def _plain(record: OutageRecord) -> OutageDescription:
         "invoices": [{"number": i.number, "official_number": i.official_number, "issued_at": i.issued_at,
                       "buyer": i.buyer_name, "total_with_tax": format_money(i.total_with_tax), "status": i.status}
                      for i in record.invoices],
+        "too_late": sum(1 for i in record.invoices if i.status == status.UPLOAD_TOO_LATE),
+        "pre_issue": sum(1 for i in record.invoices if i.status == status.PRE_ISSUE),
     }
 
 

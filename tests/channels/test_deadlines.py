@@ -98,3 +98,20 @@ def test_a_month_closed_with_an_invoice_missing(direct, client):
     assert detail["error"] == "month_closed"
     result = months.confirm(client, period, at=closed_at + timedelta(minutes=5))
     assert result.state == months.CLOSED and months.summary(period).state == months.CLOSED
+
+
+def test_the_outage_log_counts_what_was_too_late(direct, client):
+    from app.services import outages
+
+    outages.record_failure("connection refused")
+    issue_invoice(invoice_body())
+    issue_invoice(invoice_body())
+    set_clock(direct, advance_hours=49)
+    outages.record_recovery()
+    make_worker(direct).run_once()
+    described = outages.describe_all()[0]
+    assert len(described["invoices"]) == 2 and described["too_late"] == 2
+    from app.reports.fault_report import fault_report_lines
+
+    lines = [line for _, body in fault_report_lines(outages.fault_report(described["id"])) for line in body]
+    assert any("超期未上传" in line and "2" in line for line in lines)
