@@ -58,3 +58,42 @@ def test_two_hundred_invoices_issued_offline_are_each_accepted_once_and_the_mont
     assert result.state == months.CONFIRMED, result
     assert result.figures.count == 200 and result.figures.total_amount == Decimal("200000.00")
     assert months.summary(period).state == months.CONFIRMED
+
+
+ISSUER = r"""
+import sys
+from app.services.store_access import open_store
+from app.services.issuing import issue_invoice
+open_store(sys.argv[1])
+body = {"buyer": {"name": "并发测试客户有限公司"}, "lines": [
+    {"tax_code": "3040201010000000000", "item_name": "软件开发", "quantity": "1", "unit_price": "10",
+     "tax_rate": "0.06"}]}
+for _ in range(int(sys.argv[2])):
+    print(issue_invoice(body).number, flush=True)
+"""
+
+
+def test_two_instances_on_one_store_take_the_blocks_numbers_once_each_without_gaps(direct, data_dir, store):
+    import subprocess
+    import sys
+
+    from tests.helpers.cli import ROOT
+
+    first = stock.stock_view().next_number
+    store.close()
+    children = [subprocess.Popen([sys.executable, "-c", ISSUER, str(data_dir), "40"], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [child.communicate(timeout=120) for child in children]
+    for child, (_out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err
+    printed = sorted(n for out, _ in outputs for n in out.split())
+    start = parse_number(first).sequence
+    assert [parse_number(n).sequence for n in printed] == list(range(start, start + 80))
+    from app.services.store_access import open_store
+
+    again = open_store(data_dir)
+    try:
+        assert stock.stock_view().quota_drawn == Decimal("800.00")
+        assert sorted(r.provisional_number for r in Invoice.select()) == printed
+    finally:
+        again.close()
