@@ -5,8 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from app.core import status as invoice_status
 from app.core.capitals import amount_in_capitals
 from app.core.invoice import Invoice
 from app.core.money import format_money_grouped, format_plain
@@ -19,7 +20,28 @@ from app.ui.line_table import rate_label
 # Queue states as the clerk reads them (the queue itself is worked by app.sync).
 QUEUE_LABELS = {"pending": ("待上传", "waiting"), "sending": ("上传中", "sending"),
                 "retry_wait": ("等待重试", "waiting to retry"), "unknown_outcome": ("结果待确认", "outcome unknown"),
-                "accepted": ("已接受", "accepted"), "rejected": ("被拒绝", "rejected")}
+                "accepted": ("已接受", "accepted"), "rejected": ("被拒绝", "rejected"),
+                "withdrawn": ("已撤回", "withdrawn"), "lookup": ("按号码查询中", "looking it up by number"),
+                "too_late": ("超期，不再上传", "too late, not sent again")}
+BANNER_STYLES = {
+    invoice_status.PRE_ISSUE: "background: #fff4d6; color: #6b4400; border: 1px solid #d9a400; padding: 6px;"
+                              " font-weight: bold;",
+    invoice_status.UPLOAD_TOO_LATE: "background: #fde7ea; color: #b00020; border: 1px solid #b00020; padding: 6px;"
+                                    " font-weight: bold;",
+}
+
+
+def banner_text(row_status: str) -> str:
+    """A line above the invoice saying plainly what it is not: a pre-issue record, or an invoice never valid."""
+    if row_status == invoice_status.PRE_ISSUE:
+        return tr("预开单（非发票）：这是离线记录的开具请求，不是发票，不能交给购买方；平台开具后才有发票号码。",
+                  "Pre-issue record (not an invoice): a request recorded offline, not an invoice; do not hand it "
+                  "to the buyer. It gets an invoice number when the platform issues it.")
+    if row_status == invoice_status.UPLOAD_TOO_LATE:
+        return tr("超期未上传，须重新开具：此发票未在 48 小时内（或所属月份结账前）上传，已失效。",
+                  "Too late to upload: this invoice did not reach the platform within 48 hours (or before its "
+                  "month closed) and is void. Issue it again.")
+    return ""
 
 STYLE = """
 <style>
@@ -54,7 +76,11 @@ def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
     """The invoice as HTML for the read-only view (and for others wanting a quick rendering)."""
     lang = language()
     status = status_label(row.status, lang)
-    head = [(tr("临时号码"), invoice.number), (tr("正式号码"), row.official_number or "—"),
+    if row.official_number and row.official_number == invoice.number:  # direct channel: official from issue
+        numbers = [(tr("发票号码", "Invoice number"), invoice.number)]
+    else:
+        numbers = [(tr("临时号码"), invoice.number), (tr("正式号码"), row.official_number or "—")]
+    head = [*numbers,
             (tr("开票日期"), invoice.issued_at.strftime("%Y-%m-%d %H:%M") if invoice.issued_at else ""),
             (tr("状态"), status + (f"（{tr('离线开具')}）" if invoice.offline and lang == "zh"
                                   else f" ({tr('离线开具')})" if invoice.offline else ""))]
@@ -98,6 +124,8 @@ def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
     if not invoice.is_legacy:
         title += f"（{tr('数电', 'fully digital')}，{invoice.medium.label(lang)}）" if lang == "zh" \
             else f" ({tr('数电', 'fully digital')}, {invoice.medium.label(lang)})"
+    if row.status == invoice_status.PRE_ISSUE:  # the title must not read as an invoice's
+        title = tr("预开单（非发票）", "Pre-issue record (not an invoice)") + (" · " if lang == "zh" else " - ") + title
     return (f"{STYLE}<h2>{escape(title)}</h2>"
             f"<table>{head_html}</table>"
             f"{_party_rows(tr('购买方'), invoice.buyer)}{_party_rows(tr('销售方'), invoice.seller)}"
@@ -115,15 +143,34 @@ class InvoiceDetail(QDialog):
         if loaded is None:
             raise LookupError(f"no invoice {number}")
         self.row, self.invoice = loaded
-        self.setWindowTitle(f"{tr('发票详情')} {number}")
+        heading = tr("预开单详情", "Pre-issue record") if self.row.status == invoice_status.PRE_ISSUE \
+            else tr("发票详情")
+        self.setWindowTitle(f"{heading} {number}")
         self.resize(860, 680)
         layout = QVBoxLayout(self)
+        self.banner = QLabel(banner_text(self.row.status), self)
+        self.banner.setObjectName("detail_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLES.get(self.row.status, ""))
+        self.banner.setVisible(bool(self.banner.text()))
+        layout.addWidget(self.banner)
         self.view = QTextBrowser(self)
         self.view.setObjectName("invoice_detail")
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the tables are 100% wide
         self.view.setHtml(invoice_html(self.invoice, self.row))
         layout.addWidget(self.view)
+        self.error = QLabel(self)
+        self.error.setObjectName("detail_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setVisible(False)
+        layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭"))
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def show_error(self, message: str) -> None:
+        """Why an action on this invoice was refused (the service's message)."""
+        self.error.setText(message)
+        self.error.setVisible(True)

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from app.core import status
 from app.core.invoice import InvoiceKind
 from app.core.money import format_money_grouped
 from app.core.status import status_label
@@ -24,6 +25,21 @@ KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back ch
 # 号码 is the desk's provisional number (on the paper printed offline); 正式号码 the platform's.
 COLUMNS = ("号码", "正式号码", "开票日期", "购买方", "价税合计", "状态")
 NUMBER, OFFICIAL, DATE, BUYER, TOTAL, STATUS = range(len(COLUMNS))
+
+# Shorter words than app.core.status's where the column is narrow; the full label is the cell's tooltip.
+# A pre-issue record says plainly it is not an invoice.
+LIST_LABELS = {status.PRE_ISSUE: ("预开单（非发票）", "pre-issue (not an invoice)")}
+
+
+def list_status(row_status: str, overdue: bool = False) -> str:
+    """The status column's text: overdue is a held row past its offline deadline."""
+    labels = LIST_LABELS.get(row_status)
+    text = (labels[0] if language() == "zh" else labels[1]) if labels else status_label(row_status, language())
+    if overdue:
+        if row_status == status.PRE_ISSUE:
+            return text + tr("，逾期", ", overdue")
+        return tr("逾期未上传", "overdue upload")
+    return text
 
 
 class InvoiceListModel(QAbstractTableModel):
@@ -113,12 +129,18 @@ class InvoiceListModel(QAbstractTableModel):
         if item is None:
             return tr("正在加载…") if role == Qt.ItemDataRole.DisplayRole else None
         column = index.column()
-        if role == Qt.ItemDataRole.ForegroundRole:  # held past its upload deadline (app/ui/limits_panel.py)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            # Red: held past its upload deadline (app/ui/limits_panel.py), or too late to upload at all (the
+            # whole row: it is no invoice any more).
+            if item.status == status.UPLOAD_TOO_LATE:
+                return OVERDUE_COLOR
             overdue = column == STATUS and self.overdue_marks.overdue(item.status, item.issued_at)
             return OVERDUE_COLOR if overdue else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == STATUS:
-                return self.overdue_marks.deadline_text(item.status, item.issued_at) or None
+                tips = [status_label(item.status, language())] if item.status in LIST_LABELS else []
+                deadline = self.overdue_marks.deadline_text(item.status, item.issued_at)
+                return "\n".join([*tips, deadline] if deadline else tips) or None
             if column == NUMBER:
                 kind = InvoiceKind(item.kind).label(language())
                 official = f"\n{tr('正式号码')} {item.official_number}" if item.official_number else ""
@@ -135,7 +157,5 @@ class InvoiceListModel(QAbstractTableModel):
         if column == TOTAL:
             return format_money_grouped(item.total_with_tax)
         if column == STATUS:
-            if self.overdue_marks.overdue(item.status, item.issued_at):
-                return tr("逾期未上传", "overdue upload")
-            return status_label(item.status, language())
+            return list_status(item.status, self.overdue_marks.overdue(item.status, item.issued_at))
         return None

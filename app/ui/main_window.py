@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from app.ui.backup_actions import BackupActions
     from app.ui.catalog_actions import CatalogActions
+    from app.ui.channel_status import ChannelActions
     from app.ui.print_actions import PrintActions
     from app.ui.startup_checks import IntegrityCheck
     from app.ui.sync_actions import SyncActions
@@ -52,6 +53,7 @@ FOLLOW_INTERVAL_MS = 5000
 class MainWindow(QMainWindow):
     # Set by the feature modules' install(window), called at the end of __init__.
     trust_actions: TrustActions
+    channel_actions: ChannelActions
     print_actions: PrintActions
     print_menu: QMenu
     sync_actions: SyncActions
@@ -103,7 +105,7 @@ class MainWindow(QMainWindow):
         vertical.hide()
         header = self.list_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((NUMBER, 110), (OFFICIAL, 190), (DATE, 140), (TOTAL, 130), (STATUS, 110)):
+        for column, width in ((NUMBER, 175), (OFFICIAL, 175), (DATE, 140), (TOTAL, 130), (STATUS, 170)):
             self.list_view.setColumnWidth(column, width)
         header.setSectionResizeMode(BUYER, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.list_view)
@@ -120,6 +122,9 @@ class MainWindow(QMainWindow):
         from app.ui.trust_actions import install as install_trust_actions  # cancel, red, limits, outages
 
         install_trust_actions(self)
+        from app.ui.channel_status import install as install_channel_actions  # channel, numbers, quota, deadlines
+
+        install_channel_actions(self)
         from app.ui.print_actions import install as install_print_actions  # preview, print, batch, calibration
 
         install_print_actions(self)
@@ -252,6 +257,7 @@ class MainWindow(QMainWindow):
     def open_invoice(self, number: str) -> InvoiceDetail:
         detail = InvoiceDetail(number, self)
         self.trust_actions.add_detail_buttons(detail)
+        self.channel_actions.add_detail_buttons(detail)
         self.sync_actions.add_detail_section(detail)
         self.print_actions.add_detail_buttons(detail)
         detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout,
 
 from app.core.errors import FieldError, ValidationFailed, field_label
 from app.services.seller import SellerSettings, set_seller, validate_seller
+from app.ui.channel_status import CHANNEL_HELP, ChannelChoice, save_channel
 from app.ui.i18n import language, tr
 from app.ui.marking import mark
 
@@ -56,6 +57,16 @@ class SellerDialog(QDialog):
         self.confirm_tax_id.setObjectName("seller_confirm_tax_id")
         self.confirm_tax_id.setVisible(False)
         form.addRow("", self.confirm_tax_id)
+        # The channel (直连 / 平台开具) is a setting of its own (app.services.channel), chosen here on first start.
+        self.channel = ChannelChoice(self)
+        self.channel.setToolTip(CHANNEL_HELP[0] if language() == "zh" else CHANNEL_HELP[1])
+        form.addRow(tr("开票渠道", "Issuing channel"), self.channel)
+        if first_start:
+            channel_help = QLabel(CHANNEL_HELP[0] if language() == "zh" else CHANNEL_HELP[1], self)
+            channel_help.setObjectName("seller_channel_help")
+            channel_help.setWordWrap(True)
+            channel_help.setStyleSheet("color: #555;")
+            form.addRow("", channel_help)
         self.messages = QLabel(self)
         self.messages.setObjectName("seller_messages")
         self.messages.setWordWrap(True)
@@ -127,5 +138,9 @@ class SellerDialog(QDialog):
             self.saved = set_seller(confirm_tax_id=self.confirm_tax_id.isChecked(), **values)
         except ValidationFailed as failed:
             self.messages.setText("\n".join(describe(e) for e in failed.errors))
+            return
+        refused = save_channel(self.channel, clerk=values["drawer"])
+        if refused:
+            self.messages.setText(refused)
             return
         self.accept()

@@ -50,7 +50,7 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
 
     assert not form.isVisible()
     row = Invoice.get()
-    assert row.provisional_number == "LX-0000001" and row.status == status.PENDING_UPLOAD
+    assert row.provisional_number == "LX-0000001" and row.status == status.PRE_ISSUE  # platform channel
     assert row.buyer_name == "ACME Trading Co" and row.buyer_tax_id == BUYER_TAX_ID
     assert row.total_amount == Decimal("1000.00") and row.total_tax == Decimal("60.00")
     assert row.remarks == "合同 2026-001 ok" and row.drawer == "张三"

@@ -136,9 +136,12 @@ def test_double_click_opens_a_read_only_detail(qtbot, store, seller):
     text = detail.view.toPlainText()
     for expected in ("增值税普通发票", "LX-0000001", "北京客户贸易有限公司", "91110000600037341L",
                      "北京某某科技有限公司", "*信息技术服务*软件开发", "V2", "1,005.00", "60.30", "6%",
-                     "1,065.30", "壹仟零陆拾伍圆叁角整", "离线待上传", "合同A-7", "张三", "待上传"):
+                     "1,065.30", "壹仟零陆拾伍圆叁角整", "预开单（非发票）", "合同A-7", "张三", "待上传"):
         assert expected in text, expected
     assert detail.view.isReadOnly()
+    # The platform channel's record is no invoice, and says so above everything else.
+    assert detail.banner.isVisible() and detail.banner.text().startswith("预开单（非发票）")
+    assert detail.windowTitle().startswith("预开单详情")
 
 
 def test_menus_and_hooks_for_later_features(qtbot, store, seller):
@@ -170,7 +173,7 @@ def test_english_on_request(qtbot, store, seller):
     model = window.list_model
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["Number", "Official number", "Date", "Buyer", "Total with tax", "Status"]
-    assert window.list_model.index(0, 5).data() == "offline, to upload"
+    assert window.list_model.index(0, 5).data() == "pre-issue (not an invoice)"
     form = window.new_invoice()
     assert form is not None and form.windowTitle() == "New invoice"
     assert "buyer name: is required" in [form.messages.item(i).text() for i in range(form.messages.count())]

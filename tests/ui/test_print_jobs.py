@@ -66,7 +66,8 @@ def test_batch_print_can_be_cancelled_from_the_progress_dialog(qtbot, seller, tm
     assert printed_count() == 0  # nothing went to the printer, nothing is recorded
 
 
-def test_save_as_pdf_in_the_background(qtbot, seller, tmp_path):
+def test_save_as_pdf_in_the_background(qtbot, seller, direct, tmp_path):
+    # Overlay onto invoice paper: invoices of the direct channel (a pre-issue record is never overlaid).
     numbers = [i.number for i in issue_invoices([invoice_body(), invoice_body()])]
     out = tmp_path / "saved.pdf"
     job = BackgroundTask(pdf_file_work(numbers, out, PrintOptions(layout="overlay")))

@@ -40,7 +40,7 @@ def shot(widget, name: str) -> None:
 
 def accept(number: str, official: str) -> None:
     entry = UploadQueueEntry.get(UploadQueueEntry.invoice == Invoice.get(Invoice.provisional_number == number))
-    record_acceptance_here(entry, {"official_number": official})
+    record_acceptance_here(entry, {"number": official})  # a v2 record carries `number`
 
 
 def ok(dialog):
@@ -56,7 +56,7 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
     assert dialog is not None
     ok(dialog)
     assert "cancel_reason" in dialog.error.text()
-    assert Invoice.get(Invoice.provisional_number == number).status == status.PENDING_UPLOAD
+    assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
     qtbot.keyClicks(dialog.reason, "wrong amount")
     shot(dialog, "cancel_dialog")
     ok(dialog)
@@ -115,16 +115,16 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     assert "离线开票时限" in window.statusBar().currentMessage()
     oldest_row = window.list_model.row_of(late)
     assert oldest_row is not None
-    assert window.list_model.index(oldest_row, STATUS).data() == "逾期未上传"
+    assert window.list_model.index(oldest_row, STATUS).data() == "预开单（非发票），逾期"
     assert window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert "已逾期" in window.list_model.index(oldest_row, STATUS).data(Qt.ItemDataRole.ToolTipRole)
-    assert window.list_model.index(oldest_row + 1, STATUS).data() == "离线待上传"
+    assert window.list_model.index(oldest_row + 1, STATUS).data() == "预开单（非发票）"
     detail = window.open_invoice(late)
     qtbot.addWidget(detail)
     assert "已逾期（上传期限" in detail.view.toPlainText()
     shot(window, "main_window_limits")
     for n, entry in enumerate(UploadQueueEntry.select()):
-        record_acceptance_here(entry, {"official_number": f"261100000000000001{n:02d}"})
+        record_acceptance_here(entry, {"number": f"261100000000000001{n:02d}"})
     window.trust_actions.refresh()
     assert indicator.text() == "无待上传发票" and indicator.styleSheet() == ""
     dialog = window.trust_actions.edit_limits()
