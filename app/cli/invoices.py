@@ -1,10 +1,16 @@
-"""Command line for invoices: issue, list, show."""
+"""Command line for invoices: issue, list, show.
+
+A pre-issue record (预开单, platform channel: LX-…, no official number yet) is not an invoice, and every
+command says so: issue says it recorded one, to be issued as an invoice when the platform answers; list and
+show label it 预开单（非发票）, and for one the platform has issued, name the invoice it became.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
+from app.core import status as statuses
 from app.core.capitals import amount_in_capitals
 from app.core.codec import invoice_to_body
 from app.core.money import format_money
@@ -13,6 +19,46 @@ from app.services.issuing import issue_invoices
 from app.store import queries
 
 PAGE = 1000
+PRE_ISSUE_LABEL = "预开单（非发票）"
+DIRECT, PLATFORM = "direct", "platform"
+
+
+def channel_of(number: str, official_number: str | None) -> str:
+    """The channel a stored record came through: a direct-channel invoice holds its official number as its own
+    number (app.services.issuing); a platform-channel record has its LX-… number and the platform's beside it.
+    (Derived, as the store's read models do not carry the column yet.)"""
+    return DIRECT if official_number and official_number == number else PLATFORM
+
+
+def is_pre_issue(status: str, official_number: str | None) -> bool:
+    """A record that is not an invoice: a pre-issue record, or one the platform never issued (no official number)."""
+    return status == statuses.PRE_ISSUE or not official_number
+
+
+def became(number: str, official_number: str | None) -> str | None:
+    """The invoice a pre-issue record became, once the platform issued it: its official number."""
+    return official_number if official_number and official_number != number else None
+
+
+def record_label(number: str, official_number: str | None, status: str) -> str:
+    """What list and show say of a record's state."""
+    label = status_label(status)
+    if is_pre_issue(status, official_number) and PRE_ISSUE_LABEL not in label:
+        return f"{PRE_ISSUE_LABEL} {label}"
+    invoice = became(number, official_number)
+    if invoice:
+        return f"{label}；预开单已开具为发票 {invoice}"
+    return label
+
+
+def issued_line(number: str, official_number: str | None, status: str) -> str:
+    """One line of `issue` per record: the number first (tab-separated), then what it is."""
+    if official_number and status != statuses.PRE_ISSUE:
+        return (f"{official_number}\t已开具发票，发票号码 {official_number}（{status_label(status)}）"
+                f" / invoice issued, official number {official_number} ({status_label(status, 'en')})")
+    return (f"{number}\t已记录预开单（非发票）{number}，平台恢复后开具正式发票"
+            f" / recorded pre-issue record {number} (not an invoice), to be issued as an invoice"
+            " when the platform answers")
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
@@ -23,8 +69,17 @@ def cmd_issue(args: argparse.Namespace) -> int:
     open_store_of(args)
     issued = issue_invoices(bodies, confirmed_tax_ids=args.confirm_tax_id or [],
                             confirmed_short_name=args.confirm_not_person, clerk=args.clerk or "")
-    for item in issued:
-        print(item.number)
+    records = [(item.number, queries.find_invoice(item.number)) for item in issued]
+    if args.json:
+        print_json([{"number": number, "official_number": record.official_number if record else None,
+                     "channel": channel_of(number, record.official_number if record else None),
+                     "status": record.status if record else None,
+                     "pre_issue": bool(record and is_pre_issue(record.status, record.official_number))}
+                    for number, record in records])
+        return EXIT_OK
+    for number, record in records:
+        print(issued_line(number, record.official_number if record else None,
+                          record.status if record else statuses.PRE_ISSUE))
     return EXIT_OK
 
 
@@ -44,11 +99,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"number": r.number, "official_number": r.official_number, "issued_at": r.issued_at,
                      "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status,
+                     "channel": channel_of(r.number, r.official_number),
+                     "pre_issue": is_pre_issue(r.status, r.official_number),
+                     "invoice_number": became(r.number, r.official_number),
                      "kind": r.kind} for r in rows])
         return EXIT_OK
     for r in rows:
         print("\t".join([r.number, r.official_number or "-", r.issued_at[:16].replace("T", " "), r.buyer_name,
-                         format_money(r.total_with_tax), status_label(r.status)]))
+                         format_money(r.total_with_tax), record_label(r.number, r.official_number, r.status)]))
     return EXIT_OK
 
 
@@ -59,10 +117,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise BadInput(f"number（发票号码）：没有号码为 {args.number} 的发票", f"number: no invoice {args.number}")
     record, invoice = loaded
     body = invoice_to_body(invoice)
+    official = record.official_number
+    pre_issue = is_pre_issue(record.status, official)
     if args.json:
-        print_json(body)
+        print_json({**body, "official_number": official, "channel": channel_of(invoice.number, official),
+                    "status": record.status, "pre_issue": pre_issue,
+                    "invoice_number": became(invoice.number, official)})
         return EXIT_OK
-    print(f"{invoice.kind.label()}  {invoice.number}  {record.official_number or ''}  [{status_label(record.status)}]")
+    heading = PRE_ISSUE_LABEL if pre_issue else invoice.kind.label()
+    print(f"{heading}  {invoice.number}  {official or ''}  [{record_label(invoice.number, official, record.status)}]")
+    if pre_issue:
+        print(f"{PRE_ISSUE_LABEL}：不是发票，平台恢复后开具正式发票 / pre-issue record, NOT AN INVOICE: "
+              "to be issued as an invoice when the platform answers")
+    elif became(invoice.number, official):
+        print(f"由预开单 {invoice.number} 开具为发票 {official} / issued by the platform from pre-issue record "
+              f"{invoice.number} as invoice {official}")
     print(f"开票日期 {body['issued_at']}")
     print(f"购买方 {invoice.buyer.name} {invoice.buyer.tax_id}")
     print(f"销售方 {invoice.seller.name} {invoice.seller.tax_id}")
@@ -86,6 +155,7 @@ def register(commands: Subcommands) -> None:
                        help="a buyer name of 4 characters or fewer is an organisation's, not a natural person's "
                             "(remembered with the customer)")
     issue.add_argument("--clerk", default=None, help="who issues (default: the drawer)")
+    issue.add_argument("--json", action="store_true", help="number, official number, channel and status as JSON")
 
     listing = commands.add_parser("list", help="list invoices, newest first")
     listing.set_defaults(handler=cmd_list)

@@ -22,7 +22,12 @@ def cmd_print(args: argparse.Namespace) -> int:
     options = options_for(args.printer, overlay=args.overlay, paper=args.paper)
     views = print_to_pdf(args.numbers, out, options, clerk=args.clerk or "")  # UnknownInvoices: exit 2
     copies = sum(1 for v in views if v.copy)
-    print(f"{out}: {len(views)} 张发票" + (f"（其中 {copies} 张为副本）" if copies else ""))
+    records = sum(1 for v in views if v.pre_issue)
+    counted = [f"{len(views) - records} 张发票"] if len(views) > records else []
+    if records:
+        counted.append(f"{records} 张预开单（非发票）")
+    print(f"{out}: {'，'.join(counted)}" + (f"（其中 {copies} 张为副本）" if copies else "")
+          + (f" / {records} pre-issue record(s), not invoices" if records else ""))
     return EXIT_OK
 
 

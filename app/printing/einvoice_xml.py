@@ -25,6 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
+from app.core import status as statuses
 from app.core.capitals import amount_in_capitals
 from app.core.clock import in_beijing
 from app.core.errors import EXIT_BAD_INPUT, DeskError
@@ -48,6 +49,7 @@ NO_TAX_MARK = "***"  # 免税: the tax shows stars; 不征税: the tax is empty
 REMARK_SEPARATOR = ";    "
 RED_NOTE = "对应正数发票号码："  # how app.services.lifecycle opens a red invoice's remarks
 OFFICIAL_NUMBER = re.compile(r"[0-9]{20}")
+PROVISIONAL = re.compile(r"LX-[0-9]{7}")  # a pre-issue record's number (app.services.issuing)
 
 
 class NotAShudianInvoice(DeskError):
@@ -56,12 +58,23 @@ class NotAShudianInvoice(DeskError):
     exit_code = EXIT_BAD_INPUT
 
 
-def export_refusal(invoice: Invoice, number: str | None, name: str) -> tuple[str, str] | None:
-    """Why the invoice (named `name`) can have no XML, in Chinese and English, or None when it can."""
+def export_refusal(invoice: Invoice, number: str | None, name: str,
+                   status: str | None = None) -> tuple[str, str] | None:
+    """Why the invoice (named `name`) can have no XML, in Chinese and English, or None when it can.
+
+    `status` is the store's (app.core.status): a pre-issue record (预开单) is not an invoice. Without a status, a
+    provisional number LX-… given where the official one belongs names a pre-issue record too. A direct-channel
+    invoice holds its official number from issue and exports while its upload waits."""
     if invoice.is_legacy:
         return (f"{name} 是数电之前开具的发票，没有数电 XML 文件",
                 f"{name} was issued before 数电 and has no 数电 XML file")
-    if not number or not OFFICIAL_NUMBER.fullmatch(number):
+    official = bool(number and OFFICIAL_NUMBER.fullmatch(number))
+    if status == statuses.PRE_ISSUE or (status is None and not official
+                                        and PROVISIONAL.fullmatch(number or invoice.number)):
+        return (f"{invoice.number} 是预开单（非发票），不是发票，不能导出 XML；平台开具正式发票后再导出",
+                f"{invoice.number} is a pre-issue record, not an invoice: no XML can be exported until the "
+                "platform issues the invoice")
+    if not official:
         return (f"{name} 尚无平台赋予的20位数电发票号码，不能导出 XML",
                 f"{name} has no 20-digit official number from the platform yet; no XML can be exported")
     return None

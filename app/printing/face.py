@@ -110,11 +110,14 @@ def draw_remarks(pen: Pen, text: str) -> None:
 def draw_face_data(pen: Pen, view: PrintView) -> None:
     invoice = view.invoice
     pen.begin_text()
-    # Header: the official number once accepted, with the provisional one beside it.
-    if view.official_number:  # accepted
+    # Header: an invoice's official number, with the pre-issue record's number (LX-…) it came from beside it;
+    # a pre-issue record's own number stands under the frame's 预开单号 label (never an invoice number field).
+    if view.official_number:
         pen.text(L.HEADER_VALUE_X, L.NUMBER_Y, view.official_number, FIGURE_FONT, L.SIZE_HEADER_VALUE)
-        after = L.HEADER_VALUE_X + width_mm(view.official_number, FIGURE_FONT, L.SIZE_HEADER_VALUE) + 1.5
-        pen.text(after, L.NUMBER_Y, f"(临时 {invoice.number})", FIGURE_FONT, 6.5)
+        earlier = view.earlier_number
+        if earlier:
+            after = L.HEADER_VALUE_X + width_mm(view.official_number, FIGURE_FONT, L.SIZE_HEADER_VALUE) + 1.5
+            pen.text(after, L.NUMBER_Y, f"(预开单 {earlier})", FIGURE_FONT, 6.5)
     else:
         pen.text(L.HEADER_VALUE_X, L.NUMBER_Y, invoice.number, FIGURE_FONT, L.SIZE_HEADER_VALUE)
     issued = view.issued_at

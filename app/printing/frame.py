@@ -1,6 +1,9 @@
 """The printed frame of the full form: rules, labels and title. It is the same on every
 invoice of a kind, so a document draws it once as a PDF form XObject and each page only
-refers to it (fast to make, small to store)."""
+refers to it (fast to make, small to store).
+
+A pre-issue record (预开单) is not an invoice, so its frame has no invoice title, no 发票号码 field and no
+发票联 strip: the banner 预开单（非发票） stands where the title would, the number field is 预开单号."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from reportlab.lib.colors import Color
 from app.core.invoice import InvoiceKind
 from app.printing import layout as L
 from app.printing.fonts import TEXT_FONT
+from app.printing.marks import PRE_ISSUE_COPY_LABEL, PRE_ISSUE_NUMBER_LABEL, draw_pre_issue_banner
 from app.printing.pen import Pen
 
 # The frame prints in the colour of the pre-printed forms, the data in black.
@@ -31,7 +35,7 @@ def vertical_text(pen: Pen, text: str, x0: float, x1: float, y0: float, y1: floa
         pen.text((x0 + x1) / 2, baseline, char, TEXT_FONT, size, "centre", color)
 
 
-def draw_frame(pen: Pen, kind: InvoiceKind) -> None:
+def draw_frame(pen: Pen, kind: InvoiceKind, pre_issue: bool = False) -> None:
     color = FRAME_COLORS[kind]
     canvas = pen.canvas
     canvas.saveState()
@@ -48,13 +52,18 @@ def draw_frame(pen: Pen, kind: InvoiceKind) -> None:
     for column in L.COLUMNS[1:]:
         pen.vline(column.x0, L.TABLE_TOP, L.CAPITALS_TOP)
     pen.vline(L.CAPITALS_LABEL_END, L.CAPITALS_TOP, L.SELLER_TOP)
-    # The double rule under the title, as on the printed forms.
-    pen.hline(L.TITLE_X - 34, L.TITLE_X + 34, L.TITLE_Y + 2.6)
-    pen.hline(L.TITLE_X - 34, L.TITLE_X + 34, L.TITLE_Y + 3.3)
+    if not pre_issue:
+        # The double rule under the title, as on the printed forms.
+        pen.hline(L.TITLE_X - 34, L.TITLE_X + 34, L.TITLE_Y + 2.6)
+        pen.hline(L.TITLE_X - 34, L.TITLE_X + 34, L.TITLE_Y + 3.3)
 
     pen.begin_text()
-    pen.text(L.TITLE_X, L.TITLE_Y, title(kind), TEXT_FONT, L.SIZE_TITLE, "centre", color)
-    for label, y in (("发票号码：", L.NUMBER_Y), ("开票日期：", L.DATE_Y), ("校 验 码：", L.CHECK_Y)):
+    if pre_issue:
+        draw_pre_issue_banner(pen, L.PRE_ISSUE_BANNER_X, L.PRE_ISSUE_BANNER_Y)
+    else:
+        pen.text(L.TITLE_X, L.TITLE_Y, title(kind), TEXT_FONT, L.SIZE_TITLE, "centre", color)
+    number_label = PRE_ISSUE_NUMBER_LABEL if pre_issue else "发票号码："
+    for label, y in ((number_label, L.NUMBER_Y), ("开票日期：", L.DATE_Y), ("校 验 码：", L.CHECK_Y)):
         pen.text(L.HEADER_LABEL_X, y, label, TEXT_FONT, L.SIZE_LABEL, "left", color)
     for strip_label, x0, top, bottom in (("购买方", L.LEFT, L.TOP, L.TABLE_TOP),
                                          ("密码区", L.RIGHT_BLOCK_X, L.TOP, L.TABLE_TOP),
@@ -81,6 +90,7 @@ def draw_frame(pen: Pen, kind: InvoiceKind) -> None:
     pen.text(L.SELLER_STAMP_LABEL[1], L.CLERKS_Y, L.SELLER_STAMP_LABEL[0], TEXT_FONT, L.SIZE_LABEL, "left", color)
     pen.end_text()
     pen.begin_text()
-    vertical_text(pen, COPY_LABEL, L.RIGHT + 2, L.RIGHT + 7, L.TOP + 4, L.BOTTOM - 4, 6.0, color)
+    vertical_text(pen, PRE_ISSUE_COPY_LABEL if pre_issue else COPY_LABEL, L.RIGHT + 2, L.RIGHT + 7, L.TOP + 4,
+                  L.BOTTOM - 4, 6.0, color)
     pen.end_text()
     canvas.restoreState()

@@ -32,6 +32,9 @@ LEFT, RIGHT = 10.0, 230.0
 TOP, BOTTOM = 24.0, 120.0
 TITLE_Y = 13.0  # baseline of 北京增值税普通发票
 TITLE_X = 120.0
+# A pre-issue record has no title and no QR code: its banner (three lines) takes the top left instead.
+PRE_ISSUE_BANNER_X = 80.0
+PRE_ISSUE_BANNER_Y = 9.0
 
 # Header on the right: labels at HEADER_LABEL_X, values at HEADER_VALUE_X.
 HEADER_LABEL_X = 152.0

@@ -15,7 +15,14 @@ from app.printing import layout as L
 from app.printing.face import draw_cell, line_cells
 from app.printing.fonts import FIGURE_FONT, TEXT_FONT
 from app.printing.layout import Column
-from app.printing.marks import COPY_MARK, MARK_RED, OFFLINE_MARK, draw_cancelled_stamp
+from app.printing.marks import (
+    COPY_MARK,
+    MARK_RED,
+    OFFLINE_MARK,
+    PRE_ISSUE_ENGLISH,
+    PRE_ISSUE_TITLE,
+    draw_cancelled_stamp,
+)
 from app.printing.pen import Pen
 from app.printing.view import PrintView
 
@@ -83,7 +90,8 @@ def draw_list_page(pen: Pen, view: PrintView, page: int, pages: int) -> None:
     pen.text(32.0, 19.0, invoice.buyer.name, TEXT_FONT, L.SIZE_VALUE)
     pen.text(32.0, 24.0, invoice.seller.name, TEXT_FONT, L.SIZE_VALUE)
     number = view.official_number or invoice.number
-    pen.text(L.LEFT, 29.0, f"所属{invoice.kind.label('zh')}号码：", TEXT_FONT, L.SIZE_LABEL)
+    owner = "预开单（非发票）号：" if view.pre_issue else f"所属{invoice.kind.label('zh')}号码："
+    pen.text(L.LEFT, 29.0, owner, TEXT_FONT, L.SIZE_LABEL)
     pen.text(L.LEFT + 38, 29.0, number, FIGURE_FONT, L.SIZE_VALUE)
     pen.text(L.RIGHT, 29.0, f"共 {pages} 页  第 {page} 页", TEXT_FONT, L.SIZE_VALUE, "right")
     for offset, line in enumerate(lines):
@@ -104,7 +112,9 @@ def draw_list_page(pen: Pen, view: PrintView, page: int, pages: int) -> None:
     issued = view.issued_at
     pen.text(165.0, FOOT_Y, f"{issued.year}年{issued.month:02d}月{issued.day:02d}日", TEXT_FONT, L.SIZE_VALUE)
     marks = []
-    if not view.accepted:
+    if view.pre_issue:  # a line of its own above the list's title
+        pen.text(L.TITLE_X, 5.5, f"{PRE_ISSUE_TITLE} · {PRE_ISSUE_ENGLISH}", TEXT_FONT, 9.0, "centre", MARK_RED)
+    elif not view.accepted:
         marks.append(OFFLINE_MARK)
     if view.copy:
         marks.append(COPY_MARK)

@@ -2,8 +2,10 @@
 (app.printing.einvoice_xml) and the PDF face (app.services.printing), each named by the
 invoice's official number.
 
-Every number is checked before anything is written: an unknown number, an invoice the platform
-has not numbered yet and a legacy invoice are refused together, each named. Each file then goes
+Every number is checked before anything is written: an unknown number, a pre-issue record (预开单,
+not an invoice: the platform has not issued it yet), an invoice with no official number and a legacy
+invoice are refused together, each named. A direct-channel invoice holds its official number from
+issue and exports while its upload waits. Each file then goes
 in place atomically (a temporary file beside it, renamed over it), so no half-written file is
 ever seen; a failure part-way leaves the files already written, each of them whole.
 """
@@ -48,7 +50,7 @@ def _check_folder(folder: Path | None, option: str) -> None:
 def load_exportable(numbers: Sequence[str]) -> list[tuple[str, InvoiceRecord, Invoice]]:
     """The stored invoices, in the order given (one invoice named twice comes once).
 
-    Raises ValidationFailed naming every number that is unknown, not yet numbered by the platform or legacy.
+    Raises ValidationFailed naming every number that is unknown, a pre-issue record, not numbered or legacy.
     """
     errors: list[FieldError] = []
     found: list[tuple[str, InvoiceRecord, Invoice]] = []
@@ -60,7 +62,7 @@ def load_exportable(numbers: Sequence[str]) -> list[tuple[str, InvoiceRecord, In
             errors.append(FieldError("number", f"没有号码为 {given} 的发票", f"no invoice numbered {given}"))
             continue
         record, invoice = loaded
-        refusal = export_refusal(invoice, record.official_number, number)
+        refusal = export_refusal(invoice, record.official_number, number, record.status)
         if refusal is not None:
             errors.append(FieldError("number", *refusal))
         elif record.id not in seen:

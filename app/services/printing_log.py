@@ -1,8 +1,9 @@
 """Which invoices print, as what, and the audit trail of every print.
 
 Only stored (issued) invoices print: a view is built from the store row, never from a
-draft. Every print is an audit entry "printed"; an invoice that has one already prints
-as a copy (副本).
+draft. A pre-issue record (预开单, no official number) prints too, as what it is: not an
+invoice (app.printing.view.PrintView.pre_issue decides the paper). Every print is an audit
+entry "printed"; an invoice that has one already prints as a copy (副本).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def record_printed(views: Sequence[PrintView], *, clerk: str, layout: str, paper
             row = InvoiceRow.get(InvoiceRow.provisional_number == view.invoice.number)
             audit.append(PRINTED, clerk=clerk or view.invoice.drawer, invoice=row,
                          detail={"copy": view.copy, "layout": layout, "paper": paper, "target": target,
-                                 "official_number": view.official_number or ""})
+                                 "official_number": view.official_number or "", "pre_issue": view.pre_issue})
 
 
 def print_count(number: str) -> int:

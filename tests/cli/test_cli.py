@@ -38,14 +38,19 @@ def write_json(tmp_path: Path, value, name="in.json") -> str:
 def test_issue_list_show(desk, tmp_path):
     result = run_cli(desk, "issue", write_json(tmp_path, [invoice_body(), invoice_body(kind="normal")]))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["LX-0000001", "LX-0000002"]
+    # The platform channel (the default) records pre-issue records, not invoices, and says so, number first.
+    lines = result.stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["LX-0000001", "LX-0000002"]
+    assert all("预开单（非发票）" in line and "not an invoice" in line and "when the platform answers" in line
+               for line in lines)
 
     listing = run_cli(desk, "list", "--json")
     rows = json.loads(listing.stdout)
     assert [r["number"] for r in rows] == ["LX-0000002", "LX-0000001"]
-    assert rows[0]["total_with_tax"] == "1060.00" and rows[0]["status"] == "pending_upload"
+    assert rows[0]["total_with_tax"] == "1060.00" and rows[0]["status"] == "pre_issue"
+    assert rows[0]["channel"] == "platform" and rows[0]["pre_issue"] is True and rows[0]["invoice_number"] is None
     text_listing = run_cli(desk, "list")
-    assert "离线待上传" in text_listing.stdout and "北京客户贸易有限公司" in text_listing.stdout
+    assert "预开单（非发票）" in text_listing.stdout and "北京客户贸易有限公司" in text_listing.stdout
     assert run_cli(desk, "list", "--status", "accepted", "--json").stdout.strip() == "[]"
 
     shown = json.loads(run_cli(desk, "show", "LX-0000001", "--json").stdout)
@@ -58,8 +63,15 @@ def test_issue_list_show(desk, tmp_path):
         "policy": None, "original_line_no": None}
     assert shown["red"] is False and shown["deduction"] is None
     assert (shown["total_amount"], shown["total_tax"], shown["total_with_tax"]) == ("1000.00", "60.00", "1060.00")
+    assert (shown["channel"], shown["status"], shown["pre_issue"]) == ("platform", "pre_issue", True)
+    assert shown["official_number"] is None and shown["invoice_number"] is None
     human = run_cli(desk, "show", "LX-0000001")
     assert "壹仟零陆拾圆整" in human.stdout
+    assert human.stdout.startswith("预开单（非发票）  LX-0000001") and "NOT AN INVOICE" in human.stdout
+    assert "增值税普通发票" not in human.stdout.splitlines()[0]
+    as_json = json.loads(run_cli(desk, "issue", write_json(tmp_path, invoice_body()), "--json").stdout)
+    assert as_json == [{"number": "LX-0000003", "official_number": None, "channel": "platform",
+                        "status": "pre_issue", "pre_issue": True}]
 
 
 def test_issue_from_stdin_with_prices_including_tax(desk):

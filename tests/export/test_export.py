@@ -272,8 +272,36 @@ def test_the_command_needs_a_folder_and_names_a_refused_invoice(seller, data_dir
     result = run_cli(data_dir, "export", number)
     assert result.returncode == 2 and "--xml" in result.stderr
     result = run_cli(data_dir, "export", number, "--xml", str(tmp_path))
-    assert result.returncode == 2 and number in result.stderr and "20位" in result.stderr
+    assert result.returncode == 2 and number in result.stderr and "预开单（非发票）" in result.stderr
     assert list(tmp_path.iterdir()) == []
+    english = run_cli(data_dir, "--lang", "en", "export", number, "--xml", str(tmp_path))
+    assert english.returncode == 2 and f"{number} is a pre-issue record, not an invoice" in english.stderr
+
+
+def test_a_pre_issue_record_is_not_an_invoice_and_has_no_xml(seller, tmp_path: Path):
+    number = issue_invoice(invoice_body()).number
+    with pytest.raises(ValidationFailed) as caught:
+        export_invoices([number], xml_dir=tmp_path, pdf_dir=tmp_path)
+    [error] = caught.value.errors
+    assert error.field == "number"
+    assert f"{number} 是预开单（非发票），不是发票" in error.message_zh
+    assert f"{number} is a pre-issue record, not an invoice" in error.message_en
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]  # nothing written
+    invoice = stored(number)
+    with pytest.raises(NotAShudianInvoice, match="预开单"):
+        invoice_xml(invoice, invoice.number)
+
+
+def test_a_direct_channel_invoice_is_an_invoice_and_exports_while_its_upload_waits(direct, tmp_path: Path):
+    issued = issue_invoice(invoice_body())
+    official = issued.number
+    assert re.fullmatch(r"[0-9]{20}", official)
+    out = tmp_path / "out"
+    out.mkdir()
+    written = export_invoices([official], xml_dir=out, pdf_dir=out)
+    assert [(f.kind, f.path.name) for f in written] == [(XML, f"{official}.xml"), (PDF, f"{official}.pdf")]
+    root = ET.fromstring((out / f"{official}.xml").read_bytes())
+    assert root.findtext("Header/EIid") == official and root.findtext("TaxSupervisionInfo/InvoiceNumber") == official
 
 
 def test_exported_pdf_goes_through_printing(seller, tmp_path: Path):

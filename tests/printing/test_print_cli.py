@@ -9,14 +9,15 @@ from pypdf import PdfReader
 from tests.helpers.bodies import invoice_body, long_lines
 from tests.helpers.cli import run_cli
 from tests.helpers.pdf import MM, pdffonts, pdftotext, squeeze
+from tests.helpers.platform import accept
 
 
 def issue_via_cli(data_dir, tmp_path, bodies):
     source = tmp_path / "bodies.json"
     source.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
-    result = run_cli(data_dir, "issue", str(source))
+    result = run_cli(data_dir, "issue", str(source), "--json")
     assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+    return [row["number"] for row in json.loads(result.stdout)]
 
 
 def test_print_writes_one_pdf_with_all_invoices(tmp_path, data_dir, seller):
@@ -28,6 +29,7 @@ def test_print_writes_one_pdf_with_all_invoices(tmp_path, data_dir, seller):
     assert all(row["emb"] == "yes" for row in pdffonts(out))
     text = squeeze(pdftotext(out))
     assert all(number in text for number in numbers)
+    assert "2 张预开单（非发票）" in result.stdout and "张发票" not in result.stdout  # pre-issue records: not invoices
     again = run_cli(data_dir, "print", numbers[0], "-o", str(tmp_path / "again.pdf"))
     assert again.returncode == 0 and "副本" in again.stdout
     assert "副本" in pdftotext(tmp_path / "again.pdf")
@@ -49,6 +51,7 @@ def test_unknown_number_exits_2_and_writes_nothing(tmp_path, data_dir, seller):
 
 def test_overlay_on_a4_with_the_printer_profile(tmp_path, data_dir, seller):
     numbers = issue_via_cli(data_dir, tmp_path, [invoice_body()])
+    accept(numbers[0])  # an invoice now: it may go onto the pre-printed forms
     assert run_cli(data_dir, "printer", "set", "--offset-x", "2", "--offset-y", "1").returncode == 0
     bad = run_cli(data_dir, "printer", "set", "--offset-x", "far")
     assert bad.returncode == 2 and "offset_x_mm" in bad.stderr
@@ -68,3 +71,15 @@ def test_output_in_a_missing_folder_exits_2(tmp_path, data_dir, seller):
     result = run_cli(data_dir, "print", numbers[0], "-o", str(tmp_path / "no" / "such" / "out.pdf"))
     assert result.returncode == 2 and "output" in result.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_a_pre_issue_record_is_not_put_onto_invoice_forms(tmp_path, data_dir, seller):
+    numbers = issue_via_cli(data_dir, tmp_path, [invoice_body()])
+    out = tmp_path / "overlay.pdf"
+    refused = run_cli(data_dir, "print", numbers[0], "-o", str(out), "--overlay")
+    assert refused.returncode == 2, refused.stderr
+    assert numbers[0] in refused.stderr and "预开单（非发票）" in refused.stderr and "not an invoice" in refused.stderr
+    assert not out.exists()
+    full = run_cli(data_dir, "print", numbers[0], "-o", str(out))
+    assert full.returncode == 0 and "1 张预开单（非发票）" in full.stdout and "副本" not in full.stdout  # none recorded
+    assert "NOTANINVOICE" in squeeze(pdftotext(out))

@@ -21,7 +21,8 @@ def overlay_words(tmp_path, number, printer, name):
     return path, words(path)
 
 
-def test_overlay_prints_data_only_at_the_layout_places_moved_by_the_offset(tmp_path, issued):
+def test_overlay_prints_data_only_at_the_layout_places_moved_by_the_offset(tmp_path, accepted):
+    issued = accepted
     save_profile("Epson LQ-630K", paper="invoice", offset_x_mm="3.5", offset_y_mm="-2")
     plain_path, plain = overlay_words(tmp_path, issued.number, "never calibrated", "plain.pdf")
     _moved_path, moved = overlay_words(tmp_path, issued.number, "Epson LQ-630K", "moved.pdf")
@@ -44,7 +45,8 @@ def test_full_form_ignores_the_overlay_offset(tmp_path, issued):
     assert find_word(words(a), BUYER_TAX_ID) == find_word(words(b), BUYER_TAX_ID)
 
 
-def test_overlay_sits_where_the_full_form_puts_its_data(tmp_path, issued):
+def test_overlay_sits_where_the_full_form_puts_its_data(tmp_path, accepted):
+    issued = accepted
     full = tmp_path / "full.pdf"
     print_to_pdf([issued.number], full, options_for())
     _, overlay = overlay_words(tmp_path, issued.number, "", "overlay.pdf")

@@ -59,7 +59,8 @@ def test_every_font_is_embedded_and_none_is_a_standard_or_cid_font(tmp_path, iss
     assert fonts_without_embedded_file(path) == []
 
 
-def test_the_text_holds_buyer_seller_tax_ids_each_line_totals_and_capitals(tmp_path, issued):
+def test_the_text_holds_buyer_seller_tax_ids_each_line_totals_and_capitals(tmp_path, accepted):
+    issued = accepted
     text = squeeze(pdftotext(print_one(tmp_path, issued.number)))
     invoice = issued.invoice
     for expected in ("北京增值税普通发票", "北京客户贸易有限公司", BUYER_TAX_ID, "北京市朝阳区建国路88号010-85551234",
@@ -117,11 +118,14 @@ def test_long_names_wrap_inside_their_cell(tmp_path, seller):
     assert LONG_NAME.format(i=2) in squeeze(pdftotext(path))
 
 
-def test_pending_invoice_carries_the_offline_mark_and_a_qr_code(tmp_path, issued):
+def test_pending_invoice_carries_the_offline_mark_and_a_qr_code(tmp_path, direct_invoice):
+    """A direct-channel invoice waiting for its upload: an invoice (official number, title), marked offline."""
+    issued = direct_invoice
     path = print_one(tmp_path, issued.number)
     text = pdftotext(path)
     assert "离线开具 待上传" in text
-    assert OFFICIAL_NUMBER not in text
+    assert "北京增值税普通发票" in squeeze(text) and "预开单" not in text
+    assert issued.number in text and f"(预开单 {issued.number})" not in text  # its own number: nothing beside it
     assert dark_fraction(path, 1, QR_BOX_MM) > 0.25
     view = load_print_views([issued.number])[0]
     total = format_money(issued.invoice.total_with_tax)
@@ -138,6 +142,7 @@ def test_accepted_invoice_shows_the_official_number_beside_the_provisional_and_n
     number, provisional = find_word(words(path), OFFICIAL_NUMBER), find_word(words(path), "LX-0000001)")
     assert abs(number.y1 - provisional.y1) < 1.5 and provisional.x0 > number.x1  # on the same line, after it
     assert "离线开具" not in text and "待上传" not in text
+    assert "北京增值税普通发票" in squeeze(text) and "预开单（非发票）" not in text and "NOT AN INVOICE" not in text
     assert dark_fraction(path, 1, QR_BOX_MM) == 0.0
     # The official number finds it too.
     assert load_print_views([OFFICIAL_NUMBER])[0].invoice.number == issued.number
@@ -175,6 +180,7 @@ def test_red_letter_invoice_prints_negative_figures(tmp_path, issued):
 def test_special_invoice_title_and_cancelled_mark(tmp_path, seller):
     body = full_body(kind="special")
     special = issue_invoice(body)
+    accept(special.number)  # an invoice once the platform issued it: its title is the kind's
     view = load_print_views([special.number])[0]
     data = render_invoices([dataclasses.replace(view, cancelled=True)])
     path = tmp_path / "special.pdf"
