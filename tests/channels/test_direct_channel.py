@@ -17,6 +17,12 @@ from tests.helpers.bodies import invoice_body
 from tests.platform_v2.support import quota, set_clock
 
 
+def _sequence(number: str) -> int:
+    parts = parse_number(number)
+    assert parts is not None, number
+    return parts.sequence
+
+
 def _platform_numbers(platform) -> list[str]:
     return [r["number"] for r in platform.v2_store.all("SELECT number FROM v2_invoice ORDER BY number")]
 
@@ -27,7 +33,7 @@ def test_two_hundred_invoices_issued_offline_are_each_accepted_once_and_the_mont
     for start in range(0, 200, 50):
         issued += issue_invoices([invoice_body(remarks=f"#{i}") for i in range(start, start + 50)])
     numbers = [i.number for i in issued]
-    sequences = [parse_number(n).sequence for n in numbers]
+    sequences = [_sequence(n) for n in numbers]
     assert sequences == list(range(sequences[0], sequences[0] + 200))  # gap-free, in order
     rows = list(Invoice.select().order_by(Invoice.id))
     assert {r.status for r in rows} == {status.PENDING_UPLOAD} and all(r.official_number == r.provisional_number
@@ -57,7 +63,8 @@ def test_two_hundred_invoices_issued_offline_are_each_accepted_once_and_the_mont
     result = months.confirm(client, period, at=later)
     assert result.state == months.CONFIRMED, result
     assert result.figures.count == 200 and result.figures.total_amount == Decimal("200000.00")
-    assert months.summary(period).state == months.CONFIRMED
+    summary = months.summary(period)
+    assert summary is not None and summary.state == months.CONFIRMED
 
 
 ISSUER = r"""
@@ -87,8 +94,9 @@ def test_two_instances_on_one_store_take_the_blocks_numbers_once_each_without_ga
     for child, (_out, err) in zip(children, outputs, strict=True):
         assert child.returncode == 0, err
     printed = sorted(n for out, _ in outputs for n in out.split())
-    start = parse_number(first).sequence
-    assert [parse_number(n).sequence for n in printed] == list(range(start, start + 80))
+    assert first is not None
+    start = _sequence(first)
+    assert [_sequence(n) for n in printed] == list(range(start, start + 80))
     from app.services.store_access import open_store
 
     again = open_store(data_dir)

@@ -35,7 +35,8 @@ def test_pre_issue_records_are_not_invoices_until_the_platform_issues_them(onlin
         parts = parse_number(found.official_number or "")
         assert parts is not None and parts.channel == CHANNEL_PLATFORM
         # The official number finds the same row: the clerk sees which record became which invoice.
-        assert find_invoice(found.official_number or "").provisional_number == record.number
+        again = find_invoice(found.official_number or "")
+        assert again is not None and again.provisional_number == record.number
     held = online.v2_store.all("SELECT number FROM v2_invoice")
     assert len(held) == 5
 

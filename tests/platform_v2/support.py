@@ -6,7 +6,7 @@ import functools
 import http.client
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from app.platform.server import PlatformServer
@@ -49,7 +49,12 @@ def red_body(number: str, original: str, amount: str = "1000", issued_at: str = 
                         "unit_price": amount, "tax_rate": "0.06", "original_line_no": 1}])
 
 
-def call(platform: PlatformServer, method: str, path: str, payload: Any = None, token: str | None = TOKEN,
+class HasUrl(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
+def call(platform: HasUrl, method: str, path: str, payload: Any = None, token: str | None = TOKEN,
          headers: dict[str, str] | None = None, raw: bytes | None = None, timeout: float = 5
          ) -> tuple[int, Any, http.client.HTTPResponse]:
     parts = urlsplit(platform.url)

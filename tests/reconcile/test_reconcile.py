@@ -123,7 +123,7 @@ def test_each_kind_of_difference_is_found(planted, client):
     assert waiting == {n["d_in_queue"], n["p_in_queue"]}
     # The pre-issue record issued under its key while the answer was lost is found by that key.
     p_unrecorded = next(d for d in report.of_kind(rec.UNRECORDED) if d.number == n["p_answer_lost"])
-    assert p_unrecorded.platform["number"] == n["p_answer_lost_number"]
+    assert p_unrecorded.platform is not None and p_unrecorded.platform["number"] == n["p_answer_lost_number"]
     assert p_unrecorded.key == key_of(n["p_answer_lost"])
     # A duplicate is neither sent again (that would issue it a third time) nor imported.
     for d in report.of_kind(rec.DUPLICATE):
@@ -150,7 +150,7 @@ def test_requeued_invoices_end_up_on_the_platform_once(planted, client, direct):
     held = platform_numbers(direct)
     assert held.count(n["d_lost"]) == 1 and held.count(n["d_in_queue"]) == 1
     p_row = Invoice.get(Invoice.provisional_number == n["p_lost"])
-    assert p_row.status == status.ACCEPTED and held.count(p_row.official_number) == 1
+    assert p_row.status == status.ACCEPTED and held.count(p_row.official_number or "") == 1
     keys = [r["key"] for r in direct.v2_store.all("SELECT key FROM v2_invoice WHERE channel = 'platform'")]
     assert len(keys) == len(set(keys))  # no key issued twice
     after = rec.reconcile(client, TODAY, TODAY)
@@ -169,6 +169,7 @@ def test_import_keeps_channel_and_number_and_records_lost_answers(planted, clien
     assert (row.channel, row.status, row.official_number) == ("platform", status.ACCEPTED, n["elsewhere"])
     assert row.buyer_name == "外地客户有限公司" and row.total_with_tax == Decimal("1060.00")
     record = next(d.platform for d in report.of_kind(rec.MISSING_LOCALLY))
+    assert record is not None
     assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).idempotency_key == record["key"]
     assert [e.action for e in AuditEntry.select().where(AuditEntry.invoice == row)] == ["imported"]
     # The acceptances the store missed, recorded with the platform's numbers.
@@ -210,9 +211,10 @@ def test_rebuild_a_lost_store_from_the_platform(direct, client, seller, tmp_path
     set_channel("platform")
     numbers += [issue(f"p{i}") for i in range(2)]
     upload(direct)
-    originals = {}
+    originals: dict[str, tuple[str, str, str]] = {}
     for number in numbers:
         row = Invoice.get(Invoice.provisional_number == number)
+        assert row.official_number is not None
         originals[row.official_number] = (row.channel, row.content_hash, key_of(number))
     # The store is lost: a new, empty one on another folder.
     fresh = open_store(tmp_path / "new-store")

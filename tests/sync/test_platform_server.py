@@ -76,7 +76,7 @@ def test_flaky_fails_every_way_in_turn_before_or_after_acting(platform):
     """fail_rate 1: each call fails, the kinds in turn: 500, 502, 503, 504, 429, a dropped connection
     (before, then after acting), a hang (before, then after acting), an answer that is not JSON (after)."""
     platform.set_faults(mode="flaky", fail_rate=1, hang_ms=300, retry_after=2)
-    seen = []
+    seen: list[tuple[int | str, bool]] = []
     for n in range(10):
         key = f"k-{n}"
         try:
@@ -215,7 +215,7 @@ def test_platform_command_flags(tmp_path):
         with pytest.raises(TransientFailure) as down:
             client.health()
         assert down.value.retry_after == 4
-        status, _answer, _ = call(type("At", (), {"url": url}), "POST", "/_faults", {"mode": "ok"}, token=None)
+        status, _answer, _ = call(_At(url), "POST", "/_faults", {"mode": "ok"}, token=None)
         assert status == 200
         assert client.health()["status"] == "ok"
         assert client.taxpayer().taxpayer_type == "small"
@@ -224,3 +224,10 @@ def test_platform_command_flags(tmp_path):
     finally:
         child.terminate()
         child.wait(10)
+
+
+class _At:
+    """A platform known only by its URL (one started as a child process)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
