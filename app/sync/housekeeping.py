@@ -4,7 +4,9 @@
 - the direct channel's stock: numbers and quota topped up below their floors (app/services/stock.top_up,
   which asks again under the same request id what an earlier lost answer left waiting);
 - the tax classification table: about every 24 hours;
-- the monthly summary: from the 1st, last month confirmed once every invoice of it has its answer.
+- the monthly summary: from the 1st, last month confirmed once every invoice of it has its answer;
+- delivery: the face and XML of each invoice the platform accepted, into the deliver folder the clerk
+  chose (app/services/deliver.py), within the 48 hours the buyer must have them.
 
 One round (run_once) does what is due; the loop (run_forever) runs a round at start, when the platform
 answers again after an outage (wake), and every `interval` seconds. A failure of one step is logged and
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 
 from app.core import clock
 from app.platform.client import PlatformClient, PlatformError
-from app.services import months, stock, taxcodes, taxpayer
+from app.services import deliver, months, stock, taxcodes, taxpayer
 from app.services.channel import is_direct
 from app.services.settings import get_setting, set_setting
 
@@ -72,6 +74,8 @@ class Housekeeping:
                 self._step(report, "tax_codes", lambda: self._tax_codes(client, moment))
             if is_direct():
                 self._step(report, "month", lambda: self._month(client, moment, report))
+            # The face and XML of what the platform accepted, into the deliver folder (when one is set).
+            self._step(report, "deliver", lambda: bool(deliver.deliver_pending(limit=200).delivered))
         finally:
             client.close()
         self.last = report
