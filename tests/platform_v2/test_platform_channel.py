@@ -85,6 +85,8 @@ def test_the_buyer_uses_a_blue_invoice(v2):
     assert ok(v2, "POST", "/_buyer", {"action": "use", "number": number}, token=None) == answer
     assert call(v2, "POST", "/_buyer", {"action": "use", "number": "26110000000000000999"}, token=None)[0] == 404
     status, answer, _ = call(v2, "POST", "/_buyer", {"action": "raise", "number": number}, token=None)
+    assert status == 422 and answer["details"][0]["field"] == "reason"  # a form needs its reason and lines
+    status, answer, _ = call(v2, "POST", "/_buyer", {"action": "dance", "number": number}, token=None)
     assert status == 422 and answer["details"][0]["field"] == "action"
     from tests.helpers.platform import platform_sql
 

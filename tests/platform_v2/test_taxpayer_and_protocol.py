@@ -29,8 +29,10 @@ def test_health_needs_no_token_and_tells_the_platforms_time(v2):
 def test_unknown_paths_methods_and_bodies(v2):
     status, answer, _ = call(v2, "GET", "/v2/nothing")
     assert (status, answer["error"]) == (404, "not_found")
-    status, answer, _ = call(v2, "GET", "/v2/red-forms")  # a later issue
+    status, answer, _ = call(v2, "GET", "/v2/red-forms/no-such-form")
     assert (status, answer["error"]) == (404, "not_found")
+    status, answer, response = call(v2, "GET", "/v2/red-forms/x/decision")
+    assert (status, response.getheader("Allow")) == (405, "POST")
     status, answer, response = call(v2, "DELETE", "/v2/quota")
     assert (status, answer["error"], response.getheader("Allow")) == (405, "method_not_allowed", "GET, POST")
     status, answer, _ = call(v2, "POST", "/v2/number-blocks", raw=b"[1, 2]")

@@ -48,6 +48,7 @@ from app.core.validation import SMALL_TAXPAYER_RATES, TAXPAYER_TYPES
 from app.platform.answer import Answer, detail, error, field_details
 from app.platform.checks import invoice_errors
 from app.platform.v2.clock import PlatformClock, parse_stamp, shown, stamp
+from app.platform.v2.red_forms import RedForms
 from app.platform.v2.store import V2Store, content_hash, dumps
 
 DEFAULT_TAX_ID = "91110108MA0123456G"
@@ -190,6 +191,7 @@ class V2Platform:
         self.quota = to_money(quota)
         self.clock = clock or PlatformClock()
         self.result_delay = timedelta(milliseconds=result_delay_ms)
+        self.red_forms = RedForms(self)
 
     # --- every request ---------------------------------------------------------------------------
 
@@ -210,6 +212,7 @@ class V2Platform:
 
     def _settle(self, force: bool) -> datetime:
         now = self.clock.now()
+        self.red_forms.expire(now)  # before any red invoice is checked against a form
         boundary = latest_close(now)
         for upload in self.store.all("SELECT * FROM v2_upload WHERE state = 'pending' ORDER BY seq"):
             # Those received before the last close are checked now, whether due or not: the month's figures
@@ -399,7 +402,7 @@ class V2Platform:
         if invoice.is_red_letter:
             assert invoice.original_number is not None
             original = self.store.invoice(invoice.original_number)
-            refusal = self._check_red(invoice, original, with_tax)
+            refusal = self._check_red(invoice, original, with_tax, amount, tax)
             if refusal is not None:
                 return refusal
         else:
@@ -412,7 +415,8 @@ class V2Platform:
                                                          f"more than {what[1]} of {period} ({held})")])
         return Checked(invoice, issued_at, period, amount, tax, with_tax, original)
 
-    def _check_red(self, invoice: Invoice, original: sqlite3.Row | None, with_tax: int) -> Refusal | None:
+    def _check_red(self, invoice: Invoice, original: sqlite3.Row | None, with_tax: int, amount: int = 0,
+                   tax: int = 0) -> Refusal | None:
         if original is None or original["seller_tax_id"] != self.seller:
             return Refusal("original_not_found", [detail("original_number", "平台没有该蓝字发票",
                                                          "the platform holds no such blue invoice of this seller")])
@@ -421,7 +425,16 @@ class V2Platform:
         if original["kind"] != invoice.kind.value:
             return Refusal("invalid", [detail("kind", "红字发票的种类应与蓝字发票相同",
                                               "a red-letter invoice is of the kind of the blue one")])
-        left = original["with_tax_fen"] + self.store.reds_of(original["number"])
+        if invoice.red_form_uuid:
+            # On a form: it must be of this blue invoice, in 01 or 04, unused, with the same figures; what it
+            # holds of the blue invoice is then this red invoice's to take.
+            refused = self.red_forms.refusal_for_red(invoice.red_form_uuid, original["number"], amount, tax)
+            if refused:
+                return Refusal("invalid", refused)
+            held = self.red_forms.taken_by_open_forms(original["number"], except_uuid=invoice.red_form_uuid)
+        else:
+            held = self.red_forms.taken_by_open_forms(original["number"])
+        left = original["with_tax_fen"] + self.store.reds_of(original["number"]) + held
         if left + with_tax < 0:
             return Refusal("invalid", [detail("total_with_tax", f"超过蓝字发票尚可红冲的金额（{money_text(left)}）",
                                               f"more than what is left of the blue invoice ({money_text(left)})")])
@@ -446,6 +459,8 @@ class V2Platform:
             invoice.original_number, checked.amount_fen, checked.tax_fen, checked.with_tax_fen, accepted_at, key,
             acceptance_id)
         original = checked.original
+        if invoice.red_form_uuid and original is not None:
+            self.red_forms.mark_used(invoice.red_form_uuid, number, parse_stamp(accepted_at))
         if original is None:
             column = "used_direct_fen" if channel == DIRECT else "used_platform_fen"
             self.store.add_to_month(self.seller, checked.period, column, checked.amount_fen)
@@ -735,12 +750,34 @@ class V2Platform:
             self.taxpayer.status, self.taxpayer.risk = status, risk
             return Answer(200, self.taxpayer.to_wire())
 
+    # --- red-letter forms (app/platform/v2/red_forms.py) ------------------------------------------
+
+    def raise_red_form(self, body: Mapping[str, Any]) -> Answer:
+        with self._request() as now:
+            return self.red_forms.raise_form(now, body)
+
+    def red_form_list(self, query: Mapping[str, str]) -> Answer:
+        with self._request():
+            return self.red_forms.forms(query)
+
+    def red_form(self, form_uuid: str) -> Answer:
+        with self._request():
+            return self.red_forms.form(form_uuid)
+
+    def decide_red_form(self, form_uuid: str, body: Mapping[str, Any]) -> Answer:
+        with self._request() as now:
+            return self.red_forms.decide(now, form_uuid, body)
+
     def act_as_buyer(self, body: Mapping[str, Any]) -> Answer:
         with self._request() as now:
             action = body.get("action")
+            if action == "raise":  # the buyer raises a form (03, waiting for the seller)
+                return self.red_forms.buyer_raises(now, body)
+            if action == "answer":  # the buyer answers a 02 form
+                return self.red_forms.buyer_answers(now, body)
             if action != "use":
-                return _invalid("action", "本服务器目前只支持 use（购买方已用票）",
-                                "this server offers only 'use' (the buyer used the invoice) so far")
+                return _invalid("action", "应为 use（购买方已用票）、raise（提出红字确认单）或 answer（答复确认单）",
+                                "must be use (the buyer used the invoice), raise (a form) or answer (a 02 form)")
             number = body.get("number")
             row = self.store.invoice(number) if isinstance(number, str) else None
             if row is None:

@@ -2,7 +2,7 @@
 
 Every path but `GET /v2/health` needs `Authorization: Bearer <token>` (401 first, before 404/405).
 A body that is not JSON, or not a JSON object where one is expected, is `400 bad_request`.
-The red-letter form paths answer `404 not_found` until the issue that adds them.
+The red-letter forms: `POST|GET /v2/red-forms`, `GET /v2/red-forms/{U}`, `POST /v2/red-forms/{U}/decision`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ FIXED = {
     "/v2/health": ("GET",), "/v2/taxpayer": ("GET",), "/v2/tax-codes": ("GET",), "/v2/tax-rates": ("GET",),
     "/v2/number-blocks": ("POST",), "/v2/quota": ("GET", "POST"), "/v2/uploads": ("POST",),
     "/v2/invoices": ("GET",), "/v2/issue": ("POST",), "/v2/monthly-summaries": ("POST",),
+    "/v2/red-forms": ("GET", "POST"),
 }
-PREFIXED = {"/v2/uploads/": ("GET",), "/v2/invoices/": ("GET",), "/v2/monthly-summaries/": ("GET", "DELETE")}
-LATER = "/v2/red-forms"  # red-letter forms: a later issue
+PREFIXED = {"/v2/uploads/": ("GET",), "/v2/invoices/": ("GET",), "/v2/monthly-summaries/": ("GET", "DELETE"),
+            "/v2/red-forms/": ("GET",)}
+DECISION = "/decision"  # /v2/red-forms/{U}/decision
 
 
 def unauthorized() -> Answer:
@@ -71,9 +73,16 @@ class V2Routes:
             return self.platform.health()
         if not authorized:
             return unauthorized()
-        if path == LATER or path.startswith(LATER + "/"):
-            return error(404, "not_found", "红字确认单接口尚未提供",
-                         "red-letter forms are not offered by this server yet")
+        if path.startswith("/v2/red-forms/") and path.endswith(DECISION):
+            form_uuid = unquote(path[len("/v2/red-forms/"):-len(DECISION)])
+            if not form_uuid or "/" in form_uuid:
+                return not_found()
+            if method != "POST":
+                answer = error(405, "method_not_allowed", "该接口不支持此方法", f"{method} is not allowed here")
+                answer.headers["Allow"] = "POST"
+                return answer
+            body, bad = parse_body(raw)
+            return bad or self.platform.decide_red_form(form_uuid, body)
         methods = FIXED.get(path)
         tail = ""
         if methods is None:
@@ -101,6 +110,10 @@ class V2Routes:
             return v2.upload_results(tail)
         if path == "/v2/invoices/{}":
             return v2.invoice(tail)
+        if path == "/v2/red-forms/{}":
+            return v2.red_form(tail)
+        if path == "/v2/red-forms" and method == "GET":
+            return v2.red_form_list(params)
         if path == "/v2/monthly-summaries/{}":
             return v2.month_view(tail) if method == "GET" else v2.withdraw_month(tail)
         if path == "/v2/quota" and method == "GET":
@@ -119,4 +132,6 @@ class V2Routes:
             return v2.upload(body)
         if path == "/v2/monthly-summaries":
             return v2.confirm_month(body)
+        if path == "/v2/red-forms":
+            return v2.raise_red_form(body)
         return not_found()  # pragma: no cover  (every path of FIXED and PREFIXED is answered above)
