@@ -22,6 +22,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v2_shudian,
     schema_steps.v3_stock,
     schema_steps.v4_channels,
+    schema_steps.v5_paper_forms,
 ]
 LATEST = len(STEPS)
 

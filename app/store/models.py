@@ -397,6 +397,42 @@ class MonthSummary(BaseModel):
     updated_at = peewee.TextField()
 
 
+class PaperPack(BaseModel):
+    """A pack of the tax bureau's pre-printed paper invoice forms loaded into the printer (schema 5): the form's
+    own code (10 or 12 digits), its first 8-digit number, how many sheets, and the kind of form (normal 普票,
+    special 专票). Sheets are taken in order from the oldest pack of the kind with sheets left."""
+
+    id = peewee.AutoField()
+    kind = peewee.TextField()  # app.core.invoice.InvoiceKind value
+    code = peewee.TextField(index=True)
+    first = peewee.TextField()  # 8 digits
+    count = peewee.IntegerField()
+    used = peewee.IntegerField(default=0)  # sheets passed from first on (printed or spoiled)
+    loaded_at = peewee.TextField()
+    clerk = peewee.TextField(default="")
+
+    sheets: peewee.ModelSelect[PaperSheet]
+
+
+class PaperSheet(BaseModel):
+    """One sheet of a pack that was printed (naming its invoice) or spoiled (with the reason)."""
+
+    id = peewee.AutoField()
+    pack = peewee.ForeignKeyField(PaperPack, backref="sheets", on_delete="RESTRICT")
+    pack_id: int
+    code = peewee.TextField()
+    number = peewee.TextField()  # 8 digits
+    state = peewee.TextField()  # printed / spoiled
+    invoice = peewee.ForeignKeyField(Invoice, null=True, backref="paper_sheets", on_delete="RESTRICT")
+    invoice_id: int | None
+    reason = peewee.TextField(default="")  # why it was spoiled
+    at = peewee.TextField()
+    clerk = peewee.TextField(default="")
+
+    class Meta:
+        indexes = ((("code", "number"), True),)
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
-              UploadBatch, QuotaUse, MonthSummary, WaitingTotals)
+              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet)

@@ -174,3 +174,25 @@ def v3_stock(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
 
 def v4_channels(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V4_SQL)
+
+# Schema 5: paper 数电 invoices (medium paper, platform channel) print onto the tax bureau's pre-printed forms.
+# The clerk records each pack of forms loaded into the printer (the form's own 10- or 12-digit code, its first
+# 8-digit number, how many sheets, and which kind of form: 普票 or 专票); every sheet printed or spoiled is a row,
+# the printed one naming its invoice, so the paper QR code carries the sheet and a reprint knows it.
+V5_SQL = (
+    'CREATE TABLE "paper_pack" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" TEXT NOT NULL, "code" TEXT NOT NULL, '
+    '"first" TEXT NOT NULL, "count" INTEGER NOT NULL, "used" INTEGER NOT NULL, "loaded_at" TEXT NOT NULL, '
+    '"clerk" TEXT NOT NULL)',
+    'CREATE INDEX "paper_pack_code" ON "paper_pack" ("code")',
+    'CREATE TABLE "paper_sheet" ("id" INTEGER NOT NULL PRIMARY KEY, "pack_id" INTEGER NOT NULL '
+    'REFERENCES "paper_pack" ("id") ON DELETE RESTRICT, "code" TEXT NOT NULL, "number" TEXT NOT NULL, '
+    '"state" TEXT NOT NULL, "invoice_id" INTEGER REFERENCES "invoice" ("id") ON DELETE RESTRICT, '
+    '"reason" TEXT NOT NULL, "at" TEXT NOT NULL, "clerk" TEXT NOT NULL)',
+    'CREATE INDEX "paper_sheet_pack_id" ON "paper_sheet" ("pack_id")',
+    'CREATE INDEX "paper_sheet_invoice_id" ON "paper_sheet" ("invoice_id")',
+    'CREATE UNIQUE INDEX "paper_sheet_code_number" ON "paper_sheet" ("code", "number")',
+)
+
+
+def v5_paper_forms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V5_SQL)
