@@ -17,11 +17,13 @@ from app import __version__
 from app.base import logs
 from app.cli import (
     customers,
+    deliver,
     export,
     history,
     invoices,
     items,
     months,
+    paper,
     printing,
     seller,
     stock,
@@ -36,7 +38,7 @@ from app.core.errors import DeskError
 log = logging.getLogger(__name__)
 
 GROUPS = (seller, invoices, trust, printing, export, sync, history, taxcodes, items, customers, stock, taxpayer,
-          months)
+          months, paper, deliver)
 
 
 def build_parser() -> argparse.ArgumentParser:
