@@ -5,9 +5,14 @@ version, the inherent and the undefined labels), the EInvoiceData (parties, tota
 line, the red-letter reference, the remarks), SellerAuthentication and TaxSupervisionInfo.
 
 Where section 8 is silent this module chooses, and says so here:
-- `Label` entries name their family in `LabelType`: `开具方式` for the issuing-method label (4 第三方平台开具,
-  5 自建系统开具, 6 离线开票) and `特定征税方式` for the special-taxation labels the lines call for
+- `Label` entries name their family in `LabelType`: `开具方式` for the issuing-method label and `特定征税方式`
+  for the special-taxation labels the lines call for
   (01 不征税, 02 零税率, 04 免税, 05 简易计税 for policies 01/08/09, 06 减按 for policy 10), in code order.
+  The desk makes no 差额征税 (deduction) invoice, so neither 03 差额开票 nor a 差额征税 label is ever written.
+- The issuing method (issuing_label_for): 4 第三方平台开具 for a platform-channel invoice (the platform issued
+  it; the web platform has no offline mode, section 1); on the direct channel (乐企, the desk's own system)
+  6 离线开票 when the invoice row's `offline` flag is set (the body's `offline`, true unless the caller said
+  the desk was online when it issued) and 5 自建系统开具 otherwise.
 - `BuyerIdNum` is the buyer's taxpayer id, or a natural person's ID number when no taxpayer id was given.
 - `BuyerHandlingName` (经办人) is empty: the desk does not record one.
 - `RequestTime` and `IssueTime` are the moment of issue on Beijing's clock.
@@ -96,6 +101,13 @@ def _fields(parent: ET.Element, tag: str, values: list[tuple[str, str]]) -> ET.E
 
 def _label(parent: ET.Element, label_type: str, code: str, name: str) -> None:
     _fields(parent, "Label", [("LabelType", label_type), ("LabelCode", code), ("LabelName", name)])
+
+
+def issuing_label_for(channel: str, offline: bool) -> str:
+    """The 开具方式 label code of an invoice issued through `channel` ("direct" or "platform")."""
+    if channel != "direct":
+        return "4"
+    return "6" if offline else "5"
 
 
 def special_label_codes(lines: tuple[Line, ...]) -> list[str]:

@@ -21,9 +21,10 @@ from typing import BinaryIO
 from app.base.files import write_atomically
 from app.core.errors import BadInput, FieldError, ValidationFailed
 from app.core.invoice import Invoice
-from app.printing.einvoice_xml import export_refusal, invoice_xml
+from app.printing.einvoice_xml import export_refusal, invoice_xml, issuing_label_for
 from app.services.printing import options_for, print_to_pdf
 from app.services.seller import get_seller
+from app.store.models import Invoice as InvoiceRow
 from app.store.queries import InvoiceRecord, load_invoice
 
 XML = "xml"
@@ -45,6 +46,11 @@ def _write_bytes(data: bytes, out: BinaryIO) -> None:
 def _check_folder(folder: Path | None, option: str) -> None:
     if folder is not None and not Path(folder).is_dir():
         raise BadInput(f"{option}（输出文件夹）：文件夹 {folder} 不存在", f"{option}: no such folder {folder}")
+
+
+def _channel_of(invoice_id: int) -> str:
+    channel: str = InvoiceRow.select(InvoiceRow.channel).where(InvoiceRow.id == invoice_id).scalar()
+    return channel
 
 
 def load_exportable(numbers: Sequence[str]) -> list[tuple[str, InvoiceRecord, Invoice]]:
@@ -97,9 +103,9 @@ def export_invoices(numbers: Sequence[str], *, xml_dir: Path | None, pdf_dir: Pa
         assert official is not None  # load_exportable refused the others
         if xml_dir is not None:
             path = Path(xml_dir) / f"{official}.xml"
-            write_atomically(path, functools.partial(_write_bytes, invoice_xml(invoice, official,
-                                                                                taxpayer_type=taxpayer_type)),
-                             prefix=".export-")
+            label = issuing_label_for(_channel_of(record.id), invoice.offline)
+            data = invoice_xml(invoice, official, taxpayer_type=taxpayer_type, issuing_label=label)
+            write_atomically(path, functools.partial(_write_bytes, data), prefix=".export-")
             written.append(ExportedFile(number, official, XML, path))
         if pdf_dir is not None and options is not None:
             path = Path(pdf_dir) / f"{official}.pdf"

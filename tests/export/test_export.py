@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -133,7 +134,8 @@ def test_the_xml_holds_section_8s_tree_in_order(seller, tmp_path: Path):
     assert text(root, "Header/InherentLabel/EInvoiceType/LabelCode") == "01"
     assert text(root, "Header/InherentLabel/GeneralOrSpecialVAT/LabelCode") == "01"  # special
     assert text(root, "Header/InherentLabel/TaxpayerType/LabelCode") == "1"
-    assert labels(root) == [("开具方式", "5", "自建系统开具"), ("特定征税方式", "04", "免税")]
+    # A platform-channel invoice: the platform issued it (4); a 免税 line.
+    assert labels(root) == [("开具方式", "4", "第三方平台开具"), ("特定征税方式", "04", "免税")]
 
     # The parties.
     assert text(root, "EInvoiceData/SellerInformation/SellerIdNum") == SELLER_TAX_ID
@@ -193,7 +195,6 @@ def test_a_natural_person_a_normal_invoice_and_a_small_taxpayer(seller):
 def test_zero_rate_and_not_taxed_display(seller):
     number = issue_invoice(invoice_body()).number
     invoice = stored(number)
-    from dataclasses import replace
     zero = replace(invoice.lines[0], tax_rate="0", tax=Decimal("0.00"))
     free = replace(invoice.lines[0], tax_rate="not_taxed", tax=Decimal("0.00"), policy="04")
     simple = replace(invoice.lines[0], tax_rate="0.03", policy="08")
@@ -308,3 +309,95 @@ def test_exported_pdf_goes_through_printing(seller, tmp_path: Path):
     number = issued_and_accepted(invoice_body(), BLUE)
     written = export_invoices([number, BLUE], xml_dir=None, pdf_dir=tmp_path, clerk="李四")
     assert [(f.kind, f.path.name) for f in written] == [(PDF, f"{BLUE}.pdf")]  # one invoice named twice
+
+
+TOLL = "3040502020301000000"  # 高速公路通行服务: 9 %, policies 08 and 04 (不征税)
+SECTION_8_VALUES = {"SWEI", "yyyy-MM-dd"}  # backticked in section 8 as values, not elements
+
+
+def section_8_elements() -> set[str]:
+    """Every element name section 8 of the rules (docs/shudian-rules.md) puts in backticks."""
+    rules = (Path(__file__).resolve().parents[2] / "docs" / "shudian-rules.md").read_text(encoding="utf-8")
+    section = rules.split("## 8.", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"`([A-Za-z][A-Za-z-]*)`", section)) - SECTION_8_VALUES
+
+
+def paths(root: ET.Element) -> list[str]:
+    found: list[str] = []
+
+    def walk(element: ET.Element, prefix: str) -> None:
+        for child in element:
+            found.append(f"{prefix}{child.tag}")
+            walk(child, f"{prefix}{child.tag}/")
+    walk(root, "")
+    return found
+
+
+def expected_paths(labels_count: int, items_count: int, red: bool) -> list[str]:
+    label = ["Header/UndefinedLabel/Label", *(f"Header/UndefinedLabel/Label/{n}"
+                                              for n in ("LabelType", "LabelCode", "LabelName"))]
+    inherent = [p for name in ("InIssuType", "EInvoiceType", "GeneralOrSpecialVAT", "TaxpayerType")
+                for p in (f"Header/InherentLabel/{name}", f"Header/InherentLabel/{name}/LabelCode")]
+    item = ["EInvoiceData/IssuItemInformation", *(f"EInvoiceData/IssuItemInformation/{n}" for n in ITEM)]
+    red_part = ["EInvoiceData/RedEInvoice", "EInvoiceData/RedEInvoice/OriginalInvoiceCode",
+                "EInvoiceData/RedEInvoice/CreditNoteNumber"] if red else []
+    return ["Header", "Header/EIid", "Header/EInvoiceTag", "Header/Version", "Header/InherentLabel", *inherent,
+            "Header/UndefinedLabel", *label * labels_count,
+            "EInvoiceData", "EInvoiceData/SellerInformation", *(f"EInvoiceData/SellerInformation/{n}" for n in SELLER),
+            "EInvoiceData/BuyerInformation", *(f"EInvoiceData/BuyerInformation/{n}" for n in BUYER),
+            "EInvoiceData/BasicInformation", *(f"EInvoiceData/BasicInformation/{n}" for n in BASIC),
+            *item * items_count, "EInvoiceData/SpecificInformation", *red_part,
+            "EInvoiceData/AdditionalInformation", "EInvoiceData/AdditionalInformation/Remark",
+            "SellerAuthentication", "SellerAuthentication/AuthenticationMethods",
+            "TaxSupervisionInfo", *(f"TaxSupervisionInfo/{n}" for n in SUPERVISION)]
+
+
+def test_the_trees_are_section_8s_for_a_normal_a_special_and_a_red_invoice(seller, tmp_path: Path):
+    named = section_8_elements()
+    assert {"EInvoice", "EIid", "TaxBureauName", "ptbh", "RedEInvoice", "CreditNoteNumber", "Remark"} <= named
+    normal = issued_and_accepted(person_body(), BLUE)
+    special = issued_and_accepted(full_body(kind="special", lines=[
+        {"tax_code": TOLL, "item_name": "通行费", "quantity": "1", "unit_price": "200", "tax_rate": "0",
+         "policy": "04"},
+        {"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1", "unit_price": "1000", "tax_rate": "0.06"}]),
+        "26110000000000000103")
+    red = issue_red_letter(normal, "开票有误", clerk="李四").number
+    accept(red, RED)
+    export_invoices([normal, special, red], xml_dir=tmp_path, pdf_dir=None)
+    trees = {n: ET.fromstring((tmp_path / f"{n}.xml").read_bytes())
+             for n in (BLUE, "26110000000000000103", RED)}
+    for number, root in trees.items():
+        red_one = number == RED
+        tags = {root.tag} | {element.tag for element in root.iter()}
+        assert named - tags == ({"RedEInvoice", "OriginalInvoiceCode", "CreditNoteNumber"} if not red_one
+                                else set()), number
+        assert tags <= named | {"IssuItemInformation"}, tags - named
+    assert paths(trees[BLUE]) == expected_paths(1, 1, red=False)
+    assert paths(trees["26110000000000000103"]) == expected_paths(2, 2, red=False)
+    assert paths(trees[RED]) == expected_paths(1, 1, red=True)
+
+    special_root = trees["26110000000000000103"]
+    assert text(special_root, "Header/InherentLabel/GeneralOrSpecialVAT/LabelCode") == "01"
+    assert labels(special_root) == [("开具方式", "4", "第三方平台开具"), ("特定征税方式", "01", "不征税")]
+    assert [(i["ItemName"], i["TaxRate"], i["ComTaxAm"], i["TotaltaxIncludedAmount"]) for i in items(special_root)] == [
+        (items(special_root)[0]["ItemName"], "不征税", "", "200.00"),
+        ("*信息技术服务*软件开发", "6%", "60.00", "1060.00")]
+    assert items(special_root)[0]["TaxClassificationCode"] == TOLL
+    assert text(special_root, "EInvoiceData/BasicInformation/TotalTax-includedAmount") == "1260.00"
+    assert text(trees[BLUE], "Header/InherentLabel/GeneralOrSpecialVAT/LabelCode") == "02"
+    red_root = trees[RED]
+    assert text(red_root, "Header/InherentLabel/InIssuType/LabelCode") == "N"
+    assert text(red_root, "EInvoiceData/RedEInvoice/OriginalInvoiceCode") == BLUE
+    assert text(red_root, "EInvoiceData/RedEInvoice/CreditNoteNumber") == ""  # issue_red_letter names no form
+    with_form = ET.fromstring(invoice_xml(replace(stored(red), red_form_uuid="1100202612010000001"), RED))
+    assert text(with_form, "EInvoiceData/RedEInvoice/CreditNoteNumber") == "1100202612010000001"
+    assert text(with_form, "EInvoiceData/AdditionalInformation/Remark").startswith(
+        f"被红冲蓝字数电发票号码：{BLUE} 红字发票信息确认单编号：1100202612010000001")
+
+
+def test_the_issuing_method_direct_online_direct_offline(direct, tmp_path: Path):
+    offline = issue_invoice(invoice_body()).number  # the body's offline flag: true unless said otherwise
+    online_number = issue_invoice(invoice_body(offline=False)).number
+    export_invoices([offline, online_number], xml_dir=tmp_path, pdf_dir=None)
+    codes = {n: labels(ET.fromstring((tmp_path / f"{n}.xml").read_bytes()))[0] for n in (offline, online_number)}
+    assert codes == {offline: ("开具方式", "6", "离线开票"), online_number: ("开具方式", "5", "自建系统开具")}
