@@ -1,9 +1,15 @@
-"""One PDF holding any number of invoices: the face (full form or overlay) and, when an
-invoice has more lines than the face holds, its 销货清单 pages after it.
+"""One PDF holding any number of prints, through one entry point (write_invoices / render_invoices):
 
-A pre-issue record (预开单) is not an invoice: it prints on the full form only, with the pre-issue frame
-(banner in place of the title, 预开单号 in place of 发票号码) and its mark across every page; it is never
-put onto pre-printed invoice forms (overlay), where it would look like an invoice.
+- an invoice (it holds an official number: from the desk's block or from the platform) prints its 数电 face,
+  shudian-rules.md section 6 (app.printing.face): one page of 210 × 140 mm and taller with the lines, several
+  pages from 43 lines. Legacy invoices holding an official number print on the same face;
+- a pre-issue record (预开单, no official number: legacy records that never got one too) prints as a plain
+  slip (app.printing.slip) that cannot be taken for an invoice;
+- the overlay layout prints an invoice's data only, onto pre-printed paper forms (draw_paper_invoice, the hook
+  where app.printing.paper_form plugs in). A pre-issue record is never put onto invoice forms.
+
+On the `invoice` paper each page is the face's own size; on `a4` (landscape) the face is centred and scaled
+down uniformly when it is taller than the sheet allows.
 """
 
 from __future__ import annotations
@@ -16,21 +22,22 @@ from typing import BinaryIO
 from reportlab.pdfgen.canvas import Canvas
 
 from app.core.errors import EXIT_BAD_INPUT, DeskError
-from app.core.invoice import FACE_LINES
-from app.printing import sales_list
+from app.printing import layout as L
 from app.printing.calibration import draw_calibration
-from app.printing.face import draw_face_data
+from app.printing.face import draw_face
 from app.printing.fonts import TEXT_FONT, register_fonts
-from app.printing.frame import draw_frame
-from app.printing.geometry import FORM_HEIGHT_MM, FORM_WIDTH_MM, Paper
+from app.printing.geometry import MM, Paper
 from app.printing.geometry import paper as paper_named
-from app.printing.marks import draw_pre_issue_watermark
+from app.printing.overlay import FORM_LINES, TooManyLinesForForm, draw_overlay
 from app.printing.pen import Pen
+from app.printing.slip import PAGE_W as SLIP_W
+from app.printing.slip import SlipPage, draw_slip, plan_slip
 from app.printing.view import PrintView
 
 FULL = "full"
 OVERLAY = "overlay"
 LAYOUTS = (FULL, OVERLAY)
+A4_MARGIN_MM = 5.0  # kept free around a face on A4
 
 
 class Cancelled(Exception):
@@ -51,8 +58,8 @@ class PreIssueOnForms(DeskError):
 
 @dataclass(frozen=True)
 class PrintOptions:
-    layout: str = FULL  # full: frame and data on blank paper; overlay: data only, onto pre-printed forms
-    paper: str = "invoice"  # invoice (240 × 140 mm) or a4
+    layout: str = FULL  # full: the 数电 face (or a pre-issue slip) on plain paper; overlay: data onto forms
+    paper: str = "invoice"  # invoice: each page the face's own size; a4: A4 landscape
     offset_x_mm: float = 0.0  # the printer's calibrated offset; moves the overlay only
     offset_y_mm: float = 0.0
 
@@ -62,9 +69,13 @@ class PrintOptions:
         paper_named(self.paper)
 
 
-def pages_of(view: PrintView) -> int:
-    lines = len(view.invoice.lines)
-    return 1 + (sales_list.page_count(lines) if lines > FACE_LINES else 0)
+def pages_of(view: PrintView, options: PrintOptions = PrintOptions()) -> int:
+    """Pages one print takes."""
+    if options.layout == OVERLAY:
+        return 1
+    if view.is_invoice:
+        return len(L.plan_pages(len(view.invoice.lines)))
+    return len(plan_slip(len(view.invoice.lines)))
 
 
 def new_canvas(out: BinaryIO, sheet: Paper) -> Canvas:
@@ -84,45 +95,52 @@ class _Writer:
         self._forms: set[str] = set()
         self.kinds: set[str] = set()  # "invoice", "pre_issue": what the document holds, for its title
 
-    def _pen(self, dx: float = 0.0, dy: float = 0.0) -> Pen:
-        return Pen(self.canvas, self.paper.height_mm, self.paper.form_left_mm + dx, self.paper.form_top_mm + dy)
+    # --- pages -------------------------------------------------------------------------------------------------
+    def _page(self, width_mm: float, height_mm: float, draw: Callable[[Pen], None]) -> None:
+        """One page holding a width × height drawing (mm, its own top-left origin): the page itself on the
+        invoice paper; centred on A4 landscape, scaled down uniformly if it does not fit."""
+        canvas = self.canvas
+        if self.paper.name == "a4":
+            sheet_w, sheet_h = self.paper.width_mm, self.paper.height_mm
+            canvas.setPageSize((sheet_w * MM, sheet_h * MM))
+            scale = min(1.0, (sheet_w - 2 * A4_MARGIN_MM) / width_mm, (sheet_h - 2 * A4_MARGIN_MM) / height_mm)
+            left = (sheet_w - width_mm * scale) / 2
+            top = A4_MARGIN_MM if scale < 1.0 else min(10.0, (sheet_h - height_mm) / 2)
+            canvas.saveState()
+            canvas.translate(left * MM, (sheet_h - top - height_mm * scale) * MM)
+            canvas.scale(scale, scale)
+            draw(Pen(canvas, height_mm, 0.0, 0.0))
+            canvas.restoreState()
+        else:
+            canvas.setPageSize((width_mm * MM, height_mm * MM))
+            draw(Pen(canvas, height_mm, 0.0, 0.0))
+        canvas.showPage()
 
-    def _form(self, name: str, draw: Callable[[Pen], None]) -> None:
-        """Draw a static part once per document as a form XObject, then refer to it."""
+    def _form(self, name: str, width_mm: float, height_mm: float, draw: Callable[[Pen], None]) -> None:
+        """Draw a static part once per document as a form XObject (in the page's own mm), then refer to it."""
         if name not in self._forms:
-            self.canvas.beginForm(name)
-            draw(self._pen())
+            self.canvas.beginForm(name, 0, 0, width_mm * MM, height_mm * MM)
+            draw(Pen(self.canvas, height_mm, 0.0, 0.0))
             self.canvas.endForm()
             self._forms.add(name)
         self.canvas.doForm(name)
 
-    def _pre_issue_mark(self) -> None:
-        """The not-an-invoice mark across the page, under everything (the data stays readable through it);
-        one form per document, so its image is stored and hashed once however many pages carry it."""
-        self._form("pre_issue_mark", lambda pen: draw_pre_issue_watermark(pen, FORM_WIDTH_MM, FORM_HEIGHT_MM))
-
     def invoice(self, view: PrintView) -> None:
-        options = self.options
-        self.kinds.add("pre_issue" if view.pre_issue else "invoice")
-        if options.layout == FULL:
-            kind = view.invoice.kind
-            pre_issue = view.pre_issue
-            if pre_issue:
-                self._pre_issue_mark()
-            name = f"frame_{kind.value}" + ("_pre_issue" if pre_issue else "")
-            self._form(name, lambda pen: draw_frame(pen, kind, pre_issue))
-            draw_face_data(self._pen(), view)
+        self.kinds.add("invoice" if view.is_invoice else "pre_issue")
+        if self.options.layout == OVERLAY:
+            draw_paper_invoice(self.canvas, self.paper, view, self.options)
+            return
+        if view.is_invoice:
+            for plan in L.plan_pages(len(view.invoice.lines)):
+                def face_page(pen: Pen, plan: L.PagePlan = plan) -> None:
+                    draw_face(pen, view, plan,
+                              lambda name, height, draw: self._form(name, L.PAGE_W, height, draw))
+                self._page(L.PAGE_W, plan.height, face_page)
         else:
-            draw_face_data(self._pen(options.offset_x_mm, options.offset_y_mm), view)
-        self.canvas.showPage()
-        if len(view.invoice.lines) > FACE_LINES:
-            pages = sales_list.page_count(len(view.invoice.lines))
-            for page in range(1, pages + 1):
-                if view.pre_issue:
-                    self._pre_issue_mark()
-                self._form("sales_list", sales_list.draw_list_frame)
-                sales_list.draw_list_page(self._pen(), view, page, pages)
-                self.canvas.showPage()
+            for page in plan_slip(len(view.invoice.lines)):
+                def slip_page(pen: Pen, page: SlipPage = page) -> None:
+                    draw_slip(pen, view, page)
+                self._page(SLIP_W, page.height, slip_page)
 
     def finish(self) -> None:
         if self.kinds == {"pre_issue"}:
@@ -130,6 +148,28 @@ class _Writer:
         elif "pre_issue" in self.kinds:
             self.canvas.setTitle("发票与预开单（非发票）")
         self.canvas.save()
+
+
+def draw_paper_invoice(canvas: Canvas, sheet: Paper, view: PrintView, options: PrintOptions) -> None:
+    """The hook for a paper invoice's data-only rendering onto a pre-printed form (layout `overlay`): draws
+    every page it needs on the canvas (ending each with showPage), at the sheet's form position moved by the
+    printer's calibrated offset. Today the interim data-only layout of the old 240 × 140 forms
+    (app.printing.overlay); app.printing.paper_form replaces this body. Only invoices get here."""
+    pen = Pen(canvas, sheet.height_mm, sheet.form_left_mm + options.offset_x_mm,
+              sheet.form_top_mm + options.offset_y_mm)
+    canvas.setPageSize(sheet.size_points)
+    draw_overlay(pen, view)
+    canvas.showPage()
+
+
+def check_paper_invoices(views: list[PrintView]) -> None:
+    """What the overlay refuses before anything is drawn: pre-issue records, and more lines than the form holds."""
+    refused = [view.invoice.number for view in views if view.pre_issue]
+    if refused:
+        raise PreIssueOnForms(refused)
+    too_long = [view.official_number or view.invoice.number for view in views if len(view.invoice.lines) > FORM_LINES]
+    if too_long:
+        raise TooManyLinesForForm(too_long)
 
 
 def write_invoices(out: BinaryIO, views: Iterable[PrintView], options: PrintOptions = PrintOptions(),
@@ -140,14 +180,12 @@ def write_invoices(out: BinaryIO, views: Iterable[PrintView], options: PrintOpti
     Raises PreIssueOnForms (nothing drawn) when the overlay layout is asked for pre-issue records."""
     if options.layout == OVERLAY:
         views = list(views)
-        refused = [view.invoice.number for view in views if view.pre_issue]
-        if refused:
-            raise PreIssueOnForms(refused)
+        check_paper_invoices(views)
     writer = _Writer(out, options, "发票")
     pages = 0
     for done, view in enumerate(views, start=1):
         writer.invoice(view)
-        pages += pages_of(view)
+        pages += pages_of(view, options)
         if progress is not None and progress(done) is False:
             raise Cancelled()
     writer.finish()

@@ -9,6 +9,7 @@ reportlab embeds a subset of each, so a PDF stays small.
 from __future__ import annotations
 
 import threading
+from functools import cache
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
@@ -44,3 +45,11 @@ def register_fonts() -> None:
 def text_width(text: str, font: str, size: float) -> float:
     """Width in points of text set in one of the registered fonts."""
     return pdfmetrics.stringWidth(text, font, size)
+
+
+@cache
+def descent_ratio() -> float:
+    """The collection's descent as a share of the type size (negative): where a glyph's em box ends below the
+    baseline, as PDF readers measure it (both faces share it)."""
+    register_fonts()
+    return float(pdfmetrics.getFont(TEXT_FONT).face.descent) / 1000.0

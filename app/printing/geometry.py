@@ -1,5 +1,8 @@
-"""Paper sizes and where the invoice sits on them; every layout measures in millimetres
-from the top-left corner of the invoice (240 × 140 mm), y downwards, as a ruler does."""
+"""Paper sizes and where a pre-printed form (240 × 140 mm, the overlay's and the calibration page's) sits on
+them; every layout measures in millimetres from its own top-left corner, y downwards, as a ruler does.
+
+The 数电 face (app.printing.layout) sizes its own pages on the `invoice` paper (210 wide, 140 or taller) and is
+centred, scaled down when needed, on `a4` (app.printing.document)."""
 
 from __future__ import annotations
 

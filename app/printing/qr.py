@@ -90,13 +90,14 @@ def qr_modules(data: str, level: str = "M") -> list[list[bool]]:
     return [[bool(m) for m in row] for row in code.modules]
 
 
-def draw_qr(pen, data: str, x_mm: float, y_mm: float, size_mm: float) -> None:
-    """The code fills a size_mm square whose top-left corner is at (x_mm, y_mm)."""
+def draw_qr(pen, data: str, x_mm: float, y_mm: float, size_mm: float, quiet: int = QUIET_MODULES) -> None:
+    """The code fills a size_mm square whose top-left corner is at (x_mm, y_mm), keeping `quiet` modules of
+    it blank around the code (0: the code itself is size_mm; the page around it must be blank)."""
     modules = qr_modules(data)
-    count = len(modules) + 2 * QUIET_MODULES
+    count = len(modules) + 2 * quiet
     cell = size_mm * MM / count
-    left = pen.px(x_mm) + QUIET_MODULES * cell
-    top = pen.py(y_mm) - QUIET_MODULES * cell
+    left = pen.px(x_mm) + quiet * cell
+    top = pen.py(y_mm) - quiet * cell
     ops = []
     for r, row in enumerate(modules):
         y = top - (r + 1) * cell

@@ -47,7 +47,7 @@ def fit(text: str, width_mm: float, height_mm: float, font: str, size: float, mi
     """The largest size from size down to min_size (half-point steps) at which the text fits;
     at min_size it wraps to as many lines as it needs (the caller's cell is sized for the longest
     text the validation allows)."""
-    text = " ".join(text.split())
+    text = " ".join(text.splitlines()).replace("\t", " ")  # runs of spaces stay: remarks part with four
     current = size
     while True:
         if pdfmetrics.stringWidth(text, font, current) <= width_mm * MM:

@@ -1,9 +1,10 @@
 """What a layout needs to print one invoice: the invoice and the facts about it that
 change the paper (an invoice or a pre-issue record, accepted or not, official number, copy, cancelled).
 
-A pre-issue record (预开单, platform channel, LX-… and no official number yet) is not an invoice: it
-prints on a paper that says so (no invoice title, no invoice number field, no QR code, a mark across
-the page). Once the platform has issued it (official number) it prints as the invoice it has become.
+An invoice (it holds an official number) prints its 数电 face (app.printing.face). A pre-issue record (预开单,
+platform channel, LX-… and no official number yet) is not an invoice: it prints as a plain slip that says so
+(app.printing.slip: no invoice title, no form, no QR code, a mark across the page). Once the platform has
+issued it (official number) it prints as the invoice it has become.
 
 Built from the store by app.services.printing_log.load_print_views; the layouts take
 nothing else, so a new mark (e.g. 作废) is a new flag here and a few lines in a layout.
@@ -16,10 +17,8 @@ from datetime import datetime
 
 from app.core import status as statuses
 from app.core.invoice import Invoice
-from app.core.money import format_money
 
-HASH_CHARS = 12  # hex digits of the content hash on the paper and in the QR code
-QR_SCHEME = "FPDESK1"  # first field of the QR payload, so a scanner knows the layout of the rest
+HASH_CHARS = 12  # hex digits of the content hash on a pre-issue slip
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,3 @@ class PrintView:
     def issued_at(self) -> datetime:
         assert self.invoice.issued_at is not None, "only issued invoices print"
         return self.invoice.issued_at
-
-    def qr_payload(self) -> str:
-        """Number, date, seller id, total with tax and the short hash, so paper can be matched to the record:
-        FPDESK1|LX-0000001|20261129|91110108MA0123456G|1060.00|3f2a9c0d1e4b."""
-        invoice = self.invoice
-        return "|".join([QR_SCHEME, invoice.number, self.issued_at.strftime("%Y%m%d"), invoice.seller.tax_id,
-                         format_money(invoice.total_with_tax), self.short_hash])

@@ -114,3 +114,61 @@ def dark_fraction(path: Path, page: int, box_mm: tuple[float, float, float, floa
         dark += sum(1 for value in row if value < 128)
         total += len(row)
     return dark / total
+
+
+# --- pdfplumber (boxes and text positions, in mm from the page's top-left) and the QR code read back ----------
+def mm(points: float) -> float:
+    return points / MM
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float  # mm
+    top: float
+    x1: float
+    bottom: float
+
+
+def plumber_pages(path: Path) -> list[dict]:
+    """Per page: its size, its text words, rules (lines), rectangles, in mm."""
+    import pdfplumber
+
+    out = []
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            out.append({
+                "width": mm(page.width), "height": mm(page.height),
+                "words": [(w["text"], Box(mm(w["x0"]), mm(w["top"]), mm(w["x1"]), mm(w["bottom"])))
+                          for w in page.extract_words(keep_blank_chars=False, use_text_flow=True)],
+                "chars": [(c["text"], Box(mm(c["x0"]), mm(c["top"]), mm(c["x1"]), mm(c["bottom"])), c["size"])
+                          for c in page.chars],
+                "lines": [(Box(mm(ln["x0"]), mm(ln["top"]), mm(ln["x1"]), mm(ln["bottom"])), ln["stroking_color"],
+                           mm(ln["linewidth"])) for ln in page.lines],
+                "rects": [(Box(mm(r["x0"]), mm(r["top"]), mm(r["x1"]), mm(r["bottom"])), r["non_stroking_color"],
+                           r["stroking_color"], bool(r["fill"])) for r in page.rects],
+            })
+    return out
+
+
+def word_box(page: dict, text: str) -> Box:
+    found = [box for word, box in page["words"] if word == text or word.startswith(text)]
+    assert len(found) == 1, f"{text!r} found {len(found)} times in {[w for w, _ in page['words']]}"
+    return found[0]
+
+
+def decode_qr(path: Path, page: int = 1, box_mm: tuple[float, float, float, float] | None = None,
+              dpi: int = 300) -> list[str]:
+    """The QR codes read (zxing-cpp) from the page rendered by pdfium, inside box_mm (x, y, w, h) if given."""
+    import pypdfium2
+    import zxingcpp
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        image = document[page - 1].render(scale=dpi / 72).to_pil().convert("L")
+    finally:
+        document.close()
+    if box_mm is not None:
+        px = dpi / 25.4
+        x, y, w, h = box_mm
+        image = image.crop((round(x * px), round(y * px), round((x + w) * px), round((y + h) * px)))
+    return [result.text for result in zxingcpp.read_barcodes(image)]

@@ -1,6 +1,7 @@
 """A pre-issue record (预开单, platform channel, LX-…, no official number) is not an invoice, and its paper says
-so: the banner in place of the invoice title, 预开单号 in place of 发票号码, no QR code, its mark across the page.
-Once the platform issued it, it prints as the invoice it became. Read back with pypdf and poppler."""
+so: a plain slip titled 预开单（不作为发票使用）, no invoice title, no form, no QR code, its provisional number, the
+sale's figures, the invoice to follow, its mark across the page. Once the platform issued it, it prints as the
+invoice it became. Read back with pypdf, poppler and zxing-cpp."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from PIL import Image
 from pypdf import PdfReader
 
 from app.printing.document import PreIssueOnForms
+from app.services.issuing import issue_invoice
 from app.services.printing import options_for, print_to_pdf
 from app.store.models import AuditEntry
-from tests.helpers.bodies import OFFICIAL_NUMBER
-from tests.helpers.pdf import dark_fraction, find_word, fonts_without_embedded_file, pdffonts, squeeze, words
+from tests.helpers.bodies import OFFICIAL_NUMBER, invoice_body
+from tests.helpers.pdf import dark_fraction, decode_qr, find_word, fonts_without_embedded_file, pdffonts, squeeze, words
 from tests.helpers.platform import accept
 
-QR_BOX_MM = (10.5, 2.5, 19.0, 19.0)  # app.printing.layout.QR_BOX, a little inside
-EMPTY_ROWS_MM = (12.0, 66.0, 216.0, 22.0)  # table rows 4..7 of the face: nothing but the mark can be there
-INVOICE_WORDS = ("北京增值税普通发票", "发票号码", "发票联")
+QR_BOX_MM = (7.5, 6.5, 19.0, 19.0)  # where an invoice has its QR code, a little inside
+EMPTY_ROWS_MM = (12.0, 70.0, 186.0, 20.0)  # rows 4..7 of a three-line slip or face: nothing but a mark there
+INVOICE_WORDS = ("电子发票", "普通发票", "专用发票", "发票号码", "发票联")
 
 
 def pdf_text(path, page: int | None = None) -> str:
@@ -48,17 +50,19 @@ def print_one(tmp_path, number, name="out.pdf", **options):
     return path
 
 
-def test_a_pre_issue_record_prints_as_not_an_invoice(tmp_path, issued):
+def test_a_pre_issue_record_prints_as_a_slip_that_is_not_an_invoice(tmp_path, issued):
     path = print_one(tmp_path, issued.number)
     text = pdf_text(path)
-    for said in ("预开单（非发票）", "平台恢复后开具正式发票", "Pre-issuerecord—NOTANINVOICE", "预开单号："):
+    for said in ("预开单（不作为发票使用）", "Pre-issuerecord—NOTANINVOICE", "预开单号：", "发票另行交付",
+                 "北京客户贸易有限公司", "北京某某科技有限公司", "¥8039.31", "捌仟零叁拾玖圆叁角壹分", "开票人：张三"):
         assert said in text, said
     for invoice_word in INVOICE_WORDS:
         assert invoice_word not in text, invoice_word
+    for line in issued.invoice.lines:
+        assert line.name in text
     assert issued.number in text and OFFICIAL_NUMBER not in text
-    assert dark_fraction(path, 1, QR_BOX_MM) == 0.0  # no QR code of an invoice
+    assert dark_fraction(path, 1, QR_BOX_MM) == 0.0 and decode_qr(path) == []  # no QR code at all
     assert reddish_fraction(path, EMPTY_ROWS_MM) > 0.02  # the mark runs across the page
-    # The provisional number stands under 预开单号, where an invoice has its number.
     found = words(path)
     label = find_word(found, "预开单号：")
     beside = [w for w in found if w.text == issued.number and abs(w.y1 - label.y1) < 1.5 and w.x0 > label.x1]
@@ -71,13 +75,12 @@ def test_a_pre_issue_record_prints_as_not_an_invoice(tmp_path, issued):
     assert '"pre_issue":true' in entry.detail
 
 
-def test_its_sales_list_pages_say_so_too(tmp_path, long_invoice):
+def test_a_long_pre_issue_record_is_still_a_slip_on_every_page(tmp_path, long_invoice):
     path = print_one(tmp_path, long_invoice.number)
-    assert len(PdfReader(str(path)).pages) == 3
-    for page in (2, 3):
-        text = pdf_text(path, page)
-        assert "预开单（非发票）" in text and "NOTANINVOICE" in text and "所属" not in text
-        assert reddish_fraction(path, (12.0, 40.0, 216.0, 60.0), page) > 0.02
+    assert len(PdfReader(str(path)).pages) == 1  # 20 lines: one taller slip
+    text = pdf_text(path)
+    assert "预开单（不作为发票使用）" in text and "NOTANINVOICE" in text and "电子发票" not in text
+    assert reddish_fraction(path, (12.0, 60.0, 186.0, 60.0)) > 0.02
 
 
 def test_once_the_platform_issued_it_it_prints_as_the_invoice_it_became(tmp_path, issued):
@@ -85,9 +88,8 @@ def test_once_the_platform_issued_it_it_prints_as_the_invoice_it_became(tmp_path
     accept(issued.number, OFFICIAL_NUMBER)
     after = print_one(tmp_path, issued.number, "after.pdf")
     text = pdf_text(after)
-    assert "北京增值税普通发票" in text and "发票号码" in text and OFFICIAL_NUMBER in text
-    assert "非发票" not in text and "NOTANINVOICE" not in text
-    assert f"(预开单{issued.number})" in text  # the record it came from, beside the official number
+    assert "电子发票（普通发票）" in text and "发票号码" in text and OFFICIAL_NUMBER in text
+    assert "预开单" not in text and "NOTANINVOICE" not in text and decode_qr(after) != []
     assert reddish_fraction(after, EMPTY_ROWS_MM) == 0.0 and reddish_fraction(before, EMPTY_ROWS_MM) > 0.02
     assert PdfReader(str(after)).metadata.title == "发票"
 
@@ -95,7 +97,7 @@ def test_once_the_platform_issued_it_it_prints_as_the_invoice_it_became(tmp_path
 def test_a_direct_channel_invoice_is_an_invoice_from_issue(tmp_path, direct_invoice):
     path = print_one(tmp_path, direct_invoice.number)
     text = pdf_text(path)
-    assert "北京增值税普通发票" in text and direct_invoice.number in text
+    assert "电子发票（普通发票）" in text and direct_invoice.number in text
     assert "预开单" not in text and "NOTANINVOICE" not in text
     assert reddish_fraction(path, EMPTY_ROWS_MM) == 0.0
 
@@ -104,13 +106,15 @@ def test_a_mixed_job_marks_only_the_pre_issue_record(tmp_path, issued, long_invo
     accept(long_invoice.number, OFFICIAL_NUMBER)
     path = tmp_path / "mixed.pdf"
     print_to_pdf([OFFICIAL_NUMBER, issued.number], path, options_for())
-    assert "非发票" not in pdf_text(path, 1) and "非发票" in pdf_text(path, 4)
-    assert reddish_fraction(path, EMPTY_ROWS_MM, 1) == 0.0 and reddish_fraction(path, EMPTY_ROWS_MM, 4) > 0.02
+    assert len(PdfReader(str(path)).pages) == 2  # the 20-line face, then the slip
+    assert "预开单" not in pdf_text(path, 1) and "预开单（不作为发票使用）" in pdf_text(path, 2)
+    assert reddish_fraction(path, EMPTY_ROWS_MM, 2) > 0.02
     assert PdfReader(str(path)).metadata.title == "发票与预开单（非发票）"
 
 
-def test_the_overlay_refuses_a_pre_issue_record_and_prints_nothing(tmp_path, issued, long_invoice):
-    accept(long_invoice.number, OFFICIAL_NUMBER)
+def test_the_overlay_refuses_a_pre_issue_record_and_prints_nothing(tmp_path, issued, seller):
+    other = issue_invoice(invoice_body())
+    accept(other.number, OFFICIAL_NUMBER)
     path = tmp_path / "overlay.pdf"
     with pytest.raises(PreIssueOnForms) as refused:
         print_to_pdf([OFFICIAL_NUMBER, issued.number], path, options_for(overlay=True))

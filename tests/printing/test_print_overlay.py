@@ -28,7 +28,7 @@ def test_overlay_prints_data_only_at_the_layout_places_moved_by_the_offset(tmp_p
     _moved_path, moved = overlay_words(tmp_path, issued.number, "Epson LQ-630K", "moved.pdf")
     text = squeeze(pdftotext(plain_path))
     assert "北京客户贸易有限公司" in text and BUYER_TAX_ID in text and "¥8039.31" in text
-    for label in ("货物或应税劳务", "纳税人识别号", "价税合计", "北京增值税普通发票", "开票人"):
+    for label in ("货物或应税劳务", "纳税人识别号", "价税合计", "北京增值税普通发票", "电子发票", "开票人"):
         assert label not in text  # the pre-printed paper has those
     date = issued.invoice.issued_at
     for word in (BUYER_TAX_ID, "¥8039.31", "1000.00", f"{date.year}年{date.month:02d}月{date.day:02d}日"):
@@ -45,12 +45,18 @@ def test_full_form_ignores_the_overlay_offset(tmp_path, issued):
     assert find_word(words(a), BUYER_TAX_ID) == find_word(words(b), BUYER_TAX_ID)
 
 
-def test_overlay_sits_where_the_full_form_puts_its_data(tmp_path, accepted):
-    issued = accepted
-    full = tmp_path / "full.pdf"
-    print_to_pdf([issued.number], full, options_for())
-    _, overlay = overlay_words(tmp_path, issued.number, "", "overlay.pdf")
-    assert find_word(words(full), BUYER_TAX_ID) == find_word(overlay, BUYER_TAX_ID)
+def test_overlay_refuses_more_lines_than_the_form_holds(tmp_path, seller):
+    from app.printing.overlay import TooManyLinesForForm
+    from app.services.issuing import issue_invoice
+    from tests.helpers.bodies import invoice_body, long_lines
+    from tests.helpers.platform import accept
+
+    long = issue_invoice(invoice_body(lines=long_lines(9)))
+    accept(long.number)
+    path = tmp_path / "long.pdf"
+    with pytest.raises(TooManyLinesForForm) as refused:
+        print_to_pdf([long.number], path, options_for(overlay=True))
+    assert "lines" in refused.value.message_en and not path.exists()
 
 
 def test_calibration_page_crosses_move_with_the_offset_and_the_dialog_arithmetic(tmp_path):

@@ -1,4 +1,4 @@
-"""Printed PDFs read back: fonts embedded, every figure extractable, pages, marks."""
+"""Printed PDFs read back: fonts embedded, every field of the 数电 face extractable, pages, marks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from app.core.capitals import amount_in_capitals
 from app.core.money import format_money
+from app.core.qr_content import crc16
 from app.printing.document import render_invoices
 from app.services.issuing import issue_invoice
 from app.services.printing import options_for, print_to_pdf
@@ -29,6 +30,7 @@ from tests.helpers.bodies import (
 from tests.helpers.pdf import (
     MM,
     dark_fraction,
+    decode_qr,
     find_word,
     fonts_without_embedded_file,
     pdffonts,
@@ -38,7 +40,7 @@ from tests.helpers.pdf import (
 )
 from tests.helpers.platform import accept
 
-QR_BOX_MM = (10.5, 2.5, 19.0, 19.0)  # app.printing.layout.QR_BOX, a little inside
+QR_BOX_MM = (7.5, 6.5, 19.0, 19.0)  # app.printing.layout: the QR code at (7, 6), 20 × 20, a little inside
 
 
 def print_one(tmp_path, number, name="out.pdf", **options):
@@ -59,16 +61,21 @@ def test_every_font_is_embedded_and_none_is_a_standard_or_cid_font(tmp_path, iss
     assert fonts_without_embedded_file(path) == []
 
 
-def test_the_text_holds_buyer_seller_tax_ids_each_line_totals_and_capitals(tmp_path, accepted):
+def test_the_text_holds_every_field_the_names_capitals_and_remarks(tmp_path, accepted):
     issued = accepted
     text = squeeze(pdftotext(print_one(tmp_path, issued.number)))
     invoice = issued.invoice
-    for expected in ("北京增值税普通发票", "北京客户贸易有限公司", BUYER_TAX_ID, "北京市朝阳区建国路88号010-85551234",
-                     "招商银行北京分行110901234510201", "北京某某科技有限公司", SELLER_TAX_ID, "合同号HT-2026-0088",
-                     issued.number, "张三"):
+    for expected in ("电子发票（普通发票）", "发票号码", OFFICIAL_NUMBER, "开票日期",
+                     "名称：北京客户贸易有限公司",
+                     BUYER_TAX_ID, "统一社会信用代码/纳税人识别号", "北京某某科技有限公司",
+                     SELLER_TAX_ID,
+                     "项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率/征收率", "税额", "合计",
+                     "价税合计（大写）", "（小写）", "合同号HT-2026-0088", "开票人：张三"):
         assert expected in text, expected
+    assert all(char in text for char in "购买方信息销售方信息备注")  # the vertical words, one character a line
+    assert "北京增值税普通发票" not in text and "发票联" not in text and "销货清单" not in text
     for line in invoice.lines:
-        assert line.name in text
+        assert line.name.startswith("*") and line.name in text  # *简称*项目名称
         assert format_money(line.amount) in text
     assert "***" in text  # the exempt line's tax
     assert "免税" in text and "13%" in text and "6%" in text
@@ -77,6 +84,7 @@ def test_the_text_holds_buyer_seller_tax_ids_each_line_totals_and_capitals(tmp_p
     assert f"¥{format_money(invoice.total_with_tax)}" in text
     capitals = amount_in_capitals(invoice.total_with_tax)
     assert capitals.endswith("圆叁角壹分") and capitals in text  # 8039.31 -> 捌仟零叁拾玖圆叁角壹分
+    assert "(负数)" not in text and "（负数）" not in text
 
 
 def test_amounts_are_right_aligned_with_two_places(tmp_path, issued):
@@ -89,28 +97,25 @@ def test_amounts_are_right_aligned_with_two_places(tmp_path, issued):
     assert abs(taxes[0].x1 - taxes[1].x1) < 0.5
 
 
-def test_more_than_eight_lines_go_on_sales_list_pages(tmp_path, long_invoice):
+def test_more_lines_make_the_face_taller_and_no_sales_list(tmp_path, long_invoice):
+    accept(long_invoice.number)
     path = print_one(tmp_path, long_invoice.number)
-    assert len(PdfReader(str(path)).pages) == 3  # the face and two list pages (16 + 4 lines)
-    face = squeeze(pdftotext(path, 1))
-    assert "(详见销货清单)" in face
-    assert LONG_NAME.format(i=0)[:10] not in face
+    pages = PdfReader(str(path)).pages
+    assert len(pages) == 1 and round(float(pages[0].mediabox.height) / MM, 2) == 140 + 3 * 17.5  # 20 lines
+    face = squeeze(pdftotext(path))
+    assert "销货清单" not in face and "清单" not in face
     invoice = long_invoice.invoice
     assert f"¥{format_money(invoice.total_with_tax)}" in face
-    lists = [squeeze(pdftotext(path, page)) for page in (2, 3)]
-    assert "销售货物或者提供应税劳务、服务清单" in lists[0]
-    assert "共2页第1页" in lists[0] and "共2页第2页" in lists[1]
     for index in range(20):
-        page_text = lists[0] if index < 16 else lists[1]
-        assert LONG_NAME.format(i=index) in page_text  # wrapped in its cell, but every character is there
-    assert "总计" in lists[1] and f"¥{format_money(invoice.total_amount)}" in lists[1]
+        assert f"RC0603-{index}K" in face
 
 
 def test_long_names_wrap_inside_their_cell(tmp_path, seller):
     long = issue_invoice(invoice_body(lines=long_lines(3)))
+    accept(long.number)
     path = print_one(tmp_path, long.number)
     found = words(path)
-    name_cell = (10 * MM, 76 * MM)  # app.printing.layout.COLUMN["name"]
+    name_cell = (5.4 * MM, 40.6 * MM)  # app.printing.layout.COLUMN["name"], inside its 1 mm pads
     pieces = [w for w in found if w.text.startswith("*电子元件*") or "说明书" in w.text]
     assert len(pieces) >= 6  # three names, each on more than one line
     for piece in pieces:
@@ -118,34 +123,24 @@ def test_long_names_wrap_inside_their_cell(tmp_path, seller):
     assert LONG_NAME.format(i=2) in squeeze(pdftotext(path))
 
 
-def test_pending_invoice_carries_the_offline_mark_and_a_qr_code(tmp_path, direct_invoice):
-    """A direct-channel invoice waiting for its upload: an invoice (official number, title), marked offline."""
+def test_a_direct_channel_invoice_prints_its_face_with_the_qr_code_of_section_7(tmp_path, direct_invoice):
+    """A direct-channel invoice waiting for its upload is an invoice: its face, its number, its QR code."""
     issued = direct_invoice
     path = print_one(tmp_path, issued.number)
     text = pdftotext(path)
-    assert "离线开具 待上传" in text
-    assert "北京增值税普通发票" in squeeze(text) and "预开单" not in text
-    assert issued.number in text and f"(预开单 {issued.number})" not in text  # its own number: nothing beside it
+    assert "电子发票（普通发票）" in squeeze(text) and "预开单" not in text and "离线" not in text
+    assert issued.number in text
     assert dark_fraction(path, 1, QR_BOX_MM) > 0.25
-    view = load_print_views([issued.number])[0]
     total = format_money(issued.invoice.total_with_tax)
     date = issued.invoice.issued_at.strftime("%Y%m%d")
-    assert view.qr_payload() == f"FPDESK1|{issued.number}|{date}|{SELLER_TAX_ID}|{total}|{view.content_hash[:12]}"
-    assert view.content_hash[:12] in text
+    content = f"01,32,,{issued.number},{total},{date},,"
+    assert decode_qr(path) == [f"{content}{crc16(content.encode()):04X}"]
 
 
-def test_accepted_invoice_shows_the_official_number_beside_the_provisional_and_no_mark(tmp_path, issued):
-    accept(issued.number)
-    path = print_one(tmp_path, issued.number)
-    text = pdftotext(path)
-    assert OFFICIAL_NUMBER in text and issued.number in text
-    number, provisional = find_word(words(path), OFFICIAL_NUMBER), find_word(words(path), "LX-0000001)")
-    assert abs(number.y1 - provisional.y1) < 1.5 and provisional.x0 > number.x1  # on the same line, after it
-    assert "离线开具" not in text and "待上传" not in text
-    assert "北京增值税普通发票" in squeeze(text) and "预开单（非发票）" not in text and "NOT AN INVOICE" not in text
-    assert dark_fraction(path, 1, QR_BOX_MM) == 0.0
-    # The official number finds it too.
-    assert load_print_views([OFFICIAL_NUMBER])[0].invoice.number == issued.number
+def test_a_natural_person_buyer_prints_with_its_mark(tmp_path, seller):
+    person = issue_invoice(invoice_body(buyer={"name": "王小明", "natural_person": True}))
+    accept(person.number)
+    assert "王小明（个人）" in squeeze(pdftotext(print_one(tmp_path, person.number)))
 
 
 def test_a_reprint_says_copy_and_every_print_is_audited(tmp_path, issued):
@@ -166,15 +161,19 @@ def test_the_same_invoice_twice_in_one_job_prints_a_copy_the_second_time(tmp_pat
     assert "副本" not in pdftotext(path, 1) and "副本" in pdftotext(path, 2)
 
 
-def test_red_letter_invoice_prints_negative_figures(tmp_path, issued):
-    red = issue_invoice(invoice_body(original_number=issued.number, lines=[
+def test_red_letter_invoice_prints_negative_figures_the_reference_once_and_a_watermark(tmp_path, accepted):
+    red = issue_invoice(invoice_body(original_number=OFFICIAL_NUMBER, lines=[
         {"tax_code": SOFTWARE, "item_name": "软件开发", "unit": "项",
          "quantity": "-1", "unit_price": "1000", "tax_rate": "0.06"}]))
-    text = squeeze(pdftotext(print_one(tmp_path, red.number)))
-    assert "销项负数" in text
+    accept(red.number, "26112000000000000999")
+    path = print_one(tmp_path, red.number)
+    text = squeeze(pdftotext(path))
     assert "-1000.00" in text and "-60.00" in text and "¥-1060.00" in text
-    assert "(负数)壹仟零陆拾圆整" in text
-    assert f"对应正数发票号码：{issued.number}" in text
+    assert "（负数）壹仟零陆拾圆整" in text and "(负数)" not in text
+    assert text.count(OFFICIAL_NUMBER) == 1 and f"被红冲蓝字数电发票号码：{OFFICIAL_NUMBER}" in text
+    assert len(red.invoice.lines) == 1  # only the reversed line
+    images = list(PdfReader(str(path)).pages[0].images)
+    assert images, "the red invoice's watermark"
 
 
 def test_special_invoice_title_and_cancelled_mark(tmp_path, seller):
@@ -186,7 +185,8 @@ def test_special_invoice_title_and_cancelled_mark(tmp_path, seller):
     path = tmp_path / "special.pdf"
     path.write_bytes(data)
     text = squeeze(pdftotext(path))
-    assert "北京增值税专用发票" in text and "作废" in text
+    assert "电子发票（增值税专用发票）" in text and "作废" in text
+    assert decode_qr(path)[0].startswith(f"01,31,,{OFFICIAL_NUMBER},")
 
 
 def test_unknown_number_prints_nothing_and_records_nothing(tmp_path, issued):
@@ -198,17 +198,18 @@ def test_unknown_number_prints_nothing_and_records_nothing(tmp_path, issued):
     assert AuditEntry.select().where(AuditEntry.action == "printed").count() == 0
 
 
-def test_a4_paper_is_landscape_with_the_invoice_at_full_size(tmp_path, issued):
+def test_a4_paper_is_landscape_with_the_face_centred_at_full_size(tmp_path, accepted):
+    issued = accepted
     path = tmp_path / "a4.pdf"
     print_to_pdf([issued.number], path, options_for(paper="a4"))
     box = PdfReader(str(path)).pages[0].mediabox
     assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (297, 210)
     on_invoice = print_one(tmp_path, issued.number, "inv.pdf")
     box = PdfReader(str(on_invoice)).pages[0].mediabox
-    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (240, 140)
-    # Same layout, shifted by the margins A4 leaves around the invoice.
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (210, 140)
+    # Same face, shifted by the margins A4 leaves around it.
     a4_word, inv_word = find_word(words(path), BUYER_TAX_ID), find_word(words(on_invoice), BUYER_TAX_ID)
-    assert abs((a4_word.x0 - inv_word.x0) - 28.5 * MM) < 0.2 and abs((a4_word.y0 - inv_word.y0) - 10 * MM) < 0.2
+    assert abs((a4_word.x0 - inv_word.x0) - 43.5 * MM) < 0.2 and abs((a4_word.y0 - inv_word.y0) - 10 * MM) < 0.2
 
 
 def test_pdftotext_is_available():
