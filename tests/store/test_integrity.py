@@ -205,3 +205,146 @@ def test_audit_verify_cli_checks_the_heads_recorded_by_backups(store, seller, da
     assert run_cli(data_dir, "audit", "verify", "--no-anchors").returncode == 0
     result = run_cli(data_dir, "audit", "verify")
     assert result.returncode == 1 and taken.file in result.stderr and "rewritten" in result.stderr
+
+
+# --- the verified head and the quick check ------------------------------------------------------
+
+def _tamper_total(store, number: str) -> None:
+    with _raw(store) as c:
+        c.execute("UPDATE invoice SET total_amount = total_amount + 100 WHERE provisional_number = ?", (number,))
+
+
+def test_a_passing_check_records_the_head_and_the_quick_check_starts_from_it(store, seller):
+    from app.services.integrity import check_history, head_anchor, recorded_head
+
+    _issue(3)
+    assert recorded_head() is None and head_anchor() is None
+    first = check_history()  # no head yet: the full check
+    assert first.ok and not first.quick
+    head = recorded_head()
+    assert head is not None and (head.entry_id, head.hash) == (first.head_id, first.head_hash)
+    assert head.invoices == 3 and head.entries == first.entries
+    _issue(2)
+    quick = check_history()
+    assert quick.ok and quick.quick and quick.entries == first.entries + 2 and quick.invoices == 5
+    assert recorded_head().entry_id == quick.head_id > head.entry_id  # type: ignore[union-attr]
+    assert head_anchor() is not None and head_anchor().hash == quick.head_hash  # type: ignore[union-attr]
+
+
+def test_a_tampered_old_row_is_found_by_the_full_check(store, seller, data_dir):
+    from app.services.integrity import check_history
+
+    numbers = _issue(3)
+    assert check_history().ok  # head recorded after the three
+    _tamper_total(store, numbers[0])
+    # Before the head and outside the sample (sample=0): the quick check does not read it ...
+    assert check_history(sample=0, record=False).ok
+    # ... the full check does, and so does the command line's --full.
+    report = check_history(full=True)
+    assert _first(report).invoice_number == numbers[0] and "total_amount" in _first(report).reason
+    store.close()
+    result = run_cli(data_dir, "audit", "verify", "--full", "--no-anchors")
+    assert result.returncode == 1 and numbers[0] in result.stderr
+
+
+def test_a_tampered_old_row_is_found_by_the_rolling_sample_when_it_falls_in_the_window(store, seller):
+    from app.services.integrity import check_history
+
+    numbers = _issue(4)
+    assert check_history().ok
+    _tamper_total(store, numbers[1])
+    report = check_history(sample=10_000)  # the window covers the whole older part
+    assert _first(report).invoice_number == numbers[1] and report.sampled is not None
+
+
+def test_a_tampered_new_row_after_the_head_is_found_by_the_quick_check(store, seller):
+    from app.services.integrity import check_history
+
+    _issue(2)
+    assert check_history().ok
+    numbers = _issue(2)
+    _tamper_total(store, numbers[1])
+    report = check_history(sample=0)
+    assert report.quick and _first(report).invoice_number == numbers[1]
+    with _raw(store) as c:
+        assert _first(report).entry_id == _entry_of(c, numbers[1])
+
+
+def test_an_old_entry_edited_is_found_by_the_full_check_and_the_sample(store, seller):
+    from app.services.integrity import check_history
+
+    numbers = _issue(3)
+    assert check_history().ok
+    with _raw(store) as c:
+        entry = _entry_of(c, numbers[0])
+        c.execute("UPDATE audit_entry SET clerk = 'someone else' WHERE id = ?", (entry,))
+    assert _first(check_history(full=True, record=False)).entry_id == entry
+    assert _first(check_history(sample=10_000)).entry_id == entry
+
+
+def test_an_invoice_inserted_after_the_head_without_entry_is_found_by_the_quick_check(store, seller):
+    from app.services.integrity import check_history
+
+    numbers = _issue(1)
+    assert check_history().ok
+    with _raw(store) as c:
+        columns = [r[1] for r in c.execute("PRAGMA table_info(invoice)") if r[1] != "id"]
+        c.execute(f"INSERT INTO invoice ({', '.join(columns)}) SELECT "
+                  + ", ".join("'LX-0999999'" if k == "provisional_number" else k for k in columns)
+                  + " FROM invoice WHERE provisional_number = ?", (numbers[0],))
+    first = _first(check_history(sample=0))
+    assert first.invoice_number == "LX-0999999" and "no issued entry" in first.reason
+
+
+@pytest.mark.parametrize("move", ["other_hash", "other_entry", "gone", "old_entry_removed", "old_invoice_removed",
+                                  "unreadable"])
+def test_a_moved_head_is_refused(store, seller, move):
+    import json
+
+    from app.services.integrity import HEAD_SETTING, check_history, recorded_head
+
+    numbers = _issue(3)
+    assert check_history().ok
+    head = recorded_head()
+    assert head is not None
+    with _raw(store) as c:
+        value = json.loads(c.execute("SELECT value FROM setting WHERE key = ?", (HEAD_SETTING,)).fetchone()[0])
+        if move == "other_hash":
+            value["hash"] = "f" * 64
+        elif move == "other_entry":
+            value["entry_id"] = head.entry_id - 1  # the head moved back, keeping its hash
+        elif move == "gone":
+            c.execute("DELETE FROM audit_entry WHERE id = ?", (head.entry_id,))
+        elif move == "old_entry_removed":
+            c.execute("PRAGMA foreign_keys = OFF")
+            c.execute("DELETE FROM audit_entry WHERE id = ?", (_entry_of(c, numbers[0]),))
+        elif move == "old_invoice_removed":
+            c.execute("PRAGMA foreign_keys = OFF")
+            c.execute("DELETE FROM invoice_line WHERE invoice_id = (SELECT id FROM invoice WHERE provisional_number "
+                      "= ?)", (numbers[0],))
+            c.execute("DELETE FROM invoice WHERE provisional_number = ?", (numbers[0],))
+        c.execute("UPDATE setting SET value = ? WHERE key = ?",
+                  ("not json" if move == "unreadable" else json.dumps(value), HEAD_SETTING))
+    report = check_history(sample=0)
+    reason = _first(report).reason
+    assert "head" in reason or "verified" in reason
+    assert recorded_head() is not None and not check_history(sample=0).ok  # refused again: never moved on
+
+
+def test_the_full_check_refuses_a_consistent_rewrite_against_the_recorded_head(store, seller):
+    from app.services.integrity import STORE_HEAD_SOURCE, check_history
+
+    _issue(2)
+    assert check_history().ok
+    with _raw(store) as c:
+        rows = c.execute("SELECT id, at, clerk, action, invoice_id, detail FROM audit_entry ORDER BY id").fetchall()
+        numbers = dict(c.execute("SELECT id, provisional_number FROM invoice"))
+        prev = audit.GENESIS
+        for id_, at, _clerk, action, invoice_id, detail in rows:
+            digest = audit.entry_hash(prev, at, "forger", action, numbers.get(invoice_id, ""), detail)
+            c.execute("UPDATE audit_entry SET clerk = 'forger', prev_hash = ?, hash = ? WHERE id = ?",
+                      (prev, digest, id_))
+            prev = digest
+    assert verify_store().ok  # the chain alone holds
+    assert STORE_HEAD_SOURCE in _first(check_history(full=True)).reason
+    assert not check_history().ok

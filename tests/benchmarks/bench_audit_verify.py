@@ -1,0 +1,127 @@
+"""The history check at 10k, 100k and 1M invoices against a plain walk of the same chain, same run.
+
+    .venv/bin/python tests/benchmarks/bench_audit_verify.py --store DIR [--store DIR ...]
+    .venv/bin/python tests/benchmarks/bench_audit_verify.py --build 10000,100000 --work /tmp/bench-stores
+
+Stores come from tests/benchmarks/build_store.py (--build makes them in --work, reusing one already
+there). Each measurement runs in a fresh process, so its peak RSS (resource.getrusage ru_maxrss) is its
+own:
+  walk    the plain chain walk: one cursor over the entries in id order (with the invoice number the hash
+          covers), each hash recomputed and each link compared, nothing kept (the baseline);
+  full    app.services.integrity.verify_store: the whole chain and every invoice against its entries
+          (what `audit verify --full` runs);
+  quick   app.services.integrity.check_history after a head was recorded: what came after the head plus
+          the rolling sample (what the app runs at start and `audit verify` runs).
+Prints seconds, peak RSS and the ratios full/walk. Not a test: run by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _one(operation: str, directory: Path) -> dict[str, float | int | bool]:
+    from app.store.database import open_store
+
+    store = open_store(directory)
+    try:
+        if operation == "quick":
+            from app.services.integrity import check_history, recorded_head
+            if recorded_head() is None:
+                check_history(full=True)  # the first check records the head (not timed: done once per store)
+        connection = store.db.connection()
+        began = time.perf_counter()
+        if operation == "walk":
+            from app.store import audit
+            prev, entries, ok = audit.GENESIS, 0, True
+            cursor = connection.execute(
+                "SELECT a.at, a.clerk, a.action, coalesce(i.provisional_number, ''), a.detail, a.prev_hash, a.hash "
+                "FROM audit_entry a LEFT JOIN invoice i ON i.id = a.invoice_id ORDER BY a.id")
+            for at, clerk, action, number, detail, prev_hash, digest in cursor:
+                ok = ok and prev_hash == prev and audit.entry_hash(prev_hash, at, clerk, action, number,
+                                                                   detail) == digest
+                prev = digest
+                entries += 1
+            result: dict[str, float | int | bool] = {"ok": ok, "entries": entries}
+        elif operation == "full":
+            from app.services.integrity import verify_store
+            report = verify_store()
+            result = {"ok": report.ok, "entries": report.entries}
+        else:
+            from app.services.integrity import check_history
+            report = check_history()
+            result = {"ok": report.ok, "entries": report.entries}
+        result["seconds"] = time.perf_counter() - began
+        result["rss_mb"] = _rss_mb()
+        return result
+    finally:
+        store.close()
+
+
+def _measure(operation: str, directory: Path) -> dict[str, float | int | bool]:
+    done = subprocess.run([sys.executable, __file__, "--one", operation, str(directory)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{operation} on {directory} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _invoices(directory: Path) -> int:
+    import sqlite3
+
+    from app.store.database import STORE_FILE
+    connection = sqlite3.connect(str(directory / STORE_FILE))
+    try:
+        return int(connection.execute("SELECT count(*) FROM invoice").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", action="append", type=Path, default=[], help="a store built by build_store.py")
+    parser.add_argument("--build", default="", help="sizes to build in --work, e.g. 10000,100000,1000000")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/fapiao-bench-stores"))
+    parser.add_argument("--no-full", action="store_true", help="skip the full check (minutes at 1M)")
+    parser.add_argument("--one", nargs=2, metavar=("OPERATION", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(_one(args.one[0], Path(args.one[1]))))
+        return 0
+    stores: list[Path] = list(args.store)
+    for size in [int(s) for s in args.build.split(",") if s]:
+        from app.store.database import STORE_FILE
+        from tests.helpers.store_builder import build_store
+        target = args.work / f"store-{size}"
+        if not (target / STORE_FILE).exists():
+            print(build_store(target, size, waiting=min(size // 100, 10000)).describe(), flush=True)
+        stores.append(target)
+    print(f"{'invoices':>9} {'entries':>9} | {'walk s':>7} {'MB':>6} | {'full s':>7} {'MB':>6} | "
+          f"{'quick s':>7} {'MB':>6} | {'full/walk t':>11} {'full/walk RSS':>13}")
+    for directory in stores:
+        walk = _measure("walk", directory)
+        full = _measure("full", directory) if not args.no_full else {"ok": True, "seconds": float("nan"),
+                                                                       "rss_mb": float("nan")}
+        quick = _measure("quick", directory)
+        assert walk["ok"] and full["ok"] and quick["ok"], (walk, full, quick)
+        print(f"{_invoices(directory):>9} {walk['entries']:>9} | {walk['seconds']:>7.2f} {walk['rss_mb']:>6.0f} | "
+              f"{full['seconds']:>7.2f} {full['rss_mb']:>6.0f} | {quick['seconds']:>7.3f} {quick['rss_mb']:>6.0f} | "
+              f"{full['seconds'] / walk['seconds']:>11.2f} {full['rss_mb'] / walk['rss_mb']:>13.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
