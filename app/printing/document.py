@@ -5,8 +5,9 @@
   pages from 43 lines. Legacy invoices holding an official number print on the same face;
 - a pre-issue record (预开单, no official number: legacy records that never got one too) prints as a plain
   slip (app.printing.slip) that cannot be taken for an invoice;
-- the overlay layout prints an invoice's data only, onto pre-printed paper forms (draw_paper_invoice, the hook
-  where app.printing.paper_form plugs in). A pre-issue record is never put onto invoice forms.
+- nothing here goes onto pre-printed forms: only a paper 数电 invoice does, onto the tax bureau's form, with the
+  sheet it takes recorded (app.services.paper_printing over app.printing.paper_form). The layout name `overlay`
+  is refused here, naming why each print does not go onto forms this way.
 
 On the `invoice` paper each page is the face's own size; on `a4` (landscape) the face is centred and scaled
 down uniformly when it is taller than the sheet allows.
@@ -28,20 +29,28 @@ from app.printing.face import draw_face
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.printing.geometry import MM, Paper
 from app.printing.geometry import paper as paper_named
-from app.printing.overlay import FORM_LINES, TooManyLinesForForm, draw_overlay
+from app.printing.paper_form import refusal
 from app.printing.pen import Pen
 from app.printing.slip import PAGE_W as SLIP_W
 from app.printing.slip import SlipPage, draw_slip, plan_slip
 from app.printing.view import PrintView
 
 FULL = "full"
-OVERLAY = "overlay"
+OVERLAY = "overlay"  # onto pre-printed forms: refused by write_invoices (app.services.paper_printing prints those)
 LAYOUTS = (FULL, OVERLAY)
 A4_MARGIN_MM = 5.0  # kept free around a face on A4
 
 
 class Cancelled(Exception):
     """The caller's progress callback asked to stop; no PDF was produced."""
+
+
+class NotOnFormsHere(DeskError):
+    """Invoices asked to print onto pre-printed forms through the face's document (layout `overlay`): refused,
+    nothing printed. Electronic invoices print on plain paper (their face); paper invoices print onto their forms
+    through app.services.paper_printing, which takes and records the sheet."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class PreIssueOnForms(DeskError):
@@ -58,9 +67,9 @@ class PreIssueOnForms(DeskError):
 
 @dataclass(frozen=True)
 class PrintOptions:
-    layout: str = FULL  # full: the 数电 face (or a pre-issue slip) on plain paper; overlay: data onto forms
+    layout: str = FULL  # full: the 数电 face (or a pre-issue slip) on plain paper; overlay: refused (see OVERLAY)
     paper: str = "invoice"  # invoice: each page the face's own size; a4: A4 landscape
-    offset_x_mm: float = 0.0  # the printer's calibrated offset; moves the overlay only
+    offset_x_mm: float = 0.0  # the printer's calibrated offset: paper invoices on forms only, never the face
     offset_y_mm: float = 0.0
 
     def __post_init__(self):
@@ -71,8 +80,6 @@ class PrintOptions:
 
 def pages_of(view: PrintView, options: PrintOptions = PrintOptions()) -> int:
     """Pages one print takes."""
-    if options.layout == OVERLAY:
-        return 1
     if view.is_invoice:
         return len(L.plan_pages(len(view.invoice.lines)))
     return len(plan_slip(len(view.invoice.lines)))
@@ -127,9 +134,6 @@ class _Writer:
 
     def invoice(self, view: PrintView) -> None:
         self.kinds.add("invoice" if view.is_invoice else "pre_issue")
-        if self.options.layout == OVERLAY:
-            draw_paper_invoice(self.canvas, self.paper, view, self.options)
-            return
         if view.is_invoice:
             for plan in L.plan_pages(len(view.invoice.lines)):
                 def face_page(pen: Pen, plan: L.PagePlan = plan) -> None:
@@ -150,26 +154,22 @@ class _Writer:
         self.canvas.save()
 
 
-def draw_paper_invoice(canvas: Canvas, sheet: Paper, view: PrintView, options: PrintOptions) -> None:
-    """The hook for a paper invoice's data-only rendering onto a pre-printed form (layout `overlay`): draws
-    every page it needs on the canvas (ending each with showPage), at the sheet's form position moved by the
-    printer's calibrated offset. Today the interim data-only layout of the old 240 × 140 forms
-    (app.printing.overlay); app.printing.paper_form replaces this body. Only invoices get here."""
-    pen = Pen(canvas, sheet.height_mm, sheet.form_left_mm + options.offset_x_mm,
-              sheet.form_top_mm + options.offset_y_mm)
-    canvas.setPageSize(sheet.size_points)
-    draw_overlay(pen, view)
-    canvas.showPage()
-
-
-def check_paper_invoices(views: list[PrintView]) -> None:
-    """What the overlay refuses before anything is drawn: pre-issue records, and more lines than the form holds."""
+def refuse_forms(views: list[PrintView]) -> None:
+    """The layout `overlay` asked of this document: pre-issue records refused as such (PreIssueOnForms), every other
+    print with its reason (NotOnFormsHere): an electronic invoice prints its face on plain paper, a paper invoice
+    goes onto its form through app.services.paper_printing."""
     refused = [view.invoice.number for view in views if view.pre_issue]
     if refused:
         raise PreIssueOnForms(refused)
-    too_long = [view.official_number or view.invoice.number for view in views if len(view.invoice.lines) > FORM_LINES]
-    if too_long:
-        raise TooManyLinesForForm(too_long)
+    reasons = [reason for view in views if (reason := refusal(view)) is not None]
+    papers = [view.official_number or view.invoice.number for view in views if refusal(view) is None]
+    if papers:
+        listed = ", ".join(papers)
+        reasons.append((f"layout（版式）：纸质发票 {listed} 须装入纸质发票后套打（print --overlay），"
+                        "由系统登记所用纸张",
+                        f"layout: paper invoices {listed} print onto their forms with print --overlay, which takes "
+                        "and records each sheet"))
+    raise NotOnFormsHere("；".join(zh for zh, _ in reasons), "; ".join(en for _, en in reasons))
 
 
 def write_invoices(out: BinaryIO, views: Iterable[PrintView], options: PrintOptions = PrintOptions(),
@@ -177,10 +177,10 @@ def write_invoices(out: BinaryIO, views: Iterable[PrintView], options: PrintOpti
     """Write the PDF to out; returns the page count. progress(done) is called after each
     invoice; returning False stops with Cancelled (out then holds no usable PDF).
 
-    Raises PreIssueOnForms (nothing drawn) when the overlay layout is asked for pre-issue records."""
+    Raises PreIssueOnForms or NotOnFormsHere (nothing drawn) for the layout `overlay`: nothing goes onto forms
+    from here."""
     if options.layout == OVERLAY:
-        views = list(views)
-        check_paper_invoices(views)
+        refuse_forms(list(views))
     writer = _Writer(out, options, "发票")
     pages = 0
     for done, view in enumerate(views, start=1):
@@ -199,13 +199,15 @@ def render_invoices(views: Iterable[PrintView], options: PrintOptions = PrintOpt
     return buffer.getvalue()
 
 
-def render_calibration(paper: str, offset_x_mm: float, offset_y_mm: float, printer: str = "") -> bytes:
+def render_calibration(paper: str, offset_x_mm: float, offset_y_mm: float, printer: str = "",
+                       scale_x: float = 1.0, scale_y: float = 1.0) -> bytes:
+    """The calibration page, printed with the printer's offset and x/y scale (app.printing.calibration)."""
     register_fonts()
     sheet = paper_named(paper)
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, sheet)
     canvas.setTitle("套打校准页")
-    draw_calibration(canvas, sheet, offset_x_mm, offset_y_mm, printer)
+    draw_calibration(canvas, sheet, offset_x_mm, offset_y_mm, printer, scale_x, scale_y)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -248,7 +248,8 @@ def draw_page_data(pen: Pen, view: PrintView, plan: L.PagePlan) -> None:
 
 def draw_qr_with_mark(pen: Pen, content: str) -> None:
     """The code, 20 × 20 at (7, 6), and a pale yellow square with 税 in its centre."""
-    draw_qr(pen, content, L.QR_X, L.QR_Y, L.QR_SIZE, quiet=0)  # the code is 20 × 20; the page around it is blank
+    # The code is 20 × 20 (the page around it is blank); its mask is chosen for the mark drawn over it.
+    draw_qr(pen, content, L.QR_X, L.QR_Y, L.QR_SIZE, quiet=0, mark_mm=L.TAX_MARK_SIZE)
     side = L.TAX_MARK_SIZE
     x = L.QR_X + (L.QR_SIZE - side) / 2
     y = L.QR_Y + (L.QR_SIZE - side) / 2

@@ -16,7 +16,10 @@ What this module assumes about the form, since the bureau's paper 数电 form is
 - The QR code holds the paper content of section 7 (app.core.qr_content.paper_qr): the form's code, its
   8-digit number, the amount without tax, the date and the check code (the last 6 digits of the 20-digit
   number), then the CRC.
-- More than 8 lines do not fit the form (it does not grow): refused (FormTooSmall), nothing drawn.
+- More than 8 lines do not fit the form (it does not grow): refused (NotOnPaperForm), nothing drawn.
+- A reprint onto the record of the sheet the invoice holds (view.copy) is marked 副本, as the face marks copies:
+  in the free box right of the QR code (29, 6, 28 × 20, where the face puts it), framed; a first print onto a
+  new sheet (also one after its first sheet was spoiled) is the invoice and carries no mark.
 
 draw_paper_invoice() draws one page; write_paper_invoices()/render_paper_invoices() make a PDF of pages of the
 form's size. The caller takes the sheet (app.services.paper_stock.sheet_for_print) in the print's transaction.
@@ -41,8 +44,10 @@ from app.core.money import format_money, format_plain
 from app.core.qr_content import PaperForm, paper_qr
 from app.printing.calibration import Calibration, apply_calibration
 from app.printing.einvoice_xml import rate_text, remark_text, tax_text
+from app.printing.face import FRAME_COLOR
 from app.printing.fonts import FIGURE_FONT, TEXT_FONT, register_fonts
 from app.printing.geometry import MM
+from app.printing.marks import COPY_MARK
 from app.printing.pen import Pen, width_mm
 from app.printing.qr import draw_qr
 from app.printing.textfit import fit
@@ -87,6 +92,8 @@ REMARKS_X0, REMARKS_X1 = FRAME_LEFT + 6.0, FRAME_LEFT + 201.0
 DRAWER_LABEL = "开票人："
 DRAWER_BASELINE = PAGE_HEIGHT_MM - 7.5 - 1.0  # its bottom 7.5 above the edge: the baseline a descender higher
 NEGATIVE = "（负数）"
+COPY_BOX = (29.0, 6.0, 28.0, 20.0)  # x, y, w, h: right of the QR code, as on the face
+COPY_SIZE = 14.0
 AS_DRAWN = Calibration()  # no offset, scale 1
 
 
@@ -116,6 +123,7 @@ class NotOnPaperForm(DeskError):
     """What may not go onto a pre-printed invoice form: a pre-issue record, an electronic invoice, too many lines."""
 
     exit_code = EXIT_BAD_INPUT
+    numbers: list[str] = []  # the provisional numbers refused
 
 
 def after_label(x0: float, label: str) -> float:
@@ -130,19 +138,45 @@ def paper_qr_content(view: PrintView, form: PaperForm) -> str:
                     in_beijing(view.issued_at).date())
 
 
-def check_printable(view: PrintView) -> None:
-    """Raises NotOnPaperForm for what never goes onto a pre-printed form."""
-    number = view.invoice.number
+def _named(view: PrintView) -> str:
+    """The invoice as the clerk knows it: its official number, with the pre-issue record's LX-… beside it."""
+    if view.official_number and view.earlier_number:
+        return f"{view.official_number}（{view.earlier_number}）"
+    return view.official_number or view.invoice.number
+
+
+def refusal(view: PrintView) -> tuple[str, str] | None:
+    """Why this never goes onto a pre-printed form (Chinese, English), each naming the field; None if it may."""
+    number = _named(view)
     if view.pre_issue:
-        raise NotOnPaperForm(f"number（发票号码）：{number} 是预开单（非发票），不能打印在纸质发票上",
-                             f"number: {number} is a pre-issue record, not an invoice, never printed onto a paper form")
+        return (f"number（发票号码）：{number} 是预开单（非发票），尚无发票号码，不能打印在纸质发票上",
+                f"number: {number} is a pre-issue record, not an invoice (no official number yet), never printed onto "
+                "a paper form")
     if view.invoice.medium is not Medium.PAPER:
-        raise NotOnPaperForm(f"medium（发票介质）：{number} 是电子发票，不打印在纸质发票上",
-                             f"medium: {number} is an electronic invoice, never printed onto a paper form")
+        return (f"medium（发票介质）：{number} 是电子发票，用普通纸打印其版式文件（不加 --overlay），"
+                "不套打在纸质发票上",
+                f"medium: {number} is an electronic invoice: it prints on plain paper, its face (without --overlay), "
+                "never onto a pre-printed paper form")
     if len(view.invoice.lines) > FORM_LINES:
         count = len(view.invoice.lines)
-        raise NotOnPaperForm(f"lines（项目明细）：{number} 有 {count} 行，纸质发票只有 {FORM_LINES} 行",
-                             f"lines: {number} has {count} lines; the paper form holds {FORM_LINES}")
+        return (f"lines（项目明细）：{number} 有 {count} 行，纸质发票只有 {FORM_LINES} 行",
+                f"lines: {number} has {count} lines; the paper form holds {FORM_LINES}")
+    return None
+
+
+def check_printable(view: PrintView) -> None:
+    """Raises NotOnPaperForm for what never goes onto a pre-printed form."""
+    check_all([view])
+
+
+def check_all(views: Iterable[PrintView]) -> None:
+    """Raises one NotOnPaperForm naming every view that may not go onto a form (its .numbers: their provisional
+    numbers), before anything is drawn or any sheet taken."""
+    refused = [(view, reason) for view in views if (reason := refusal(view)) is not None]
+    if refused:
+        error = NotOnPaperForm("；".join(zh for _, (zh, _en) in refused), "; ".join(en for _, (_zh, en) in refused))
+        error.numbers = [view.invoice.number for view, _ in refused]
+        raise error
 
 
 def line_cells(line: Line) -> dict[str, str]:
@@ -196,6 +230,16 @@ def _tax_mark(pen: Pen) -> None:
     canvas.restoreState()
 
 
+def _copy_frame(pen: Pen) -> None:
+    x, y, w, h = COPY_BOX
+    mark_w = width_mm(COPY_MARK, TEXT_FONT, COPY_SIZE) + 4.0
+    canvas = pen.canvas
+    canvas.saveState()
+    canvas.setLineWidth(0.5)
+    pen.rect(x + (w - mark_w) / 2, y + h / 2 - 4.0, mark_w, 8.0)
+    canvas.restoreState()
+
+
 def draw_paper_invoice(canvas: Canvas, view: PrintView, sheet: PaperForm, calibration: Calibration,
                        page_height_mm: float = PAGE_HEIGHT_MM) -> str:
     """Draw the invoice's data onto the current page (the form's size: 210 × 140 mm), moved and stretched by the
@@ -208,10 +252,16 @@ def draw_paper_invoice(canvas: Canvas, view: PrintView, sheet: PaperForm, calibr
     canvas.saveState()
     apply_calibration(canvas, page_height_mm, calibration)
     pen = Pen(canvas, page_height_mm, 0.0, 0.0)
-    draw_qr(pen, content, QR_X, QR_Y, QR_SIZE)
+    # 20 × 20 as on the face (the form is blank around it); the mask chosen for the 税 mark drawn over it.
+    draw_qr(pen, content, QR_X, QR_Y, QR_SIZE, quiet=0, mark_mm=TAX_MARK_MM)
     _tax_mark(pen)
+    if view.copy:
+        _copy_frame(pen)
     pen.begin_text()
-    pen.text(QR_X + QR_SIZE / 2, QR_Y + QR_SIZE / 2 + 1.1, "税", TEXT_FONT, SIZE, "centre")
+    if view.copy:
+        x, y, w, h = COPY_BOX
+        pen.text(x + w / 2, y + h / 2 + COPY_SIZE * 0.35 / MM, COPY_MARK, TEXT_FONT, COPY_SIZE, "centre")
+    pen.text(QR_X + QR_SIZE / 2, QR_Y + QR_SIZE / 2 + 1.1, "税", TEXT_FONT, SIZE, "centre", FRAME_COLOR)
     assert view.official_number is not None
     label_end = after_label(HEAD_LABEL_X, "开票日期：")
     _fitted_line(pen, label_end, PAGE_WIDTH_MM - 2.0, NUMBER_BASELINE, view.official_number, FIGURE_FONT, SIZE)

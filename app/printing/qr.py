@@ -1,11 +1,13 @@
 """QR codes drawn as one filled path of rectangles.
 
 reportlab's encoder (pure Python) takes about 5 ms a code, more than all the rest of an
-invoice: it tries all eight mask patterns and scores each, and rebuilds the Reed-Solomon
-generator polynomial by slow polynomial arithmetic every time. Any mask gives a valid,
-readable code, so we use one fixed mask, and compute the error correction bytes with
-log/antilog tables and cached generators; the result is the same matrix reportlab makes
-with that mask (a test checks it). The modules are written as raw path operators.
+invoice: it tries all eight mask patterns and scores each by the standard's penalty rules, and
+rebuilds the Reed-Solomon generator polynomial by slow polynomial arithmetic every time. We compute
+the error correction bytes with log/antilog tables and cached generators, and choose the mask by
+what matters here: the 税 mark covers the code's centre (a pale square a scanner reads as light), so
+the mask that leaves the fewest dark modules under it leaves the fewest errors for the error
+correction to repair (with a fixed mask some contents could not be read back; tests decode every
+printed code). The modules are written as raw path operators.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from reportlab.graphics.barcode import qrencoder
 
 from app.printing.geometry import MM
 
-FIXED_MASK = 2  # a valid mask pattern (ISO/IEC 18004 §7.8); choosing the best one is optional
+FIXED_MASK = 2  # the mask of a code with nothing drawn over it (any of the eight is valid, ISO/IEC 18004 §7.8)
 QUIET_MODULES = 2  # the quiet zone the box keeps around the code, in modules
 
 
@@ -72,28 +74,103 @@ def _create_data(version: int, level: int, data_list) -> list[int]:
             for d in group if d is not None]
 
 
-class _FixedMaskQRCode(qrencoder.QRCode):
+@cache
+def _positions(version: int) -> tuple[tuple[int, int], ...]:
+    """(column, row) of each data module in placement order, as reportlab places them (kept per version)."""
+    code = qrencoder.QRCode(version, qrencoder.QRErrorCorrectLevel.M)
+    code.version = version
+    code.moduleCount = version * 4 + 17
+    return tuple(code._dataPosIterator())
+
+
+@cache
+def _block_of_codeword(version: int, level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """For each codeword of the interleaved sequence, its block; and each block's correctable codewords."""
+    blocks = qrencoder.QRRSBlock.getRSBlocks(version, level)
+    order: list[int] = []
+    for i in range(max(block.dataCount for block in blocks)):
+        order += [b for b, block in enumerate(blocks) if i < block.dataCount]
+    ec = [block.totalCount - block.dataCount for block in blocks]
+    for i in range(max(ec)):
+        order += [b for b in range(len(blocks)) if i < ec[b]]
+    return tuple(order), tuple(max(1, e // 2) for e in ec)
+
+
+def _bits(data: list[int]) -> list[bool]:
+    return [bool((byte >> shift) & 1) for byte in data for shift in range(7, -1, -1)]
+
+
+class _FastQRCode(qrencoder.QRCode):
     version: int | None
 
-    def make(self) -> None:
+    def make(self, covered: float = 0.0) -> None:
+        """The matrix, placed with cached positions. With covered > 0 the mask is the one that leaves the error
+        correction the most room once the central square of that share of the side reads as light (the 税
+        mark): fewest damaged codewords in the worst block. Else FIXED_MASK."""
         if self.version is None:
             self.version = self.calculate_version()
         self.dataCache = _create_data(self.version, self.errorCorrectLevel, self.dataList)
-        self.makeImpl(False, FIXED_MASK)
+        positions = _positions(self.version)
+        bits = _bits(self.dataCache)
+        mask = FIXED_MASK if covered <= 0 else self._mask_for(positions, bits, covered)
+        self._place(positions, bits, mask)
+
+    def _mask_for(self, positions: tuple[tuple[int, int], ...], bits: list[bool], covered: float) -> int:
+        assert self.version is not None
+        n = self.version * 4 + 17
+        half = covered * n / 2
+        low, high = n / 2 - half, n / 2 + half
+        hidden = [(i, col, row) for i, (col, row) in enumerate(positions[:len(bits)])
+                  if low <= col + 0.5 <= high and low <= row + 0.5 <= high]
+        order, room = _block_of_codeword(self.version, self.errorCorrectLevel)
+        best: tuple[float, int, int] | None = None
+        for mask in range(8):
+            flip = qrencoder.QRUtil.getMask(mask)
+            damaged = {i // 8 for i, col, row in hidden if bits[i] ^ flip(row, col)}  # dark, read as light
+            per_block = [0] * len(room)
+            for codeword in damaged:
+                if codeword < len(order):
+                    per_block[order[codeword]] += 1
+            score = (max(d / r for d, r in zip(per_block, room, strict=True)), len(damaged), mask)
+            if best is None or score < best:
+                best = score
+        assert best is not None
+        return best[2]
+
+    def _place(self, positions: tuple[tuple[int, int], ...], bits: list[bool], mask: int) -> None:
+        assert self.version is not None
+        self.moduleCount = self.version * 4 + 17
+        self.modules = [[False] * self.moduleCount for _ in range(self.moduleCount)]
+        self.setupPositionProbePattern(0, 0)
+        self.setupPositionProbePattern(self.moduleCount - 7, 0)
+        self.setupPositionProbePattern(0, self.moduleCount - 7)
+        self.setupPositionAdjustPattern()
+        self.setupTimingPattern()
+        self.setupTypeInfo(False, mask)
+        if self.version >= 7:
+            self.setupTypeNumber(False)
+        flip = qrencoder.QRUtil.getMask(mask)
+        modules = self.modules
+        for index, (col, row) in enumerate(positions):
+            dark = bits[index] if index < len(bits) else False
+            modules[row][col] = dark ^ flip(row, col)
 
 
-def qr_modules(data: str, level: str = "M") -> list[list[bool]]:
-    """The module matrix (True = dark) of a QR code holding data."""
-    code = _FixedMaskQRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
+def qr_modules(data: str, level: str = "M", covered: float = 0.0) -> list[list[bool]]:
+    """The module matrix (True = dark) of a QR code holding data; `covered`: the share of its side a mark
+    drawn over its centre hides (the mask is then chosen for it)."""
+    code = _FastQRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
     code.addData(data)
-    code.make()
+    code.make(covered)
     return [[bool(m) for m in row] for row in code.modules]
 
 
-def draw_qr(pen, data: str, x_mm: float, y_mm: float, size_mm: float, quiet: int = QUIET_MODULES) -> None:
+def draw_qr(pen, data: str, x_mm: float, y_mm: float, size_mm: float, quiet: int = QUIET_MODULES,
+            mark_mm: float = 0.0) -> None:
     """The code fills a size_mm square whose top-left corner is at (x_mm, y_mm), keeping `quiet` modules of
-    it blank around the code (0: the code itself is size_mm; the page around it must be blank)."""
-    modules = qr_modules(data)
+    it blank around the code (0: the code itself is size_mm; the page around it must be blank). mark_mm: the
+    side of the square the caller draws over its centre afterwards (the 税 mark)."""
+    modules = qr_modules(data, covered=mark_mm / size_mm if mark_mm else 0.0)
     count = len(modules) + 2 * quiet
     cell = size_mm * MM / count
     left = pen.px(x_mm) + quiet * cell

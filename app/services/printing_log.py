@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from app.core import status
 from app.core.errors import EXIT_BAD_INPUT, DeskError
+from app.core.qr_content import PaperForm
 from app.printing.view import PrintView
 from app.store import audit
 from app.store.models import AuditEntry, InvoiceLine, database
@@ -69,17 +70,23 @@ def load_print_views(numbers: Sequence[str]) -> list[PrintView]:
     return views
 
 
-def record_printed(views: Sequence[PrintView], *, clerk: str, layout: str, paper: str, target: str) -> None:
+def record_printed(views: Sequence[PrintView], *, clerk: str, layout: str, paper: str, target: str,
+                   forms: Sequence[PaperForm] | None = None) -> None:
     """One audit entry per invoice printed, all in one transaction; call once the paper or file is made.
 
-    target says where it went: a file path or a printer name.
+    target says where it went: a file path or a printer name. forms: for paper invoices printed onto pre-printed
+    forms, the sheet each went onto (its code and 8-digit number go into the entry, form_code / form_number).
     """
+    if forms is not None and len(forms) != len(views):
+        raise ValueError(f"{len(forms)} forms for {len(views)} prints")
     with database.atomic("IMMEDIATE"):
-        for view in views:
+        for index, view in enumerate(views):
             row = InvoiceRow.get(InvoiceRow.provisional_number == view.invoice.number)
-            audit.append(PRINTED, clerk=clerk or view.invoice.drawer, invoice=row,
-                         detail={"copy": view.copy, "layout": layout, "paper": paper, "target": target,
-                                 "official_number": view.official_number or "", "pre_issue": view.pre_issue})
+            detail: dict[str, object] = {"copy": view.copy, "layout": layout, "paper": paper, "target": target,
+                                         "official_number": view.official_number or "", "pre_issue": view.pre_issue}
+            if forms is not None:
+                detail.update(form_code=forms[index].code, form_number=forms[index].number)
+            audit.append(PRINTED, clerk=clerk or view.invoice.drawer, invoice=row, detail=detail)
 
 
 def print_count(number: str) -> int:

@@ -1,8 +1,11 @@
 """Hooks printing into the main window: a 打印 menu with preview, print, batch print of the
-selected invoices, save as PDF, the overlay switch and calibration.
+selected invoices, save as PDF, the 套打 switch and calibration.
 
 Every print goes through app.printing (the PDF) and app.services.printing_log (the audit entry);
 slow work runs in a BackgroundTask (app/ui/tasks.py) with a progress dialog whose cancel button stops it.
+The 套打 switch means paper 数电 invoices onto the tax bureau's pre-printed forms: those prints go through
+app.services.paper_printing (each takes its sheet, with the printer's offset and scale; electronic invoices and
+pre-issue records are refused there, saying why).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.i18n import tr
 from app.ui.print_jobs import (
     RenderResult,
+    onto_forms,
+    paper_print_work,
     pdf_file_work,
     print_pdf_pages,
     printer_work,
     render_and_print_work,
-    set_printer_paper,
 )
 from app.ui.print_preview import PrintPreviewDialog
 from app.ui.tasks import BackgroundTask, Progress, Work, with_progress_dialog
@@ -75,8 +79,11 @@ class PrintActions:
         self.batch_action.triggered.connect(lambda: self.print_numbers(selected_numbers(window)))
         self.save_action = QAction(tr("另存为 PDF…", "Save as PDF…"), window)
         self.save_action.triggered.connect(lambda: self.save_pdf())
-        self.overlay_action = QAction(tr("套打（预印发票纸）", "Overlay (pre-printed paper)"), window)
+        self.overlay_action = QAction(tr("套打纸质发票（预印发票纸）", "Paper invoices onto pre-printed forms"), window)
         self.overlay_action.setCheckable(True)
+        self.overlay_action.setToolTip(tr("纸质数电发票打印在税务机关的纸质发票上，每张取用一张纸；电子发票用普通纸打印",
+                                          "paper 数电 invoices onto the tax bureau's forms, one sheet each; "
+                                          "electronic invoices print on plain paper"))
         self.calibrate_action = QAction(tr("套打校准…", "Overlay calibration…"), window)
         self.calibrate_action.triggered.connect(lambda: self.calibrate())
         for action in (self.preview_action, self.print_action, self.batch_action, self.save_action):
@@ -107,9 +114,13 @@ class PrintActions:
     # --- options ------------------------------------------------------------------------------
 
     def options(self, printer_name: str | None = None) -> PrintOptions:
-        """The printer's profile (paper, calibrated offset) with the overlay switch."""
-        name = QPrinterInfo.defaultPrinterName() if printer_name is None else printer_name
-        return options_for(name or "", overlay=self.overlay_action.isChecked())
+        """The printer's profile (paper) with the 套打 switch (layout `overlay`: onto forms, app.ui.print_jobs)."""
+        name = self.default_printer() if printer_name is None else printer_name
+        return options_for(name, overlay=self.overlay_action.isChecked())
+
+    @staticmethod
+    def default_printer() -> str:
+        return QPrinterInfo.defaultPrinterName() or ""
 
     def _numbers(self, numbers: Sequence[str] | None) -> list[str]:
         chosen = list(numbers) if numbers is not None else selected_numbers(self.window)
@@ -141,7 +152,7 @@ class PrintActions:
         chosen = self._numbers(numbers)
         if not chosen:
             return None
-        dialog = PrintPreviewDialog(chosen, self.options(), self.window)
+        dialog = PrintPreviewDialog(chosen, self.options(), self.window, printer_name=self.default_printer())
         dialog.print_button.clicked.connect(lambda: self.print_rendered(dialog))
         dialog.save_button.clicked.connect(lambda: self.save_pdf(dialog.numbers, options=dialog.options))
         dialog.finished.connect(lambda _: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
@@ -172,11 +183,12 @@ class PrintActions:
         printer = printer or self._ask_printer(len(rendered.views))
         if printer is None:
             return None
-        profile = options_for(printer.printerName() or "", overlay=rendered.options.layout == "overlay",
-                              paper=rendered.options.paper)
         count = len(rendered.views)
         label = tr("正在打印 {count} 张发票…", "Printing {count} invoices…", count=count)
         done = tr("已打印 {count} 张发票", "{count} invoices printed", count=count)
+        if onto_forms(rendered.options):  # the preview took no sheet: the print takes them, with this printer's profile
+            return self._start(paper_print_work(dialog.numbers, printer, printer.printerName() or ""), label, done)
+        profile = options_for(printer.printerName() or "", paper=rendered.options.paper)
         if profile != rendered.options:
             return self._start(render_and_print_work(dialog.numbers, profile, printer), label, done)
         return self._start(printer_work(rendered, printer), label, done)
@@ -192,21 +204,25 @@ class PrintActions:
                                                   "PDF (*.pdf)")
             if not path:
                 return None
-        return self._start(pdf_file_work(chosen, Path(path), options or self.options()),
+        return self._start(pdf_file_work(chosen, Path(path), options or self.options(),
+                                         printer_name=self.default_printer()),
                            tr("正在生成 PDF…", "Writing the PDF…"), tr("已保存 {path}", "Saved {path}", path=path))
 
     def calibrate(self) -> CalibrationDialog:
         dialog = CalibrationDialog(QPrinterInfo.defaultPrinterName() or "", self.window)
         dialog.print_page_button.clicked.connect(
             lambda: self.print_calibration_page(dialog.printer(), dialog.paper(), dialog.offset_x.value(),
-                                                dialog.offset_y.value()))
+                                                dialog.offset_y.value(), scale_x=dialog.scale_x.value(),
+                                                scale_y=dialog.scale_y.value()))
         dialog.finished.connect(lambda _: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
         self.dialogs.append(dialog)
         dialog.show()
         return dialog
 
     def print_calibration_page(self, printer_name: str, paper: str, offset_x: float, offset_y: float,
-                               printer: QPrinter | None = None) -> BackgroundTask[int] | None:
+                               printer: QPrinter | None = None, *, scale_x: float = 1.0,
+                               scale_y: float = 1.0) -> BackgroundTask[int] | None:
+        """The calibration page with the offset and the x/y scale shown in the dialog."""
         if printer is None:
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if printer_name:
@@ -216,9 +232,8 @@ class PrintActions:
         chosen_printer = printer
 
         def work(progress: Progress) -> int:
-            set_printer_paper(chosen_printer, paper)
-            page = render_calibration(paper, offset_x, offset_y, printer_name)
-            return print_pdf_pages(page, chosen_printer, progress)
+            page = render_calibration(paper, offset_x, offset_y, printer_name, scale_x, scale_y)
+            return print_pdf_pages(page, chosen_printer, progress, paper)
 
         return self._start(work, tr("正在打印校准页…", "Printing the calibration page…"),
                            tr("已打印校准页", "Calibration page printed"))

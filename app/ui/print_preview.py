@@ -2,6 +2,9 @@
 
 The PDF shown is the one that will print (rendered by app.printing from the stored
 invoices, in a background task); choosing the layout or the paper renders it again.
+The layouts: the 数电 face on plain paper (pre-issue records as their slip), or paper invoices onto the
+pre-printed forms (套打: app.services.paper_printing; the preview shows the sheets the print would take, and
+takes none). The face's page is 210 wide and grows with the lines; on A4 it is centred, scaled down if taller.
 """
 
 from __future__ import annotations
@@ -139,25 +142,28 @@ class PdfPages(QWidget):
 class PrintPreviewDialog(QDialog):
     """Preview of the given stored invoices; the print actions connect print_button and save_button."""
 
-    def __init__(self, numbers: Sequence[str], options: PrintOptions, parent: QWidget | None = None):
+    def __init__(self, numbers: Sequence[str], options: PrintOptions, parent: QWidget | None = None,
+                 printer_name: str = ""):
         super().__init__(parent)
         self.setObjectName("print_preview")
         self.setWindowTitle(tr("打印预览", "Print preview"))
         self.resize(1000, 680)
         self.numbers = list(numbers)
         self.options = options
+        self.printer_name = printer_name  # whose profile (offset and scale) forms are printed with
         self.rendered: RenderResult | None = None
         self.task: BackgroundTask[RenderResult] | None = None
 
         self.pages = PdfPages(self)
         self.layout_choice = QComboBox(self)
         self.layout_choice.setObjectName("layout_choice")
-        self.layout_choice.addItem(tr("完整发票（空白纸）", "Full form (blank paper)"), FULL)
-        self.layout_choice.addItem(tr("套打（预印发票纸）", "Overlay (pre-printed paper)"), OVERLAY)
+        self.layout_choice.addItem(tr("版式文件（普通纸）", "Invoice face (plain paper)"), FULL)
+        self.layout_choice.addItem(tr("套打纸质发票（预印发票纸）", "Paper invoices onto pre-printed forms"), OVERLAY)
         self.layout_choice.setCurrentIndex(self.layout_choice.findData(options.layout))
         self.paper_choice = QComboBox(self)
         self.paper_choice.setObjectName("paper_choice")
-        self.paper_choice.addItem(tr("发票纸 240×140 毫米", "Invoice 240×140 mm"), "invoice")
+        self.paper_choice.addItem(tr("发票大小（宽 210 毫米，随行数加高）", "Invoice size (210 mm wide, taller with "
+                                     "the lines)"), "invoice")
         self.paper_choice.addItem("A4", "a4")
         self.paper_choice.setCurrentIndex(self.paper_choice.findData(options.paper))
         self.status_label = QLabel(self)
@@ -199,7 +205,8 @@ class PrintPreviewDialog(QDialog):
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.status_label.setText(tr("正在生成…", "Rendering…"))
-        task = BackgroundTask(render_work(self.numbers, self.options), self)
+        self.paper_choice.setEnabled(self.options.layout != OVERLAY)  # forms are their own size: 210 × 140
+        task = BackgroundTask(render_work(self.numbers, self.options, self.printer_name), self)
         task.on_success(self._rendered)
         task.on_failure(self._failed)
         self.task = task
@@ -213,6 +220,10 @@ class PrintPreviewDialog(QDialog):
         self.pages.load(result.pdf)
         copies = sum(1 for v in result.views if v.copy)
         text = tr("{count} 张发票", "{count} invoices", count=len(result.views))
+        job = result.paper_job
+        if job is not None:
+            sheets = "、".join(f"{p.sheet.code} {p.sheet.number}" for p in job.prints)
+            text += tr("，纸质发票 {sheets}", ", paper forms {sheets}", sheets=sheets)
         if copies:
             text += tr("，其中 {copies} 张已打印过，将标为副本", ", {copies} printed before: marked as copies",
                        copies=copies)

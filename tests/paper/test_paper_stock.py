@@ -143,7 +143,7 @@ def test_schema_5_is_added_to_a_schema_4_store():
         step(db, SqliteMigrator(db))
     db.pragma("user_version", 4)
     assert migrations.STEPS[4] is migrations.schema_steps.v5_paper_forms
-    assert migrations.migrate_to_latest(db) == migrations.LATEST == 5
+    assert migrations.migrate_to_latest(db) == migrations.LATEST >= 5  # later steps may follow
     tables = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"paper_pack", "paper_sheet"} <= tables
     db.execute_sql("INSERT INTO paper_pack VALUES (1, 'normal', '144031900110', '00000001', 5, 0, 'now', '')")

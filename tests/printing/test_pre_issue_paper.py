@@ -9,6 +9,8 @@ import io
 import subprocess
 
 import pytest
+
+from app.core.errors import DeskError
 from PIL import Image
 from pypdf import PdfReader
 
@@ -122,5 +124,7 @@ def test_the_overlay_refuses_a_pre_issue_record_and_prints_nothing(tmp_path, iss
     assert issued.number in refused.value.message_zh and "预开单（非发票）" in refused.value.message_zh
     assert "not an invoice" in refused.value.message_en
     assert not path.exists() and AuditEntry.select().where(AuditEntry.action == "printed").count() == 0
-    print_to_pdf([OFFICIAL_NUMBER], path, options_for(overlay=True))  # an invoice goes onto the forms
-    assert path.exists()
+    # An electronic invoice does not go onto forms either: it prints on plain paper, as its face.
+    with pytest.raises(DeskError) as electronic:
+        print_to_pdf([OFFICIAL_NUMBER], path, options_for(overlay=True))
+    assert OFFICIAL_NUMBER in electronic.value.describe("zh") and not path.exists()

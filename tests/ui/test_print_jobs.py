@@ -44,7 +44,7 @@ def test_batch_print_of_selected_invoices_is_one_job_in_the_background(qtbot, se
     reader = PdfReader(str(out))
     assert len(reader.pages) == 12
     box = reader.pages[0].mediabox
-    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (240, 140)
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == (210, 140)  # the slip's own size
     # The printed page is the rendered invoice, in the same place: about as much ink in the face.
     direct = tmp_path / "direct.pdf"
     direct.write_bytes(render_invoices(load_print_views([numbers[-1]]), PrintOptions()))
@@ -67,14 +67,38 @@ def test_batch_print_can_be_cancelled_from_the_progress_dialog(qtbot, seller, tm
 
 
 def test_save_as_pdf_in_the_background(qtbot, seller, direct, tmp_path):
-    # Overlay onto invoice paper: invoices of the direct channel (a pre-issue record is never overlaid).
-    numbers = [i.number for i in issue_invoices([invoice_body(), invoice_body()])]
+    # Invoices of the direct channel: a 3-line face 210 × 140, a 45-line one 210 × 315 (each page its own size).
+    from tests.helpers.bodies import long_lines
+
+    numbers = [i.number for i in issue_invoices([invoice_body(), invoice_body(lines=long_lines(45))])]
     out = tmp_path / "saved.pdf"
+    job = BackgroundTask(pdf_file_work(numbers, out, PrintOptions()))
+    job.start()
+    qtbot.waitUntil(lambda: job.ended, timeout=30000)
+    reader = PdfReader(str(out))
+    assert job.value == out and len(reader.pages) == 2
+    sizes = [(round(float(p.mediabox.width) / MM), round(float(p.mediabox.height) / MM)) for p in reader.pages]
+    assert sizes == [(210, 140), (210, 315)]
+    assert printed_count() == 2
+    # To a printer, each page goes at its own size too (the face grows in height).
+    printed = tmp_path / "printed.pdf"
+    job = BackgroundTask(render_and_print_work(numbers, PrintOptions(), pdf_printer(printed)))
+    job.start()
+    qtbot.waitUntil(lambda: job.ended, timeout=60000)
+    assert job.error == ""
+    got = [(round(float(p.mediabox.width) / MM), round(float(p.mediabox.height) / MM))
+           for p in PdfReader(str(printed)).pages]
+    assert got == [(210, 140), (210, 315)]
+
+
+def test_onto_forms_an_electronic_invoice_is_refused_and_nothing_recorded(qtbot, seller, direct, tmp_path):
+    numbers = [i.number for i in issue_invoices([invoice_body()])]
+    out = tmp_path / "forms.pdf"
     job = BackgroundTask(pdf_file_work(numbers, out, PrintOptions(layout="overlay")))
     job.start()
     qtbot.waitUntil(lambda: job.ended, timeout=30000)
-    assert job.value == out and len(PdfReader(str(out)).pages) == 2
-    assert printed_count() == 2
+    assert "medium" in job.error and "普通纸" in job.error and not out.exists()
+    assert printed_count() == 0
 
 
 def test_a_failing_job_reports_and_writes_nothing(qtbot, seller, tmp_path):

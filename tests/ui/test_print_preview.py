@@ -22,19 +22,28 @@ def shoot(widget, name):
 
 
 def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller, direct):
-    # Invoices of the direct channel: the overlay below is refused for a pre-issue record (not an invoice).
-    short, long = issue_invoices([invoice_body(), invoice_body(lines=long_lines(20))])
-    dialog = PrintPreviewDialog([short.number, long.number], PrintOptions())
+    # Invoices of the direct channel (official numbers): a 45-line one prints one page 315 mm tall, a 100-line one
+    # breaks into pages past 42 lines (shudian-rules.md section 6; no 销货清单 any more).
+    from app.printing.layout import plan_pages
+
+    taller, longest = issue_invoices([invoice_body(lines=long_lines(45)), invoice_body(lines=long_lines(100))])
+    expected = len(plan_pages(45)) + len(plan_pages(100))
+    assert len(plan_pages(45)) == 1 and len(plan_pages(100)) > 1
+    dialog = PrintPreviewDialog([taller.number, longest.number], PrintOptions())
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.rendered is not None, timeout=20000)
     pages = dialog.pages
-    assert pages.page_count() == 1 + 3
-    assert pages.page_label.text() == "第 1 / 4 页"
+    assert pages.page_count() == expected
+    first = pages.document.pagePointSize(0)
+    assert round(first.width() / 72 * 25.4) == 210 and round(first.height() / 72 * 25.4) == 315
+    second = pages.document.pagePointSize(1)
+    assert round(second.width() / 72 * 25.4) == 210 and second.height() > 0
+    assert pages.page_label.text() == f"第 1 / {expected} 页"
     assert not pages.previous_button.isEnabled() and dialog.print_button.isEnabled()
     qtbot.mouseClick(pages.next_button, Qt.MouseButton.LeftButton)
-    assert pages.current_page() == 1 and pages.page_label.text() == "第 2 / 4 页"
-    pages.go_to(3)
+    assert pages.current_page() == 1 and pages.page_label.text() == f"第 2 / {expected} 页"
+    pages.go_to(expected - 1)
     assert not pages.next_button.isEnabled()
     pages.go_to(0)
     before = pages.zoom()
@@ -43,19 +52,21 @@ def test_preview_shows_every_page_of_the_real_pdf_with_zoom(qtbot, seller, direc
     qtbot.mouseClick(pages.fit_button, Qt.MouseButton.LeftButton)
     assert pages.view.zoomMode() == pages.view.ZoomMode.FitInView and pages.zoom_label.text() == ""
     assert "2 张发票" in dialog.status_label.text()
+    assert "210" in dialog.paper_choice.itemText(0) and "240" not in dialog.paper_choice.itemText(0)
     qtbot.wait(200)
     shoot(dialog, "preview-full.png")
 
-    # Overlay on A4: rendered again in the background, still one face and three list pages.
-    dialog.layout_choice.setCurrentIndex(dialog.layout_choice.findData("overlay"))
+    # On A4: rendered again in the background, every page A4 landscape, the same page count.
     dialog.paper_choice.setCurrentIndex(dialog.paper_choice.findData("a4"))
-    def overlay_on_a4() -> bool:
-        rendered = dialog.rendered
-        return rendered is not None and (rendered.options.layout, rendered.options.paper) == ("overlay", "a4")
 
-    qtbot.waitUntil(overlay_on_a4, timeout=10000)
+    def on_a4() -> bool:
+        rendered = dialog.rendered
+        return rendered is not None and rendered.options.paper == "a4"
+
+    qtbot.waitUntil(on_a4, timeout=20000)
     size = pages.document.pagePointSize(0)
     assert round(size.width() / 72 * 25.4) == 297 and round(size.height() / 72 * 25.4) == 210
+    assert pages.page_count() == expected
     dialog.close()
 
 
