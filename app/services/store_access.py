@@ -10,13 +10,15 @@ from app.store.database import Store
 from app.store.database import open_store as open_database
 
 
-def open_store(data_dir: Path | str | None = None) -> Store:
+def open_store(data_dir: Path | str | None = None, *, full_check: bool = False) -> Store:
     """The store in data_dir (default: the user data dir), migrated to the current schema.
 
     A migration runs only after a verified backup (app.services.backup.before_migration); a damaged
     file raises StoreDamaged before anything touches it, a newer schema StoreTooNew. The shipped tax
-    classification table is loaded on first start and when a newer one ships."""
-    store = open_database(data_dir, before_migration=before_migration)
+    classification table is loaded on first start and when a newer one ships (an existing store with
+    the table in force reads one setting). The whole-file check (PRAGMA quick_check) runs only with
+    full_check: see app.store.damage for what runs when."""
+    store = open_database(data_dir, before_migration=before_migration, full_check=full_check)
     try:
         ensure_shipped_table()
     except BaseException:

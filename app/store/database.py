@@ -57,16 +57,19 @@ def make_database(path: Path) -> peewee.SqliteDatabase:
     )
 
 
-def open_store(data_dir: Path | str | None = None, *, before_migration: migrations.BeforeMigration | None = None
-               ) -> Store:
+def open_store(data_dir: Path | str | None = None, *, before_migration: migrations.BeforeMigration | None = None,
+               full_check: bool = False) -> Store:
     """Open (creating if need be) the store in data_dir and migrate it to the current schema.
 
-    Raises StoreDamaged (app.store.damage) when the file is truncated, overwritten or fails its check.
+    Raises StoreDamaged (app.store.damage) when the file is truncated, overwritten or fails its check:
+    the cheap one (header, length, the edges of every b-tree; milliseconds at any size) at every open,
+    PRAGMA quick_check too with full_check (seconds at a million invoices: the app runs it in the
+    background once its window is up, app/ui/store_check.py).
     The desk opens it through app.services.store_access, which passes a verified backup as before_migration."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     # A damaged file is never migrated or written to: StoreDamaged lets the caller offer a backup.
-    check_store_file(directory / STORE_FILE)
+    check_store_file(directory / STORE_FILE, full=full_check)
 
     db = make_database(directory / STORE_FILE)
     database.initialize(db)

@@ -84,6 +84,7 @@ def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
 
 def _run(app: QApplication, data_dir: Path) -> int:
     from app.ui.startup_checks import after_start, open_store_or_restore
+    from app.ui.store_check import start_store_check
 
     try:
         store, restored = open_store_or_restore(data_dir)  # a damaged store: the newest good backup is offered
@@ -98,11 +99,13 @@ def _run(app: QApplication, data_dir: Path) -> int:
             return 0  # no seller, nothing to issue for: the clerk chose to stop
         window = build_main_window(store)
         window.show()
+        start_store_check(window)  # PRAGMA quick_check reads every page: off the GUI thread, once the window is up
         window.sync_actions.runner.start()  # monitor and upload worker, off the GUI thread
         after_start(window, restored)  # audit chain verified off the GUI thread; reconcile after a restore
         try:
             return app.exec()
         finally:
+            window.store_check.stop()  # a whole-file check still running is interrupted, not waited for
             window.sync_actions.runner.stop()
             window.backup_actions.backup_at_close()
             window.store.close()  # a restore in the app replaced the store it opened with

@@ -1,7 +1,11 @@
 """The invoice list as a lazy table model: rows are read from the store a page at a time.
 
 Only the pages the view asks for are loaded, and only a few are kept, so the list of a
-million invoices costs a count and a few hundred rows of memory.
+million invoices costs a count and a few hundred rows of memory. Pages are read by key, never by
+OFFSET (app.store.queries.list_page), so the deepest page costs what the first does: the page next
+to a held one continues from its edge id; the first and the last page read from either end; a jump
+into the middle computes its first id (row r of an unfiltered list without gaps is id newest - r;
+otherwise one pass builds the first id of every page, kept until the next refresh).
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ class InvoiceListModel(QAbstractTableModel):
         self.page_size = page_size
         self.kept_pages = kept_pages
         self.status: str | None = None
-        self._count = queries.count_invoices(None)
+        self._range = queries.id_range(None)
+        self._count = self._range.count
+        self._anchors: list[int] | None = None  # the first id of every page, for jumps into a filtered list
         self._pages: OrderedDict[int, list[queries.InvoiceSummary]] = OrderedDict()
         # What was read from the store, for the status bar, tests and the benchmark.
         self.rows_fetched = 0
@@ -61,7 +67,9 @@ class InvoiceListModel(QAbstractTableModel):
         """Count again and drop every cached page (after an invoice is issued or uploaded)."""
         self.beginResetModel()
         self._pages.clear()
-        self._count = queries.count_invoices(self.status)
+        self._anchors = None
+        self._range = queries.id_range(self.status)
+        self._count = self._range.count
         self.endResetModel()
 
     def set_status(self, status: str | None) -> None:
@@ -73,13 +81,34 @@ class InvoiceListModel(QAbstractTableModel):
         if page is not None:
             self._pages.move_to_end(number)
             return page
-        page = queries.list_invoices(offset=number * self.page_size, limit=self.page_size, status=self.status)
+        page = self._read_page(number)
         self.rows_fetched += len(page)
         self.pages_fetched += 1
         self._pages[number] = page
         while len(self._pages) > self.kept_pages:
             self._pages.popitem(last=False)
         return page
+
+    def _read_page(self, number: int) -> list[queries.InvoiceSummary]:
+        """Page `number` by key: from a held neighbour's edge, from either end, or from its computed first id."""
+        size, status = self.page_size, self.status
+        before, after = self._pages.get(number - 1), self._pages.get(number + 1)
+        if before:
+            return queries.list_page(size, status, below=before[-1].id)
+        if after and len(after) == size:
+            return queries.list_page(size, status, above=after[0].id)
+        if number == 0:
+            return queries.list_page(size, status)
+        if (number + 1) * size >= self._count:  # the last page: the oldest rows, read from that end
+            return queries.list_page(max(self._count - number * size, 0), status, above=0)
+        newest = self._range.newest
+        if self._range.dense and newest is not None:
+            return queries.list_page(size, status, at_most=newest - number * size)
+        if self._anchors is None:
+            self._anchors = queries.page_anchors(size, status)
+        if number >= len(self._anchors):
+            return []
+        return queries.list_page(size, status, at_most=self._anchors[number])
 
     def summary(self, row: int) -> queries.InvoiceSummary | None:
         if not 0 <= row < self._count:

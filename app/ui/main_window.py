@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from app.ui.channel_status import ChannelActions
     from app.ui.print_actions import PrintActions
     from app.ui.startup_checks import IntegrityCheck
+    from app.ui.store_check import StoreFileCheck
     from app.ui.sync_actions import SyncActions
     from app.ui.trust_actions import TrustActions
 
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
     backup_actions: BackupActions
     catalog_actions: CatalogActions
     integrity_check: IntegrityCheck  # set by app/ui/startup_checks.after_start
+    store_check: StoreFileCheck  # the whole-file check after start: app/ui/store_check.start_store_check
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,6 +139,9 @@ class MainWindow(QMainWindow):
         from app.ui.catalog_actions import install as install_catalog_actions  # items, customers, tax codes
 
         install_catalog_actions(self)
+        from app.ui.deliver_actions import install as install_deliver_actions  # delivery folder, deliver now
+
+        install_deliver_actions(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 

@@ -7,7 +7,11 @@ then measures, each in a fresh process so memory figures do not mix:
   count     the bare SELECT count(*) the lazy model starts with (baseline for opening);
   eager     a plain QStandardItemModel filled with 10,000 rows in a QTableView (what a
             non-lazy list costs per row; its per-row figures are scaled to N);
-  lazy      the main window over all N: open and show, scroll to the end, 200 jumps.
+  lazy      the main window over all N: open and show, scroll to the end, 200 jumps;
+  pages     the newest 100 through the app's query (app.store.queries.list_page) against the raw
+            indexed query on a bare sqlite3 connection, and the list model's pages read by key (the
+            first, the deepest, a jump into the middle; unfiltered and filtered by status) against
+            the first page, with the deep page by OFFSET for reference. Medians of many reads.
 Prints each figure and the ratios. Not a test: run by hand.
 """
 
@@ -143,7 +147,57 @@ def part_lazy(directory: Path) -> dict:
             "rss_kib": rss_kib() - before}
 
 
-PARTS = {"count": part_count, "eager": part_eager, "lazy": part_lazy}
+RAW_NEWEST = ("SELECT id, provisional_number, official_number, issued_at, buyer_name, total_with_tax, status, kind "
+              "FROM invoice ORDER BY id DESC LIMIT 100")
+
+
+def median_s(action, repeat: int = 41) -> float:
+    import statistics
+
+    action()  # warm: the pages are in SQLite's cache and the OS's, as in a running app
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def part_pages(directory: Path) -> dict:
+    import sqlite3
+
+    from app.core import status
+    from app.services.store_access import open_store
+    from app.store import queries
+    from app.ui.invoice_list_model import InvoiceListModel
+
+    store = open_store(directory)
+    raw = sqlite3.connect(str(store.path))
+    result: dict = {
+        "raw_newest_s": median_s(lambda: raw.execute(RAW_NEWEST).fetchall()),
+        "app_newest_s": median_s(lambda: queries.list_page(100)),
+    }
+    model = InvoiceListModel()  # pages of PAGE_SIZE rows, as the window reads them
+
+    def page_at(row: int) -> None:
+        model._pages.clear()  # nothing held: the page is read from the store
+        model.summary(row)
+
+    for label, filter_ in (("all", None), ("accepted", status.ACCEPTED)):
+        model.set_status(filter_)
+        rows = model.rowCount()
+        offset_sql = ("SELECT id FROM invoice " + ("WHERE status = ? " if filter_ else "")
+                      + "ORDER BY id DESC LIMIT 200 OFFSET ?")
+        offset_params = ((filter_,) if filter_ else ()) + (max(rows - 200, 0),)
+        result[label] = {"rows": rows, "first_s": median_s(lambda: page_at(0)),
+                         "deepest_s": median_s(lambda r=rows: page_at(r - 1)),
+                         "middle_s": median_s(lambda r=rows: page_at(r // 2 + 7)),
+                         "offset_deepest_s": median_s(
+                             lambda q=offset_sql, p=offset_params: raw.execute(q, p).fetchall(), repeat=5)}
+    return result
+
+
+PARTS = {"count": part_count, "eager": part_eager, "lazy": part_lazy, "pages": part_pages}
 
 
 def run_part(name: str, directory: Path) -> dict:
@@ -164,7 +218,7 @@ def main() -> None:
     directory = args.store or Path(tempfile.mkdtemp(prefix="fapiao-bench-"))
     built = build_store(directory, args.count)
     print(f"store: {directory} ({args.count:,} invoices, built in {built:.1f} s)")
-    count, eager, lazy = (run_part(name, directory) for name in ("count", "eager", "lazy"))
+    count, eager, lazy, pages = (run_part(name, directory) for name in ("count", "eager", "lazy", "pages"))
     n = lazy["rows"]
     eager_per_row_s = eager["open_s"] / eager["rows"]
     eager_per_row_kib = eager["rss_kib"] / eager["rows"]
@@ -189,6 +243,15 @@ def main() -> None:
     print(f"  lazy memory / eager memory scaled to {n:,}  {lazy['rss_kib'] / (eager_per_row_kib * n):.4f}x "
           f"(eager would hold ~{eager_per_row_kib * n / 1024:.0f} MiB)")
     print(f"  rows read (open + end) / rows in store  {lazy['rows_fetched'] / n:.5f}")
+    print("pages (median of 41 reads each, warm):")
+    print(f"  newest 100: app's query {pages['app_newest_s'] * 1000:.3f} ms, raw indexed query "
+          f"{pages['raw_newest_s'] * 1000:.3f} ms: {pages['app_newest_s'] / pages['raw_newest_s']:.2f}x (target <= 2x)")
+    for label in ("all", "accepted"):
+        p = pages[label]
+        print(f"  list model, {label} ({p['rows']:,} rows): first page {p['first_s'] * 1000:.3f} ms, deepest "
+              f"{p['deepest_s'] * 1000:.3f} ms ({p['deepest_s'] / p['first_s']:.2f}x the first; target <= 3x), "
+              f"middle {p['middle_s'] * 1000:.3f} ms ({p['middle_s'] / p['first_s']:.2f}x); deepest by OFFSET "
+              f"(raw) {p['offset_deepest_s'] * 1000:.1f} ms ({p['offset_deepest_s'] / p['deepest_s']:.0f}x by key)")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from PySide6.QtCore import Qt
@@ -33,17 +34,37 @@ def many_invoices(store, seller):
 
 @pytest.fixture
 def fetch_log(monkeypatch):
-    """Every page the list reads from the store: (offset, limit, rows returned). The real query runs."""
+    """Every page the list reads from the store: (row of its first entry, limit, rows returned). The real
+    query runs; in the bulk store invoice id i is LX-i, so the newest-first row of id i is MANY - i."""
     log = []
-    real = queries.list_invoices
+    real = queries.list_page
 
-    def logged(offset=0, limit=100, status=None):
-        rows = real(offset=offset, limit=limit, status=status)
-        log.append((offset, limit, len(rows)))
+    def logged(limit=100, status=None, **keys):
+        rows = real(limit, status, **keys)
+        log.append((MANY - rows[0].id if rows else None, limit, len(rows)))
         return rows
 
-    monkeypatch.setattr(queries, "list_invoices", logged)
+    monkeypatch.setattr(queries, "list_page", logged)
     return log
+
+
+@pytest.fixture
+def statements(store):
+    """Every SQL statement the store's connection runs while the test does."""
+    seen: list[str] = []
+    connection = store.db.connection()
+    connection.set_trace_callback(seen.append)
+    yield seen
+    if not store.db.is_closed():
+        connection.set_trace_callback(None)
+
+
+def _by_offset(store, row: int, limit: int, status_: str | None = None) -> list[str]:
+    """What OFFSET paging gives (the reference the keyset pages must match)."""
+    where, params = ("WHERE status = ?", [status_]) if status_ else ("", [])
+    return [r[0] for r in store.db.execute_sql(
+        f"SELECT provisional_number FROM invoice {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+        [*params, limit, row]).fetchall()]
 
 
 def test_list_of_many_loads_only_the_pages_it_shows(qtbot, many_invoices, store, fetch_log):
@@ -87,6 +108,31 @@ def test_model_reads_pages_on_demand_and_forgets_the_oldest(many_invoices, fetch
     assert sorted(model._pages) == [5, 9, 12] and model.rows_fetched == 400
     model.index(150, 0).data()  # forgotten, read again
     assert model.rows_fetched == 500
+
+
+def test_pages_are_read_by_key_never_by_offset(many_invoices, store, statements):
+    model = InvoiceListModel(page_size=100, kept_pages=3)
+    rows = (0, 150, 9_999, 19_950, 19_999, 12_345, 12_500, 12_200)  # first, middle, last page, neighbours
+    seen = [model.index(row, 0).data() for row in rows]
+    assert seen == [f"LX-{MANY - row:07d}" for row in rows]
+    on_invoices = [sql for sql in statements if "FROM invoice" in sql or 'FROM "invoice"' in sql]
+    assert on_invoices and not [sql for sql in on_invoices if re.search(r"OFFSET\s+(?!0\b)", sql, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("status_", [None, status.ACCEPTED, status.PENDING_UPLOAD])
+def test_keyset_pages_match_offset_pages_with_gaps_and_filters(many_invoices, store, status_):
+    # Ids with gaps (rows gone, as after a restore from an older backup): the ids are no longer dense.
+    store.db.execute_sql("DELETE FROM invoice WHERE id IN (5, 777, 778, 15001, 19990)")
+    model = InvoiceListModel(page_size=100, kept_pages=4)
+    model.set_status(status_)
+    count = model.rowCount()
+    assert count == queries.count_invoices(status_)
+    for row in (0, 99, 100, 5_555, count // 2, count - 150, count - 1, 3_000, 3_100, 2_900):
+        if row >= count:
+            continue
+        page = row // 100 * 100
+        expected = _by_offset(store, page, 100, status_)
+        assert [model.index(r, 0).data() for r in range(page, min(page + 100, count))] == expected, row
 
 
 def test_status_filter(qtbot, many_invoices, store):
