@@ -25,6 +25,7 @@ from app.cli import (
     months,
     paper,
     printing,
+    red_forms,
     seller,
     stock,
     sync,
@@ -38,7 +39,7 @@ from app.core.errors import DeskError
 log = logging.getLogger(__name__)
 
 GROUPS = (seller, invoices, trust, printing, export, sync, history, taxcodes, items, customers, stock, taxpayer,
-          months, paper, deliver)
+          months, paper, deliver, red_forms)
 
 
 def build_parser() -> argparse.ArgumentParser:

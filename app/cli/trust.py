@@ -5,11 +5,10 @@ outage-report, reconcile. Same services as the app; app/cli/__init__.py register
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
+from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json
 from app.reports import fault_report, reconcile_report
 
 # --- cancel / red ------------------------------------------------------------------------------
@@ -27,33 +26,25 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_red(args: argparse.Namespace) -> int:
-    from app.services.lifecycle import issue_red_letter
+    """The red invoice on a confirmation form in 01 or 04 (red-form raise first)."""
+    from app.platform.client import PlatformClient
+    from app.services.red_forms import issue_red_invoice
+    from app.services.settings import make_client
 
-    if args.reason is None:
-        raise BadInput("red_reason（红字发票开具原因）：请给出 --reason（销货退回 / 开票有误 / 服务中止 / 销售折让）",
-                       "red_reason: give --reason (return / error / stopped / allowance)")
-    if args.full == (args.lines is not None):
-        raise BadInput("lines（红字明细）：请给出 --full（全额冲红）或 --lines JSON（部分冲红）之一",
-                       "lines: give either --full or --lines JSON")
-    lines = None
-    if args.lines is not None:
-        text = args.lines
-        source = Path(text[1:]) if text.startswith("@") else None
-        lines = read_json(str(source)) if source else _parse_lines(text)
+    if not args.form:
+        raise BadInput("form（红字确认单）：红字发票须凭红字确认单开具：先 red-form raise，再 red NUMBER --form UUID",
+                       "form: a red invoice needs a confirmation form: red-form raise first, then red NUMBER --form "
+                       "UUID")
     open_store_of(args)
-    issued = issue_red_letter(args.number, args.reason, lines=lines, clerk=args.clerk or "",
-                              remarks=args.remarks or "")
+    client: PlatformClient | None = None if args.offline else make_client(args.url, args.token)
+    try:
+        issued = issue_red_invoice(args.form, clerk=args.clerk or "", remarks=args.remarks or "",
+                                   number=args.number, client=client)
+    finally:
+        if client is not None:
+            client.close()
     print(f"{issued.number}\t{issued.invoice.total_with_tax}")
     return EXIT_OK
-
-
-def _parse_lines(text: str):
-    try:
-        value = json.loads(text, parse_float=lambda s: s)
-    except json.JSONDecodeError as error:
-        raise BadInput(f"lines（红字明细）：不是有效的 JSON：{error.msg}",
-                       f"lines: not valid JSON: {error.msg}") from None
-    return value if isinstance(value, list) else [value]
 
 
 # --- limits ------------------------------------------------------------------------------------
@@ -175,22 +166,23 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def register(commands: Subcommands) -> None:
     """The parsers of this group, each with its handler."""
-    cancel = commands.add_parser("cancel", help="cancel (作废) an invoice not yet accepted, within its month")
+    cancel = commands.add_parser("cancel", help="cancel (作废) a paper invoice within its month, or withdraw a "
+                                                "pre-issue record never issued; electronic invoices: red-form")
     cancel.set_defaults(handler=cmd_cancel)
     cancel.add_argument("number")
     cancel.add_argument("--reason", default=None, help="why (required)")
     cancel.add_argument("--clerk", default=None)
 
-    red = commands.add_parser("red", help="issue a red-letter (红字) invoice reversing an accepted one")
+    red = commands.add_parser("red", help="issue the red-letter (红字) invoice on a confirmation form in 01 or 04")
 
     red.set_defaults(handler=cmd_red)
-    red.add_argument("number", help="the original's provisional or official number")
-    red.add_argument("--reason", default=None,
-                     help="销货退回 (return) / 开票有误 (error) / 服务中止 (stopped) / 销售折让 (allowance)")
-    red.add_argument("--full", action="store_true", help="reverse every line")
-    red.add_argument("--lines", default=None, help="JSON list of red lines (negative quantities), or @FILE")
-    red.add_argument("--remarks", default=None)
+    red.add_argument("number", help="the blue invoice's number")
+    red.add_argument("--form", default=None, help="the form's uuid (or form number): see red-form list")
+    red.add_argument("--remarks", default=None, help="added after the remarks the face needs")
     red.add_argument("--clerk", default=None)
+    red.add_argument("--url", default=None, help="platform URL (default: the one in the settings)")
+    red.add_argument("--token", default=None, help="bearer token (default: the one in the settings)")
+    red.add_argument("--offline", action="store_true", help="do not refresh the form from the platform first")
 
     limits = commands.add_parser("limits", help="offline limits: show what remains, or set them")
 

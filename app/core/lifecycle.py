@@ -1,9 +1,9 @@
 """Rules for correcting an issued invoice: cancellation (作废) and red-letter reversal (红字).
 
-An issued invoice is never edited. Before the platform has accepted it, and only within
-the calendar month it was issued in (Beijing time), it may be cancelled; after acceptance
-it can only be reversed by a red-letter invoice, whose total never exceeds what remains
-of the original. Pure functions: the store's services apply them (app/store/lifecycle.py).
+An issued invoice is never edited. Under 数电 rules (shudian-rules.md section 4) only a paper invoice may be
+cancelled, within the calendar month it was issued in (Beijing time); everything else is reversed by a
+red-letter invoice on a confirmation form (app/services/red_forms.py), whose total never exceeds what
+remains of the original. Pure functions: the services apply them (app/services/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -23,36 +23,15 @@ RED_REASONS: dict[str, tuple[str, str]] = {
     "服务中止": ("服务中止", "service discontinued"),
     "销售折让": ("销售折让", "sales allowance"),
 }
-# Short ASCII aliases, so a script (or a keyboard without an IME) can name a reason.
-RED_REASON_ALIASES = {"return": "销货退回", "error": "开票有误", "stopped": "服务中止", "allowance": "销售折让"}
 MAX_REASON_LENGTH = 200
 
 
 def red_reason_label(reason: str, lang: str = "zh") -> str:
+    """The label of a reason as stored on a red invoice (its Chinese name)."""
     labels = RED_REASONS.get(reason)
     if labels is None:
         return reason
     return labels[0] if lang == "zh" else labels[1]
-
-
-def normalize_red_reason(reason: str | None) -> str | None:
-    """The reason as stored (Chinese), or None when it is not one of the four."""
-    if reason is None:
-        return None
-    text = reason.strip()
-    text = RED_REASON_ALIASES.get(text.lower(), text)
-    return text if text in RED_REASONS else None
-
-
-def red_reason_error(reason: str | None) -> FieldError | None:
-    if reason is None or not reason.strip():
-        return FieldError("red_reason", "请选择红字发票开具原因（销货退回 / 开票有误 / 服务中止 / 销售折让）",
-                          "is required (goods returned / issued in error / service discontinued / sales allowance)")
-    if normalize_red_reason(reason) is None:
-        return FieldError("red_reason", f"“{reason}”不是红字发票开具原因（销货退回 / 开票有误 / 服务中止 / 销售折让）",
-                          f"{reason!r} is not a reason (销货退回 return / 开票有误 error / 服务中止 stopped / "
-                          "销售折让 allowance)")
-    return None
 
 
 def cancel_reason_error(reason: str | None) -> FieldError | None:
@@ -89,16 +68,3 @@ class ReversalRoom:
     @property
     def remaining(self) -> Decimal:
         return max(self.original_total - self.reversed_so_far, ZERO)
-
-
-def reversal_error(room: ReversalRoom, red_total: Decimal) -> FieldError | None:
-    """red_total is the new red invoice's total with tax (negative)."""
-    if red_total >= 0:
-        return FieldError("total_with_tax", "红字发票价税合计应为负数", "must be negative on a red-letter invoice")
-    if -red_total > room.remaining:
-        return FieldError("total_with_tax",
-                          f"红字金额 {-red_total} 超过原发票可冲红余额 {room.remaining}"
-                          f"（原发票 {room.original_total}，已冲红 {room.reversed_so_far}）",
-                          f"reverses {-red_total}, more than the {room.remaining} left of the original "
-                          f"({room.original_total}, already reversed {room.reversed_so_far})")
-    return None

@@ -164,6 +164,44 @@ class TaxCodeUpdate:
     withdrawn: tuple[str, ...]  # codes no longer usable
 
 
+RED_FORM_STATUSES = tuple(f"{i:02d}" for i in range(1, 11))  # 01 .. 10 (shudian-rules.md section 4)
+RED_FORM_REASONS = ("01", "02", "03", "04")
+RED_FORM_DECISIONS = ("agree", "disagree", "revoke")
+
+
+@dataclass(frozen=True)
+class RedFormLine:
+    original_line_no: int  # the blue line it reverses
+    quantity: str | None  # negative, or None (销售折让, 开票有误 by amount)
+    amount: Decimal  # negative
+    tax: Decimal  # zero or negative
+
+
+@dataclass(frozen=True)
+class RedForm:
+    """A red-letter confirmation form (红字确认单) as the platform answered it, checked."""
+
+    uuid: str
+    form_number: str  # 20 digits
+    status: str  # 01 .. 10
+    raised_by: str  # seller / buyer
+    original_number: str  # the blue invoice
+    reason: str  # 01 .. 04
+    lines: tuple[RedFormLine, ...]
+    total_amount: Decimal  # negative
+    total_tax: Decimal  # zero or negative
+    created_at: str
+    updated_at: str
+    expires_at: str | None  # while it waits (02, 03)
+    red_number: str | None  # the red invoice issued on it
+    request_id: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """A red invoice may be issued on it: 01 or 04, none issued yet."""
+        return self.status in ("01", "04") and self.red_number is None
+
+
 class PlatformClient(ABC):
     """What the desk needs from the platform (protocol v2). Methods raise the PlatformError subclasses above,
     and return only answers they have checked against what was asked.
@@ -225,6 +263,24 @@ class PlatformClient(ABC):
     @abstractmethod
     def withdraw_month(self, period: str) -> None:
         """DELETE /v2/monthly-summaries/{YYYYMM}."""
+
+    @abstractmethod
+    def raise_red_form(self, request_id: str, original_number: str, reason: str,
+                       lines: Sequence[dict[str, Any]]) -> RedForm:
+        """POST /v2/red-forms: the form raised (01, or 02 when the buyer must confirm); the same request id
+        answers the first form again."""
+
+    @abstractmethod
+    def red_forms(self, status: str | None = None) -> list[RedForm]:
+        """GET /v2/red-forms[?status=S]: this seller's forms, the buyer's included, oldest first."""
+
+    @abstractmethod
+    def red_form(self, form_uuid: str) -> RedForm | None:
+        """GET /v2/red-forms/{U}: the form, or None when the platform holds no such form."""
+
+    @abstractmethod
+    def decide_red_form(self, form_uuid: str, request_id: str, decision: str) -> RedForm:
+        """POST /v2/red-forms/{U}/decision: agree / disagree a 03 form, revoke the seller's own."""
 
     def iter_invoices(self, seller_tax_id: str, date_from: str, date_to: str, *, page_size: int = 500
                       ) -> Iterator[dict[str, Any]]:

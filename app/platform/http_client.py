@@ -18,6 +18,9 @@ from app.core.money import parse_decimal, to_money
 from app.core.official_numbers import CHANNEL_DIRECT, MAX_BLOCK, block_count, is_official_number, parse_number
 from app.core.taxcodes import CODE_LENGTH, TaxCode, code_from_wire
 from app.platform.client import (
+    RED_FORM_DECISIONS,
+    RED_FORM_REASONS,
+    RED_FORM_STATUSES,
     KeyConflict,
     MonthClosed,
     NumberGrant,
@@ -26,6 +29,8 @@ from app.platform.client import (
     QuotaGrant,
     QuotaStatus,
     RecordPage,
+    RedForm,
+    RedFormLine,
     Rejected,
     ResultsExpired,
     SummaryAnswer,
@@ -41,6 +46,9 @@ MAX_UPLOAD = 100  # invoices a call (shudian-rules.md section 5)
 MAX_PAGE = 1000  # records a page of GET /v2/invoices
 MAX_VERSION_LENGTH = 40  # a table version ("32.0") as the platform names it: short, printable, one word
 UPLOAD_STATUSES = ("accepted", "processing", "rejected", "duplicate")
+MAX_UUID = 64
+# What each decision leaves a form in (the platform's answer must say so).
+DECIDED = {"agree": ("04",), "disagree": ("06",), "revoke": ("08", "09")}
 TAXPAYER_FIELDS = ("tax_id", "name", "status", "taxpayer_type", "channels", "risk", "kinds")
 
 
@@ -309,3 +317,109 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         self._closed(status, data, period)
         self._refused(status, data)
         raise self._unfit(status, "monthly summary withdrawal", True)
+
+    # --- red-letter confirmation forms ----------------------------------------------------------
+
+    @staticmethod
+    def _red_form(data: Any) -> RedForm | None:
+        """A form checked field by field (None: not believed): its uuid, a 20-digit form number, a status 01-10,
+        the blue invoice's official number, a reason 01-04, lines quoting blue line numbers once each with a
+        negative amount and a tax of zero or less, and totals that are the sums of its lines."""
+        if not isinstance(data, dict):
+            return None
+        form_uuid, form_number = data.get("uuid"), data.get("form_number")
+        if not (isinstance(form_uuid, str) and 0 < len(form_uuid) <= MAX_UUID and form_uuid.isprintable()):
+            return None
+        if not (isinstance(form_number, str) and len(form_number) == 20 and form_number.isascii()
+                and form_number.isdigit()):
+            return None
+        if data.get("status") not in RED_FORM_STATUSES or data.get("reason") not in RED_FORM_REASONS:
+            return None
+        if data.get("raised_by") not in ("seller", "buyer") or not is_official_number(data.get("original_number")):
+            return None
+        red_number = data.get("red_number")
+        if red_number is not None and not is_official_number(red_number):
+            return None
+        raw_lines = data.get("lines")
+        if not isinstance(raw_lines, list) or not raw_lines:
+            return None
+        lines: list[RedFormLine] = []
+        for raw in raw_lines:
+            if not isinstance(raw, dict):
+                return None
+            number, amount, tax = raw.get("original_line_no"), _money(raw.get("amount")), _money(raw.get("tax"))
+            quantity = raw.get("quantity")
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                return None
+            if amount is None or amount >= 0 or tax is None or tax > 0:
+                return None
+            if quantity not in (None, "") and (not isinstance(quantity, str) or parse_decimal(quantity) is None):
+                return None
+            lines.append(RedFormLine(number, quantity if quantity not in (None, "") else None, amount, tax))
+        if len({line.original_line_no for line in lines}) != len(lines):
+            return None
+        total_amount, total_tax = _money(data.get("total_amount")), _money(data.get("total_tax"))
+        if total_amount != sum((line.amount for line in lines), Decimal(0)) \
+                or total_tax != sum((line.tax for line in lines), Decimal(0)):
+            return None
+        assert total_amount is not None and total_tax is not None
+        created, updated, expires = data.get("created_at"), data.get("updated_at"), data.get("expires_at")
+        if not (_moment(created) and _moment(updated)) or (expires is not None and not _moment(expires)):
+            return None
+        if data["status"] in ("02", "03") and expires is None:
+            return None
+        request_id = data.get("request_id")
+        return RedForm(uuid=form_uuid, form_number=form_number, status=data["status"], raised_by=data["raised_by"],
+                       original_number=str(data["original_number"]), reason=data["reason"], lines=tuple(lines),
+                       total_amount=total_amount, total_tax=total_tax, created_at=str(created),
+                       updated_at=str(updated), expires_at=str(expires) if expires is not None else None,
+                       red_number=str(red_number) if red_number is not None else None,
+                       request_id=request_id if isinstance(request_id, str) else None)
+
+    def raise_red_form(self, request_id: str, original_number: str, reason: str,
+                       lines: Sequence[dict[str, Any]]) -> RedForm:
+        body = {"request_id": request_id, "original_number": original_number, "reason": reason,
+                "lines": [dict(line) for line in lines]}
+        status, data, _ = self._request("POST", "/v2/red-forms", body)
+        self._refused(status, data)
+        form = self._red_form(data) if status in (200, 201) else None
+        if form is not None and form.request_id == request_id and form.original_number == original_number \
+                and form.reason == reason and form.raised_by == "seller" and form.status in ("01", "02") \
+                and len(form.lines) == len(lines) and all(
+                    got.original_line_no == sent.get("original_line_no") and got.amount == _money(sent.get("amount"))
+                    and got.tax == _money(sent.get("tax")) for got, sent in zip(form.lines, lines, strict=True)):
+            return form
+        raise self._unfit(status, "red-letter form", True)
+
+    def red_forms(self, status: str | None = None) -> list[RedForm]:
+        if status is not None and status not in RED_FORM_STATUSES:
+            raise ValueError(f"a form status is 01 to 10, not {status!r}")
+        path = "/v2/red-forms" + ("?" + urlencode({"status": status}) if status else "")
+        code, data, _ = self._request("GET", path)
+        if code == 200 and isinstance(data, dict) and isinstance(data.get("items"), list):
+            forms = [self._red_form(item) for item in data["items"]]
+            if all(form is not None and (status is None or form.status == status) for form in forms):
+                return [form for form in forms if form is not None]
+        raise self._unfit(code, "red-letter forms", False)
+
+    def red_form(self, form_uuid: str) -> RedForm | None:
+        status, data, _ = self._request("GET", f"/v2/red-forms/{quote(form_uuid, safe='')}")
+        if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
+            return None
+        form = self._red_form(data) if status == 200 else None
+        if form is not None and form.uuid == form_uuid:
+            return form
+        raise self._unfit(status, "red-letter form", False)
+
+    def decide_red_form(self, form_uuid: str, request_id: str, decision: str) -> RedForm:
+        if decision not in RED_FORM_DECISIONS:
+            raise ValueError(f"a decision is agree, disagree or revoke, not {decision!r}")
+        status, data, _ = self._request("POST", f"/v2/red-forms/{quote(form_uuid, safe='')}/decision",
+                                        {"request_id": request_id, "decision": decision})
+        self._refused(status, data)
+        if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
+            raise Rejected([{"field": "uuid", "message": "平台没有该红字确认单 (no such red-letter form)"}])
+        form = self._red_form(data) if status == 200 else None
+        if form is not None and form.uuid == form_uuid and form.status in DECIDED[decision]:
+            return form
+        raise self._unfit(status, "red-letter form decision", True)

@@ -1,34 +1,30 @@
-"""Correcting issued invoices: cancellation (作废) and red-letter invoices (红字). The form, the
-command line (`cancel`, `red`) and the tests all come through these functions.
+"""Correcting issued invoices under 数电 rules (shudian-rules.md section 4): cancellation (作废) where the law
+allows it, and the withdrawal of a pre-issue record never issued. Red-letter invoices go through a
+confirmation form: app/services/red_forms.py.
 
 Cancellation
-    Only an invoice the platform has not accepted, within the calendar month it was issued in
-    (Beijing time), with a reason. The record stays: status `cancelled`, the reason and time on
-    the row, an audit entry "cancelled" with clerk and reason; the paper prints 作废.
-    What happens to its upload depends on where its queue entry is (app/store/status.py):
+    An electronic 数电 invoice can never be cancelled: refused, pointing to a red-letter form (red-form raise).
+    A paper 数电 invoice (medium paper, platform channel) can, within the calendar month it was issued in
+    (Beijing time), with a reason, while no red invoice or open form reverses it. An invoice the platform
+    rejected was never an invoice: it may be marked cancelled (the way to correct and reissue it). The record
+    stays: status `cancelled`, the reason and time on the row, an audit entry "cancelled" with clerk and reason.
 
-    - known not to be on the platform: `pending` (never sent, or looked up and not found) or
-      `retry_wait` (the last send failed before the platform acted: 429/5xx, refused connection);
-      the entry becomes `withdrawn` and is never sent (the worker claims entries inside an
-      IMMEDIATE transaction, so it cannot be halfway through claiming this one). Rejected by
-      the platform: cancelled at once too.
-    - possibly on the platform already (`sending`, `unknown_outcome`): the request is queued
-      (CancellationRequest, audit "cancel_requested") and carried out in the order requested
-      once the outcome is known (resolve_cancellations, run by app/sync/outage_feed.py when the
-      platform answers, and after each upload pass): if the platform has it, the cancellation is
-      refused ("cancel_refused", the clerk is told to issue a red-letter invoice); if it does not,
-      the entry is withdrawn (only if the worker has not picked it up again meanwhile) and the
-      invoice cancelled. A cancellation requested offline so waits until the platform answers;
-      nothing is sent after its cancellation has been carried out.
+Withdrawal of a pre-issue record (预开单, platform channel, status pre_issue)
+    Not an invoice until the platform issues it: it can be withdrawn whatever its month, and the desk keeps it,
+    marked (status `cancelled`, audit "cancelled" with pre_issue_withdrawn). What happens to its queue entry
+    depends on where it is (app/core/status.py):
 
-Red-letter invoices
-    Only against an accepted, positive original, with one of the four reasons (销货退回 /
-    开票有误 / 服务中止 / 销售折让), in full (every line negated) or in part (the lines given, each
-    naming an item and rate of the original). The red total never exceeds what remains of the
-    original: its total less every earlier red-letter invoice against it that is not cancelled
-    or rejected. Checked inside the issuing transaction (with the offline limits), so two
-    instances cannot both reverse the last yuan. The reason is kept on the row (`red_reason`),
-    outside the protocol body and its content hash; the original gets an audit entry "reversed".
+    - known not to be on the platform: `pending` (never sent, or looked up and not found) or `retry_wait`
+      (the last send failed before the platform acted): the entry becomes `withdrawn` and is never sent (the
+      worker claims entries inside an IMMEDIATE transaction, so it cannot be halfway through claiming it).
+    - possibly issued already (`sending`, `unknown_outcome`): the request is queued (CancellationRequest, audit
+      "cancel_requested") and carried out in the order requested once the outcome is known
+      (resolve_cancellations, run by app/sync/outage_feed.py when the platform answers, and after each upload
+      pass): if the platform issued it, an electronic invoice is refused ("cancel_refused", the clerk is
+      pointed to a red-letter form) and a paper one is cancelled within its month; if it did not, the entry is
+      withdrawn (only if the worker has not picked it up again meanwhile) and the record marked.
+
+Records cancelled, or reversed by a red invoice without a form, before these rules stay as they were.
 """
 
 from __future__ import annotations
@@ -36,31 +32,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from app.core import status
 from app.core.clock import now, now_iso
-from app.core.codec import legacy_line_to_body, line_to_body
 from app.core.errors import FieldError, ValidationFailed
-from app.core.lifecycle import (
-    cancel_reason_error,
-    cancellation_window_error,
-    normalize_red_reason,
-    red_reason_error,
-    reversal_error,
-)
-from app.core.money import format_money
-from app.core.tax import find_rate
-from app.core.validation import RATE_CODE_OF_POLICY, RED_REASON_CODES
-from app.services.issuing import IssuedInvoice, issue_invoice, prepare_invoice, write_issued
-from app.services.limits import check_can_issue
+from app.core.lifecycle import cancel_reason_error, cancellation_window_error
+from app.services.issuing import IssuedInvoice, issue_invoice
 from app.services.queue import Outcome, record_outcomes
-from app.services.seller import get_seller
 from app.store import audit
 from app.store.models import CancellationRequest, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.queries import find_row, get_invoice, reversal_room
+from app.store.queries import find_row, reversal_room
+from app.store.red_forms import holding
 
 # Queue states in which the platform may already hold the invoice.
 IN_DOUBT_STATES = (status.Q_SENDING, status.Q_UNKNOWN)
@@ -86,11 +70,23 @@ class CancelOutcome:
         return self.message_zh if lang == "zh" else self.message_en
 
 
-def _refuse_accepted(row: InvoiceRow) -> ValidationFailed:
-    official = row.official_number or ""
-    return _fail("cancel", f"发票 {row.provisional_number} 已被平台接受（{official}），不能作废；请开具红字发票冲销",
-                 f"invoice {row.provisional_number} was accepted by the platform ({official}) and cannot be "
-                 "cancelled; issue a red-letter invoice to reverse it")
+def refuse_electronic(row: InvoiceRow) -> ValidationFailed:
+    number = row.official_number or row.provisional_number
+    return _fail("cancel", f"发票 {number} 是电子发票，数电电子发票不能作废；"
+                           f"请提出红字确认单（red-form raise {number}）并据此开具红字发票",
+                 f"invoice {number} is electronic: an electronic 数电 invoice can never be cancelled; raise a "
+                 f"red-letter form (red-form raise {number}) and issue the red invoice on it")
+
+
+def _paper_refusal(row: InvoiceRow, moment: datetime) -> ValidationFailed | None:
+    """Why a paper invoice the platform issued cannot be cancelled now (None: it can)."""
+    window = cancellation_window_error(datetime.fromisoformat(row.issued_at), moment)
+    if window:
+        return ValidationFailed([window])
+    if reversal_room(row).reversed_so_far > 0 or holding(row).exists():
+        return _fail("cancel", f"发票 {row.official_number} 已有红字发票或红字确认单，不能作废",
+                     f"invoice {row.official_number} has a red invoice or a red-letter form: it cannot be cancelled")
+    return None
 
 
 def _mark_cancelled(row: InvoiceRow, reason: str, clerk: str, detail: audit.Detail) -> None:
@@ -100,8 +96,17 @@ def _mark_cancelled(row: InvoiceRow, reason: str, clerk: str, detail: audit.Deta
     audit.append("cancelled", clerk=clerk, invoice=row, detail={"reason": reason, **detail})
 
 
+def _withdrawn(row: InvoiceRow) -> CancelOutcome:
+    return CancelOutcome(row.provisional_number, True,
+                         f"预开单 {row.provisional_number} 已撤回：未提交平台，记录保留并标记作废",
+                         f"pre-issue record {row.provisional_number} withdrawn: never sent to the platform, kept and "
+                         "marked cancelled")
+
+
 def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | None = None) -> CancelOutcome:
-    """Cancel, or queue the cancellation of, an invoice not accepted by the platform. Raises ValidationFailed."""
+    """Cancel a paper invoice in its month, withdraw a pre-issue record never issued (or queue the withdrawal
+    while its outcome is in doubt), or mark a rejected one. Electronic invoices are refused (red-letter
+    instead). Raises ValidationFailed."""
     error = cancel_reason_error(reason)
     if error:
         raise ValidationFailed([error])
@@ -115,38 +120,46 @@ def cancel_invoice(number: str, reason: str, *, clerk: str = "", at: datetime | 
         if row.status == status.CANCELLED:
             raise _fail("cancel", f"发票 {row.provisional_number} 已作废",
                         f"invoice {row.provisional_number} is already cancelled")
-        if row.status == status.ACCEPTED:
-            raise _refuse_accepted(row)
-        window = cancellation_window_error(datetime.fromisoformat(row.issued_at), moment)
-        if window:
-            raise ValidationFailed([window])
+        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
+        if row.status == status.REJECTED or (entry is not None and entry.state == status.Q_REJECTED):
+            # The platform refused it: it never was an invoice.
+            _mark_cancelled(row, reason, clerk, {"queue": entry.state if entry else None, "rejected": True})
+            return CancelOutcome(row.provisional_number, True, f"发票 {row.provisional_number} 已作废",
+                                 f"invoice {row.provisional_number} cancelled")
+        if row.status != status.PRE_ISSUE:
+            if row.medium != "paper":
+                raise refuse_electronic(row)
+            if row.status != status.ACCEPTED:
+                raise _fail("cancel", f"纸质发票 {row.provisional_number} 尚未由平台开具（{row.status}）",
+                            f"paper invoice {row.provisional_number} was not issued by the platform ({row.status})")
+            refusal = _paper_refusal(row, moment)
+            if refusal is not None:
+                raise refusal
+            _mark_cancelled(row, reason, clerk, {"medium": "paper", "official_number": row.official_number})
+            return CancelOutcome(row.provisional_number, True, f"纸质发票 {row.official_number} 已作废",
+                                 f"paper invoice {row.official_number} cancelled")
         waiting = CancellationRequest.get_or_none((CancellationRequest.invoice == row)
                                                   & (CancellationRequest.state == REQUEST_WAITING))
         if waiting is not None:
-            raise _fail("cancel", f"发票 {row.provisional_number} 的作废申请已在等待上传结果",
-                        f"a cancellation of {row.provisional_number} is already waiting for the upload's outcome")
-        entry = UploadQueueEntry.get_or_none(UploadQueueEntry.invoice == row)
-        if entry is None or entry.state == status.Q_REJECTED or row.status == status.REJECTED:
-            _mark_cancelled(row, reason, clerk, {"queue": entry.state if entry else None})
-            return CancelOutcome(row.provisional_number, True, f"发票 {row.provisional_number} 已作废",
-                                 f"invoice {row.provisional_number} cancelled")
-        if entry.state in NOT_SENT_STATES:
-            UploadQueueEntry.update(state=status.Q_WITHDRAWN, updated_at=now_iso()).where(
-                UploadQueueEntry.id == entry.id).execute()
-            _mark_cancelled(row, reason, clerk, {"queue": "withdrawn"})
-            return CancelOutcome(row.provisional_number, True,
-                                 f"发票 {row.provisional_number} 已作废，未上传的记录已撤回",
-                                 f"invoice {row.provisional_number} cancelled; its upload was withdrawn")
+            raise _fail("cancel", f"预开单 {row.provisional_number} 的撤回申请已在等待平台结果",
+                        f"a withdrawal of {row.provisional_number} is already waiting for the platform's outcome")
+        if entry is None or entry.state in NOT_SENT_STATES:
+            if entry is not None:
+                UploadQueueEntry.update(state=status.Q_WITHDRAWN, updated_at=now_iso()).where(
+                    UploadQueueEntry.id == entry.id).execute()
+            _mark_cancelled(row, reason, clerk, {"queue": "withdrawn", "pre_issue_withdrawn": True})
+            return _withdrawn(row)
         if entry.state == status.Q_ACCEPTED:
-            raise _refuse_accepted(row)
+            raise refuse_electronic(row)
         CancellationRequest.create(invoice=row, reason=reason, clerk=clerk, requested_at=now_iso())
         audit.append("cancel_requested", clerk=clerk, invoice=row, detail={"reason": reason, "queue": entry.state})
         return CancelOutcome(
             row.provisional_number, False,
-            f"发票 {row.provisional_number} 可能已送达平台，作废申请已排队，待上传结果确定后执行"
-            "（若平台已接受，将不能作废，须开具红字发票）",
-            f"invoice {row.provisional_number} may have reached the platform: the cancellation is queued until "
-            "the upload's outcome is known (if the platform accepted it, a red-letter invoice is needed instead)")
+            f"预开单 {row.provisional_number} 可能已由平台开具，撤回申请已排队，待平台结果确定后执行"
+            "（若平台已开具电子发票，将不能作废，须提出红字确认单）",
+            f"pre-issue record {row.provisional_number} may have been issued by the platform: the withdrawal is "
+            "queued until the outcome is known (if the platform issued an electronic invoice, a red-letter form is "
+            "needed instead)")
 
 
 # The platform's record of an invoice, as its JSON gives it (official_number, platform_id, ...).
@@ -221,139 +234,22 @@ def resolve_cancellations(lookup: Lookup | None = None,
                 continue
         with database.atomic("IMMEDIATE"):
             row = InvoiceRow.get_by_id(row.id)
-            if row.status == status.ACCEPTED:
-                message = (f"平台已接受发票 {row.provisional_number}（{row.official_number}），作废未执行；"
-                           "请开具红字发票冲销")
+            refusal = _paper_refusal(row, now()) if row.medium == "paper" else refuse_electronic(row)
+            if row.status == status.ACCEPTED and refusal is not None:
+                message = (f"平台已开具发票 {row.provisional_number}（{row.official_number}），作废未执行："
+                           f"{refusal.errors[0].message_zh}")
                 _close_request(request, REQUEST_REFUSED, message, "cancel_refused", row)
                 decided.append(CancelOutcome(row.provisional_number, False, message,
-                                             f"the platform accepted {row.provisional_number} ({row.official_number}): "
-                                             "not cancelled; issue a red-letter invoice"))
+                                             f"the platform issued {row.provisional_number} ({row.official_number}): "
+                                             f"not cancelled: {refusal.errors[0].message_en}"))
             else:
                 _mark_cancelled(row, request.reason, request.clerk,
-                                {"queue": state, "requested_at": request.requested_at})
+                                {"queue": state, "requested_at": request.requested_at,
+                                 "medium": row.medium})
                 _close_request(request, REQUEST_DONE, "", "", row)
                 decided.append(CancelOutcome(row.provisional_number, True, f"发票 {row.provisional_number} 已作废",
                                              f"invoice {row.provisional_number} cancelled"))
     return decided
-
-
-# --- red-letter --------------------------------------------------------------------------------
-
-def _full_reversal_lines(original_number: str) -> list[dict[str, Any]]:
-    """Every line negated; a discount line is folded into the line it discounts (a red line has no discount)."""
-    invoice = get_invoice(original_number)
-    assert invoice is not None
-    folded: list[dict[str, Any]] = []
-    for line_no, line in enumerate(invoice.lines, start=1):
-        if line.discount and folded:
-            previous = folded[-1]
-            amount = Decimal(previous["amount"]) - line.amount
-            tax = Decimal(previous["tax"]) - line.tax
-            folded[-1] = {**previous, "quantity": "", "unit_price": "", "amount": format_money(amount),
-                          "tax": format_money(tax)}
-            continue
-        if invoice.is_legacy:
-            # A line issued before 数电 has no tax code: the red line carries the name and rate only,
-            # and validation asks for the code (a partial reversal with codes given is the way).
-            body = legacy_line_to_body(line)
-        else:
-            body = line_to_body(line, line_no)
-            body.update(nature="normal", original_line_no=line_no, name="")
-            body.pop("line_no")
-            body.pop("amount_with_tax")
-        body.update(amount=format_money(-line.amount), tax=format_money(-line.tax))
-        if line.quantity is not None:
-            body["quantity"] = f"{-line.quantity}"
-        folded.append(body)
-    return folded
-
-
-def _check_lines_match_original(lines: Any, original: InvoiceRow) -> list[FieldError]:
-    if not isinstance(lines, list) or not lines:
-        return [FieldError("lines", "部分冲红须给出红字明细", "a partial reversal needs its lines")]
-    items = {(line.item_name or line.name, line.tax_rate) for line in original.lines}
-    names = {name for name, _ in items}
-    errors: list[FieldError] = []
-    for index, line in enumerate(lines):
-        if not isinstance(line, dict):
-            continue  # validation names it
-        rate = find_rate(line.get("tax_rate"))
-        if rate is not None and rate.rate == 0 and line.get("policy") in RATE_CODE_OF_POLICY:
-            rate = find_rate(RATE_CODE_OF_POLICY[line["policy"]])
-        name = str(line.get("item_name") or line.get("name", "")).strip()
-        if name not in names:
-            errors.append(FieldError(f"lines[{index}].item_name", f"原发票没有“{name}”这一项",
-                                     f"the original has no item {name!r}"))
-        elif rate is not None and (name, rate.code) not in items:
-            errors.append(FieldError(f"lines[{index}].tax_rate", "税率与原发票该项不同",
-                                     "differs from the rate of this item on the original"))
-    return errors
-
-
-def issue_red_letter(original_number: str, reason: str, *, lines: list[dict[str, Any]] | None = None,
-                     clerk: str = "",
-                     remarks: str = "") -> IssuedInvoice:
-    """Issue a red-letter invoice against an accepted one: in full when lines is None. Raises ValidationFailed."""
-    errors: list[FieldError] = []
-    reason_error = red_reason_error(reason)
-    if reason_error:
-        errors.append(reason_error)
-    original = find_row(original_number)
-    if original is None:
-        raise ValidationFailed([*errors, FieldError("original_number", f"没有号码为 {original_number} 的发票",
-                                                    f"no invoice numbered {original_number}")])
-    if original.original_number:
-        errors.append(FieldError("original_number", f"{original_number} 本身是红字发票，不能再冲红",
-                                 f"{original_number} is itself a red-letter invoice"))
-    elif original.status != status.ACCEPTED:
-        errors.append(FieldError("original_number",
-                                 f"原发票 {original.provisional_number} 尚未被平台接受（{original.status}），"
-                                 "不能开具红字发票；未上传的发票可作废",
-                                 f"the original {original.provisional_number} is not accepted by the platform "
-                                 f"({original.status}); an invoice not yet accepted can be cancelled instead"))
-    if lines is not None:
-        errors += _check_lines_match_original(lines, original)
-    if errors:
-        raise ValidationFailed(errors)
-    red_reason = normalize_red_reason(reason)
-    assert red_reason is not None  # red_reason_error let it through
-    seller = get_seller()
-    if seller is None:
-        raise _fail("seller", "销售方信息未设置", "no seller profile yet")
-    reference = original.official_number or original.provisional_number
-    note = f"对应正数发票号码：{reference}；红字原因：{red_reason}"
-    body = {
-        "kind": original.kind,
-        "buyer": {"name": original.buyer_name, "tax_id": original.buyer_tax_id, "address": original.buyer_address,
-                  "phone": original.buyer_phone, "bank": original.buyer_bank, "account": original.buyer_account,
-                  "natural_person": original.buyer_natural_person, "id_type": original.buyer_id_type,
-                  "id_number": original.buyer_id_number},
-        "lines": lines if lines is not None else _full_reversal_lines(original.provisional_number),
-        "original_number": reference,
-        "red_reason": RED_REASON_CODES[red_reason],
-        "medium": original.medium if original.rules != "legacy" else "electronic",
-        "remarks": (note + ("；" + remarks.strip() if remarks.strip() else ""))[:450],
-        "drawer": clerk or seller.drawer,
-    }
-    # The buyer's id on the original was accepted already (its confirmed override included).
-    confirmed = original.confirmed_tax_ids.split()
-    invoice = prepare_invoice(body, seller, confirmed, confirmed_short_name=True)
-    with database.atomic("IMMEDIATE"):
-        fresh = InvoiceRow.get_by_id(original.id)
-        if fresh.status != status.ACCEPTED:
-            raise _fail("original_number", "原发票状态已改变，请重试", "the original changed meanwhile; try again")
-        room = reversal_room(fresh)
-        over = reversal_error(room, invoice.total_with_tax)
-        if over:
-            raise ValidationFailed([over])
-        check_can_issue([invoice.total_amount])
-        issued = write_issued(invoice, clerk)
-        InvoiceRow.update(red_reason=red_reason).where(InvoiceRow.id == issued.id).execute()
-        audit.append("reversed", clerk=clerk or invoice.drawer, invoice=fresh,
-                     detail={"red_number": issued.number, "reason": red_reason,
-                             "total_with_tax": format_money(invoice.total_with_tax),
-                             "remaining": format_money(room.remaining + invoice.total_with_tax)})
-    return issued
 
 
 # --- a rejected invoice corrected ---------------------------------------------------------------

@@ -433,6 +433,48 @@ class PaperSheet(BaseModel):
         indexes = ((("code", "number"), True),)
 
 
+class RedLetterForm(BaseModel):
+    """A red-letter confirmation form (红字确认单, schema 6), the desk's own or one the buyer raised.
+
+    A form the clerk raises is first a request (state `requested`): its request id is committed before it is
+    sent, so a send cut short (a lost answer, a killed process) is sent again under the same id and the
+    platform answers the same form. Requests recorded while the platform is away are sent in the order
+    recorded. Once the platform answered, the row holds the form as it last said (state `known`: uuid,
+    status 01-10, figures, the red number); a request the platform refused is `refused` with the reason. A
+    decision (agree / disagree / revoke) is committed the same way (decision + decision_request_id) before
+    it is sent. `message` is what the clerk is told of an outcome reached in the background (`told` once
+    shown)."""
+
+    id = peewee.AutoField()
+    request_id = peewee.TextField(null=True, unique=True)  # the desk's own forms
+    uuid = peewee.TextField(null=True, unique=True)  # the platform's, once it answered
+    form_number = peewee.TextField(default="")
+    state = peewee.TextField(index=True)  # requested / known / refused
+    status = peewee.TextField(default="")  # 01 .. 10 on the platform
+    raised_by = peewee.TextField(default="seller")  # seller / buyer
+    invoice = peewee.ForeignKeyField(Invoice, null=True, backref="red_forms", on_delete="RESTRICT")  # the blue
+    invoice_id: int | None
+    original_number = peewee.TextField(index=True)
+    reason = peewee.TextField()  # 01 .. 04
+    lines = peewee.TextField(default="[]")  # JSON: [{"original_line_no", "quantity", "amount", "tax"}]
+    total_amount = MoneyField()  # negative
+    total_tax = MoneyField()
+    red_number = peewee.TextField(null=True)  # the red invoice the platform recorded on it
+    red_invoice = peewee.ForeignKeyField(Invoice, null=True, backref="red_form_used", on_delete="RESTRICT")
+    red_invoice_id: int | None
+    decision = peewee.TextField(null=True)  # agree / disagree / revoke, waiting to be sent
+    decision_request_id = peewee.TextField(null=True)
+    clerk = peewee.TextField(default="")
+    attempts = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(default="")
+    message = peewee.TextField(default="")  # an outcome to tell the clerk
+    told = peewee.BooleanField(default=True)
+    requested_at = peewee.TextField()
+    created_at = peewee.TextField(null=True)  # on the platform
+    expires_at = peewee.TextField(null=True)  # while it waits (02, 03): 72 hours after it was raised
+    updated_at = peewee.TextField()
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
-              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet)
+              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet, RedLetterForm)

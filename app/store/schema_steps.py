@@ -196,3 +196,28 @@ V5_SQL = (
 
 def v5_paper_forms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V5_SQL)
+
+# Schema 6: red-letter confirmation forms (红字确认单, shudian-rules.md section 4): the desk's own (first a request
+# committed with its request id before it is sent, so a send cut short is sent again under the same id) and those
+# the buyer raised, as the platform last answered them; the red invoice issued on each.
+V6_SQL = (
+    'CREATE TABLE "red_letter_form" ("id" INTEGER NOT NULL PRIMARY KEY, "request_id" TEXT, "uuid" TEXT, '
+    '"form_number" TEXT NOT NULL, "state" TEXT NOT NULL, "status" TEXT NOT NULL, "raised_by" TEXT NOT NULL, '
+    '"invoice_id" INTEGER, "original_number" TEXT NOT NULL, "reason" TEXT NOT NULL, "lines" TEXT NOT NULL, '
+    '"total_amount" INTEGER NOT NULL, "total_tax" INTEGER NOT NULL, "red_number" TEXT, "red_invoice_id" INTEGER, '
+    '"decision" TEXT, "decision_request_id" TEXT, "clerk" TEXT NOT NULL, "attempts" INTEGER NOT NULL, '
+    '"last_error" TEXT NOT NULL, "message" TEXT NOT NULL, "told" INTEGER NOT NULL, "requested_at" TEXT NOT NULL, '
+    '"created_at" TEXT, "expires_at" TEXT, "updated_at" TEXT NOT NULL, '
+    'FOREIGN KEY ("invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("red_invoice_id") REFERENCES "invoice" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX "red_letter_form_request_id" ON "red_letter_form" ("request_id")',
+    'CREATE UNIQUE INDEX "red_letter_form_uuid" ON "red_letter_form" ("uuid")',
+    'CREATE INDEX "red_letter_form_state" ON "red_letter_form" ("state")',
+    'CREATE INDEX "red_letter_form_invoice_id" ON "red_letter_form" ("invoice_id")',
+    'CREATE INDEX "red_letter_form_original_number" ON "red_letter_form" ("original_number")',
+    'CREATE INDEX "red_letter_form_red_invoice_id" ON "red_letter_form" ("red_invoice_id")',
+)
+
+
+def v6_red_letter_forms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V6_SQL)

@@ -5,6 +5,10 @@
   which asks again under the same request id what an earlier lost answer left waiting);
 - the tax classification table: about every 24 hours;
 - the monthly summary: from the 1st, last month confirmed once every invoice of it has its answer;
+- red-letter forms (app/services/red_forms.py): requests recorded while the platform was away sent in the order
+  recorded (each under the request id committed before it was first sent), decisions waiting sent, then every
+  form refreshed (the buyer's 03 forms appear, the desk's own move on: 04, 05, 07 after 72 hours); each outcome
+  reached is a message for the clerk in the round's report (and kept on the form until shown);
 - delivery: the face and XML of each invoice the platform accepted, into the deliver folder the clerk
   chose (app/services/deliver.py), within the 48 hours the buyer must have them.
 
@@ -23,7 +27,7 @@ from datetime import datetime, timedelta
 
 from app.core import clock
 from app.platform.client import PlatformClient, PlatformError
-from app.services import deliver, months, stock, taxcodes, taxpayer
+from app.services import deliver, months, red_forms, stock, taxcodes, taxpayer
 from app.services.channel import is_direct
 from app.services.settings import get_setting, set_setting
 
@@ -74,6 +78,7 @@ class Housekeeping:
                 self._step(report, "tax_codes", lambda: self._tax_codes(client, moment))
             if is_direct():
                 self._step(report, "month", lambda: self._month(client, moment, report))
+            self._step(report, "red_forms", lambda: self._red_forms(client, report))
             # The face and XML of what the platform accepted, into the deliver folder (when one is set).
             self._step(report, "deliver", lambda: bool(deliver.deliver_pending(limit=200).delivered))
         finally:
@@ -112,6 +117,16 @@ class Housekeeping:
         if result.error:
             report.errors.append(f"stock: {result.error}")
         return bool(result.drawn or result.downloaded or result.retired)
+
+    @staticmethod
+    def _red_forms(client: PlatformClient, report: RoundReport) -> bool:
+        """Requests waiting sent in order, then every form refreshed; each outcome told in the report."""
+        reached = red_forms.send_requests(client, clerk="sync")
+        reached += red_forms.refresh(client, clerk="sync")
+        for form in reached:
+            if form.message and not form.told:
+                report.messages.append(form.message)
+        return bool(reached)
 
     @staticmethod
     def _tax_codes(client: PlatformClient, at: datetime) -> bool:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
+import peewee
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -131,8 +132,14 @@ class ChannelIndicator(QLabel):
         self.timer.start()
         self.refresh()
 
-    def refresh(self, at: datetime | None = None) -> DeskStatus:
-        now = desk_status(at)
+    def refresh(self, at: datetime | None = None) -> DeskStatus | None:
+        try:
+            now = desk_status(at)
+        except peewee.DatabaseError:
+            # A damaged store file (the whole-file check says so and offers the restore): no figures to show.
+            self.setText(tr("号码与额度：无法读取", "Numbers and quota: cannot be read"))
+            self.setStyleSheet(BLOCK_STYLE)
+            return None
         self.status = now
         self.setText(indicator_text(now))
         tips = [w.message(language()) for w in now.warnings]
@@ -423,9 +430,10 @@ class ChannelActions:
         window.tools_menu.addAction(self.channel_action)
         self._notice_new_warnings()
 
-    def refresh(self, at: datetime | None = None) -> DeskStatus:
+    def refresh(self, at: datetime | None = None) -> DeskStatus | None:
         now = self.indicator.refresh(at)
-        self._notice_new_warnings()
+        if now is not None:
+            self._notice_new_warnings()
         return now
 
     def _notice_new_warnings(self) -> None:

@@ -45,7 +45,10 @@ class _Interruptible:
         with self._lock:
             self.stopped = True
             if self._connection is not None:
-                self._connection.interrupt()
+                try:
+                    self._connection.interrupt()
+                except sqlite3.ProgrammingError:
+                    pass  # the check ended and closed its connection meanwhile: nothing to stop
 
 
 def _check_work(path: Path, handle: _Interruptible) -> Work[str | None]:

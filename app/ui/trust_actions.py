@@ -1,13 +1,15 @@
 """Hooks the correction and after-outage features into the main window.
 
-install(window) adds: 作废 / 开具红字发票 to the invoice menu and the list's context menu, the
-offline-limits indicator in the status bar (with a warning message when a limit nears), the
-limits dialog, the outage log and the reconciliation view (tools menu). add_detail_buttons()
-puts 作废 / 红字 buttons on an invoice's detail view.
+install(window) adds: 作废 (paper invoices in their month, pre-issue records) / 红字发票 (a red-letter form, or
+the red invoice on a usable one) to the invoice menu and the list's context menu, the red-letter forms view
+(红字确认单, invoice menu), the offline-limits indicator in the status bar (with a warning message when a limit
+nears), the limits dialog, the outage log and the reconciliation view (tools menu). add_detail_buttons() puts
+作废 / 红字 buttons on an invoice's detail view.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, TypeVar
 
@@ -16,6 +18,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialogButtonBox, QMenu, QPushButton, QWidget
 
 from app.core import status
+from app.core.clock import now
+from app.core.lifecycle import same_month
 from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
@@ -26,14 +30,20 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
     from app.ui.outage_view import OutageLogView
     from app.ui.reconcile_view import ReconcileView
+    from app.ui.red_forms_view import RedFormsView
 
 Shown = TypeVar("Shown", bound=QWidget)
 
 
 def can_cancel(number: str | None) -> bool:
-    """Only whether to offer the action; the service decides."""
-    row = queries.find_invoice(number) if number else None
-    return row is not None and row.status in (status.PENDING_UPLOAD, status.PRE_ISSUE, status.REJECTED)
+    """Only whether to offer the action; the service decides. Never for an electronic invoice (red-letter)."""
+    row = queries.find_row(number) if number else None
+    if row is None:
+        return False
+    if row.status in (status.PRE_ISSUE, status.REJECTED):
+        return True
+    return (row.status == status.ACCEPTED and row.medium == "paper"
+            and same_month(datetime.fromisoformat(row.issued_at), now()))
 
 
 def can_reverse(number: str | None) -> bool:
@@ -47,10 +57,14 @@ class TrustActions:
         self.dialogs: list[QWidget] = []  # kept alive while shown
         self.cancel_action = QAction(tr("作废…", "Cancel invoice…"), window)
         self.cancel_action.triggered.connect(lambda: self.cancel(window.selected_number()))
-        self.red_action = QAction(tr("开具红字发票…", "Red-letter invoice…"), window)
+        self.red_action = QAction(tr("红字发票（确认单）…", "Red-letter invoice (form)…"), window)
         self.red_action.triggered.connect(lambda: self.red_letter(window.selected_number()))
+        self.red_forms_action = QAction(tr("红字确认单…", "Red-letter forms…"), window)
+        self.red_forms_action.setObjectName("red_forms_action")
+        self.red_forms_action.triggered.connect(self.show_red_forms)
         window.invoice_menu.addAction(self.cancel_action)
         window.invoice_menu.addAction(self.red_action)
+        window.invoice_menu.addAction(self.red_forms_action)
         window.invoice_menu.aboutToShow.connect(self._enable_for_selection)
 
         self.outages_action = QAction(tr("停机记录", "Outage log"), window)
@@ -125,6 +139,13 @@ class TrustActions:
         dialog.completed.connect(self._after)
         return self._keep(dialog)
 
+    def show_red_forms(self) -> RedFormsView:
+        from app.ui.red_forms_view import RedFormsView
+
+        view = RedFormsView(self.window)
+        view.changed.connect(self.refresh)
+        return self._keep(view)
+
     def show_outages(self) -> OutageLogView:
         from app.ui.outage_view import OutageLogView
 
@@ -166,7 +187,7 @@ class TrustActions:
         cancel.setObjectName("detail_cancel")
         cancel.setEnabled(can_cancel(number))
         cancel.clicked.connect(lambda: (detail.close(), self.cancel(number)))
-        red = QPushButton(tr("开具红字发票…", "Red-letter invoice…"), detail)
+        red = QPushButton(tr("红字发票（确认单）…", "Red-letter invoice (form)…"), detail)
         red.setObjectName("detail_red")
         red.setEnabled(can_reverse(number))
         red.clicked.connect(lambda: (detail.close(), self.red_letter(number)))
@@ -196,6 +217,15 @@ def detail_notes(number: str) -> list[tuple[str, str]]:
         notes.append((tr("作废申请等待上传结果", "Cancellation waiting for the upload's outcome"), "#8a5a00"))
     if row.red_reason:
         notes.append((tr("红字原因：{reason}", "Red-letter reason: {reason}", reason=row.red_reason), "#b00020"))
+    if row.status == status.ACCEPTED and row.official_number:
+        from app.services.red_forms import status_label
+        from app.store.red_forms import list_forms
+
+        for form in list_forms(original_number=row.official_number):
+            shown = form.status if form.state == "known" else form.state
+            notes.append((tr("红字确认单 {form}：{state}", "Red-letter form {form}: {state}",
+                             form=form.form_number or tr("（待发送）", "(not sent yet)"),
+                             state=status_label(shown, language())), "#8a5a00"))
     reds = queries.red_letter_numbers(row) if row.status == status.ACCEPTED else []
     if reds:
         notes.append((tr("已开红字发票：{numbers}", "Reversed by: {numbers}", numbers="、".join(reds)), "#333"))

@@ -39,8 +39,8 @@ from app.core.clock import BEIJING
 from app.core.errors import ValidationFailed
 from app.core.invoice import Invoice
 from app.core.official_numbers import MAX_BLOCK
-from app.services.issuing import prepare_invoice, remember_buyer
-from app.services.lifecycle import cancel_invoice, issue_red_letter
+from app.services.issuing import issue_invoices, prepare_invoice, remember_buyer
+from app.services.lifecycle import cancel_invoice
 from app.services.seller import SellerSettings, get_seller, set_seller
 from app.services.store_access import open_store
 from app.store import audit
@@ -60,6 +60,7 @@ from app.store.models import (
     Invoice as InvoiceRow,
 )
 from app.store.records import invoice_row_fields, line_rows
+from tests.helpers.red import red_body_for
 
 SELLER_TAX_ID = "91110108MA0123456G"
 CLERK = "张三"
@@ -457,11 +458,9 @@ def build_store(out: Path | str, invoices: int, *, waiting: int = 0, red: int | 
                      .where(InvoiceRow.status == status.ACCEPTED).order_by(InvoiceRow.id.desc()).limit(red * 5)
                      .tuples()]
         for number in rng.sample(originals, min(red, len(originals))):
-            issue_red_letter(number, "开票有误", clerk=CLERK)
+            issue_invoices([red_body_for(number, "开票有误")], clerk=CLERK)
             report.red += 1
         writer.sync_numbers()
-        from app.services.issuing import issue_invoices
-
         for draft in rng.sample(templates, min(cancelled, len(templates))):
             body = _body_of(draft)
             issued = issue_invoices([body], clerk=CLERK)[0]

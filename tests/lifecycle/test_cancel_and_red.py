@@ -1,9 +1,10 @@
-"""Cancellation and red-letter rules, enforced by the services on the real store."""
+"""Cancellation under 数电 rules and the withdrawal of pre-issue records, enforced by the services on the real
+store; red-letter invoices need a confirmation form (tests/red_forms)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -12,11 +13,7 @@ from app.core import status
 from app.core.clock import BEIJING
 from app.core.errors import ValidationFailed
 from app.services.issuing import issue_invoice
-from app.services.lifecycle import (
-    cancel_invoice,
-    issue_red_letter,
-    resolve_cancellations,
-)
+from app.services.lifecycle import cancel_invoice, resolve_cancellations
 from app.services.queue import Outcome, look_up_entry, record_outcomes
 from app.store import audit
 from app.store.models import AuditEntry, CancellationRequest, Invoice, UploadQueueEntry
@@ -81,25 +78,24 @@ def test_cancel_needs_a_reason_and_an_existing_invoice(seller):
     assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
 
 
-def test_cancel_only_within_the_month_in_beijing_time(seller):
-    # 23:30 on 31 Oct in Beijing is 15:30 UTC: the month ends at Beijing midnight, not UTC's.
+def test_a_pre_issue_record_is_withdrawn_whatever_its_month_and_kept_marked(seller):
+    # Not an invoice until the platform issues it: the month rule of paper invoices does not apply.
     number = issue_invoice(invoice_body(issued_at="2026-10-31T23:30:00+08:00")).number
-    with pytest.raises(ValidationFailed) as caught:
-        cancel_invoice(number, "跨月", at=datetime(2026, 11, 1, 0, 0, 5, tzinfo=BEIJING))
-    assert caught.value.errors[0].field == "cancel" and "红字" in caught.value.errors[0].message_zh
-    # Also refused when "now" is given in UTC (16:00:05 UTC is already November in Beijing).
-    with pytest.raises(ValidationFailed):
-        cancel_invoice(number, "跨月", at=datetime(2026, 10, 31, 16, 0, 5, tzinfo=UTC))
-    assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
-    assert cancel_invoice(number, "当月", at=datetime(2026, 10, 31, 15, 59, 55, tzinfo=UTC)).cancelled
+    outcome = cancel_invoice(number, "不开了", at=datetime(2026, 12, 1, 0, 0, 5, tzinfo=BEIJING))
+    assert outcome.cancelled and "预开单" in outcome.message_zh and "撤回" in outcome.message_zh
+    row = Invoice.get(Invoice.provisional_number == number)
+    assert row.status == status.CANCELLED and row.official_number is None
+    entry = AuditEntry.select().where(AuditEntry.invoice == row).order_by(AuditEntry.id.desc()).first()
+    assert json.loads(entry.detail)["pre_issue_withdrawn"] is True
 
 
-def test_cancel_refused_for_an_accepted_invoice(seller):
+def test_cancel_refused_for_an_accepted_electronic_invoice(seller):
     number = issue_invoice(invoice_body()).number
     accept(number, "26110000000000000001")
     with pytest.raises(ValidationFailed) as caught:
         cancel_invoice(number, "想作废")
-    assert caught.value.errors[0].field == "cancel" and "红字发票" in caught.value.errors[0].message_zh
+    error = caught.value.errors[0]
+    assert error.field == "cancel" and "电子发票不能作废" in error.message_zh and "red-form raise" in error.message_en
     assert Invoice.get(Invoice.provisional_number == number).status == status.ACCEPTED
 
 
@@ -202,118 +198,39 @@ def test_queued_cancellation_waits_while_lookup_fails(seller):
     assert Invoice.get(Invoice.provisional_number == number).status == status.CANCELLED
 
 
-# --- red-letter --------------------------------------------------------------------------------
+# --- the CLI ----------------------------------------------------------------------------------
 
-def test_full_red_letter_reverses_every_line(seller):
-    number = issue_invoice(two_lines()).number
-    accept(number, "26110000000000000011")
-    red = issue_red_letter(number, "销货退回", clerk="李四")
-    row = Invoice.get(Invoice.provisional_number == red.number)
-    assert row.original_number == "26110000000000000011" and row.red_reason == "销货退回"
-    assert row.total_with_tax == Decimal("-2190.00") and row.status == status.PRE_ISSUE
-    assert [line.quantity for line in red.invoice.lines] == [Decimal("-2"), Decimal("-10")]
-    assert actions(number)[-1] == "reversed"
-    reversed_entry = AuditEntry.select().where(AuditEntry.action == "reversed").get()
-    assert json.loads(reversed_entry.detail)["red_number"] == red.number
-    assert UploadQueueEntry.get(UploadQueueEntry.invoice == row).state == status.Q_PENDING
-    # Nothing left: a second reversal, even of a fen, is refused.
-    with pytest.raises(ValidationFailed) as caught:
-        issue_red_letter(number, "开票有误",
-                         lines=[{"tax_code": PRINTER, "item_name": "打印纸", "amount": "-0.01", "tax_rate": "0.13"}])
-    assert caught.value.errors[0].field == "total_with_tax" and "超过" in caught.value.errors[0].message_zh
-
-
-def test_partial_red_letters_never_exceed_what_remains(seller):
-    number = issue_invoice(two_lines()).number  # 1060.00 + 1130.00 = 2190.00
-    accept(number, "26110000000000000012")
-    part = [{"tax_code": PRINTER, "item_name": "打印纸", "unit": "箱",
-             "quantity": "-4", "unit_price": "100", "tax_rate": "0.13"}]
-    first = issue_red_letter(number, "return", lines=part)  # alias of 销货退回
-    assert first.invoice.total_with_tax == Decimal("-452.00")
-    assert Invoice.get(Invoice.provisional_number == first.number).red_reason == "销货退回"
-    room = reversal_room(Invoice.get(Invoice.provisional_number == number))
-    assert room.remaining == Decimal("1738.00")
-    too_much = [{"tax_code": SOFTWARE, "item_name": "软件开发",
-                 "quantity": "-2", "unit_price": "500", "tax_rate": "0.06"},
-                {"tax_code": PRINTER, "item_name": "打印纸", "quantity": "-7", "unit_price": "100", "tax_rate": "0.13"}]
-    before = Invoice.select().count()
-    with pytest.raises(ValidationFailed, match=r"1738\.00"):
-        issue_red_letter(number, "销售折让", lines=too_much)
-    assert Invoice.select().count() == before
-    # A cancelled red-letter invoice gives its room back.
-    cancel_invoice(first.number, "冲错了")
-    assert reversal_room(Invoice.get(Invoice.provisional_number == number)).remaining == Decimal("2190.00")
-    assert issue_red_letter(number, "开票有误").invoice.total_with_tax == Decimal("-2190.00")
-
-
-def test_red_letter_rules(seller):
-    pending = issue_invoice(invoice_body()).number
-    with pytest.raises(ValidationFailed) as caught:
-        issue_red_letter(pending, "销货退回")
-    assert caught.value.errors[0].field == "original_number" and "作废" in caught.value.errors[0].message_zh
-    accepted = issue_invoice(invoice_body()).number
-    accept(accepted, "26110000000000000013")
-    for reason in ("", "不想要了"):
-        with pytest.raises(ValidationFailed) as caught:
-            issue_red_letter(accepted, reason)
-        assert caught.value.errors[0].field == "red_reason"
-    with pytest.raises(ValidationFailed) as caught:  # positive amounts on a red invoice
-        issue_red_letter(accepted, "销售折让",
-                         lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1",
-                                 "unit_price": "10", "tax_rate": "0.06"}])
-    assert caught.value.errors[0].field == "lines[0].quantity"
-    with pytest.raises(ValidationFailed) as caught:  # an item the original does not have
-        issue_red_letter(accepted, "销售折让", lines=[{"tax_code": SOFTWARE, "item_name": "别的",
-                                                   "amount": "-10", "tax_rate": "0.06"}])
-    assert caught.value.errors[0].field == "lines[0].item_name"
-    red = issue_red_letter("26110000000000000013", "服务中止",
-                           lines=[{"tax_code": SOFTWARE, "item_name": "软件开发",
-                                   "amount": "-100", "tax_rate": "0.06"}])
-    accept(red.number, "26110000000000000014")
-    with pytest.raises(ValidationFailed) as caught:  # a red-letter invoice is not reversed again
-        issue_red_letter(red.number, "开票有误")
-    assert caught.value.errors[0].field == "original_number"
-    with pytest.raises(ValidationFailed):
-        issue_red_letter("LX-7777777", "开票有误")
-
-
-def test_cli_cancel_and_red(seller, data_dir, store):
+def test_cli_cancel_withdraws_a_pre_issue_record_and_red_needs_a_form(seller, data_dir, store):
     number = issue_invoice(two_lines()).number
     other = issue_invoice(invoice_body()).number
+    accept(number, "26110000000000000021")
     store.close()
     done = run_cli(data_dir, "cancel", other, "--reason", "客户取消")
     assert done.returncode == 0, done.stderr
-    assert "已作废" in done.stdout
+    assert "已撤回" in done.stdout
     bad = run_cli(data_dir, "cancel", number)
-    assert bad.returncode == 2
-    refused = run_cli(data_dir, "red", number, "--reason", "销货退回", "--full")
-    assert refused.returncode == 2 and "original_number" in refused.stderr
-    from app.services.store_access import open_store
-    reopened = open_store(data_dir)
-    accept(number, "26110000000000000021")
-    reopened.close()
-    wrong = run_cli(data_dir, "red", number, "--reason", "随便", "--full")
-    assert wrong.returncode == 2 and "red_reason" in wrong.stderr
-    lines = json.dumps([{"tax_code": PRINTER, "item_name": "打印纸",
-                         "quantity": "-1", "unit_price": "100", "tax_rate": "0.13"}],
-                       ensure_ascii=False)
-    part = run_cli(data_dir, "red", number, "--reason", "allowance", "--lines", lines)
-    assert part.returncode == 0, part.stderr
-    red_number = part.stdout.split()[0]
-    shown = run_cli(data_dir, "show", red_number, "--json")
-    body = json.loads(shown.stdout)
-    assert body["original_number"] == "26110000000000000021" and body["total_with_tax"] == "-113.00"
-    over = run_cli(data_dir, "red", "26110000000000000021", "--reason", "开票有误", "--full")
-    assert over.returncode == 2 and "total_with_tax" in over.stderr
-    lines_file = data_dir / "red-lines.json"
-    lines_file.write_text(json.dumps([{"tax_code": SOFTWARE, "item_name": "软件开发",
-                                       "amount": "-100", "tax_rate": "0.06"}],
-                                     ensure_ascii=False), encoding="utf-8")
-    from_file = run_cli(data_dir, "red", number, "--reason", "销售折让", "--lines", f"@{lines_file}")
-    assert from_file.returncode == 0, from_file.stderr
-    assert from_file.stdout.split()[1] == "-106.00"
-    both = run_cli(data_dir, "red", number, "--reason", "销售折让", "--full", "--lines", "[]")
-    assert both.returncode == 2 and "lines" in both.stderr
+    assert bad.returncode == 2 and "cancel_reason" in bad.stderr
+    electronic = run_cli(data_dir, "cancel", number, "--reason", "想作废")
+    assert electronic.returncode == 2 and "red-form raise" in electronic.stderr
+    # The old direct red-letter path is gone: a red invoice needs a confirmation form.
+    no_form = run_cli(data_dir, "red", number)
+    assert no_form.returncode == 2 and "form" in no_form.stderr
+    old = run_cli(data_dir, "red", number, "--reason", "销货退回", "--full")
+    assert old.returncode == 2  # argparse: those options are no more
+    unknown = run_cli(data_dir, "red", number, "--form", "no-such-form", "--offline")
+    assert unknown.returncode == 2 and "uuid" in unknown.stderr
+
+
+def test_records_reversed_without_a_form_before_stay_as_they_were(seller):
+    """A red invoice the old path issued (no form) still counts against its blue invoice, and keeps its reason."""
+    number = issue_invoice(two_lines()).number
+    accept(number, "26110000000000000031")
+    red = issue_invoice(invoice_body(original_number="26110000000000000031", red_reason="04", lines=[
+        {"tax_code": PRINTER, "item_name": "打印纸", "amount": "-100", "tax_rate": "0.13"}]))
+    Invoice.update(red_reason="销售折让").where(Invoice.id == red.id).execute()
+    room = reversal_room(Invoice.get(Invoice.provisional_number == number))
+    assert room.reversed_so_far == Decimal("113.00") and room.remaining == Decimal("2077.00")
+    assert Invoice.get_by_id(red.id).red_form_uuid is None and Invoice.get_by_id(red.id).red_reason == "销售折让"
 
 
 def test_the_paper_of_a_cancelled_invoice_says_cancelled(seller):

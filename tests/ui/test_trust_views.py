@@ -69,33 +69,52 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
     assert "已作废：wrong amount" in detail.view.toPlainText()
 
 
-def test_red_letter_from_the_detail_view_partial_and_over_reversal(qtbot, store, seller):
-    number = issue_invoice(invoice_body(lines=[
+def test_red_letter_from_the_detail_view_raises_a_form_then_issues_on_it(qtbot, store, seller, v2):
+    """The red-invoice dialog raises a red-letter form (refused in the service beyond what remains) and then
+    issues the red invoice on it; the platform's work runs off the GUI thread."""
+    from app.services.settings import set_platform
+    from tests.helpers.platform import SYNC_TOKEN, make_worker
+    from tests.platform_v2.support import set_clock
+
+    set_clock(v2, reset=True)
+    set_platform(v2.url, SYNC_TOKEN)
+    issued = issue_invoice(invoice_body(lines=[
         {"tax_code": COPY_PAPER, "item_name": "打印纸", "unit": "箱", "quantity": "10", "unit_price": "100",
-         "tax_rate": "0.13"}])).number
-    accept(number, "26110000000000000031")
+         "tax_rate": "0.13"}]))
+    make_worker(v2).run_once()
+    blue = Invoice.get_by_id(issued.id).official_number
+    assert blue
     window = build_main_window(store)
     qtbot.addWidget(window)
     window.refresh()
-    detail = window.open_invoice(number)
+    detail = window.open_invoice(blue)
     red_button = detail.findChild(QAbstractButton, "detail_red")
     assert red_button is not None and red_button.isEnabled()
+    cancel_button = detail.findChild(QAbstractButton, "detail_cancel")
+    assert cancel_button is not None and not cancel_button.isEnabled()  # electronic: never cancelled
     red_button.click()
     dialog = window.trust_actions.dialogs[-1]
     assert isinstance(dialog, RedLetterDialog)
     room = dialog.findChild(QLabel, "red_room")
-    assert room is not None and "可冲红余额 ¥1,130.00" in room.text()
+    assert room is not None and "可红冲余额 ¥1,130.00" in room.text()
+    assert dialog.forms.count() == 0 and not dialog.issue_button.isEnabled()
     dialog.partial.setChecked(True)
     dialog.set_part(0, quantity="11")
-    dialog.reason.setCurrentIndex(1)  # 销货退回
+    dialog.reason.setCurrentIndex(2)  # 02 销货退回
     shot(dialog, "red_letter_dialog")
     ok(dialog)
-    assert "超过" in dialog.error.text() and Invoice.select().count() == 1
+    qtbot.waitUntil(lambda: not dialog.busy and bool(dialog.error.text()), timeout=10000)
+    assert "超过" in dialog.error.text()
     dialog.set_part(0, quantity="3")
     ok(dialog)
-    red = Invoice.get(Invoice.original_number == "26110000000000000031")
-    assert red.total_with_tax == Decimal("-339.00") and red.red_reason == "销货退回"
-    assert window.list_model.index(0, 0).data() == red.provisional_number
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.forms.count() == 1, timeout=10000)
+    assert "无需购方确认" in dialog.message
+    assert "确认单占用 ¥339.00" in room.text()
+    dialog.issue_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy and "已开具红字发票" in dialog.message, timeout=10000)
+    red = Invoice.get(Invoice.original_number == blue)
+    assert red.total_with_tax == Decimal("-339.00") and red.red_reason == "销货退回" and red.red_form_uuid
+    assert dialog.forms.count() == 0
 
 
 def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, store, seller):
