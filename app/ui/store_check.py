@@ -9,6 +9,7 @@ offers the restore from the newest good backup.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -45,10 +46,9 @@ class _Interruptible:
         with self._lock:
             self.stopped = True
             if self._connection is not None:
-                try:
+                # The check may have ended and closed its connection meanwhile: nothing to stop then.
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     self._connection.interrupt()
-                except sqlite3.ProgrammingError:
-                    pass  # the check ended and closed its connection meanwhile: nothing to stop
 
 
 def _check_work(path: Path, handle: _Interruptible) -> Work[str | None]:

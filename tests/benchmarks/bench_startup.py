@@ -113,7 +113,7 @@ def build(directory: Path, count: int) -> str:
     try:
         from tests.helpers.store_builder import build_store
     except ImportError:
-        build_store = None
+        build_store = None  # type: ignore[assignment]
     started = time.perf_counter()
     if build_store is not None:
         build_store(directory, count, waiting=min(10_000, count // 10), force=True, progress=lambda text: None)
@@ -160,7 +160,8 @@ def until_mark(args: list[str]) -> tuple[float, list[str]]:
             lines.append(line.strip())
     process.wait(timeout=600)
     if shown_s is None:
-        raise RuntimeError(f"{args[:3]}: no window shown (exit {process.returncode}): {process.stderr.read()[-2000:]}")
+        said = process.stderr.read()[-2000:] if process.stderr else ""
+        raise RuntimeError(f"{args[:3]}: no window shown (exit {process.returncode}): {said}")
     return shown_s, lines
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.core import clock, status
-from app.core.errors import BadInput
+from app.core.errors import BadInput, DeskError
 from app.services import deliver
 from app.services.issuing import issue_invoices
 from app.store.models import AuditEntry, Invoice, database
@@ -30,7 +30,7 @@ def accepted_invoices(platform, count: int) -> list[str]:
 
 
 def delivered_entries() -> list[tuple[str, dict]]:
-    return [(e.invoice.official_number, json.loads(e.detail))
+    return [(str(e.invoice.official_number if e.invoice else ""), json.loads(e.detail))
             for e in AuditEntry.select().where(AuditEntry.action == deliver.DELIVERED).order_by(AuditEntry.id)]
 
 
@@ -168,7 +168,7 @@ def test_a_waiting_invoice_is_not_delivered_by_name(direct, tmp_path: Path):
     direct.set_faults(mode="down")
     [issued] = issue_invoices([invoice_body()])
     deliver.set_deliver_folder(folder(tmp_path))
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(DeskError) as caught:
         deliver.deliver_numbers([issued.number])
     assert issued.number in str(caught.value.describe("zh")) and "尚未被平台接受" in caught.value.describe("zh")
     assert deliver.pending_deliveries() == []

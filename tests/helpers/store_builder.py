@@ -24,7 +24,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -156,8 +156,9 @@ def _buyers(rng: random.Random, count: int) -> list[dict[str, Any]]:
 def _codes(rng: random.Random) -> list[tuple[str, str, str]]:
     """(code, name, rate) of usable leaf codes of the shipped table, with a non-zero rate."""
     found: list[tuple[str, str, str]] = []
-    for code, name, rates in (TaxCode.select(TaxCode.code, TaxCode.name, TaxCode.rates)
-                              .where(TaxCode.usable & ~TaxCode.summary).tuples()):
+    rows: Iterable[tuple[str, str, str]] = (TaxCode.select(TaxCode.code, TaxCode.name, TaxCode.rates)
+                                            .where(TaxCode.usable & ~TaxCode.summary).tuples().iterator())
+    for code, name, rates in rows:
         usable = [r for r in rates.split(",") if r and r not in ("0", "0.00") and r.startswith("0.")]
         if usable:
             found.append((code, name, usable[0]))
@@ -454,9 +455,10 @@ def build_store(out: Path | str, invoices: int, *, waiting: int = 0, red: int | 
         writer.write(list(_moments(rng, old, history_start, waiting_start - timedelta(hours=1))), accepted=True)
         # Red-letter and cancelled invoices through the services (they write what a desk writes).
         say(f"{red} red-letter, {cancelled} cancelled through the services")
-        originals = [n for (n,) in InvoiceRow.select(InvoiceRow.provisional_number)
-                     .where(InvoiceRow.status == status.ACCEPTED).order_by(InvoiceRow.id.desc()).limit(red * 5)
-                     .tuples()]
+        accepted: Iterable[tuple[str]] = (InvoiceRow.select(InvoiceRow.provisional_number)
+                                          .where(InvoiceRow.status == status.ACCEPTED)
+                                          .order_by(InvoiceRow.id.desc()).limit(red * 5).tuples().iterator())
+        originals = [n for (n,) in accepted]
         for number in rng.sample(originals, min(red, len(originals))):
             issue_invoices([red_body_for(number, "开票有误")], clerk=CLERK)
             report.red += 1

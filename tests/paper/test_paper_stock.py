@@ -50,7 +50,7 @@ def test_sheets_are_taken_in_order_a_reprint_keeps_its_sheet_and_spoiled_ones_ar
     paper_stock.load_pack(CODE, "00000001", 3)
     paper_stock.load_pack(CODE, "00000011", 2)
     paper_stock.load_pack("1100261320", "00000001", 5, kind="special")
-    numbers = []
+    numbers: list[str] = []
     for _ in range(3):
         issued = issue_invoice(full_body(medium="paper"))
         accept(issued.number, f"2431200000013663{len(numbers) + 1:04d}")

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from tests.helpers.bodies import invoice_body, long_lines
 from tests.helpers.cli import run_cli
-from tests.helpers.pdf import MM, pdffonts, pdftotext, squeeze
+from tests.helpers.pdf import pdffonts, pdftotext, squeeze
 from tests.helpers.platform import accept
 
 

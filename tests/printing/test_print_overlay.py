@@ -19,7 +19,7 @@ from reportlab.graphics.barcode import qrencoder
 
 from app.core import status
 from app.core.clock import in_beijing
-from app.core.errors import ValidationFailed
+from app.core.errors import DeskError, ValidationFailed
 from app.core.qr_content import PaperForm, paper_qr
 from app.platform.server import PlatformServer
 from app.printing import paper_form as P
@@ -191,7 +191,7 @@ def test_an_electronic_invoice_is_refused_naming_it_and_no_sheet_is_taken(tmp_pa
     assert face.returncode == 0, face.stderr
     assert paper_stock.packs()[0].used == 0  # still no sheet taken
     # And the face's document no longer puts anything onto forms.
-    with pytest.raises(Exception) as overlaid:
+    with pytest.raises(DeskError) as overlaid:
         print_to_pdf([electronic.number], tmp_path / "face-on-form.pdf", options_for(overlay=True))
     assert "plain paper" in str(overlaid.value.message_en) and not (tmp_path / "face-on-form.pdf").exists()
 

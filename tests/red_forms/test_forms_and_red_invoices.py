@@ -32,7 +32,7 @@ def test_a_form_without_confirmation_then_its_red_invoice_through_the_platform(o
     assert form.total_amount == Decimal("-2000.00") and form.total_tax == Decimal("-190.00")
     assert len(form.form_number) == 20 and "无需购方确认" in outcome.message_zh
 
-    red = red_forms.issue_red_invoice(form.uuid, clerk="李四", client=client)
+    red = red_forms.issue_red_invoice(_uuid(form), clerk="李四", client=client)
     row = Invoice.get_by_id(red.id)
     assert row.status == status.PRE_ISSUE and row.red_form_uuid == form.uuid and row.original_number == blue
     assert row.kind == "normal" and row.red_reason == "开票有误" and row.red_reason_code == "01"
@@ -40,7 +40,7 @@ def test_a_form_without_confirmation_then_its_red_invoice_through_the_platform(o
     assert [line.original_line_no for line in row.lines] == [1, 2]
     assert [line.amount for line in row.lines] == [Decimal("-1000.00"), Decimal("-1000.00")]
     with pytest.raises(ValidationFailed) as caught:  # one red invoice a form
-        red_forms.issue_red_invoice(form.uuid, client=client)
+        red_forms.issue_red_invoice(_uuid(form), client=client)
     assert caught.value.errors[0].field == "form"
 
     drain(online)
@@ -63,13 +63,13 @@ def test_the_buyer_used_it_so_the_form_waits_then_the_buyer_agrees(online, clien
     form = red_forms.raise_form(blue, "01", client=client).form
     assert form.status == "02" and form.expires_at
     with pytest.raises(ValidationFailed) as caught:
-        red_forms.issue_red_invoice(form.uuid, client=client)
+        red_forms.issue_red_invoice(_uuid(form), client=client)
     assert caught.value.errors[0].field == "form" and "02" in caught.value.errors[0].message_en
     buyer(online, "answer", uuid=form.uuid, decision="agree")
     changed = red_forms.refresh(client)
     assert [(f.uuid, f.status) for f in changed] == [(form.uuid, "04")]
     assert [m.uuid for m in red_forms.pending_messages()] == [form.uuid]  # the clerk is told
-    red = red_forms.issue_red_invoice(form.uuid, client=client)
+    red = red_forms.issue_red_invoice(_uuid(form), client=client)
     drain(online)
     assert Invoice.get_by_id(red.id).status == status.ACCEPTED
 
@@ -82,7 +82,7 @@ def test_the_buyer_disagrees_so_no_red_invoice(online, client):
     red_forms.refresh(client)
     assert RedLetterForm.get(RedLetterForm.uuid == form.uuid).status == "05"
     with pytest.raises(ValidationFailed):
-        red_forms.issue_red_invoice(form.uuid, client=client)
+        red_forms.issue_red_invoice(_uuid(form), client=client)
     assert Invoice.select().where(Invoice.original_number == blue).count() == 0
     # A refused form holds nothing: the whole blue invoice may be reversed again.
     assert red_forms.raise_form(blue, "01", client=client).form.status == "02"
@@ -98,7 +98,7 @@ def test_unanswered_for_72_hours_the_form_is_void(online, client):
     assert [(f.uuid, f.status) for f in red_forms.refresh(client)] == [(form.uuid, "07")]
     assert "red_form_status" in actions()
     with pytest.raises(ValidationFailed):
-        red_forms.issue_red_invoice(form.uuid, client=client)
+        red_forms.issue_red_invoice(_uuid(form), client=client)
 
 
 def test_the_direct_channel_issues_the_red_invoice_from_its_block(online, client):
@@ -110,7 +110,7 @@ def test_the_direct_channel_issues_the_red_invoice_from_its_block(online, client
     assert stock.top_up(client).complete
     form = red_forms.raise_form(blue, "02", [{"original_line_no": 2, "quantity": "3"}], client=client).form
     assert form.status == "01" and form.total_amount == Decimal("-300.00") and form.total_tax == Decimal("-39.00")
-    red = red_forms.issue_red_invoice(form.uuid, client=client)
+    red = red_forms.issue_red_invoice(_uuid(form), client=client)
     row = Invoice.get_by_id(red.id)
     assert row.channel == "direct" and row.status == status.PENDING_UPLOAD and len(row.provisional_number) == 20
     assert row.lines[0].quantity == Decimal("-3") and row.lines[0].unit_price == Decimal("100")
@@ -123,11 +123,16 @@ def test_a_red_pre_issue_record_withdrawn_gives_its_form_back(online, client):
 
     blue = accepted_blue(online)
     form = red_forms.raise_form(blue, "01", client=client).form
-    first = red_forms.issue_red_invoice(form.uuid, client=client)
+    first = red_forms.issue_red_invoice(_uuid(form), client=client)
     assert red_forms.forms_open_for(blue) == []
     assert cancel_invoice(first.number, "开错了").cancelled  # never sent: withdrawn, kept, marked
     assert [f.uuid for f in red_forms.forms_open_for(blue)] == [form.uuid]
-    second = red_forms.issue_red_invoice(form.uuid, client=client)
+    second = red_forms.issue_red_invoice(_uuid(form), client=client)
     drain(online)
     assert Invoice.get_by_id(second.id).status == status.ACCEPTED
     assert Invoice.get_by_id(first.id).status == status.CANCELLED
+
+
+def _uuid(form) -> str:
+    assert form.uuid is not None, form
+    return str(form.uuid)

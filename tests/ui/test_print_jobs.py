@@ -82,10 +82,10 @@ def test_save_as_pdf_in_the_background(qtbot, seller, direct, tmp_path):
     assert printed_count() == 2
     # To a printer, each page goes at its own size too (the face grows in height).
     printed = tmp_path / "printed.pdf"
-    job = BackgroundTask(render_and_print_work(numbers, PrintOptions(), pdf_printer(printed)))
-    job.start()
-    qtbot.waitUntil(lambda: job.ended, timeout=60000)
-    assert job.error == ""
+    printing_job = BackgroundTask(render_and_print_work(numbers, PrintOptions(), pdf_printer(printed)))
+    printing_job.start()
+    qtbot.waitUntil(lambda: printing_job.ended, timeout=60000)
+    assert printing_job.error == ""
     got = [(round(float(p.mediabox.width) / MM), round(float(p.mediabox.height) / MM))
            for p in PdfReader(str(printed)).pages]
     assert got == [(210, 140), (210, 315)]

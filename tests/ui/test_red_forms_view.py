@@ -57,7 +57,9 @@ def test_the_clerk_agrees_and_disagrees_with_forms_the_buyer_raised(qtbot, store
     view = window.trust_actions.dialogs[-1]
     assert isinstance(view, RedFormsView)
     assert view.row_of(agreed["uuid"]) == -1  # not known before a refresh
-    view.findChild(QPushButton, "forms_refresh").click()
+    refresh = view.findChild(QPushButton, "forms_refresh")
+    assert refresh is not None
+    refresh.click()
     qtbot.waitUntil(lambda: not view.busy and view.row_of(agreed["uuid"]) >= 0, timeout=10000)
     row = view.row_of(agreed["uuid"])
     assert text(view, row, "status").startswith("03") and text(view, row, "raised_by") == "购方"
