@@ -14,6 +14,7 @@ import pytest
 # Before anything imports Qt: tests never need a screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app.platform.http_client import HttpPlatformClient
 from app.platform.server import PlatformServer
 from app.services.seller import SellerSettings, set_seller
 from app.services.store_access import open_store
@@ -91,3 +92,32 @@ def v2(tmp_path: Path) -> Iterator[PlatformServer]:
     set_clock(server, now=START)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def online(store: Store, seller: SellerSettings, v2: PlatformServer) -> PlatformServer:
+    """The desk set to reach the `v2` platform, whose clock runs at real time (the desk dates invoices with the
+    real clock, and the platform refuses invoices dated in its future). The channel: the default, platform."""
+    from app.services.settings import set_platform
+    from tests.platform_v2.support import set_clock
+
+    set_clock(v2, reset=True)
+    set_platform(v2.url, SYNC_TOKEN)
+    return v2
+
+
+@pytest.fixture
+def client(online: PlatformServer) -> Iterator[HttpPlatformClient]:
+    from app.services.settings import make_client
+
+    made = make_client()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def direct(online: PlatformServer) -> PlatformServer:
+    """The direct channel with a block of 1,000 numbers and 300,000.00 of quota drawn."""
+    from tests.helpers.platform import draw_direct_stock
+
+    return draw_direct_stock(online)

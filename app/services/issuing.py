@@ -157,12 +157,6 @@ def _next_number(seller_tax_id: str) -> str:
     return f"{PROVISIONAL_PREFIX}{value:07d}"
 
 
-def bump_counter(seller_tax_id: str, value: int) -> None:
-    """Move the counter past a number given elsewhere (an imported invoice), so it is never given again."""
-    if _last_number(seller_tax_id) < value:
-        NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
-
-
 def remember_buyer(invoice: Invoice) -> Buyer:
     """Add the buyer to the directory or refresh its details; inside the caller's transaction."""
     party = invoice.buyer

@@ -31,6 +31,7 @@ from app.core import clock, status
 from app.core.clock import now_iso
 from app.core.codec import invoice_to_body
 from app.core.errors import DeskError, FieldError, ValidationFailed
+from app.platform.client import TransientFailure
 from app.services.settings import get_setting, set_setting
 from app.store import audit
 from app.store import stock as stock_store
@@ -231,11 +232,6 @@ def _due(state_clause: peewee.Expression, limit: int, states: Iterable[str] | No
     return sorted(found, key=lambda item: item.entry_id)[:limit]
 
 
-def due_unknown(limit: int = 100) -> list[QueueItem]:
-    """Entries whose last send may have reached the platform, due to be looked up."""
-    return (_due(UploadQueueEntry.state == status.Q_UNKNOWN, limit))
-
-
 def invoice_bodies(invoice_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The protocol bodies of many invoices, read with two queries as plain rows (no model instances: a batch
     of 100 bodies in a few milliseconds)."""
@@ -408,27 +404,21 @@ def look_up_entry(client: Any, entry: UploadQueueEntry) -> dict[str, Any] | None
     """The platform's record of an entry's invoice, or None when it holds none: by number on the direct channel;
     on the platform channel by its key, among the records of its day (the platform numbers them itself)."""
     row = InvoiceRow.get_by_id(entry.invoice_id)
+    record: dict[str, Any] | None = None
     if row.channel == "direct":
-        record: dict[str, Any] | None = client.invoice_by_number(row.provisional_number)
-        return record
-    day = row.issued_date
-    for found in client.iter_invoices(row.seller_tax_id, day, day):
-        if found.get("key") == entry.idempotency_key:
-            return dict(found)
-    return None
-
-
-def record_not_on_platform(entry_ids: list[int]) -> None:
-    """Looked up after a lost answer: the platform does not have them, so they may be sent again."""
-    if not entry_ids:
-        return
-    with database.atomic("IMMEDIATE"):
-        rows = list(_with_numbers().where(UploadQueueEntry.id.in_(entry_ids)
-                                          & (UploadQueueEntry.state == status.Q_UNKNOWN)))
-        UploadQueueEntry.update(state=status.Q_PENDING, next_try_at=None, updated_at=now_iso()).where(
-            UploadQueueEntry.id.in_([e.id for e in rows])).execute()
-        _audit_many([("queued", e.invoice_id, e.invoice.provisional_number, {"why": "not on the platform (looked up)"})
-                     for e in rows])
+        record = client.invoice_by_number(row.provisional_number)
+    else:
+        day = row.issued_date
+        record = next((dict(found) for found in client.iter_invoices(row.seller_tax_id, day, day)
+                       if found.get("key") == entry.idempotency_key), None)
+    if record is not None:
+        # Believed only when it is this invoice (on the platform channel the number is the platform's own).
+        compared = record if row.channel == "direct" else {**record, "number": row.provisional_number}
+        mismatch = record_mismatch(row.id, compared)
+        if mismatch:
+            raise TransientFailure(f"平台记录与本机发票不符，未采信 (the platform's record does not fit this invoice: "
+                                   f"{mismatch})")
+    return record
 
 
 def postpone(entry_ids: list[int], delay: float, why: str) -> None:

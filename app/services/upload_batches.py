@@ -17,7 +17,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from app.core import status
 from app.core.clock import now_iso
@@ -188,11 +187,3 @@ def record_not_held(entry_ids: Iterable[int]) -> None:
             UploadQueueEntry.id.in_([e.entry_id for e in entries])).execute()
         _audit_many([("queued", e.invoice_id, e.number, {"why": "not on the platform (looked up by number)"})
                      for e in entries])
-
-
-def open_batches() -> list[dict[str, Any]]:
-    """What the queue view shows of the batches still open."""
-    rows = UploadBatch.select().where(UploadBatch.state.in_((status.B_POSTING, status.B_AWAITING))).order_by(
-        UploadBatch.id)
-    return [{"request_id": r.request_id, "acceptance_id": r.acceptance_id, "state": r.state, "size": r.size,
-             "attempts": r.attempts, "next_try_at": r.next_try_at, "last_error": r.last_error} for r in rows]

@@ -7,9 +7,9 @@ import json
 from app.core import status
 from app.services.issuing import issue_invoice
 from app.store.models import Invoice
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
+from tests.helpers.platform import make_worker
 from tests.platform_v2.support import set_clock
 
 

@@ -17,8 +17,8 @@ from app.services import months, queue, stock
 from app.services.issuing import issue_invoice
 from app.services.reissue import reissue
 from app.store.models import AuditEntry, Invoice, UploadBatch, UploadQueueEntry
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import make_worker
 from tests.platform_v2.support import set_clock
 
 

@@ -12,8 +12,8 @@ from app.core.official_numbers import parse_number
 from app.services import months, stock
 from app.services.issuing import issue_invoices
 from app.store.models import Invoice, UploadQueueEntry
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import make_worker
 from tests.platform_v2.support import quota, set_clock
 
 

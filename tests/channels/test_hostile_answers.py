@@ -19,9 +19,8 @@ from app.platform.http_client import HttpPlatformClient
 from app.services.issuing import issue_invoices
 from app.store.models import Invoice, UploadQueueEntry
 from app.sync.worker import Backoff, QueueWorker
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
-from tests.helpers.platform import SYNC_TOKEN
+from tests.helpers.platform import SYNC_TOKEN, make_worker
 
 Tamper = Callable[[str, str, Any], Any]  # (method, path, answer) -> the answer to give instead
 

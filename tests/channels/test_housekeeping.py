@@ -15,8 +15,8 @@ from app.services.issuing import issue_invoice
 from app.services.settings import make_client
 from app.services.taxpayer import TaxpayerBlocked, last_known
 from app.sync.housekeeping import Housekeeping
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import make_worker
 from tests.platform_v2.support import ok, set_clock
 
 

@@ -12,8 +12,8 @@ from app.services.issuing import issue_invoices
 from app.store.audit import verify_chain
 from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 from app.store.queries import find_invoice
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
+from tests.helpers.platform import make_worker
 
 
 def test_pre_issue_records_are_not_invoices_until_the_platform_issues_them(online):

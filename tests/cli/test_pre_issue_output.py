@@ -8,7 +8,6 @@ import json
 import re
 
 from app.services.issuing import issue_invoice
-from tests.channels.conftest import client, direct, online  # noqa: F401 (fixtures: the direct channel, for real)
 from tests.helpers.bodies import OFFICIAL_NUMBER, invoice_body
 from tests.helpers.cli import run_cli
 from tests.helpers.platform import accept
@@ -35,7 +34,7 @@ def test_a_pre_issue_record_the_platform_issued_names_the_invoice_it_became(sell
                                                                                              "accepted")
 
 
-def test_on_the_direct_channel_issue_prints_the_official_number(direct, data_dir, tmp_path):  # noqa: F811
+def test_on_the_direct_channel_issue_prints_the_official_number(direct, data_dir, tmp_path):
     source = tmp_path / "body.json"
     source.write_text(json.dumps(invoice_body(), ensure_ascii=False), encoding="utf-8")
     result = run_cli(data_dir, "issue", str(source))

@@ -16,9 +16,9 @@ from app.core.errors import BadInput, DeskError
 from app.services import deliver
 from app.services.issuing import issue_invoices
 from app.store.models import AuditEntry, Invoice, database
-from tests.channels.conftest import make_worker
 from tests.helpers.bodies import invoice_body
 from tests.helpers.cli import run_cli
+from tests.helpers.platform import make_worker
 
 
 def accepted_invoices(platform, count: int) -> list[str]:

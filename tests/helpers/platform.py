@@ -76,3 +76,26 @@ def make_worker(platform: PlatformServer, token: str = SYNC_TOKEN, **options: An
     options.setdefault("pass_wait", 5.0)
     return QueueWorker(lambda: HttpPlatformClient(platform.url, token, timeout=timeout, batch_timeout=timeout),
                        **options)
+
+
+def draw_direct_stock(platform: PlatformServer) -> PlatformServer:
+    """The desk (store open, seller set) on the direct channel against `platform`, with a block of 1,000
+    numbers and 300,000.00 of quota drawn through the real stock service."""
+    from decimal import Decimal
+
+    from app.services import stock
+    from app.services.channel import set_channel
+    from app.services.settings import make_client, set_platform
+
+    set_platform(platform.url, SYNC_TOKEN)
+    set_channel("direct")
+    stock.set_stock_settings(block_size=1000, numbers_floor=10, quota_slice="300000.00", quota_floor="1000.00")
+    client = make_client()
+    try:
+        result = stock.top_up(client)
+    finally:
+        client.close()
+    assert result.complete, result
+    assert result.view is not None and result.view.numbers_left == 1000
+    assert result.view.quota_left == Decimal("300000.00")
+    return platform

@@ -11,7 +11,6 @@ import pytest
 from app.platform.server import PlatformServer
 from app.services.issuing import IssuedInvoice, issue_invoice
 from app.services.seller import SellerSettings
-from tests.channels.conftest import client, direct, online  # noqa: F401 (fixtures: the direct channel, for real)
 from tests.helpers.bodies import full_body, invoice_body, long_lines
 from tests.helpers.platform import accept
 
@@ -34,5 +33,5 @@ def long_invoice(seller: SellerSettings) -> IssuedInvoice:
 
 
 @pytest.fixture
-def direct_invoice(direct: PlatformServer) -> IssuedInvoice:  # noqa: F811
+def direct_invoice(direct: PlatformServer) -> IssuedInvoice:
     return issue_invoice(full_body())

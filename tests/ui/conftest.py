@@ -57,30 +57,3 @@ def form(qtbot, window):
     qtbot.waitUntil(form.isActiveWindow)
     yield form
     form.dirty = False
-
-
-@pytest.fixture
-def direct(store, seller, v2):
-    """The desk on the direct channel with a real stock drawn from the reference platform on loopback (its
-    clock at real time, as the desk dates invoices): a block of 1,000 numbers and 300,000.00 of quota."""
-    from decimal import Decimal
-
-    from app.services import stock
-    from app.services.channel import set_channel
-    from app.services.settings import make_client, set_platform
-    from tests.helpers.platform import SYNC_TOKEN
-    from tests.platform_v2.support import set_clock
-
-    set_clock(v2, reset=True)
-    set_platform(v2.url, SYNC_TOKEN)
-    set_channel("direct")
-    stock.set_stock_settings(block_size=1000, numbers_floor=10, quota_slice="300000.00", quota_floor="1000.00")
-    client = make_client()
-    try:
-        result = stock.top_up(client)
-    finally:
-        client.close()
-    assert result.complete, result
-    assert result.view is not None and result.view.numbers_left == 1000
-    assert result.view.quota_left == Decimal("300000.00")
-    return v2
