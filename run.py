@@ -51,7 +51,10 @@ def ensure_environment(extras: list[str]) -> Path:
         print("fapiao-desk: dependencies changed, rebuilding .venv ...", file=sys.stderr)
         shutil.rmtree(VENV)
     print("fapiao-desk: creating the environment in .venv ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    # Run from inside .venv itself (.venv/bin/python run.py ...), the interpreter just removed cannot make
+    # the new one: the base interpreter behind it can.
+    base = getattr(sys, "_base_executable", sys.executable) if sys.prefix != sys.base_prefix else sys.executable
+    subprocess.run([base, "-m", "venv", str(VENV)], check=True)
     print("fapiao-desk: installing dependencies ...", file=sys.stderr)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
                    check=True)

@@ -116,6 +116,9 @@ class Invoice:
     show_seller_bank: bool = False
     show_buyer_bank: bool = False
     red_form_uuid: str | None = None
+    # The form's 20-digit number (红字发票信息确认单编号), printed on the face and in the XML; the protocol
+    # body carries the uuid only, so this comes from the desk's form, not from the body.
+    red_form_number: str | None = None
     red_reason: str | None = None  # "01".."04" on a red invoice under 数电 rules
     # The buyer's name of 4 characters or fewer that the clerk confirmed is not a natural person.
     confirmed_short_name: bool = False

@@ -16,7 +16,8 @@ Where section 8 is silent this module chooses, and says so here:
 - `BuyerIdNum` is the buyer's taxpayer id, or a natural person's ID number when no taxpayer id was given.
 - `BuyerHandlingName` (经办人) is empty: the desk does not record one.
 - `RequestTime` and `IssueTime` are the moment of issue on Beijing's clock.
-- `CreditNoteNumber` is the red-letter confirmation form (红字发票信息确认单) the red invoice names, empty if none.
+- `CreditNoteNumber` is the 20-digit number of the red-letter confirmation form (红字发票信息确认单) the red
+  invoice was issued on, empty if none.
 - `ptbh` (the direct unit's platform id) is empty unless the caller gives one.
 - Remarks follow section 6, joined by `;` and four spaces: the reversal reference, then the buyer's and
   the seller's bank and account when shown (`购方开户银行：…；银行账号：…`, `销方开户银行：…；银行账号：…`),
@@ -140,13 +141,19 @@ def tax_text(line: Line) -> str:
     return format_money(line.tax)
 
 
+def red_reference(invoice: Invoice) -> str:
+    """Section 6's reversal reference: the blue invoice's number, and the form's number when there is one."""
+    reference = f"被红冲蓝字数电发票号码：{invoice.original_number}"
+    if invoice.red_form_number:
+        reference += f" 红字发票信息确认单编号：{invoice.red_form_number}"
+    return reference
+
+
 def remark_text(invoice: Invoice) -> str:
     """The remarks in the order of section 6."""
     parts: list[str] = []
     if invoice.is_red_letter:
-        reference = f"被红冲蓝字数电发票号码：{invoice.original_number}"
-        if invoice.red_form_uuid:
-            reference += f" 红字发票信息确认单编号：{invoice.red_form_uuid}"
+        reference = red_reference(invoice)
         parts.append(reference)
     if invoice.show_buyer_bank and (invoice.buyer.bank or invoice.buyer.account):
         parts.append(f"购方开户银行：{invoice.buyer.bank}；银行账号：{invoice.buyer.account}")
@@ -154,9 +161,9 @@ def remark_text(invoice: Invoice) -> str:
         parts.append(f"销方开户银行：{invoice.seller.bank}；银行账号：{invoice.seller.account}")
     remarks = invoice.remarks.strip()
     if invoice.is_red_letter:
-        # The desk's own note on a red invoice (app.services.lifecycle) repeats the reference given first here.
-        note = f"{RED_NOTE}{invoice.original_number}"
-        remarks = remarks.removeprefix(note + "；") if remarks != note else ""
+        # A note the desk once wrote itself on a red invoice repeats the reference given first here.
+        for note in (f"{RED_NOTE}{invoice.original_number}", reference):
+            remarks = remarks.removeprefix(note + "；") if remarks != note else ""
     if remarks:
         parts.append(remarks)
     if invoice.payee or invoice.reviewer:
@@ -232,5 +239,5 @@ def _data(root: ET.Element, invoice: Invoice, issued_at: datetime | None) -> Non
     _sub(data, "SpecificInformation")
     if invoice.is_red_letter:
         _fields(data, "RedEInvoice", [("OriginalInvoiceCode", invoice.original_number or ""),
-                                      ("CreditNoteNumber", invoice.red_form_uuid or "")])
+                                      ("CreditNoteNumber", invoice.red_form_number or "")])
     _fields(data, "AdditionalInformation", [("Remark", remark_text(invoice))])

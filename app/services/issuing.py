@@ -197,6 +197,17 @@ def _no_quota(period: str, wanted: Decimal, left: Decimal) -> StockExhausted:
         f"{period} has {format_money_grouped(max(left, ZERO))} left; download quota when online (stock refill)")])
 
 
+def _red_give_back(red: Invoice, period: str) -> Decimal:
+    """A red invoice against a direct blue invoice of its own month gives that quota back (as the platform does
+    once it accepts the red one); against an earlier month, or a platform-issued blue one, it gives nothing back.
+    Returns the (negative) amount drawn; a rejection later draws it again (app/services/queue)."""
+    blue = InvoiceRow.get_or_none(InvoiceRow.official_number == red.original_number)
+    if blue is None or blue.channel != DIRECT or blue.quota_period != period:
+        return ZERO
+    stock_store.change_drawn(period, red.total_amount)
+    return red.total_amount
+
+
 def _direct_number(issued: Invoice) -> tuple[str, str, Decimal]:
     """The official number, the quota period and the amount drawn; raises StockExhausted. In the transaction."""
     assert issued.issued_at is not None
@@ -205,8 +216,9 @@ def _direct_number(issued: Invoice) -> tuple[str, str, Decimal]:
     if number is None:
         raise _no_number(local.year)
     period = period_of(local)
-    # A red-letter invoice draws nothing (what it gives back the platform credits; the desk does not count on it).
-    wanted = issued.total_amount if issued.total_amount > 0 else ZERO
+    if issued.is_red_letter:
+        return number, period, _red_give_back(issued, period)
+    wanted = issued.total_amount
     if wanted > 0:
         valid_to = stock_store.quota_valid_to(period)
         left = stock_store.quota_left(period)
@@ -285,6 +297,15 @@ def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), 
         except ValidationFailed as failed:
             prefix = f"[{index}]" if len(bodies) > 1 else ""
             errors += [dataclasses.replace(e, field=prefix + e.field) if prefix else e for e in failed.errors]
+    for index, invoice in enumerate(invoices):
+        if invoice.is_red_letter:
+            # A red invoice is issued on a red-letter form only (app/services/red_forms.issue_red_invoice).
+            errors.append(FieldError(
+                f"[{index}]red" if len(bodies) > 1 else "red",
+                f"红字发票须依据红字确认单开具：先申请确认单（red-form raise {invoice.original_number}），"
+                f"再据此开具（red {invoice.original_number} --form 确认单）",
+                f"a red-letter invoice is issued on a red-letter form: raise one (red-form raise "
+                f"{invoice.original_number}), then issue on it (red {invoice.original_number} --form UUID)"))
     if errors:
         raise ValidationFailed(errors)
     # IMMEDIATE takes the write lock at BEGIN, so two app instances on one store take

@@ -47,7 +47,7 @@ from app.core.clock import now_iso
 from app.core.codec import line_to_body
 from app.core.errors import FieldError, ValidationFailed
 from app.core.invoice import Invoice, Line, LineNature, Rules
-from app.core.money import ZERO, format_money, format_plain, parse_decimal, to_money
+from app.core.money import PRICE_PLACES, ZERO, format_money, format_plain, parse_decimal, to_money, to_places
 from app.core.tax import find_rate
 from app.platform.client import (
     KeyConflict,
@@ -205,6 +205,10 @@ def form_lines(blue: Invoice, reason: str, wanted: Sequence[dict[str, Any]] | No
         seen.add(number)
         net_amount, net_tax = _net(blue_lines, number - 1)
         discounted = line.nature is LineNature.DISCOUNTED
+        # The unit price a return or a stopped service keeps: with a discount spread onto its line, the net one.
+        price = line.unit_price
+        if discounted and line.quantity and line.unit_price is not None:
+            price = to_places(net_amount / line.quantity, PRICE_PLACES)
         code = line.tax_code
         if reason == "03" and _goods(code):
             errors.append(_line_error(f"{field}.original_line_no", f"第{number}行是货物编码，不能以服务中止红冲",
@@ -224,9 +228,8 @@ def form_lines(blue: Invoice, reason: str, wanted: Sequence[dict[str, Any]] | No
             errors.append(_line_error(f"{field}.amount", "应为金额", "must be an amount"))
             continue
         if raw.get("unit_price") not in (None, ""):
-            price = _number(raw.get("unit_price"))
-            if reason in ("02", "03", "04") or price is None or line.unit_price is None \
-                    or abs(price) != line.unit_price:
+            given_price = _number(raw.get("unit_price"))
+            if reason in ("02", "03", "04") or given_price is None or price is None or abs(given_price) != price:
                 errors.append(_line_error(f"{field}.unit_price", "红字确认单不改单价（销售折让不填单价）",
                                           "a form keeps the unit price (an allowance gives none)"))
                 continue
@@ -251,11 +254,11 @@ def form_lines(blue: Invoice, reason: str, wanted: Sequence[dict[str, Any]] | No
                 continue
         if full:
             red_amount, red_tax = -net_amount, -net_tax
-            if reason != "04" and line.quantity is not None and not discounted:
+            if reason != "04" and line.quantity is not None:
                 quantity = -line.quantity
         elif amount is None:
-            assert quantity is not None and line.unit_price is not None
-            red_amount = to_money(quantity * line.unit_price)
+            assert quantity is not None and price is not None
+            red_amount = to_money(quantity * price)
             red_tax = -to_money(-red_amount * _rate(line)) if tax is None else -abs(to_money(tax))
             if -red_amount >= net_amount:
                 red_amount, red_tax = -net_amount, -net_tax
@@ -269,15 +272,15 @@ def form_lines(blue: Invoice, reason: str, wanted: Sequence[dict[str, Any]] | No
                 errors.append(_line_error(f"{field}.quantity", "销货退回须填退回数量",
                                           "a return gives the quantity returned"))
                 continue
-            assert line.unit_price is not None
-            if abs(red_amount / quantity - line.unit_price) > PRICE_SLACK:
-                price_text = format_plain(line.unit_price)
+            assert price is not None
+            if abs(red_amount / quantity - price) > PRICE_SLACK:
+                price_text = format_plain(price)
                 errors.append(_line_error(f"{field}.amount", f"销货退回不能改变单价（蓝字发票为 {price_text}）",
                                           f"a return keeps the unit price ({price_text})"))
                 continue
-        if reason == "03" and quantity is not None and line.unit_price is not None and quantity != 0 \
-                and abs(red_amount / quantity - line.unit_price) > PRICE_SLACK:
-            price_text = format_plain(line.unit_price)
+        if reason == "03" and quantity is not None and price is not None and quantity != 0 \
+                and abs(red_amount / quantity - price) > PRICE_SLACK:
+            price_text = format_plain(price)
             errors.append(_line_error(f"{field}.amount", f"服务中止不能改变单价（蓝字发票为 {price_text}）",
                                       f"a stopped service keeps the unit price ({price_text})"))
             continue
@@ -596,12 +599,15 @@ def _red_body(blue_row: InvoiceRow, blue: Invoice, form: RedLetterForm, clerk: s
         body.pop("amount_with_tax")
         if sent.get("quantity") not in (None, ""):
             body["quantity"] = sent["quantity"]
-            body["unit_price"] = format_plain(line.unit_price)
+            price = line.unit_price
+            if line.nature is LineNature.DISCOUNTED:  # its discount is spread onto it: the net price
+                price = to_places(abs(parse_decimal(sent["amount"])) / abs(parse_decimal(sent["quantity"])),
+                                  PRICE_PLACES)
+            body["unit_price"] = format_plain(price)
         else:
             body["quantity"] = ""
             body["unit_price"] = ""
         lines.append(body)
-    note = f"被红冲蓝字数电发票号码：{blue_row.official_number} 红字发票信息确认单编号：{form.form_number}"
     return {
         "kind": blue_row.kind,
         "buyer": {"name": blue_row.buyer_name, "tax_id": blue_row.buyer_tax_id, "address": blue_row.buyer_address,
@@ -614,7 +620,8 @@ def _red_body(blue_row: InvoiceRow, blue: Invoice, form: RedLetterForm, clerk: s
         "red_form_uuid": form.uuid,
         "red_reason": form.reason,
         "medium": channel_medium,
-        "remarks": (note + ("；" + remarks.strip() if remarks.strip() else ""))[:450],
+        # The face and the XML lead the remarks with the reversal reference (app/printing/einvoice_xml).
+        "remarks": remarks.strip(),
         "drawer": clerk,
     }
 

@@ -164,7 +164,8 @@ class Invoice(BaseModel):
     # holds it too) or "platform" (provisional_number is LX-..., the platform's number comes at issue).
     channel = peewee.TextField(default="platform")
     quota_period = peewee.TextField(null=True)  # YYYYMM whose quota a direct-channel invoice drew
-    quota_drawn = MoneyField(default=0)  # what it drew (its total_amount; 0 for a red or platform invoice)
+    # What it drew: its total_amount; a red one of its direct blue invoice's month gives back (< 0).
+    quota_drawn = MoneyField(default=0)
     reissue_of = peewee.TextField(null=True)  # the number of an invoice too late to upload that this one replaces
 
     # Backrefs peewee adds from the other side (annotations only: no column, no field).

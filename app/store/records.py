@@ -17,6 +17,14 @@ def content_hash(invoice: Invoice) -> str:
     return hashlib.sha256(canonical_json(invoice_to_body(invoice)).encode("utf-8")).hexdigest()
 
 
+def _form_number(form_uuid: str | None) -> str | None:
+    if not form_uuid:
+        return None
+    form = models.RedLetterForm.select(models.RedLetterForm.form_number).where(
+        models.RedLetterForm.uuid == form_uuid).first()
+    return form.form_number if form is not None and form.form_number else None
+
+
 def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None = None) -> Invoice:
     if lines is None:
         lines = list(row.lines.order_by(models.InvoiceLine.position))
@@ -51,6 +59,7 @@ def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None
         show_seller_bank=row.show_seller_bank,
         show_buyer_bank=row.show_buyer_bank,
         red_form_uuid=row.red_form_uuid,
+        red_form_number=_form_number(row.red_form_uuid),
         red_reason=row.red_reason_code,
         confirmed_short_name=row.confirmed_short_name,
     )

@@ -17,11 +17,12 @@ from app.core.legacy import parse_legacy_invoice
 from app.printing.einvoice_xml import NotAShudianInvoice, invoice_xml
 from app.services.export import PDF, XML, export_invoices
 from app.services.issuing import issue_invoice
+from app.store.models import RedLetterForm
 from app.store.queries import get_invoice
 from tests.helpers.bodies import BUYER_TAX_ID, CABBAGE, SELLER_TAX_ID, SOFTWARE, full_body, invoice_body
 from tests.helpers.cli import run_cli
 from tests.helpers.platform import accept
-from tests.helpers.red import red_body_for
+from tests.helpers.red import red_on_form
 
 BLUE = "26110000000000000101"
 RED = "26110000000000000102"
@@ -207,7 +208,7 @@ def test_zero_rate_and_not_taxed_display(seller):
 
 def test_a_red_invoice_carries_its_reversal(seller, tmp_path: Path):
     blue = issued_and_accepted(invoice_body(), BLUE)
-    red = issue_invoice(red_body_for(blue, "销货退回"), clerk="李四").number
+    red = red_on_form(blue, "服务中止", clerk="李四").number
     accept(red, RED)
     export_invoices([RED], xml_dir=tmp_path, pdf_dir=None)
     root = ET.fromstring((tmp_path / f"{RED}.xml").read_bytes())
@@ -223,7 +224,9 @@ def test_a_red_invoice_carries_its_reversal(seller, tmp_path: Path):
     assert items(root)[0]["Quantity"] == "-1" and items(root)[0]["ComTaxAm"] == "-60.00"
     # The desk's own note does not repeat the reference; the reason stays.
     remark = text(root, "EInvoiceData/AdditionalInformation/Remark")
-    assert remark == f"被红冲蓝字数电发票号码：{BLUE}"  # issued without a form: no form number, no reason text
+    form = RedLetterForm.get(RedLetterForm.original_number == BLUE)
+    assert remark == f"被红冲蓝字数电发票号码：{BLUE} 红字发票信息确认单编号：{form.form_number}"
+    assert text(root, "EInvoiceData/RedEInvoice/CreditNoteNumber") == form.form_number
 
 
 def test_unaccepted_unknown_and_legacy_invoices_are_refused_naming_each(seller, tmp_path: Path):
@@ -361,7 +364,7 @@ def test_the_trees_are_section_8s_for_a_normal_a_special_and_a_red_invoice(selle
          "policy": "04"},
         {"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1", "unit_price": "1000", "tax_rate": "0.06"}]),
         "26110000000000000103")
-    red = issue_invoice(red_body_for(normal, "开票有误"), clerk="李四").number
+    red = red_on_form(normal, "开票有误", clerk="李四").number
     accept(red, RED)
     export_invoices([normal, special, red], xml_dir=tmp_path, pdf_dir=None)
     trees = {n: ET.fromstring((tmp_path / f"{n}.xml").read_bytes())
@@ -388,11 +391,14 @@ def test_the_trees_are_section_8s_for_a_normal_a_special_and_a_red_invoice(selle
     red_root = trees[RED]
     assert text(red_root, "Header/InherentLabel/InIssuType/LabelCode") == "N"
     assert text(red_root, "EInvoiceData/RedEInvoice/OriginalInvoiceCode") == BLUE
-    assert text(red_root, "EInvoiceData/RedEInvoice/CreditNoteNumber") == ""  # issued without a form
-    with_form = ET.fromstring(invoice_xml(replace(stored(red), red_form_uuid="1100202612010000001"), RED))
-    assert text(with_form, "EInvoiceData/RedEInvoice/CreditNoteNumber") == "1100202612010000001"
-    assert text(with_form, "EInvoiceData/AdditionalInformation/Remark").startswith(
-        f"被红冲蓝字数电发票号码：{BLUE} 红字发票信息确认单编号：1100202612010000001")
+    form_number = RedLetterForm.get(RedLetterForm.original_number == BLUE).form_number
+    assert text(red_root, "EInvoiceData/RedEInvoice/CreditNoteNumber") == form_number and len(form_number) == 20
+    assert text(red_root, "EInvoiceData/AdditionalInformation/Remark") == (
+        f"被红冲蓝字数电发票号码：{BLUE} 红字发票信息确认单编号：{form_number}")
+    # A red invoice whose form the desk does not know (rebuilt from the platform): the blue number alone.
+    no_form = ET.fromstring(invoice_xml(replace(stored(red), red_form_number=None), RED))
+    assert text(no_form, "EInvoiceData/RedEInvoice/CreditNoteNumber") == ""
+    assert text(no_form, "EInvoiceData/AdditionalInformation/Remark") == f"被红冲蓝字数电发票号码：{BLUE}"
 
 
 def test_the_issuing_method_direct_online_direct_offline(direct, tmp_path: Path):

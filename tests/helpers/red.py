@@ -1,30 +1,41 @@
-"""A red-letter body reversing a stored blue invoice in full, for tests and the store builder that need a red
-invoice without going through a red-letter form (records made that way before issue 12 still exist, and the
-issue service takes such a body: the platform then decides)."""
+"""A red invoice reversing a stored, accepted blue invoice in full, on a red-letter form, for tests and the store
+builder that need one without a platform: the form is recorded by the real service and then marked as the
+platform answers a seller's form the buyer has not yet confirmed (status 01), as tests.helpers.platform.accept
+marks an upload accepted; the red invoice is then issued by the real service on that form."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import uuid
+from decimal import Decimal
 
-from app.store import queries
+from app.core.clock import now_iso
+from app.platform.client import RedForm, RedFormLine
+from app.services import red_forms
+from app.services.issuing import IssuedInvoice
+from app.store.models import RedLetterForm, database
 
 REASON_CODES = {"开票有误": "01", "销货退回": "02", "服务中止": "03", "销售折让": "04"}
+_serial = 0
 
 
-def red_body_for(number: str, reason: str = "开票有误") -> dict[str, Any]:
-    blue = queries.get_invoice(number)
-    assert blue is not None, number
-    lines = [{"tax_code": line.tax_code, "item_name": line.item_name, "spec": line.spec, "unit": line.unit,
-              "quantity": f"{-(line.quantity or 1)}", "unit_price": f"{line.unit_price}" if line.unit_price else None,
-              "tax_rate": line.tax_rate, "policy": line.policy, "original_line_no": index}
-             for index, line in enumerate(blue.lines, start=1) if line.nature.value != "discount"]
-    for line in lines:
-        if line["unit_price"] is None:
-            del line["unit_price"]
-    buyer = blue.buyer
-    row = queries.find_row(number)
-    official = row.official_number if row is not None and row.official_number else number
-    return {"kind": blue.kind.value, "original_number": official, "red_reason": REASON_CODES.get(reason, reason),
-            "buyer": {"name": buyer.name, "tax_id": buyer.tax_id, "natural_person": buyer.natural_person,
-                      "id_type": buyer.id_type, "id_number": buyer.id_number},
-            "prices_include_tax": False, "lines": lines}
+def answered_form(number: str, reason: str = "开票有误") -> str:
+    """A form in full against `number`, recorded and answered 01 (no confirmation needed); its uuid."""
+    global _serial
+    _serial += 1
+    row = red_forms.record_request(number, REASON_CODES.get(reason, reason))
+    stamp = now_iso()
+    lines = tuple(RedFormLine(int(line["original_line_no"]), line["quantity"], Decimal(line["amount"]),
+                              Decimal(line["tax"])) for line in json.loads(row.lines))
+    answer = RedForm(uuid=str(uuid.uuid4()), form_number=f"{stamp[:10].replace('-', '')}{_serial:012d}",
+                     status="01", raised_by="seller", original_number=row.original_number, reason=row.reason,
+                     lines=lines, total_amount=row.total_amount, total_tax=row.total_tax, created_at=stamp,
+                     updated_at=stamp, expires_at=None, red_number=None, request_id=row.request_id)
+    with database.atomic("IMMEDIATE"):
+        red_forms._apply(RedLetterForm.get_by_id(row.id), answer, clerk="sync", tell=False)  # as send_requests
+    return answer.uuid
+
+
+def red_on_form(number: str, reason: str = "开票有误", *, clerk: str = "") -> IssuedInvoice:
+    """The red invoice reversing `number` in full, issued by the real service on an answered form."""
+    return red_forms.issue_red_invoice(answered_form(number, reason), clerk=clerk)

@@ -60,7 +60,7 @@ from app.store.models import (
     Invoice as InvoiceRow,
 )
 from app.store.records import invoice_row_fields, line_rows
-from tests.helpers.red import red_body_for
+from tests.helpers.red import red_on_form
 
 SELLER_TAX_ID = "91110108MA0123456G"
 CLERK = "张三"
@@ -460,7 +460,7 @@ def build_store(out: Path | str, invoices: int, *, waiting: int = 0, red: int | 
                                           .order_by(InvoiceRow.id.desc()).limit(red * 5).tuples().iterator())
         originals = [n for (n,) in accepted]
         for number in rng.sample(originals, min(red, len(originals))):
-            issue_invoices([red_body_for(number, "开票有误")], clerk=CLERK)
+            red_on_form(number, "开票有误", clerk=CLERK)
             report.red += 1
         writer.sync_numbers()
         for draft in rng.sample(templates, min(cancelled, len(templates))):

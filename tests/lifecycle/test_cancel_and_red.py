@@ -221,12 +221,38 @@ def test_cli_cancel_withdraws_a_pre_issue_record_and_red_needs_a_form(seller, da
     assert unknown.returncode == 2 and "uuid" in unknown.stderr
 
 
-def test_records_reversed_without_a_form_before_stay_as_they_were(seller):
-    """A red invoice the old path issued (no form) still counts against its blue invoice, and keeps its reason."""
+def test_a_red_body_is_refused_by_the_issue_service_and_writes_nothing(seller, data_dir, store):
     number = issue_invoice(two_lines()).number
     accept(number, "26110000000000000031")
-    red = issue_invoice(invoice_body(original_number="26110000000000000031", red_reason="04", lines=[
-        {"tax_code": PRINTER, "item_name": "打印纸", "amount": "-100", "tax_rate": "0.13"}]))
+    red_body = invoice_body(original_number="26110000000000000031", red_reason="04", lines=[
+        {"tax_code": PRINTER, "item_name": "打印纸", "amount": "-100", "tax_rate": "0.13"}])
+    before = (Invoice.select().count(), AuditEntry.select().count(), UploadQueueEntry.select().count())
+    with pytest.raises(ValidationFailed) as caught:
+        issue_invoice(red_body)
+    error = caught.value.errors[0]
+    assert error.field == "red" and "红字确认单" in error.message_zh and "red-form raise" in error.message_en
+    # The command line's issue takes the same path.
+    path = data_dir / "red.json"
+    path.write_text(json.dumps(red_body, ensure_ascii=False), encoding="utf-8")
+    refused = run_cli(data_dir, "issue", str(path))
+    assert refused.returncode == 2 and "red-form raise" in refused.stderr, refused.stderr
+    assert (Invoice.select().count(), AuditEntry.select().count(), UploadQueueEntry.select().count()) == before
+
+
+def test_records_reversed_without_a_form_before_stay_as_they_were(seller):
+    """A red invoice the old path issued (no form) still counts against its blue invoice, and keeps its reason."""
+    from app.services.issuing import prepare_invoice, write_issued
+    from app.services.seller import get_seller
+    from app.store.models import database
+
+    number = issue_invoice(two_lines()).number
+    accept(number, "26110000000000000031")
+    profile = get_seller()
+    assert profile is not None
+    old = prepare_invoice(invoice_body(original_number="26110000000000000031", red_reason="04", lines=[
+        {"tax_code": PRINTER, "item_name": "打印纸", "amount": "-100", "tax_rate": "0.13"}]), profile)
+    with database.atomic("IMMEDIATE"):
+        red = write_issued(old, "")  # what the removed path wrote: a red invoice on no form
     Invoice.update(red_reason="销售折让").where(Invoice.id == red.id).execute()
     room = reversal_room(Invoice.get(Invoice.provisional_number == number))
     assert room.reversed_so_far == Decimal("113.00") and room.remaining == Decimal("2077.00")

@@ -41,12 +41,26 @@ def body(number: str | None, issued_at: str | None = ISSUED, **overrides: Any) -
     return sent
 
 
-def red_body(number: str, original: str, amount: str = "1000", issued_at: str = ISSUED) -> dict[str, Any]:
+def red_body(number: str, original: str, amount: str = "1000", issued_at: str = ISSUED,
+             form: str | None = None) -> dict[str, Any]:
+    """A red invoice of one 6 % service line reversing `amount` of line 1 of `original`, on the form `form`."""
     from tests.helpers.bodies import SOFTWARE
 
-    return body(number, issued_at, original_number=original, red_reason="01",
+    return body(number, issued_at, original_number=original, red_reason="01", red_form_uuid=form,
                 lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "unit": "项", "quantity": "-1",
                         "unit_price": amount, "tax_rate": "0.06", "original_line_no": 1}])
+
+
+def red_form(platform: HasUrl, original: str, amount: str = "1000", request_id: str | None = None) -> str:
+    """A form (01: the buyer has not used the blue invoice) taking `amount` + 6 % of line 1; its uuid."""
+    from decimal import Decimal
+
+    tax = (Decimal(amount) * Decimal("0.06")).quantize(Decimal("0.01"))
+    sent = {"request_id": request_id or f"rf-{original}-{amount}", "original_number": original, "reason": "01",
+            "lines": [{"original_line_no": 1, "amount": f"-{Decimal(amount):.2f}", "tax": f"-{tax}"}]}
+    got, answer, _ = call(platform, "POST", "/v2/red-forms", sent)
+    assert got == 201 and answer["status"] == "01", (got, answer)
+    return str(answer["uuid"])
 
 
 class HasUrl(Protocol):

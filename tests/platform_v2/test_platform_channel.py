@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.platform_v2.support import body, call, download, draw, ok, quota, red_body, results, set_clock, upload
+from tests.platform_v2.support import (
+    body,
+    call,
+    download,
+    draw,
+    ok,
+    quota,
+    red_body,
+    red_form,
+    results,
+    set_clock,
+    upload,
+)
 
 
 def _issue(v2, key: str, sent: dict, status: int = 201) -> dict:
@@ -69,13 +81,18 @@ def test_the_list_pages_over_both_channels_by_an_opaque_cursor(v2):
 
 def test_a_red_invoice_on_the_platform_reverses_the_blue_one_in_full(v2):
     blue = _issue(v2, "blue", body(None))["number"]
-    red = _issue(v2, "red", {k: v for k, v in red_body("", blue).items() if k != "number"})
+    # Without a form: refused, naming the form.
+    status, answer, _ = call(v2, "POST", "/v2/issue", {k: v for k, v in red_body("", blue).items() if k != "number"},
+                             headers={"Idempotency-Key": "red-no-form"})
+    assert status == 422 and [d["field"] for d in answer["details"]] == ["red_form_uuid"], answer
+    form = red_form(v2, blue)
+    red = _issue(v2, "red", {k: v for k, v in red_body("", blue, form=form).items() if k != "number"})
     assert red["red"] is True and red["total_with_tax"] == "-1060.00"
     assert ok(v2, "GET", f"/v2/invoices/{blue}")["status"] == "reversed_in_full"
     assert quota(v2)["available"] == "10000000.00"  # the blue one's month: its quota came back
-    status, answer, _ = call(v2, "POST", "/v2/issue", {k: v for k, v in red_body("", blue).items() if k != "number"},
-                             headers={"Idempotency-Key": "red-again"})
-    assert status == 422 and answer["details"][0]["field"] == "total_with_tax"
+    status, answer, _ = call(v2, "POST", "/v2/issue", {k: v for k, v in red_body("", blue, form=form).items()
+                                                       if k != "number"}, headers={"Idempotency-Key": "red-again"})
+    assert status == 422 and answer["details"][0]["field"] == "red_form_uuid"  # the form was used
 
 
 def test_the_buyer_uses_a_blue_invoice(v2):

@@ -6,7 +6,19 @@ import time
 
 import pytest
 
-from tests.platform_v2.support import body, call, download, draw, ok, quota, red_body, results, set_clock, upload
+from tests.platform_v2.support import (
+    body,
+    call,
+    download,
+    draw,
+    ok,
+    quota,
+    red_body,
+    red_form,
+    results,
+    set_clock,
+    upload,
+)
 
 
 @pytest.mark.parametrize("v2", [{"result_delay_ms": 300}], indirect=True)
@@ -117,17 +129,25 @@ def test_results_expire_after_12_hours_and_the_record_is_found_by_number(v2):
 
 
 def test_a_red_invoice_of_the_blue_ones_month_gives_its_quota_back(v2):
-    blue, red, red_again, late_red = draw(v2, 4)
+    blue, red, red_again, no_form, late_red = draw(v2, 5)
     download(v2, "1000.00")
     assert results(v2, upload(v2, [body(blue)], "u-1"))[0]["status"] == "accepted"
     assert quota(v2)["downloaded_unused"] == "0.00"
-    got = results(v2, upload(v2, [red_body(red, blue, "400"), red_body(red_again, blue, "700"),
-                                  red_body(late_red, "26112000000000009999")], "u-2"))
-    assert [r["status"] for r in got] == ["accepted", "rejected", "rejected"]
-    assert got[1]["details"][0]["field"] == "total_with_tax"  # more than is left of the blue one
-    assert got[2]["error"] == "original_not_found"
+    form = red_form(v2, blue, "400")
+    got = results(v2, upload(v2, [red_body(red, blue, "400", form=form), red_body(red_again, blue, "400", form=form),
+                                  red_body(no_form, blue, "100"),
+                                  red_body(late_red, "26112000000000009999", form=form)], "u-2"))
+    assert [r["status"] for r in got] == ["accepted", "rejected", "rejected", "rejected"]
+    assert got[1]["details"][0]["field"] == "red_form_uuid"  # its form was used by the first
+    assert got[2]["details"][0]["field"] == "red_form_uuid"  # no form at all
+    assert got[3]["error"] == "original_not_found"
     assert quota(v2)["downloaded_unused"] == "400.00"
     assert ok(v2, "GET", f"/v2/invoices/{blue}")["status"] == "reversed_in_part"
+    # 600.00 + tax is left of it: a form for more is refused before any red invoice could be.
+    status, answer, _ = call(v2, "POST", "/v2/red-forms", {
+        "request_id": "rf-700", "original_number": blue, "reason": "01",
+        "lines": [{"original_line_no": 1, "amount": "-700.00", "tax": "-42.00"}]})
+    assert status == 422 and answer["error"] == "invalid", answer
 
 
 def test_the_same_number_uploaded_at_once_from_many_connections_is_accepted_once(v2):

@@ -108,7 +108,7 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
     from app.store.models import AuditEntry
     from app.sync.worker import QueueWorker
     from tests.helpers.platform import PLATFORM_TOKEN as TOKEN
-    from tests.helpers.red import red_body_for
+    from tests.helpers.red import red_on_form
 
     numbers = [issue_invoice(invoice_body()).number for _ in range(4)]
     worker = QueueWorker(lambda: HttpPlatformClient(platform.url, TOKEN))
@@ -116,7 +116,7 @@ def test_every_service_keeps_the_history_whole_and_a_status_changed_behind_its_b
     worker.close()
     pending = issue_invoice(invoice_body()).number
     cancel_invoice(pending, "开错了", clerk="李四")
-    red = issue_invoice(red_body_for(numbers[0], "销货退回"), clerk="李四").number
+    red = red_on_form(numbers[0], "服务中止", clerk="李四").number
     record_printed(load_print_views([numbers[1], red]), clerk="李四", layout="full", paper="a4", target="x.pdf")
     report = verify_store()
     assert report.ok, report.first and report.first.describe()

@@ -13,11 +13,14 @@ from app.core import status
 from app.core.errors import ValidationFailed
 from app.services import red_forms
 from app.services.channel import set_channel
+from app.services.issuing import issue_invoice
+from app.printing.einvoice_xml import remark_text
 from app.store import audit
 from app.store.models import AuditEntry, Invoice, RedLetterForm
+from app.store.queries import get_invoice
 from app.store.red_forms import KNOWN
 from tests.platform_v2.support import set_clock
-from tests.red_forms.support import accepted_blue, buyer, drain
+from tests.red_forms.support import accepted_blue, buyer, drain, two_lines
 
 
 def actions() -> list[str]:
@@ -36,7 +39,9 @@ def test_a_form_without_confirmation_then_its_red_invoice_through_the_platform(o
     row = Invoice.get_by_id(red.id)
     assert row.status == status.PRE_ISSUE and row.red_form_uuid == form.uuid and row.original_number == blue
     assert row.kind == "normal" and row.red_reason == "开票有误" and row.red_reason_code == "01"
-    assert f"被红冲蓝字数电发票号码：{blue}" in row.remarks and form.form_number in row.remarks
+    # The face and the XML lead with the reference (blue number and form number), written once.
+    assert row.remarks == "" and remark_text(get_invoice(red.number)) == (
+        f"被红冲蓝字数电发票号码：{blue} 红字发票信息确认单编号：{form.form_number}")
     assert [line.original_line_no for line in row.lines] == [1, 2]
     assert [line.amount for line in row.lines] == [Decimal("-1000.00"), Decimal("-1000.00")]
     with pytest.raises(ValidationFailed) as caught:  # one red invoice a form
@@ -114,8 +119,27 @@ def test_the_direct_channel_issues_the_red_invoice_from_its_block(online, client
     row = Invoice.get_by_id(red.id)
     assert row.channel == "direct" and row.status == status.PENDING_UPLOAD and len(row.provisional_number) == 20
     assert row.lines[0].quantity == Decimal("-3") and row.lines[0].unit_price == Decimal("100")
+    # Its blue invoice was issued by the platform, not from this desk's quota: nothing comes back to it.
+    assert row.quota_drawn == 0 and stock.stock_view().quota_left == Decimal("10000.00")
     drain(online)
     assert Invoice.get_by_id(red.id).status == status.ACCEPTED
+
+
+def test_a_direct_red_invoice_of_a_direct_blue_one_of_its_month_gives_the_quota_back(direct, client):
+    from app.services import stock
+
+    issued = issue_invoice(two_lines())  # 2,000.00 excluding tax, drawn from the desk's quota
+    assert stock.stock_view().quota_left == Decimal("298000.00")
+    drain(direct)
+    blue = Invoice.get_by_id(issued.id).official_number
+    form = red_forms.raise_form(blue, "01", [{"original_line_no": 2}], client=client).form
+    red = red_forms.issue_red_invoice(_uuid(form), client=client)
+    # Given back at once, as the platform will once it accepts the red one: the desk may issue it again now.
+    assert Invoice.get_by_id(red.id).quota_drawn == Decimal("-1000.00")
+    assert stock.stock_view().quota_left == Decimal("299000.00")
+    drain(direct)
+    assert Invoice.get_by_id(red.id).status == status.ACCEPTED
+    assert client.quota().downloaded_unused == stock.stock_view().quota_left == Decimal("299000.00")
 
 
 def test_a_red_pre_issue_record_withdrawn_gives_its_form_back(online, client):

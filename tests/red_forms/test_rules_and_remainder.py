@@ -15,7 +15,7 @@ from app.services.issuing import issue_invoice
 from app.store.models import RedLetterForm
 from app.store.red_forms import list_forms
 from tests.helpers.bodies import BUYER_TAX_ID, PRINTER, SOFTWARE, invoice_body
-from tests.red_forms.support import accepted_blue, two_lines
+from tests.red_forms.support import accepted_blue, drain, two_lines
 
 
 def refused(blue: str, reason: str, lines=None) -> tuple[str, str]:
@@ -74,6 +74,38 @@ def test_a_red_invoice_of_a_special_is_special_and_a_discount_is_spread_onto_its
     red = red_forms.issue_red_invoice(_uuid(form), client=client)
     assert red.invoice.kind.value == "special"
     assert [line.original_line_no for line in red.invoice.lines] == [1, 3]
+
+
+def test_goods_returned_from_a_discounted_line_keep_its_net_unit_price(online, client):
+    """销货退回 on a goods line with a discount: the discount is spread onto the line, so the unit price a return
+    keeps is the net one (900.00 over 10 boxes: 90), in full or in part, on the desk and on the platform."""
+    from app.store.models import Invoice
+
+    body = invoice_body(lines=[
+        {"tax_code": PRINTER, "item_name": "打印纸", "unit": "箱", "quantity": "10", "unit_price": "100",
+         "tax_rate": "0.13", "nature": "discounted"},
+        {"tax_code": PRINTER, "item_name": "打印纸", "amount": "-100", "tax_rate": "0.13", "nature": "discount"}])
+    blue = accepted_blue(online, body)
+    assert refused(blue, "02", [{"original_line_no": 1, "quantity": "3", "amount": "300"}])[0] == "lines[0].amount"
+    part = red_forms.raise_form(blue, "02", [{"original_line_no": 1, "quantity": "3"}], client=client).form
+    assert part.status == "01", part.message
+    assert [(line["quantity"], line["amount"], line["tax"]) for line in part.lines] == [("-3", "-270.00", "-35.10")]
+    rest = red_forms.raise_form(blue, "02", [{"original_line_no": 1, "quantity": "7"}], client=client).form
+    assert rest.status == "01" and rest.total_amount == Decimal("-630.00"), rest.message
+    for form in (part, rest):
+        red = red_forms.issue_red_invoice(_uuid(form), client=client)
+        assert [(line.quantity, line.unit_price) for line in red.invoice.lines] == [
+            (Decimal(form.lines[0]["quantity"]), Decimal("90"))]
+    drain(online)
+    reds = Invoice.select().where(Invoice.original_number == blue)
+    assert [row.status for row in reds] == ["accepted", "accepted"]
+    # And in full at once, on another such invoice.
+    other = accepted_blue(online, body)
+    full = red_forms.raise_form(other, "02", client=client).form
+    assert full.status == "01" and [(line["quantity"], line["amount"]) for line in full.lines] == [("-10", "-900.00")]
+    red_forms.issue_red_invoice(_uuid(full), client=client)
+    drain(online)
+    assert Invoice.get(Invoice.original_number == other).status == "accepted"
 
 
 def test_never_more_than_what_remains_after_red_invoices_and_open_forms(online, client):

@@ -425,15 +425,15 @@ class V2Platform:
         if original["kind"] != invoice.kind.value:
             return Refusal("invalid", [detail("kind", "红字发票的种类应与蓝字发票相同",
                                               "a red-letter invoice is of the kind of the blue one")])
-        if invoice.red_form_uuid:
-            # On a form: it must be of this blue invoice, in 01 or 04, unused, with the same figures; what it
-            # holds of the blue invoice is then this red invoice's to take.
-            refused = self.red_forms.refusal_for_red(invoice.red_form_uuid, original["number"], amount, tax)
-            if refused:
-                return Refusal("invalid", refused)
-            held = self.red_forms.taken_by_open_forms(original["number"], except_uuid=invoice.red_form_uuid)
-        else:
-            held = self.red_forms.taken_by_open_forms(original["number"])
+        if not invoice.red_form_uuid:
+            return Refusal("invalid", [detail("red_form_uuid", "红字发票须依据红字确认单（01 或 04）开具",
+                                              "a red-letter invoice needs a red-letter form in 01 or 04")])
+        # On a form: it must be of this blue invoice, in 01 or 04, unused, with the same figures; what it
+        # holds of the blue invoice is then this red invoice's to take.
+        refused = self.red_forms.refusal_for_red(invoice.red_form_uuid, original["number"], amount, tax)
+        if refused:
+            return Refusal("invalid", refused)
+        held = self.red_forms.taken_by_open_forms(original["number"], except_uuid=invoice.red_form_uuid)
         left = original["with_tax_fen"] + self.store.reds_of(original["number"]) + held
         if left + with_tax < 0:
             return Refusal("invalid", [detail("total_with_tax", f"超过蓝字发票尚可红冲的金额（{money_text(left)}）",

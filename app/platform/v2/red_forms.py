@@ -142,12 +142,20 @@ class RedForms:
                 return _invalid(f"{field}.tax", "应为不大于零的税额（两位小数）",
                                 "must be a tax of zero or less (two places)")
             blue_amount = _money(blue_line.get("amount")) or Decimal(0)
+            following = blue_lines[number] if number < len(blue_lines) else None
+            if blue_line.get("nature") == "discounted" and isinstance(following, dict) \
+                    and following.get("nature") == "discount":
+                blue_amount += _money(following.get("amount")) or Decimal(0)  # its discount spread onto it
             if -amount > blue_amount:
                 return _invalid(f"{field}.amount", f"超过蓝字发票该行金额（{blue_amount}）",
                                 f"more than the blue line's amount ({blue_amount})")
             quantity = _decimal(line.get("quantity"))
             code = str(blue_line.get("tax_code") or "")
-            refusal = self._reason_rule(field, reason, code, quantity, amount, blue_line, line)
+            price = _decimal(blue_line.get("unit_price"))
+            blue_quantity = _decimal(blue_line.get("quantity"))
+            if price is not None and blue_quantity and blue_amount != (_money(blue_line.get("amount")) or 0):
+                price = blue_amount / blue_quantity  # a discounted line keeps its net unit price
+            refusal = self._reason_rule(field, reason, code, quantity, amount, price, line)
             if refusal is not None:
                 return refusal
             kept.append({"original_line_no": number, "quantity": line.get("quantity"),
@@ -158,8 +166,9 @@ class RedForms:
 
     @staticmethod
     def _reason_rule(field: str, reason: str, code: str, quantity: Decimal | None, amount: Decimal,
-                     blue_line: Mapping[str, Any], line: Mapping[str, Any]) -> Answer | None:
-        """shudian-rules.md section 4: what each reason may change, and which codes may use it."""
+                     price: Decimal | None, line: Mapping[str, Any]) -> Answer | None:
+        """shudian-rules.md section 4: what each reason may change, and which codes may use it. `price` is the
+        blue line's unit price, net of the discount that follows it."""
         goods = code[:1] in ("1", "2")
         if reason == "03" and goods:
             return _invalid(f"{field}.original_line_no", "货物编码的行不能以服务中止红冲",
@@ -175,14 +184,13 @@ class RedForms:
         if reason == "02":
             if quantity is None or quantity >= 0:
                 return _invalid(f"{field}.quantity", "销货退回应填负的退回数量", "a return gives the negative quantity")
-            price = _decimal(blue_line.get("unit_price"))
             if price is not None and abs(abs(amount / quantity) - price) > Decimal("0.01"):
                 return _invalid(f"{field}.amount", f"销货退回不能改变单价（蓝字发票为 {price}）",
                                 f"a return keeps the unit price ({price} on the blue invoice)")
         if line.get("unit_price") not in (None, ""):
-            price = _decimal(blue_line.get("unit_price"))
             given = _decimal(line.get("unit_price"))
-            if reason in ("02", "03") and given is not None and price is not None and abs(given) != price:
+            if reason in ("02", "03") and given is not None and price is not None \
+                    and abs(abs(given) - price) > Decimal("0.01"):
                 return _invalid(f"{field}.unit_price", "该红冲原因不能改变单价",
                                 "this reason may not change the unit price")
         return None
