@@ -34,6 +34,14 @@ class BeijingFormatter(logging.Formatter):
         moment = datetime.fromtimestamp(record.created, BEIJING)
         return moment.strftime(datefmt) if datefmt else moment.isoformat(timespec="milliseconds")
 
+class QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log is best effort: a record that cannot be written (a full disk) is dropped, never printed to the
+    clerk as logging's own traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # logging's name
+        return
+
+
 # Called with (summary, log file or None) after an uncaught exception is logged.
 ExceptionListener = Callable[[str, "Path | None"], None]
 _listeners: list[ExceptionListener] = []
@@ -60,8 +68,8 @@ def configure(log_dir: Path | None, *, level: int = logging.INFO) -> Path | None
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES,
-                                                           backupCount=BACKUPS, encoding="utf-8")
+            handler = QuietFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                       encoding="utf-8")
         except OSError as error:
             print(f"日志文件无法写入 (cannot write the log in {log_dir}): {error.strerror}", file=sys.stderr)
         else:

@@ -33,8 +33,9 @@ from app.cli import (
     taxpayer,
     trust,
 )
-from app.cli.common import EXIT_ERROR, data_dir_of
+from app.cli.common import EXIT_ERROR, EXIT_OK, data_dir_of
 from app.core.errors import DeskError
+from app.store import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +56,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush does not fail on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the command parsed into args; every failure the desk expects is caught here, once."""
     logs.configure(data_dir_of(args))
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return status
+    except BrokenPipeError:
+        # `list | head`: the reader stopped reading. Not an error of the desk; nothing more to say to anyone.
+        _silence_stdout()
+        return EXIT_OK
     except DeskError as error:
         log.info("%s: %s", args.command, error.describe("en"))
         print(error.describe(args.lang), file=sys.stderr)
         return error.exit_code
     except Exception as error:  # a defect, not an input: logged in full, the clerk gets a short message
+        failure = storage_errors.classify(error, data_dir_of(args) or Path.cwd())
+        if failure is not None:  # the disk, not the desk: named, without a traceback
+            log.warning("%s: %s (%s)", args.command, failure.describe("en"), error)
+            print(failure.describe(args.lang), file=sys.stderr)
+            return failure.exit_code
         log.exception("%s failed", args.command)
         where = logs.log_path()
         print(f"内部错误，未完成（internal error, not done）：{type(error).__name__}: {error}"

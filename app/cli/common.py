@@ -48,7 +48,9 @@ def read_json(source: str) -> Any:
     except UnicodeDecodeError:
         raise BadInput(f"json（输入文件）：{source} 不是 UTF-8 文本", f"json: {source} is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_float=lambda s: s)  # keep 12.5 exact: it reaches Decimal as text
+        # Keep 12.5 exact: it reaches Decimal as text. An integer too long for int() (4,300 digits) stays text
+        # too: the field it is in then refuses it, by name.
+        return json.loads(text, parse_float=lambda s: s, parse_int=lambda s: int(s) if len(s) <= 400 else s)
     except json.JSONDecodeError as error:
         raise BadInput(f"json（输入文件）：{source} 不是有效的 JSON：第{error.lineno}行第{error.colno}列 {error.msg}",
                        f"json: {source} is not valid JSON: line {error.lineno} column {error.colno} {error.msg}"

@@ -142,11 +142,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         write_reconcile_pdf(report, args.pdf)
     if args.json:
         print_json({"period": [report.date_from, report.date_to], "local": report.local_count,
-                         "platform": report.platform_count, "matched": report.matched, "counts": report.counts(),
-                         "differences": reconcile_report.report_rows(report), "requeued": requeued,
-                         "imported": imported.imported if imported else [],
-                         "recorded": imported.recorded if imported else [],
-                         "import_failed": imported.failed if imported else []})
+                    "platform": report.platform_count, "matched": report.matched, "not_sent": report.not_sent,
+                    "counts": report.counts(),
+                    "differences": reconcile_report.report_rows(report), "requeued": requeued,
+                    "imported": imported.imported if imported else [],
+                    "recorded": imported.recorded if imported else [],
+                    "import_failed": imported.failed if imported else []})
         return EXIT_OK
     for line in reconcile_report.summary_lines(report):
         print(line)

@@ -19,6 +19,8 @@ from app.core.taxid import check_tax_id, normalize_tax_id
 
 # What is sent carries real characters, never a \uXXXX escape (shudian-rules.md section 3).
 UNICODE_ESCAPE = re.compile(r"\\[uU][0-9a-fA-F]{4}")
+# C0 and C1 controls other than tab and line breaks, and lone surrogates (JSON can spell "\ud800").
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Quantities and unit prices: up to 13 decimals and 25 characters (platform-api-v2.md, shudian-rules.md section 3).
 MAX_DECIMALS = 13
 MAX_NUMBER_TEXT = 25
@@ -48,6 +50,10 @@ def text(value: Any, field: str, out: Collector, limit: int, required: bool = Fa
     elif UNICODE_ESCAPE.search(cleaned):
         out.add(field, "含有 \\uXXXX 形式的转义，请直接输入文字",
                 "holds a \\uXXXX escape: type the characters themselves")
+    elif (bad := UNPRINTABLE.search(cleaned)) is not None:
+        # NUL and the other controls break the XML and the printed face; a lone surrogate cannot be stored as UTF-8.
+        out.add(field, f"含有不可打印的字符（U+{ord(bad.group()):04X}）",
+                f"holds a character that cannot be printed (U+{ord(bad.group()):04X})")
     return cleaned
 
 

@@ -518,7 +518,7 @@ def parse_invoice(body: Any, *, codes: TaxCodeTable, taxpayer_type: str = "gener
                           original_number=original_number, prices_include_tax=prices_include_tax,
                           confirmed_tax_ids=confirmed & {seller.tax_id, buyer.tax_id}, medium=medium,
                           rules=Rules.SHUDIAN, drawer_id_type=texts["drawer_id_type"],
-                          drawer_id_number=texts["drawer_id_number"], red_form_uuid=red_form_uuid,
+                          drawer_id_number=texts["drawer_id_number"], red_form_uuid=red_form_uuid, red_form_number=None,
                           red_reason=red_reason, confirmed_short_name=confirmed_short_name and not buyer.natural_person,
                           **flags)
         _check_totals(body, invoice, out)

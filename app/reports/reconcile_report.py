@@ -13,6 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from app.core.catalog_rules import neutralised
 from app.core.money import format_money
 from app.printing.fonts import TEXT_FONT, register_fonts
 from app.services.reconcile import KINDS, ReconcileReport, kind_label
@@ -25,6 +26,9 @@ WIDTHS_MM = [26, 26, 22, 24, 36, 38, 24, 36, 30]  # the rest of the width goes t
 CSV_COLUMNS = ["kind", "kind_label", "number", "key", "channel", "local_status", "local_official_number",
                "local_total_with_tax", "local_buyer", "platform_official_number", "platform_total_with_tax",
                "platform_buyer", "platform_status", "detail"]
+
+
+MONEY_COLUMNS = frozenset({"local_total_with_tax", "platform_total_with_tax"})
 
 
 def report_rows(report: ReconcileReport) -> list[dict[str, str]]:
@@ -54,15 +58,19 @@ def write_csv(report: ReconcileReport, path: Path | str) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(report_rows(report))
+        for row in report_rows(report):
+            # A buyer name or detail starting = + - @ must not run as a formula in Excel; money stays a number.
+            writer.writerow({key: value if key in MONEY_COLUMNS else neutralised(value) for key, value in row.items()})
     return path
 
 
 def summary_lines(report: ReconcileReport) -> list[str]:
     counts = report.counts()
     lines = [f"对账期间 Period：{report.date_from} 至 {report.date_to}   纳税人 {report.seller_tax_id}",
-             f"本地 {report.local_count} 张，平台 {report.platform_count} 张，一致 {report.matched} 张 "
-             f"/ here {report.local_count}, platform {report.platform_count}, matching {report.matched}"]
+             f"本地 {report.local_count} 张，平台 {report.platform_count} 张，一致 {report.matched} 张，"
+             f"本地已作废或未被接受（平台无记录，正常）{report.not_sent} 张 "
+             f"/ here {report.local_count}, platform {report.platform_count}, matching {report.matched}, "
+             f"cancelled or never taken here (rightly not on the platform) {report.not_sent}"]
     lines += [f"{kind_label(kind)} / {kind_label(kind, 'en')}：{counts[kind]}" for kind in KINDS]
     return lines
 

@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from app.base.pinyin import initials
 from app.core import status
 from app.core.clock import in_beijing, now, now_iso
 from app.core.deadlines import period_of
 from app.core.errors import EXIT_BAD_INPUT, DeskError, FieldError, ValidationFailed
+from app.core.fields import UNPRINTABLE
 from app.core.invoice import Invoice
 from app.core.money import ZERO, format_money_grouped
 from app.core.taxid import normalize_tax_id
@@ -44,8 +45,9 @@ from app.store.records import invoice_row_fields, line_rows
 from app.store.taxcodes import StoredTaxCodes
 
 PROVISIONAL_PREFIX = "LX-"
-# A clock a little ahead on another PC must not make an invoice look issued in the future.
-FUTURE_SLACK = timedelta(minutes=5)
+# An invoice is dated by the desk's clock; a body may carry the moment it was prepared (a form kept open, a
+# file written a little earlier, another PC's clock a little off), never another day.
+ISSUED_AT_SLACK = timedelta(minutes=5)
 
 
 class NoSellerProfile(DeskError):
@@ -86,11 +88,11 @@ def _with_seller_defaults(body: Any, seller: SellerSettings) -> Any:
 def _customer_confirmations(body: dict[str, Any]) -> tuple[set[str], bool]:
     """What the customer book remembers the clerk confirmed for this buyer: (tax ids, short name)."""
     buyer = body.get("buyer")
-    if not isinstance(buyer, dict) or not isinstance(buyer.get("name"), str):
+    if not isinstance(buyer, dict) or not _storable(buyer.get("name")):
         return set(), False
     tax_id = buyer.get("tax_id") or ""
-    if not isinstance(tax_id, str):
-        return set(), False
+    if not _storable(tax_id):
+        return set(), False  # the validation names it
     row = Buyer.get_or_none((Buyer.name == buyer["name"].strip()) & (Buyer.tax_id == normalize_tax_id(tax_id)))
     if row is None:
         return set(), False
@@ -100,7 +102,12 @@ def _customer_confirmations(body: dict[str, Any]) -> tuple[set[str], bool]:
 def _codes_for(body: Any) -> StoredTaxCodes:
     lines = body.get("lines") if isinstance(body, dict) else None
     wanted = [line.get("tax_code") for line in lines or [] if isinstance(line, dict)] if isinstance(lines, list) else []
-    return StoredTaxCodes().prefetch(code for code in wanted if isinstance(code, str))
+    return StoredTaxCodes().prefetch(code for code in wanted if _storable(code))
+
+
+def _storable(value: Any) -> TypeGuard[str]:
+    """Text a query may carry: a lone surrogate cannot even be encoded (the validation names the field)."""
+    return isinstance(value, str) and UNPRINTABLE.search(value) is None
 
 
 def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterable[str] = (),
@@ -138,8 +145,13 @@ def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterab
     if errors:
         raise ValidationFailed(errors)
     current = now()
-    if invoice.issued_at is not None and invoice.issued_at > current + FUTURE_SLACK:
+    if invoice.issued_at is not None and invoice.issued_at > current + ISSUED_AT_SLACK:
         raise ValidationFailed([FieldError("issued_at", "开票日期不能晚于现在", "cannot be in the future")])
+    if invoice.issued_at is not None and invoice.issued_at < current - ISSUED_AT_SLACK:
+        shown = in_beijing(invoice.issued_at).strftime("%Y-%m-%d %H:%M")
+        raise ValidationFailed([FieldError(
+            "issued_at", f"开票日期由本机时钟决定，不能补填为过去的时间（{shown}）；请留空",
+            f"the date of issue is the desk's clock and cannot be set back ({shown}); leave it out")])
     return invoice
 
 

@@ -146,8 +146,11 @@ class ReconcileReport:
     made_at: str
     local_count: int
     platform_count: int
-    matched: int
+    matched: int  # here and on the platform, the same
     differences: list[Difference] = field(default_factory=list)
+    # Cancelled, withdrawn, rejected or too late here and rightly absent from the platform: not 一致 (they
+    # were never sent, or never taken), not a difference either.
+    not_sent: int = 0
 
     def of_kind(self, kind: str) -> list[Difference]:
         return [d for d in self.differences if d.kind == kind]
@@ -424,7 +427,7 @@ def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[
         if side.number in accounted:
             continue
         if side.status in NOT_ON_PLATFORM:
-            report.matched += 1  # rightly absent
+            report.not_sent += 1  # rightly absent
             continue
         waiting = side.queue_state in status.QUEUE_WAITING_STATES
         difference(MISSING_ON_PLATFORM, side.number, side, None,

@@ -601,7 +601,7 @@ def _red_body(blue_row: InvoiceRow, blue: Invoice, form: RedLetterForm, clerk: s
             body["quantity"] = sent["quantity"]
             price = line.unit_price
             if line.nature is LineNature.DISCOUNTED:  # its discount is spread onto it: the net price
-                price = to_places(abs(parse_decimal(sent["amount"])) / abs(parse_decimal(sent["quantity"])),
+                price = to_places(abs(Decimal(sent["amount"])) / abs(Decimal(sent["quantity"])),
                                   PRICE_PLACES)
             body["unit_price"] = format_plain(price)
         else:

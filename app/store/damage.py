@@ -148,7 +148,10 @@ def check_store_file(path: Path, full: bool = False) -> None:
         return
     problem = file_problem(path) or structure_problem(path) or (sqlite_problem(path) if full else None)
     if problem:
-        raise StoreDamaged(path, problem)
+        # A full, read-only or forbidden disk makes a whole file unreadable to SQLite: say that, not "damaged".
+        from app.store.storage_errors import probe
+
+        raise probe(path) or StoreDamaged(path, problem)
 
 
 def check_whole_file(path: Path, connected: Callable[[sqlite3.Connection], object] | None = None) -> str | None:

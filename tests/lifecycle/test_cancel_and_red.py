@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from app.core import status
-from app.core.clock import BEIJING
+from app.core.clock import BEIJING, shifted
 from app.core.errors import ValidationFailed
 from app.services.issuing import issue_invoice
 from app.services.lifecycle import cancel_invoice, resolve_cancellations
@@ -80,7 +80,8 @@ def test_cancel_needs_a_reason_and_an_existing_invoice(seller):
 
 def test_a_pre_issue_record_is_withdrawn_whatever_its_month_and_kept_marked(seller):
     # Not an invoice until the platform issues it: the month rule of paper invoices does not apply.
-    number = issue_invoice(invoice_body(issued_at="2026-10-31T23:30:00+08:00")).number
+    with shifted(datetime(2026, 10, 31, 23, 30, tzinfo=BEIJING)):
+        number = issue_invoice(invoice_body()).number
     outcome = cancel_invoice(number, "不开了", at=datetime(2026, 12, 1, 0, 0, 5, tzinfo=BEIJING))
     assert outcome.cancelled and "预开单" in outcome.message_zh and "撤回" in outcome.message_zh
     row = Invoice.get(Invoice.provisional_number == number)

@@ -10,7 +10,8 @@ from typing import IO
 import pytest
 
 from app.core import status
-from app.core.clock import now
+from app.core.clock import BEIJING, now, shifted
+from app.core.errors import ValidationFailed
 from app.core.limits import OfflineLimits
 from app.services.issuing import issue_invoice, issue_invoices
 from app.services.lifecycle import cancel_invoice, record_acceptance_here
@@ -87,21 +88,22 @@ def test_amount_and_single_limits(seller):
 
 def test_time_limit_counts_from_the_oldest_held_invoice(seller):
     set_limits(OfflineLimits(max_hours=24, max_count=100, max_amount=Decimal("1000000"), max_single=Decimal("100000")))
-    old = (now() - timedelta(hours=20)).isoformat()
-    number = issue_invoice(invoice_body(issued_at=old)).number
+    with shifted(now() - timedelta(hours=20)):
+        number = issue_invoice(invoice_body()).number
     left = current_remaining()
     assert left.hours is not None and Decimal("3.9") <= left.hours <= Decimal("4.0")
     assert [w.field for w in left.warnings] == ["offline_limits.max_hours"]
     row = Invoice.get(Invoice.provisional_number == number)
     deadline = upload_deadline(row.issued_at)
-    assert deadline == datetime.fromisoformat(old) + timedelta(hours=24)
+    assert deadline == datetime.fromisoformat(row.issued_at) + timedelta(hours=24)
     assert not is_overdue(row.status, row.issued_at)
     later = now() + timedelta(hours=5)
     assert is_overdue(row.status, row.issued_at, at=later)
     assert [r.provisional_number for r in overdue_invoices(at=later)] == [number]
     assert current_remaining(later).blocked
-    # Not blocked yet (the oldest is 20 h old); an invoice typed in late, dated 25 h ago, now is the oldest.
-    issue_invoice(invoice_body(issued_at=(now() - timedelta(hours=25)).isoformat()))
+    # Not blocked yet (the oldest is 20 h old); one issued 25 h ago (on the clock of then) is the oldest now.
+    with shifted(now() - timedelta(hours=25)):
+        issue_invoice(invoice_body())
     with pytest.raises(OfflineLimitReached) as caught:
         issue_invoice(invoice_body())
     assert caught.value.errors[0].field == "offline_limits.max_hours" and "离线开票时限" in caught.value.describe()
@@ -150,8 +152,22 @@ def test_two_instances_started_together_take_the_last_slot_once(seller, data_dir
 
 
 def test_the_oldest_held_invoice_is_found_whatever_offset_its_time_was_typed_in(seller):
-    issue_invoice(invoice_body(issued_at=(now() - timedelta(minutes=150)).isoformat()))
-    # Typed in +09:00, 3 hours ago: older, yet as text it sorts after the Beijing time of 2.5 hours ago.
+    with shifted(now() - timedelta(minutes=150)):
+        issue_invoice(invoice_body())
+    # Typed in +09:00, 3 hours ago by the clock of then: older, yet as text it sorts after the Beijing time of
+    # 2.5 hours ago.
     tokyo = (now() - timedelta(hours=3)).astimezone(timezone(timedelta(hours=9)))
-    issue_invoice(invoice_body(issued_at=tokyo.isoformat()))
+    with shifted(tokyo):
+        issue_invoice(invoice_body(issued_at=tokyo.isoformat()))
     assert current_usage().oldest_issued_at == tokyo
+
+
+def test_a_body_cannot_date_its_invoice_in_the_past(seller):
+    """The date of issue is the desk's clock: a body may be a few minutes old, never another day (nor year 1)."""
+    assert issue_invoice(invoice_body(issued_at=(now() - timedelta(minutes=4)).isoformat())).number
+    before = Invoice.select().count()
+    for moment in (now() - timedelta(minutes=6), now() - timedelta(days=1), datetime(1, 1, 2, tzinfo=BEIJING)):
+        with pytest.raises(ValidationFailed) as caught:
+            issue_invoice(invoice_body(issued_at=moment.isoformat()))
+        assert caught.value.errors[0].field == "issued_at" and "本机时钟" in caught.value.errors[0].message_zh
+    assert Invoice.select().count() == before

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QLabel, QTableWidget
 
 from app.core import status
-from app.core.clock import now
+from app.core.clock import now, shifted
 from app.core.limits import OfflineLimits
 from app.services import outages
 from app.services.issuing import issue_invoice
@@ -125,8 +125,9 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     assert indicator.text() == "无待上传发票"
     for _ in range(3):
         issue_invoice(invoice_body())
-    # Typed in late: dated 80 h ago, so the oldest held invoice is past the 72 h limit.
-    late = issue_invoice(invoice_body(issued_at=(now() - timedelta(hours=80)).isoformat())).number
+    # Issued 80 h ago (the desk's clock moved back for it), so the oldest held invoice is past the 72 h limit.
+    with shifted(now() - timedelta(hours=80)):
+        late = issue_invoice(invoice_body()).number
     window.trust_actions.refresh()
     assert "1 张" in indicator.text() and indicator.text().startswith("已达离线限额")
     assert indicator.remaining.exceeded  # the oldest is 80 h old: past 72 h

@@ -1,0 +1,27 @@
+"""What a spreadsheet would run as a formula never leaves the desk raw: the reconciliation CSV writes a buyer name
+or a detail beginning with = + - @ with a leading quote, and keeps its money columns as numbers."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from app.reports.reconcile_report import write_csv
+from app.services.reconcile import MISSING_LOCALLY, Difference, ReconcileReport
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"点此\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
+
+
+def test_the_reconciliation_csv_neutralises_formula_prefixes(tmp_path: Path):
+    differences = [Difference(kind=MISSING_LOCALLY, number=f"2611000000000000010{i}", key=None, local=None,
+                              platform={"number": f"2611000000000000010{i}", "total_with_tax": "-1060.00",
+                                        "buyer": {"name": name}, "status": "accepted", "channel": "platform"},
+                              detail=name)
+                   for i, name in enumerate(HOSTILE)]
+    report = ReconcileReport(seller_tax_id="91110108MA0123456G", date_from="2026-12-01", date_to="2026-12-01",
+                             made_at="2026-12-01T10:00:00+08:00", local_count=0, platform_count=4, matched=0,
+                             differences=differences)
+    rows = list(csv.DictReader(write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
+    assert [row["platform_buyer"] for row in rows] == ["'" + name for name in HOSTILE]
+    assert [row["detail"] for row in rows] == ["'" + name for name in HOSTILE]
+    assert {row["platform_total_with_tax"] for row in rows} == {"-1060.00"}  # money stays a number
