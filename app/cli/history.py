@@ -25,7 +25,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     heads = []
     if not args.no_anchors:
         seller = get_seller()
-        heads = anchors(backup_folder(data_dir_of(args)), seller.party.tax_id if seller else "")
+        heads = anchors(backup_folder(data_dir_of(args)), seller.party.tax_id if seller else "", data_dir_of(args))
     report = check_history(anchors=heads, full=args.full)
     if report.ok:
         scope = "full check" if not report.quick else (
@@ -123,7 +123,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise BadInput(f"file（备份文件）：备份文件不存在 {path}", f"file: no such backup file {path}")
-    result = backup.restore_backup(data_dir_of(args), path)  # BadBackup: said once, exit 1
+    result = backup.restore_backup(data_dir_of(args), path, confirm_older=args.confirm_older)  # BadBackup: exit 1
     print(f"已恢复 / restored from {result.restored_from}: {result.snapshot.invoices} invoices, "
           f"{result.snapshot.entries} audit entries")
     for aside in result.kept_aside:
@@ -169,4 +169,6 @@ def register(commands: Subcommands) -> None:
     restore = commands.add_parser("restore", help="restore the store from a verified backup")
     restore.set_defaults(handler=cmd_restore)
     restore.add_argument("file")
+    restore.add_argument("--confirm-older", action="store_true",
+                         help="restore it even though a newer verified backup exists (its later invoices are lost)")
 

@@ -6,6 +6,16 @@ the domain Invoice, hashed, and compared with the content hash its "issued" (or 
 entry recorded, and the row's totals with the totals its lines add up to. An amount changed in
 SQLite therefore shows as a broken entry, and so does an invoice with no issuing entry.
 
+The desk's other rows whose change matters are held against the entries too: each invoice's status against the
+last entry deciding it (issued / queued / accepted / rejected / upload_too_late, and a cancellation for good), its
+upload queue entry against both (missing, or accepted / withdrawn / rejected with no entry saying so: an invoice
+kept from its upload); the provisional numbers against their counter (moved back, the newest deleted, gaps); every
+setting against the entry that last set it (edited in place, deleted, written without one; bookkeeping keys in
+UNAUDITED_SETTINGS aside) and the seller profile against its last entry. The quick check covers these from the
+verified head: it reads every invoice and queue entry not settled (few: on their status indexes), the settings and
+seller by the entry ids the head recorded, and counts the cancellations. Every check reads one snapshot (a read
+transaction), so a desk writing meanwhile never shows as a defect.
+
 Limit, said plainly: someone who rewrites the invoice rows AND recomputes the whole chain from
 that point on leaves a consistent store. That is detectable only against something kept
 elsewhere: each verified backup records the chain's head (entry id and hash) in its manifest,
@@ -21,7 +31,8 @@ import dataclasses
 import json
 import random
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -34,7 +45,20 @@ from app.store.models import AuditEntry, Invoice, InvoiceLine, Setting, database
 from app.store.records import content_hash, invoice_from_row
 
 ORIGIN_ACTIONS = ("issued", "imported")  # the entries that record an invoice's content hash
-LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled", "upload_too_late")  # what the row's status and number rest on
+# What the row's status and official number rest on.
+LIFECYCLE_ACTIONS = ("accepted", "imported", "cancelled", "upload_too_late", "rejected")
+# The entries that decide an invoice's status: the last of them says what the row may hold (a "queued" after an
+# acceptance or a rejection puts it back in the queue).
+DECISIVE_ACTIONS = ("issued", "imported", "accepted", "rejected", "upload_too_late", "queued")
+WAITING_QUEUE = status.QUEUE_WAITING_STATES
+SELLER_ACTIONS = ("seller_created", "seller_updated")
+SELLER_FIELDS = ("name", "tax_id", "address", "phone", "bank", "account", "drawer", "payee", "reviewer",
+                 "tax_id_confirmed", "taxpayer_type")
+UPLOAD_HOLD_KEY = "upload_hold"  # app.services.queue.UPLOAD_HOLD_SETTING (not imported: queue imports this module)
+SECRET_SETTINGS = ("platform.token",)  # app.services.settings.SECRET_KEYS: recorded as "(changed)", not in clear
+# Settings the desk writes without an audit entry, as bookkeeping: not compared with the history.
+UNAUDITED_SETTINGS = frozenset({"audit.verified_head", "taxcodes.version", "taxpayer.checked_at", "deliver.cursor"})
+PROVISIONAL_LOW, PROVISIONAL_HIGH = "LX-", "LX."  # app.services.issuing.PROVISIONAL_PREFIX: LX-0000001 ...
 CHUNK = 500  # invoices checked together (their entries and lines read in one query each)
 WALK_CHUNK = 5000  # entries fetched at a time by the chain walk
 HEAD_SETTING = "audit.verified_head"  # the head the last passing check recorded (VerifiedHead as JSON)
@@ -67,6 +91,7 @@ class IntegrityReport:
     head_hash: str = audit.GENESIS
     findings: list[Finding] = field(default_factory=list)
     quick: bool = False  # the quick check: after the verified head, plus a sample of the older part
+    watch: _Watch | None = field(default=None, repr=False, compare=False)  # the desk's rows' entries, for the head
     sampled: tuple[int, int] | None = None  # the ids of the older part's window the quick check verified
 
     @property
@@ -91,8 +116,10 @@ def _bind(query: _Query, db: peewee.Database | None) -> _Query:
     return query.bind(db) if db is not None else query
 
 
-def _sort_key(finding: Finding) -> tuple[float, str]:
-    return (finding.entry_id if finding.entry_id is not None else float("inf"), finding.at)  # ok-float: sort key
+def _sort_key(finding: Finding) -> tuple[float, bool, str]:
+    # By entry; of those without one, an invoice's own (it has a time) before the store-wide ones it explains.
+    return (finding.entry_id if finding.entry_id is not None else float("inf"), not finding.at,  # ok-float: sort key
+            finding.at)
 
 
 class _Entry(NamedTuple):
@@ -135,7 +162,8 @@ class _Findings:
 
 def _walk(connection: sqlite3.Connection, report: IntegrityReport, findings: _Findings, *, after_id: int,
           until_id: int, prev: str, wanted: set[int], held: dict[int, str],
-          red_reasons: dict[str, str | None] | None, touched: set[int] | None = None) -> bool:
+          red_reasons: dict[str, str | None] | None, touched: set[int] | None = None,
+          watch: _Watch | None = None) -> bool:
     """Stream entries after_id < id <= until_id in id order, checked against the chain from prev (the hash of
     entry after_id). Collects the hashes of the wanted ids, the red-letter reasons, the invoices the entries
     name (touched). The first break is a finding; True when the walked part holds."""
@@ -165,12 +193,136 @@ def _walk(connection: sqlite3.Connection, report: IntegrityReport, findings: _Fi
             report.head_id, report.head_hash = entry_id, digest
             if touched is not None and invoice_id is not None:
                 touched.add(invoice_id)
+            if watch is not None and action in _WATCHED:
+                watch.saw(entry_id, action, detail)
             if action == "reversed" and red_reasons is not None:
                 given = _detail(detail)
                 reason_given = given.get("reason")
                 # Recorded on the original; the red-letter invoice's row carries the same reason.
                 red_reasons[str(given.get("red_number"))] = reason_given if isinstance(reason_given, str) else None
     return whole
+
+
+_WATCHED = frozenset({"setting_changed", "upload_hold_released", "upload_held", "cancelled", *SELLER_ACTIONS})
+
+
+@dataclass
+class _Watch:
+    """What the walked entries say of the desk's own rows: which entry last set (or removed) each setting, the
+    last seller entry, and how many invoices were cancelled. A few numbers, however long the chain."""
+
+    settings: dict[str, int] = field(default_factory=dict)
+    seller: int = 0
+    cancelled: int = 0
+
+    def saw(self, entry_id: int, action: str, detail: str) -> None:
+        if action == "cancelled":
+            self.cancelled += 1
+        elif action in SELLER_ACTIONS:
+            self.seller = entry_id
+        elif action in ("upload_hold_released", "upload_held"):
+            self.settings[UPLOAD_HOLD_KEY] = entry_id
+        else:
+            key = _detail(detail).get("key")
+            if isinstance(key, str):
+                self.settings[key] = entry_id
+
+
+def _entry_at(connection: sqlite3.Connection, entry_id: int) -> tuple[_Entry, dict[str, Any]] | None:
+    row = connection.execute("SELECT id, at, action, detail FROM audit_entry WHERE id = ?", (entry_id,)).fetchone()
+    return None if row is None else (_Entry(row[0], row[1], row[2]), _detail(row[3]))
+
+
+def _desk_findings(connection: sqlite3.Connection, watch: _Watch) -> list[Finding]:
+    """The settings and the seller profile against the entries that last changed them (read by id)."""
+    out: list[Finding] = []
+    rows = dict(connection.execute("SELECT key, value FROM setting").fetchall())
+    for key in sorted((set(rows) | set(watch.settings)) - UNAUDITED_SETTINGS):
+        entry_id = watch.settings.get(key)
+        found = _entry_at(connection, entry_id) if entry_id else None
+        if found is None:
+            out.append(Finding(None, "", "setting_changed", "",
+                               f"设置 {key} 没有审计记录，是在应用之外写入的 / the setting {key} has no audit entry: "
+                               "it was written behind the app's back"))
+            continue
+        entry, given = found
+        if entry.action == "upload_hold_released":
+            if key in rows:
+                out.append(Finding(entry.id, entry.at, entry.action, "",
+                                   f"设置 {key} 已被解除，却又出现在库中 / the setting {key} was released by this "
+                                   "entry but is in the store again: written behind the app's back"))
+            continue
+        if key not in rows:
+            out.append(Finding(entry.id, entry.at, entry.action, "",
+                               f"设置 {key} 被删除 / the setting {key} set by this entry is gone: deleted behind "
+                               "the app's back"))
+            continue
+        if key in SECRET_SETTINGS:
+            continue  # recorded as "(changed)": only that it was set through the app
+        try:
+            held = json.loads(rows[key])
+        except ValueError:
+            held = rows[key]
+        if held != given.get("value"):
+            out.append(Finding(entry.id, entry.at, entry.action, "",
+                               f"设置 {key} 的值与最后一次记录的修改不符，被直接改动 / the setting {key} holds "
+                               f"{rows[key][:80]}, not what its last audit entry recorded: edited in place"))
+    columns = ", ".join(SELLER_FIELDS)
+    seller = connection.execute(f"SELECT {columns} FROM seller_profile WHERE id = 1").fetchone()
+    found = _entry_at(connection, watch.seller) if watch.seller else None
+    if seller is None and found is not None:
+        out.append(Finding(found[0].id, found[0].at, found[0].action, "",
+                           "销售方信息被删除 / the seller profile is gone: deleted behind the app's back"))
+    elif seller is not None and found is None:
+        out.append(Finding(None, "", "seller_created", "",
+                           "销售方信息没有审计记录 / the seller profile has no audit entry: written behind the app's "
+                           "back"))
+    elif seller is not None and found is not None:
+        entry, given = found
+        for name, value in zip(SELLER_FIELDS, seller, strict=True):
+            recorded = given.get(name)
+            same = bool(value) == bool(recorded) if name == "tax_id_confirmed" else value == recorded
+            if not same and name in given:
+                out.append(Finding(entry.id, entry.at, entry.action, "",
+                                   f"销售方信息 {name} 与最后一次记录的修改不符，被直接改动 / the seller's {name} "
+                                   f"is {value!r}, not what its last audit entry recorded: edited in place"))
+                break
+    return out
+
+
+def _number_findings(connection: sqlite3.Connection, *, count: bool) -> list[Finding]:
+    """The provisional numbers (LX-0000001, ...) against the counter: the counter moved back (the next issue
+    would take a number given already), the newest invoices deleted (the counter is ahead of them), and with
+    count a gap (an invoice deleted from the middle: as many numbers as the newest one says)."""
+    out: list[Finding] = []
+    top_row = connection.execute(
+        "SELECT provisional_number FROM invoice WHERE provisional_number >= ? AND provisional_number < ? "
+        "ORDER BY provisional_number DESC LIMIT 1", (PROVISIONAL_LOW, PROVISIONAL_HIGH)).fetchone()
+    try:
+        top = int(top_row[0][len(PROVISIONAL_LOW):]) if top_row else 0
+    except ValueError:
+        top = 0
+    counter = connection.execute("SELECT coalesce(max(last_value), 0) FROM number_counter").fetchone()[0]
+    if counter < top:
+        out.append(Finding(None, "", "", top_row[0] if top_row else "",
+                           f"编号计数器被改回 {counter}，但已有 {PROVISIONAL_LOW}{top:07d} / the number counter was "
+                           f"moved back to {counter} while {PROVISIONAL_LOW}{top:07d} exists: the next issue would "
+                           "take a number given already"))
+    elif counter > top:
+        out.append(Finding(None, "", "", f"{PROVISIONAL_LOW}{counter:07d}",
+                           f"编号已发到 {PROVISIONAL_LOW}{counter:07d}，最新的发票却是 "
+                           f"{PROVISIONAL_LOW}{top:07d}，最新的发票被删除 / numbers were given up to "
+                           f"{PROVISIONAL_LOW}{counter:07d} but the newest invoice is {PROVISIONAL_LOW}{top:07d}: "
+                           "the newest invoices were deleted"))
+    if count and top:
+        held = connection.execute("SELECT count(*) FROM invoice WHERE provisional_number >= ? "
+                                  "AND provisional_number < ?", (PROVISIONAL_LOW, PROVISIONAL_HIGH)).fetchone()[0]
+        if held != top:
+            out.append(Finding(None, "", "", "",
+                               f"编号 {PROVISIONAL_LOW}0000001 至 {PROVISIONAL_LOW}{top:07d} 中只有 {held} 张，"
+                               f"有发票被删除 / of the numbers up to {PROVISIONAL_LOW}{top:07d} only {held} are in "
+                               "the store: invoices were deleted (the numbers have gaps)"))
+    return out
 
 
 def _detail(text: str) -> dict[str, Any]:
@@ -204,8 +356,24 @@ def _hashes_of(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int, 
     return held
 
 
+@contextmanager
+def _read_snapshot(db: peewee.Database | None) -> Iterator[None]:
+    """Every query of a check in one read transaction: one snapshot of the store (WAL), so a desk issuing
+    meanwhile (its invoice and its entries committed together) is seen wholly or not at all."""
+    target = db if db is not None else database
+    with target.atomic():
+        yield
+
+
 def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = (),
                  max_findings: int = 100) -> IntegrityReport:
+    """The full check (see _verify_store) on one read snapshot."""
+    with _read_snapshot(db):
+        return _verify_store(db, anchors, max_findings)
+
+
+def _verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = (),
+                  max_findings: int = 100) -> IntegrityReport:
     """The full check: the whole chain, every invoice against its issuing entry, and the anchors; findings
     ordered by entry. Streams: the chain is walked with a cursor in id order, the invoices are checked a
     chunk at a time with their own entries and lines, so memory does not grow with the store (only with
@@ -217,8 +385,12 @@ def verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     held: dict[int, str] = {}
     red_reasons: dict[str, str | None] = {}
     top = connection.execute("SELECT coalesce(max(id), 0) FROM audit_entry").fetchone()[0]
+    watch = _Watch()
     _walk(connection, report, findings, after_id=0, until_id=top, prev=audit.GENESIS,
-          wanted={a.entry_id for a in anchors}, held=held, red_reasons=red_reasons)
+          wanted={a.entry_id for a in anchors}, held=held, red_reasons=red_reasons, watch=watch)
+    report.watch = watch
+    for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=True)]:
+        findings.add(finding)
     last_id = 0
     while True:
         ids = [r[0] for r in connection.execute("SELECT id FROM invoice WHERE id > ? ORDER BY id LIMIT ?",
@@ -254,6 +426,8 @@ def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: 
         if facts is None:
             facts = lifecycle[invoice_id] = _Facts(red_reasons=reasons)
         facts.last = entry
+        if action in DECISIVE_ACTIONS:
+            facts.decisive = entry
         if action in LIFECYCLE_ACTIONS:
             given = _detail(detail)
             facts.actions.add(action)
@@ -268,7 +442,9 @@ def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: 
             origin[invoice_id] = (entry, recorded if isinstance(recorded, str) else "")
     if red_reasons is None:  # a part of the store (the quick check): the reasons recorded on their originals
         _red_reasons_of(connection, ids, reasons)
-    return _check_invoices(db, ids, origin, lifecycle)
+    queue = dict(connection.execute(
+        f"SELECT invoice_id, state FROM upload_queue_entry WHERE invoice_id IN ({_marks(ids)})", ids).fetchall())
+    return _check_invoices(db, ids, origin, lifecycle, queue)
 
 
 def _red_reasons_of(connection: sqlite3.Connection, ids: list[int], into: dict[str, str | None]) -> None:
@@ -285,7 +461,7 @@ def _red_reasons_of(connection: sqlite3.Connection, ids: list[int], into: dict[s
 
 
 def _check_invoices(db: peewee.Database | None, ids: list[int], origin: dict[int, tuple[_Entry, str]],
-                    lifecycle: dict[int, _Facts]) -> list[Finding]:
+                    lifecycle: dict[int, _Facts], queue: dict[int, str]) -> list[Finding]:
     findings: list[Finding] = []
     lines: dict[int, list[InvoiceLine]] = {}
     for line in _bind(InvoiceLine.select().where(InvoiceLine.invoice.in_(ids))
@@ -305,7 +481,7 @@ def _check_invoices(db: peewee.Database | None, ids: list[int], origin: dict[int
             findings.append(Finding(entry.id, entry.at, entry.action, number, problem))
             continue
         facts = lifecycle.get(row.id) or _Facts()
-        problem = _lifecycle_problem(row, facts)
+        problem = _lifecycle_problem(row, facts) or _queue_problem(row, facts, queue.get(row.id))
         if problem:
             last = facts.last or entry
             findings.append(Finding(last.id, last.at, last.action, number, problem))
@@ -324,6 +500,10 @@ class VerifiedHead:
     invoice_id: int
     invoices: int
     at: str = ""
+    settings: dict[str, int] | None = None  # setting key -> the entry that last changed it (None: not recorded)
+    seller: int = 0  # the last seller entry
+    cancelled: int = -1  # invoices cancelled (-1: not recorded)
+    open: tuple[int, ...] | None = None  # ids of the invoices then waiting, rejected or too late (the few unsettled)
 
 
 def recorded_head(db: peewee.Database | None = None) -> VerifiedHead | None:
@@ -333,8 +513,12 @@ def recorded_head(db: peewee.Database | None = None) -> VerifiedHead | None:
         return None
     try:
         value = json.loads(row[0])
+        settings = value.get("settings")
         return VerifiedHead(int(value["entry_id"]), str(value["hash"]), int(value["entries"]),
-                            int(value["invoice_id"]), int(value["invoices"]), str(value.get("at", "")))
+                            int(value["invoice_id"]), int(value["invoices"]), str(value.get("at", "")),
+                            {str(k): int(v) for k, v in settings.items()} if isinstance(settings, dict) else None,
+                            int(value.get("seller", 0)), int(value.get("cancelled", -1)),
+                            tuple(int(i) for i in value["open"]) if isinstance(value.get("open"), list) else None)
     except (ValueError, KeyError, TypeError):
         return VerifiedHead(-1, "", 0, 0, 0)  # unreadable: refused like a moved head
 
@@ -345,9 +529,25 @@ def head_anchor(db: peewee.Database | None = None) -> Anchor | None:
     return Anchor(head.entry_id, head.hash, STORE_HEAD_SOURCE) if head is not None and head.entry_id > 0 else None
 
 
+OPEN_STATUSES = (*status.WAITING_STATUSES, status.REJECTED, status.UPLOAD_TOO_LATE)
+
+
+def _open_ids(connection: sqlite3.Connection) -> set[int]:
+    """The invoices not settled (waiting, rejected, too late): few, read on the status index."""
+    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    return {r[0] for r in connection.execute(f"SELECT id FROM invoice WHERE status IN ({marks})", OPEN_STATUSES)}
+
+
+def _cancelled(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT count(*) FROM invoice WHERE status = ?", (status.CANCELLED,)).fetchone()[0])
+
+
 def _current_head(connection: sqlite3.Connection, report: IntegrityReport) -> VerifiedHead:
     invoice_id, invoices = connection.execute("SELECT coalesce(max(id), 0), count(*) FROM invoice").fetchone()
-    return VerifiedHead(report.head_id, report.head_hash, report.entries, invoice_id, invoices, now_iso())
+    watch = report.watch
+    return VerifiedHead(report.head_id, report.head_hash, report.entries, invoice_id, invoices, now_iso(),
+                        dict(watch.settings) if watch is not None else None, watch.seller if watch else 0,
+                        _cancelled(connection), tuple(sorted(_open_ids(connection))))
 
 
 def record_head(head: VerifiedHead, db: peewee.Database | None = None) -> None:
@@ -390,6 +590,14 @@ def _head_problem(connection: sqlite3.Connection, head: VerifiedHead) -> str | N
 def verify_quick(db: peewee.Database | None = None, anchors: Iterable[Anchor] = (), *,
                  head: VerifiedHead | None = None, sample: int = SAMPLE, rng: random.Random | None = None,
                  max_findings: int = 100) -> IntegrityReport:
+    """The quick check (see _verify_quick) on one read snapshot."""
+    with _read_snapshot(db):
+        return _verify_quick(db, anchors, head=head, sample=sample, rng=rng, max_findings=max_findings)
+
+
+def _verify_quick(db: peewee.Database | None = None, anchors: Iterable[Anchor] = (), *,
+                  head: VerifiedHead | None = None, sample: int = SAMPLE, rng: random.Random | None = None,
+                  max_findings: int = 100) -> IntegrityReport:
     """The check at start: what came after the verified head in full (the entries chained from it, the
     invoices they name and the invoices added since), the head itself (still there, same hash, as many
     entries and invoices up to it), the anchors, and a rolling sample of the older part: a random window
@@ -397,8 +605,8 @@ def verify_quick(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     (head=None and none recorded) it is the full check. A whole report's head is what to record next."""
     connection = _connection(db)
     head = head if head is not None else recorded_head(db)
-    if head is None:
-        return verify_store(db, anchors, max_findings)
+    if head is None or (head.settings is None and head.entry_id > 0):  # none, or one that did not note the settings
+        return _verify_store(db, anchors, max_findings)
     report = IntegrityReport()
     findings = _Findings(max_findings)
     anchors = list(anchors)
@@ -412,8 +620,19 @@ def verify_quick(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     report.entries = head.entries
     report.head_id, report.head_hash = head.entry_id, head.hash
     # After the head: chained from it, in full.
+    watch = _Watch(dict(head.settings or {}), head.seller)
     _walk(connection, report, findings, after_id=head.entry_id, until_id=top, prev=head.hash, wanted=set(),
-          held={}, red_reasons=None, touched=touched)
+          held={}, red_reasons=None, touched=touched, watch=watch)
+    report.watch = watch
+    for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=False)]:
+        findings.add(finding)
+    cancelled = _cancelled(connection)
+    if head.cancelled >= 0 and cancelled != head.cancelled + watch.cancelled:
+        findings.add(Finding(None, "", "cancelled", "",
+                             f"已作废的发票应为 {head.cancelled + watch.cancelled} 张，库中为 {cancelled} 张，"
+                             f"作废被撤销 / {head.cancelled + watch.cancelled} invoices were cancelled through the "
+                             f"app, the store holds {cancelled} cancelled: cancellations were undone behind the "
+                             "app's back"))
     # The rolling sample of the older part: a window of `sample` entries from a random start.
     if head.entry_id > 1 and sample > 0:
         chooser = rng if rng is not None else random.SystemRandom()
@@ -430,6 +649,28 @@ def verify_quick(db: peewee.Database | None = None, anchors: Iterable[Anchor] = 
     # The invoices: those the checked entries name, and every one added after the head (an invoice inserted
     # behind the app's back has no entry at all).
     for invoice_id, in connection.execute("SELECT id FROM invoice WHERE id > ?", (head.invoice_id,)):
+        touched.add(invoice_id)
+    # And every invoice not (yet) accepted, and every queue entry not accepted: an invoice kept from its upload
+    # behind the app's back is one of them (both read on their status index: the few not settled).
+    named = set(touched)  # the invoices entries after the head (or the sample) speak of
+    now_open = _open_ids(connection)
+    if head.open is not None:
+        # An invoice before the head no entry since speaks of cannot have moved in or out of the unsettled
+        # few: one that did (e.g. a waiting one set accepted, queue and all) was changed behind the app's back.
+        for invoice_id in sorted((now_open ^ set(head.open)) - named):
+            if invoice_id <= head.invoice_id:
+                found = connection.execute("SELECT provisional_number FROM invoice WHERE id = ?", (invoice_id,))
+                number = (found.fetchone() or (f"#{invoice_id}",))[0]
+                findings.add(Finding(None, "", "", number,
+                                     f"发票（行号 {invoice_id}）的状态在已校验之后被改变，却没有审计记录 / the "
+                                     f"status of invoice row {invoice_id} changed since the verified head with no "
+                                     "audit entry: changed behind the app's back"))
+    touched |= now_open
+    for invoice_id, in connection.execute("SELECT id FROM invoice WHERE status = ?", (status.CANCELLED,)):
+        touched.add(invoice_id)
+    states = (*WAITING_QUEUE, status.Q_REJECTED, status.Q_TOO_LATE, status.Q_WITHDRAWN)
+    for invoice_id, in connection.execute(
+            f"SELECT invoice_id FROM upload_queue_entry WHERE state IN ({', '.join('?' for _ in states)})", states):
         touched.add(invoice_id)
     ordered = sorted(touched)
     for start in range(0, len(ordered), CHUNK):
@@ -448,14 +689,19 @@ def check_history(db: peewee.Database | None = None, anchors: Iterable[Anchor] =
     full check (verify_store) with the recorded head as one more anchor; a whole report's head is recorded
     (record) so that the next quick check starts from it."""
     connection = _connection(db)
-    if full:
-        head = recorded_head(db)
-        extra = [Anchor(head.entry_id, head.hash, STORE_HEAD_SOURCE)] if head is not None and head.entry_id > 0 else []
-        report = verify_store(db, [*anchors, *extra], max_findings)
-    else:
-        report = verify_quick(db, anchors, sample=sample, max_findings=max_findings)
-    if report.ok and record and report.head_id > 0:
-        record_head(_current_head(connection, report), db)
+    verified: VerifiedHead | None = None
+    with _read_snapshot(db):  # the check and the head it records read the same snapshot
+        if full:
+            head = recorded_head(db)
+            extra = ([Anchor(head.entry_id, head.hash, STORE_HEAD_SOURCE)]
+                     if head is not None and head.entry_id > 0 else [])
+            report = _verify_store(db, [*anchors, *extra], max_findings)
+        else:
+            report = _verify_quick(db, anchors, sample=sample, max_findings=max_findings)
+        if report.ok and record and report.head_id > 0:
+            verified = _current_head(connection, report)
+    if verified is not None:
+        record_head(verified, db)
     return report
 
 
@@ -468,6 +714,7 @@ class _Facts:
     cancel_reasons: set[str] = field(default_factory=set)
     red_reasons: dict[str, str | None] = field(default_factory=dict)  # shared: red-letter number -> recorded reason
     last: _Entry | None = None
+    decisive: _Entry | None = None  # the last entry of DECISIVE_ACTIONS
 
 
 def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
@@ -498,6 +745,43 @@ def _lifecycle_problem(row: Invoice, facts: _Facts) -> str | None:
     if row.cancelled_at and row.status != status.CANCELLED:
         return (f"发票已作废（{row.cancelled_at}）但状态被改为 {row.status} / "
                 f"the row was cancelled ({row.cancelled_at}) but its status reads {row.status}")
+    if row.status != status.CANCELLED and "cancelled" in facts.actions:
+        return (f"发票已作废，但状态被改回 {row.status} / the invoice was cancelled (its cancelled entry) but its "
+                f"status reads {row.status}: un-cancelled behind the app's back")
+    return None
+
+
+def _queue_problem(row: Invoice, facts: _Facts, state: str | None) -> str | None:
+    """The row's status against the entries that decide it, and its upload queue entry against both: an invoice
+    taken out of the queue behind the app's back (its entry deleted, or marked accepted or withdrawn) would never
+    be uploaded."""
+    waiting = row.status in status.WAITING_STATUSES
+    last = facts.decisive.action if facts.decisive is not None else ""
+    if waiting and last not in ("issued", "queued"):
+        return (f"状态为 {row.status}（待上传），但审计日志最后记录的是 {last} / status {row.status} "
+                f"(waiting to upload) on the row, but the last entry deciding it is {last}: set back behind the app's "
+                "back")
+    if row.status == status.REJECTED and last != "rejected":
+        return (f"状态为被拒绝，但审计日志最后记录的是 {last or '-'} / status rejected on the row, but the last entry "
+                f"deciding it is {last or '-'}, not a rejection: set behind the app's back")
+    if state is None:
+        return ("上传队列记录被删除，发票将不会上传 / the invoice's upload queue entry is missing: it was "
+                "deleted behind the app's back and the invoice would never be uploaded")
+    if state in WAITING_QUEUE:
+        if waiting or row.status == status.CANCELLED or (row.status == status.ACCEPTED and last == "queued"):
+            return None
+        return (f"上传队列为 {state}，但发票状态为 {row.status} / the queue entry is {state} while the invoice's "
+                f"status is {row.status}: one of them was changed behind the app's back")
+    if waiting:
+        return (f"发票待上传，但上传队列记录为 {state}，发票将不会上传 / the invoice waits to upload but its queue "
+                f"entry is {state}: changed behind the app's back, the invoice would never be uploaded")
+    needs = {status.Q_ACCEPTED: ("accepted", "imported"), status.Q_REJECTED: ("rejected",),
+             status.Q_TOO_LATE: ("upload_too_late",), status.Q_WITHDRAWN: ("cancelled",)}.get(state)
+    if needs is None:
+        return f"上传队列状态 {state} 不是本程序的 / the queue entry's state {state!r} is not one the desk writes"
+    if not facts.actions & set(needs) or (state == status.Q_WITHDRAWN and row.status != status.CANCELLED):
+        return (f"上传队列记录为 {state}，但审计日志中没有相应记录 / the queue entry is {state}, but no "
+                f"{'/'.join(needs)} entry in the audit log says so: changed behind the app's back")
     return None
 
 

@@ -42,6 +42,7 @@ class RestoreDialog(QDialog):
         self.before_restore: Callable[[], None] | None = None  # close the store's connections
         self.restored: backup.RestoreResult | None = None  # set once a restore succeeded
         self.task: BackgroundTask[backup.RestoreResult] | None = None
+        self.restoring: Path = Path()  # the file of the restore under way (asked again for an older backup)
         self.records: list[backup.BackupRecord] = []
 
         layout = QVBoxLayout(self)
@@ -167,19 +168,31 @@ class RestoreDialog(QDialog):
             return None
         return self._start(self.folder / record.file)
 
-    def _start(self, path: Path) -> BackgroundTask[backup.RestoreResult]:
+    def _start(self, path: Path, confirm_older: bool = False) -> BackgroundTask[backup.RestoreResult]:
         if self.before_restore is not None:
             self.before_restore()
         data_dir = self.data_dir
+        self.restoring = path
         self.restore_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.message.setText(tr("正在校验并恢复…", "Verifying and restoring…"))
-        task = BackgroundTask(lambda progress: backup.restore_backup(data_dir, path), self)
+        task = BackgroundTask(lambda progress: backup.restore_backup(data_dir, path, confirm_older=confirm_older),
+                              self)
         task.on_success(self._restored)
         task.on_failure(self._failed)
         self.task = task
         task.start()
         return task
+
+    def confirm_older(self, why: str) -> bool:
+        """A backup older than the newest verified one: what was recorded since would be lost. Asked once."""
+        buttons = QMessageBox.StandardButton
+        return QMessageBox.warning(
+            self, tr("恢复较旧的备份？", "Restore an older backup?"),
+            tr("{why}\n\n仍要恢复这个较旧的备份吗？之后开具的发票可用对账从平台找回。",
+               "{why}\n\nRestore this older backup all the same? Invoices issued since can be recovered from the "
+               "platform by reconciliation.", why=why),
+            buttons.Yes | buttons.Cancel, buttons.Cancel) == buttons.Yes
 
     def _restored(self, result: backup.RestoreResult) -> None:
         self.restored = result
@@ -189,8 +202,12 @@ class RestoreDialog(QDialog):
         self.accept()
 
     def _failed(self, error: str) -> None:
+        older = self.task is not None and isinstance(self.task.exception, backup.OlderBackup)
         self.task = None
         self.close_button.setEnabled(True)
+        if older and self.confirm_older(error):
+            self._start(self.restoring, confirm_older=True)
+            return
         self.message.setText(error)
         self.message.setStyleSheet("color: #b00020")
         self._selection_changed()

@@ -27,7 +27,7 @@ def _verify_work(data_dir: Path) -> Work[IntegrityReport]:
         # The quick check: what came after the verified head, plus a rolling sample of the older part
         # (`audit verify --full` checks everything).
         seller = get_seller()
-        heads = anchors(backup_folder(data_dir), seller.party.tax_id if seller else "")
+        heads = anchors(backup_folder(data_dir), seller.party.tax_id if seller else "", data_dir)
         return check_history(anchors=heads)
 
     return work

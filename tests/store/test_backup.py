@@ -197,7 +197,11 @@ def test_restore_from_an_older_backup_keeps_verify_whole(store, seller, data_dir
     _issue(2)
     backup.backup_store(data_dir)
     store.close()
-    assert run_cli(data_dir, "restore", str(tmp_path / "b" / older.file)).returncode == 0
+    # Older than the newest verified backup: refused without the clerk's explicit confirmation ...
+    refused = run_cli(data_dir, "restore", str(tmp_path / "b" / older.file))
+    assert refused.returncode == 1 and "older than the newest verified backup" in refused.stderr
+    # ... and restored with it.
+    backup.restore_backup(data_dir, tmp_path / "b" / older.file, confirm_older=True)
     verify = run_cli(data_dir, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
     assert run_cli(data_dir, "list").stdout.count("LX-") == 2

@@ -209,6 +209,18 @@ def test_audit_verify_cli_checks_the_heads_recorded_by_backups(store, seller, da
 
 # --- the verified head and the quick check ------------------------------------------------------
 
+def _accept(numbers: list[str]) -> None:
+    """Accepted by the platform, recorded as the worker records it: settled invoices, which the quick check
+    reads only in its sample (it reads every invoice still waiting, rejected or cancelled)."""
+    from app.services.queue import Outcome, record_outcomes
+    from app.store.models import Invoice, UploadQueueEntry
+
+    for i, number in enumerate(numbers):
+        entry = UploadQueueEntry.select().join(Invoice).where(Invoice.provisional_number == number).get()
+        record_outcomes([Outcome(entry.id, True, f"2611000000000000{i + 1:04d}",
+                                 accepted_at="2026-11-29T10:00:00+08:00")])
+
+
 def _tamper_total(store, number: str) -> None:
     with _raw(store) as c:
         c.execute("UPDATE invoice SET total_amount = total_amount + 100 WHERE provisional_number = ?", (number,))
@@ -235,6 +247,7 @@ def test_a_tampered_old_row_is_found_by_the_full_check(store, seller, data_dir):
     from app.services.integrity import check_history
 
     numbers = _issue(3)
+    _accept(numbers)
     assert check_history().ok  # head recorded after the three
     _tamper_total(store, numbers[0])
     # Before the head and outside the sample (sample=0): the quick check does not read it ...
