@@ -13,6 +13,8 @@ import pytest
 
 # Before anything imports Qt: tests never need a screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The platform token goes to a private file in each test's data dir, never to the developer's own keyring.
+os.environ["FAPIAO_DESK_KEYRING"] = "file"
 
 from app.platform.http_client import HttpPlatformClient
 from app.platform.server import PlatformServer

@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], object], *, prefix: str = ".fapiao-") -> None:
+# A file the clerk saves to share (a PDF, an XML, an export): readable as any file they save, not private.
+SHARED_MODE = 0o644
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object], *, prefix: str = ".fapiao-",
+                     mode: int | None = SHARED_MODE) -> None:
     """write(file) into a temporary file beside path, on disk (fsync) before it is renamed over path;
-    on any failure the temporary file goes and path is left as it was."""
+    on any failure the temporary file goes and path is left as it was. The file gets `mode` (a file it
+    replaces keeps its own), never mkstemp's private 0600 unless mode=None."""
     path = Path(path)
     handle, temp_name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent or ".")
     try:
@@ -20,6 +26,12 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object], *, prefix:
             write(out)
             out.flush()
             os.fsync(out.fileno())
+        if mode is not None:
+            try:
+                kept = path.stat().st_mode & 0o777
+            except OSError:
+                kept = mode
+            os.chmod(temp_name, kept)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

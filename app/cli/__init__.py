@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app import __version__
 from app.base import logs
+from app.base.options import add_global_options
 from app.cli import (
     customers,
     deliver,
@@ -27,28 +28,27 @@ from app.cli import (
     printing,
     red_forms,
     seller,
+    statistics,
     stock,
     sync,
     taxcodes,
     taxpayer,
     trust,
 )
-from app.cli.common import EXIT_ERROR, EXIT_OK, data_dir_of
+from app.cli.common import EXIT_ERROR, EXIT_OK, data_dir_of, resolve_token
 from app.core.errors import DeskError
 from app.store import storage_errors
 
 log = logging.getLogger(__name__)
 
 GROUPS = (seller, invoices, trust, printing, export, sync, history, taxcodes, items, customers, stock, taxpayer,
-          months, paper, deliver, red_forms)
+          months, paper, deliver, red_forms, statistics)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="发票离线开票台 Fapiao Desk")
     parser.add_argument("--version", action="version", version=f"Fapiao Desk 发票离线开票台 {__version__}")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder of the store (default: the user data dir, or $FAPIAO_DESK_DATA)")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of messages and of the app")
+    add_global_options(parser)
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
@@ -71,6 +71,8 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the command parsed into args; every failure the desk expects is caught here, once."""
     logs.configure(data_dir_of(args))
     try:
+        if hasattr(args, "token"):
+            args.token = resolve_token(args)  # --token - / --token-file; never one typed in the arguments
         status: int = args.handler(args)
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return status

@@ -12,8 +12,19 @@ from app.core.errors import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, BadInput
 from app.services.store_access import open_store
 from app.store.database import Store, default_data_dir
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "BadInput", "Subcommands", "data_dir_of", "open_store_of",
-           "print_json", "read_json"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "BadInput",
+    "Subcommands",
+    "add_token_options",
+    "data_dir_of",
+    "open_store_of",
+    "print_json",
+    "read_json",
+    "resolve_token",
+]
 
 # What argparse's add_subparsers() returns; each command group's register() adds its parsers to it.
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -57,3 +68,36 @@ def read_json(source: str) -> Any:
                        ) from None
     except RecursionError:
         raise BadInput(f"json（输入文件）：{source} 嵌套过深", f"json: {source} is nested too deeply") from None
+
+
+def add_token_options(parser: argparse.ArgumentParser) -> None:
+    """--token - (standard input) and --token-file FILE: a token typed on the command line shows in the process
+    list and the shell's history, so the desk never takes one from its arguments."""
+    parser.add_argument("--token", default=None, metavar="-",
+                        help="read the bearer token from standard input (default: the one kept for this desk)")
+    parser.add_argument("--token-file", default=None, metavar="FILE", help="read the bearer token from FILE")
+
+
+def resolve_token(args: argparse.Namespace) -> str | None:
+    """The token --token - or --token-file gave, or None (the desk's own); refuses one given in the arguments."""
+    given, path = getattr(args, "token", None), getattr(args, "token_file", None)
+    if given is not None and given != "-":
+        raise BadInput("token（平台令牌）：令牌不能写在命令行上（进程列表和命令历史中可见）；"
+                       "请用 --token - 从标准输入读取，或 --token-file 文件",
+                       "token: never on the command line, where the process list and the shell history show it: "
+                       "use --token - (standard input) or --token-file FILE")
+    if given == "-":
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise BadInput("token（平台令牌）：标准输入中没有令牌", "token: standard input holds no token")
+        return line.strip()
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise BadInput(f"token-file（令牌文件）：无法读取 {path}（{error}）",
+                           f"token-file: cannot read {path} ({error})") from None
+        if not text:
+            raise BadInput(f"token-file（令牌文件）：{path} 是空的", f"token-file: {path} is empty")
+        return text.splitlines()[0].strip()
+    return None

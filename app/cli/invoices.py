@@ -62,6 +62,11 @@ def issued_line(number: str, official_number: str | None, status: str) -> str:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
+    if args.template is not None or (args.file or "").lower().endswith((".xlsx", ".xlsm")):
+        return cmd_issue_workbook(args)
+    if args.file is None:
+        raise BadInput("file（输入文件）：请给出要开具的 JSON 或 .xlsx 文件",
+                       "file: give the JSON or .xlsx file to issue")
     data = read_json(args.file)
     bodies = data if isinstance(data, list) else [data]
     if not bodies:
@@ -87,6 +92,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.status and args.status not in INVOICE_STATUSES:
         raise BadInput(f"status（状态）：“{args.status}”不是发票状态（{', '.join(INVOICE_STATUSES)}）",
                        f"status: {args.status!r} is not an invoice status ({', '.join(INVOICE_STATUSES)})")
+    if args.xlsx is not None or args.csv is not None or args.date_from or args.date_to:
+        return cmd_list_filtered(args)
     open_store_of(args)
     rows = []
     offset = 0
@@ -105,6 +112,67 @@ def cmd_list(args: argparse.Namespace) -> int:
                      "kind": r.kind} for r in rows])
         return EXIT_OK
     for r in rows:
+        print("\t".join([r.number, r.official_number or "-", r.issued_at[:16].replace("T", " "), r.buyer_name,
+                         format_money(r.total_with_tax), record_label(r.number, r.official_number, r.status)]))
+    return EXIT_OK
+
+
+def cmd_issue_workbook(args: argparse.Namespace) -> int:
+    """`issue --template FILE.xlsx`, or `issue FILE.xlsx [--yes]`: the preview, then (with --yes) the invoices."""
+    from app.services import batch_workbook
+
+    if args.template is not None:
+        print(batch_workbook.save_template(args.template))
+        return EXIT_OK
+    open_store_of(args)
+    confirmed = args.confirm_tax_id or []
+    batch = batch_workbook.read_batch(args.file, confirmed)
+    print("流水号 / serial\t购买方 / buyer\t行数 / lines\t金额 / amount\t税额 / tax\t价税合计 / total")
+    for item in batch.invoices:
+        print("\t".join([item.serial, item.buyer_name, str(len(item.lines)), format_money(item.total_amount),
+                         format_money(item.total_tax), format_money(item.total_with_tax)]))
+    print(f"共 {len(batch.invoices)} 张发票、{batch.line_count} 行，价税合计 {format_money(batch.total_with_tax)}"
+          f" / {len(batch.invoices)} invoices, {batch.line_count} lines, total {format_money(batch.total_with_tax)}")
+    if not args.yes:
+        print("未开具：核对无误后加 --yes 重新运行以开具"
+              " / nothing issued: check the preview, then run again with --yes")
+        return EXIT_OK
+    issued = batch_workbook.issue_batch(batch, clerk=args.clerk or "", confirmed_tax_ids=confirmed)
+    for done in issued:
+        record = queries.find_invoice(done.number)
+        official = record.official_number if record else None
+        print(f"{done.serial}\t{issued_line(done.number, official, record.status if record else statuses.PRE_ISSUE)}")
+    return EXIT_OK
+
+
+def cmd_list_filtered(args: argparse.Namespace) -> int:
+    """`list --from D --to D`, and the list to a file with --xlsx FILE / --csv FILE (same filter)."""
+    from datetime import date
+
+    from app.services.list_export import ListFilter, export_list, iter_filtered
+
+    dates = []
+    for option, value in (("from", args.date_from), ("to", args.date_to)):
+        try:
+            dates.append(date.fromisoformat(value) if value else None)
+        except ValueError:
+            raise BadInput(f"{option}（日期）：“{value}”不是 YYYY-MM-DD 格式的日期",
+                           f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+    chosen = ListFilter(args.status or None, dates[0], dates[1])
+    open_store_of(args)
+    for target in (args.xlsx, args.csv):
+        if target is not None:
+            result = export_list(target, chosen, lines=args.lines and target == args.xlsx)
+            print(f"{result.path}\t已导出 {result.invoices} 张发票" + (f"、{result.lines} 行明细" if args.lines else "")
+                  + f" / exported {result.invoices} invoices")
+    if args.xlsx is not None or args.csv is not None:
+        return EXIT_OK
+    if args.json:
+        print_json([{"number": r.number, "official_number": r.official_number, "issued_at": r.issued_at,
+                     "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status,
+                     "kind": r.kind} for r in iter_filtered(chosen)])
+        return EXIT_OK
+    for r in iter_filtered(chosen):
         print("\t".join([r.number, r.official_number or "-", r.issued_at[:16].replace("T", " "), r.buyer_name,
                          format_money(r.total_with_tax), record_label(r.number, r.official_number, r.status)]))
     return EXIT_OK
@@ -148,7 +216,12 @@ def register(commands: Subcommands) -> None:
     issue = commands.add_parser("issue", help="issue invoices from a JSON file (- for stdin): the protocol v2 body, "
                                               "lines by tax_code + item_name or by a catalog item")
     issue.set_defaults(handler=cmd_issue)
-    issue.add_argument("file")
+    issue.add_argument("file", nargs="?", default=None,
+                       help="a JSON file (- for stdin), or an .xlsx workbook in the two-sheet batch layout (批量开具)")
+    issue.add_argument("--yes", action="store_true",
+                       help="an .xlsx workbook: issue the invoices it previews (without it, only the preview)")
+    issue.add_argument("--template", default=None, metavar="FILE.xlsx",
+                       help="write an empty batch workbook (1-发票基本信息, 2-发票明细信息) and stop")
     issue.add_argument("--confirm-tax-id", action="append", metavar="ID",
                        help="accept this buyer id although its check character fails (recorded)")
     issue.add_argument("--confirm-not-person", action="store_true",
@@ -160,6 +233,13 @@ def register(commands: Subcommands) -> None:
     listing = commands.add_parser("list", help="list invoices, newest first")
     listing.set_defaults(handler=cmd_list)
     listing.add_argument("--status", default=None)
+    listing.add_argument("--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
+                         help="issued on or after this day")
+    listing.add_argument("--to", dest="date_to", default=None, metavar="YYYY-MM-DD",
+                         help="issued on or before this day")
+    listing.add_argument("--xlsx", default=None, metavar="FILE", help="write the list to an Excel workbook")
+    listing.add_argument("--csv", default=None, metavar="FILE", help="write the list to a CSV file (UTF-8 with BOM)")
+    listing.add_argument("--lines", action="store_true", help="with --xlsx: a second sheet with every invoice line")
     listing.add_argument("--json", action="store_true")
 
     show = commands.add_parser("show", help="show one invoice")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import EXIT_OK, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_OK, Subcommands, add_token_options, open_store_of, print_json
 
 EXIT_WAITING = 3
 EXIT_MISMATCH = 4
@@ -53,7 +53,7 @@ def register(commands: Subcommands) -> None:
     close = commands.add_parser("month-close", help="月度汇总确认 (confirm a month's figures with the platform)")
     close.add_argument("--period", default=None, help="YYYYMM (default: last month)")
     close.add_argument("--url", default=None, help="platform URL (default: the one in the settings)")
-    close.add_argument("--token", default=None, help="bearer token (default: the one in the settings)")
+    add_token_options(close)
     close.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
     close.add_argument("--clerk", default="")
     close.add_argument("--json", action="store_true")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
+from app.cli.common import EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json, read_json
 from app.platform.client import PlatformClient
 
 
@@ -173,7 +173,7 @@ def _refresh_quietly(client: PlatformClient) -> None:
 
 def _platform_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=None, help="platform URL (default: the one in the settings)")
-    parser.add_argument("--token", default=None, help="bearer token (default: the one in the settings)")
+    add_token_options(parser)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a request may take")
     parser.add_argument("--offline", action="store_true", help="do not reach the platform: record only")
     parser.add_argument("--clerk", default=None)

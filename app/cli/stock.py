@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli.common import EXIT_OK, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_OK, Subcommands, add_token_options, open_store_of, print_json
 
 EXIT_WAITING = 3  # as sync: a request is still without an answer, or the platform refused one
 
@@ -149,7 +149,7 @@ def register(commands: Subcommands) -> None:
     stock_show.set_defaults(handler=cmd_stock_show)
     refill = stock_sub.add_parser("refill", help="向平台补领号码和额度 (draw numbers and quota from the platform)")
     refill.add_argument("--url", default=None, help="platform URL (default: the one in the settings)")
-    refill.add_argument("--token", default=None, help="bearer token (default: the one in the settings)")
+    add_token_options(refill)
     refill.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
     refill.add_argument("--clerk", default="")
     refill.add_argument("--json", action="store_true")

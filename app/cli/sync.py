@@ -1,7 +1,7 @@
 """Command line for the upload queue and the reference platform: sync, queue, platform.
 app/cli/__init__.py registers these parsers, each with its handler.
 
-    sync [--once] [--url URL] [--token T] [--save] [--batch-size N<=100] [--timeout S]
+    sync [--once] [--url URL] [--token - | --token-file F] [--save] [--batch-size N<=100] [--timeout S]
         exit 0 queue empty, 3 invoices still wait, 4 some rejected or too late to upload (the clerk must act)
     queue [--state S] [--json] | queue --requeue NUMBER | queue --release-hold
     platform [--host H] [--port P] [--db FILE] [--token T] [--mode M] [--fail-rate F] [--delay-ms D]
@@ -15,7 +15,7 @@ import signal
 import sys
 from types import FrameType
 
-from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
 from app.platform.http_client import MAX_UPLOAD, HttpPlatformClient
 from app.sync.monitor import StateChange
 from app.sync.runtime import SyncRuntime
@@ -79,7 +79,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址",
                        f"url: {url!r} is not an http(s) URL") from None
     if not token:
-        print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: use --token or --save)", file=sys.stderr)
+        print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: give one with --token - or --token-file FILE, and --save to keep it)", file=sys.stderr)
 
     def factory() -> HttpPlatformClient:
         return HttpPlatformClient(url, token, timeout=args.timeout, batch_timeout=max(args.timeout, 15.0))
@@ -174,7 +174,7 @@ def register(commands: Subcommands) -> None:
     sync.set_defaults(handler=cmd_sync)
     sync.add_argument("--once", action="store_true", help="one pass, then exit 0 empty / 3 waiting / 4 rejected")
     sync.add_argument("--url", default=None, help="the platform (default: the setting)")
-    sync.add_argument("--token", default=None, help="bearer token (default: the setting)")
+    add_token_options(sync)
     sync.add_argument("--save", action="store_true", help="keep --url/--token as the desk's settings")
     sync.add_argument("--batch-size", type=int, default=MAX_UPLOAD,
                       help=f"invoices a direct-channel upload carries, at most {MAX_UPLOAD}")

@@ -15,7 +15,7 @@ import argparse
 import sys
 from decimal import Decimal, InvalidOperation
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
 from app.core.tax import find_rate
 from app.core.taxcodes import CODE_LENGTH, POLICY_BY_FLAG
 from app.platform.client import PlatformError, Unauthorized
@@ -172,7 +172,7 @@ def register(commands: Subcommands) -> None:
     refresh = actions.add_parser("refresh", help="take the platform's newer table (GET /v2/tax-codes)")
     refresh.set_defaults(handler=cmd_refresh)
     refresh.add_argument("--url", default=None, help="the platform (default: the setting)")
-    refresh.add_argument("--token", default=None, help="bearer token (default: the setting)")
+    add_token_options(refresh)
     refresh.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the platform")
     refresh.add_argument("--clerk", default=None)
     refresh.add_argument("--json", action="store_true")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
 from app.platform.client import TransientFailure
 from app.services.settings import make_client
 from app.services.taxpayer import TaxpayerState, last_known, refresh
@@ -59,7 +59,7 @@ def register(commands: Subcommands) -> None:
     show.set_defaults(handler=cmd_show)
     again = actions.add_parser("refresh", help="向平台查询 (ask the platform now)")
     again.add_argument("--url", default=None)
-    again.add_argument("--token", default=None)
+    add_token_options(again)
     again.add_argument("--timeout", type=float, default=10.0)
     again.add_argument("--clerk", default="")
     again.add_argument("--json", action="store_true")

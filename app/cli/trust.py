@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json
+from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
 from app.reports import fault_report, reconcile_report
 
 # --- cancel / red ------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def register(commands: Subcommands) -> None:
     red.add_argument("--remarks", default=None, help="added after the remarks the face needs")
     red.add_argument("--clerk", default=None)
     red.add_argument("--url", default=None, help="platform URL (default: the one in the settings)")
-    red.add_argument("--token", default=None, help="bearer token (default: the one in the settings)")
+    add_token_options(red)
     red.add_argument("--offline", action="store_true", help="do not refresh the form from the platform first")
 
     limits = commands.add_parser("limits", help="offline limits: show what remains, or set them")
@@ -213,7 +213,7 @@ def register(commands: Subcommands) -> None:
     reconcile.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
     reconcile.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
     reconcile.add_argument("--url", default=None, help="the platform (default: the setting)")
-    reconcile.add_argument("--token", default=None, help="bearer token (default: the setting)")
+    add_token_options(reconcile)
     reconcile.add_argument("--csv", default=None, help="save the report as CSV")
     reconcile.add_argument("--pdf", default=None, help="save the report as PDF")
     reconcile.add_argument("--requeue", action="store_true", help="re-queue invoices missing on the platform")

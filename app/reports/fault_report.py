@@ -87,6 +87,7 @@ def write_fault_report_pdf(report: FaultReport, path: Path | str) -> Path:
     story.append(Spacer(1, 10 * mm))
     story.append(Paragraph("经办人签字 Clerk：____________    日期 Date：____________", body))
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title="Fault report", author="Fapiao Desk")
+                            bottomMargin=16 * mm, title="Fault report", author="Fapiao Desk",
+                            initialFontName=TEXT_FONT)  # no unembedded Helvetica in the file
     doc.build(story)
     return path

@@ -106,6 +106,7 @@ def write_reconcile_pdf(report: ReconcileReport, path: Path | str) -> Path:
     else:
         story.append(Paragraph("两边一致，没有差异。 / No differences.", body))
     doc = SimpleDocTemplate(str(path), pagesize=page, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
-                            bottomMargin=12 * mm, title="Reconciliation report", author="Fapiao Desk")
+                            bottomMargin=12 * mm, title="Reconciliation report", author="Fapiao Desk",
+                            initialFontName=TEXT_FONT)  # no unembedded Helvetica in the file
     doc.build(story)
     return path

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -36,9 +36,10 @@ from app.services.integrity import Anchor, IntegrityReport, verify_store
 from app.services.queue import UPLOAD_HOLD_SETTING, UploadHold
 from app.services.seller import get_seller
 from app.services.settings import set_setting
-from app.store import migrations
+from app.store import audit, migrations
 from app.store.damage import file_problem, sqlite_problem
 from app.store.database import STORE_FILE
+from app.store.schema_check import schema_problem
 
 MANIFEST = "manifest.json"
 LOCATION_FILE = "backup-location.json"  # in the data dir: where backups go, readable when the store is not
@@ -57,6 +58,27 @@ class BackupFailed(DeskError):
 
 class BadBackup(DeskError):
     """A backup file that does not verify: it is never restored."""
+
+
+class OlderBackup(BadBackup):
+    """A good backup older than the newest verified one: restored only when the clerk confirms it."""
+
+
+def own_file(folder: Path, name: str) -> Path | None:
+    """The backup file a manifest entry names, when it is one the desk made inside folder (a plain
+    fapiao-desk-*.sqlite3 name, no directory part); None for anything else (../../x, an absolute path), which
+    the desk never deletes, offers or reads as a backup."""
+    if not name or name != Path(name).name or "/" in name or "\\" in name or ":" in name or name in (".", ".."):
+        return None
+    if not (name.startswith(PREFIX) and name.endswith(SUFFIX)):
+        return None
+    path = Path(folder) / name
+    try:
+        if path.resolve().parent != Path(folder).resolve():
+            return None  # e.g. a link out of the folder
+    except OSError:
+        return None
+    return path
 
 
 @dataclass
@@ -86,6 +108,7 @@ class BackupRecord:
     size: int = 0
     seconds: float = 0.0
     anchor: bool = True  # false once a restore from an older backup made this head legitimately absent
+    store: str = ""  # the store file backed up (resolved path): its heads anchor it whatever its seller says
 
     @property
     def status(self) -> str:
@@ -217,20 +240,68 @@ def _save_manifest(folder: Path, records: list[BackupRecord]) -> None:
 
 
 def newest_good(folder: Path) -> BackupRecord | None:
-    return next((r for r in read_manifest(folder) if r.ok and (Path(folder) / r.file).exists()), None)
+    return next((r for r in read_manifest(folder) if r.ok and _exists(own_file(folder, r.file))), None)
 
 
-def anchors(folder: Path, seller_tax_id: str = "") -> list[Anchor]:
-    """Chain heads recorded by good backups of this seller's store: app.services.integrity.Anchor."""
-    return [Anchor(r.head_id, r.head_hash, r.file) for r in read_manifest(folder)
-            if r.ok and r.anchor and r.head_id and (not seller_tax_id or r.seller_tax_id in ("", seller_tax_id))]
+# The backup as the app quits is skipped when a good one this recent exists: at a million invoices a backup
+# takes most of a minute, and the clerk closing the desk for lunch should not pay it every time.
+CLOSE_SKIP_WITHIN = timedelta(hours=1)
+
+
+def close_backup_skipped(data_dir: Path) -> str | None:
+    """Why the backup at close is not needed, or None to make one: the newest good backup already holds every
+    entry of the open store, or it is less than an hour old."""
+    from app.store.models import AuditEntry
+
+    newest = newest_good(backup_folder(Path(data_dir)))
+    if newest is None:
+        return None
+    head_id = AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1).scalar() or 0
+    shown = newest.created_at[:19].replace("T", " ")
+    if newest.head_id and newest.head_id >= head_id:
+        return (f"上次备份（{shown}，{newest.file}）之后没有新的记录，关闭时不再备份 "
+                f"(nothing was recorded since the last good backup, {shown}: no backup at close)")
+    made = datetime.fromisoformat(newest.created_at)
+    if datetime.fromisoformat(now_iso()) - made < CLOSE_SKIP_WITHIN:
+        return (f"上次备份（{shown}）不到一小时，关闭时不再备份；下次定时备份照常进行 "
+                f"(the last good backup, {shown}, is less than an hour old: no backup at close; the schedule goes on)")
+    return None
+
+
+def _exists(path: Path | None) -> bool:
+    return path is not None and path.exists()
+
+
+def _store_of(data_dir: Path) -> str:
+    try:
+        return str((Path(data_dir) / STORE_FILE).resolve())
+    except OSError:
+        return ""
+
+
+def anchors(folder: Path, seller_tax_id: str = "", data_dir: Path | None = None) -> list[Anchor]:
+    """Chain heads recorded by good backups of this store: app.services.integrity.Anchor.
+
+    A backup records the store file it was made of: its heads anchor that store whatever the seller's tax id
+    in the store says now (editing the store cannot switch them off). Of the store is data_dir's (or, without
+    it, the one the default folder data_dir/backups sits beside); older records without it, and backups of
+    other stores sharing the folder, by the seller's tax id."""
+    folder = Path(folder)
+    store = _store_of(data_dir) if data_dir is not None else _store_of(folder.parent)
+    out = []
+    for r in read_manifest(folder):
+        if not (r.ok and r.anchor and r.head_id):
+            continue
+        if (store and r.store == store) or not seller_tax_id or r.seller_tax_id in ("", seller_tax_id):
+            out.append(Anchor(r.head_id, r.head_hash, r.file))
+    return out
 
 
 def verify_against_backups(data_dir: Path) -> tuple[IntegrityReport, int]:
     """The open store's history checked, and against the chain heads its seller's good backups recorded
     (a consistent rewrite of the whole chain shows there). Returns the report and how many heads."""
     seller = get_seller()
-    heads = anchors(backup_folder(Path(data_dir)), seller.party.tax_id if seller else "")
+    heads = anchors(backup_folder(Path(data_dir)), seller.party.tax_id if seller else "", Path(data_dir))
     return verify_store(anchors=heads), len(heads)
 
 
@@ -364,7 +435,8 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
     record = BackupRecord(file=name, created_at=created_at, reason=reason, ok=not problems, problems=problems,
                           invoices=expected.invoices, entries=expected.entries, head_id=expected.head_id,
                           head_hash=expected.head_hash, seller_tax_id=expected.seller_tax_id,
-                          size=final.stat().st_size, seconds=round(time.perf_counter() - started, 3))
+                          size=final.stat().st_size, seconds=round(time.perf_counter() - started, 3),
+                          store=_store_of(Path(store_path).parent))
     with _manifest_lock(folder):
         records = [r for r in read_manifest(folder) if r.file != name] + [record]
         _save_manifest(folder, _rotate(folder, records, keep))
@@ -380,7 +452,9 @@ def _rotate(folder: Path, records: list[BackupRecord], keep: int) -> list[Backup
         kept.append(good)
     for record in ordered:
         if record not in kept:
-            (Path(folder) / record.file).unlink(missing_ok=True)
+            path = own_file(folder, record.file)
+            if path is not None:  # a name outside the folder, or not a backup's, is never deleted
+                path.unlink(missing_ok=True)
     return kept
 
 
@@ -408,21 +482,75 @@ def find_record(path: Path) -> BackupRecord | None:
     return next((r for r in read_manifest(path.parent) if r.file == path.name), None)
 
 
-def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
+def _refuse(path: Path, zh: str, en: str, kind: type[BadBackup] = BadBackup) -> BadBackup:
+    return kind(f"备份不能用于恢复：{path}：{zh}", f"the backup does not verify, refusing to restore {path}: {en}")
+
+
+def _older_than_newest(data_dir: Path, backup_file: Path, record: BackupRecord | None,
+                       held: Snapshot) -> BackupRecord | None:
+    """The newest verified backup of the desk's folder when backup_file is older than it (None: not older)."""
+    newest = newest_good(backup_folder(data_dir))
+    if newest is None:
+        return None
+    newest_path = own_file(backup_folder(data_dir), newest.file)
+    try:
+        if newest_path is not None and newest_path.resolve() == backup_file.resolve():
+            return None
+    except OSError:
+        pass
+    if record is not None:
+        return newest if record.created_at < newest.created_at else None
+    # A file from elsewhere: older when its history is shorter than what the newest backup holds.
+    return newest if (held.head_id, held.entries) < (newest.head_id, newest.entries) else None
+
+
+def _hold_after_restore(restored: sqlite3.Connection, hold: UploadHold) -> None:
+    """The hold, and the audit entry that records it (chained as app.store.audit.append chains), together."""
+    with restored:
+        last = restored.execute("SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1").fetchone()
+        prev = last[0] if last else audit.GENESIS
+        at = now_iso()
+        detail = audit.canonical_json({"key": UPLOAD_HOLD_SETTING, "value": dict(hold)})
+        restored.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
+                         (UPLOAD_HOLD_SETTING, json.dumps(hold, ensure_ascii=False)))
+        restored.execute("INSERT INTO audit_entry (at, clerk, action, invoice_id, detail, prev_hash, hash) "
+                         "VALUES (?, '', 'upload_held', NULL, ?, ?, ?)",
+                         (at, detail, prev, audit.entry_hash(prev, at, "", "upload_held", "", detail)))
+
+
+def restore_backup(data_dir: Path, backup_file: Path, *, confirm_older: bool = False) -> RestoreResult:
     """Verify the backup, move the current store aside (dated, never deleted), copy the backup in.
 
-    Close every connection to the store first. Raises BadBackup when the backup does not verify."""
+    Only a file the desk made is restored: its schema exactly one of the desk's versions (app.store.schema_check:
+    no trigger, view or table of anyone else's), whole, its history verifying, not marked bad, and not older than
+    the newest verified backup unless confirm_older. Anything else raises BadBackup (OlderBackup for an older
+    one) with the reason, and the live store is not touched. Close every connection to the store first."""
 
     backup_file = Path(backup_file)
+    if not backup_file.is_file():
+        raise _refuse(backup_file, "文件不存在", "no such file")
+    problem = file_problem(backup_file)
+    if problem:
+        raise _refuse(backup_file, f"不是完整的 SQLite 数据库（{problem}）", problem)
+    schema = schema_problem(backup_file)
+    if schema is not None:
+        raise _refuse(backup_file, *schema)
     problems, held = verify_backup_file(backup_file)
     record = find_record(backup_file)
     if record is not None and not record.ok and not problems:
         problems = record.problems or ["marked bad when it was written"]
     if problems or held is None:
         why = "; ".join(problems)
-        raise BadBackup(f"备份未通过校验，不能用于恢复：{backup_file}：{why}",
-                        f"the backup does not verify, refusing to restore {backup_file}: {why}")
+        raise _refuse(backup_file, f"备份未通过校验：{why}", f"the backup does not verify: {why}")
     data_dir = Path(data_dir)
+    newer = _older_than_newest(data_dir, backup_file, record, held)
+    if newer is not None and not confirm_older:
+        raise _refuse(backup_file,
+                      f"它比最新的已校验备份 {newer.file}（{newer.created_at}）旧，恢复将丢失其后的记录；"
+                      "确认后才能恢复（restore --confirm-older）",
+                      f"it is older than the newest verified backup {newer.file} ({newer.created_at}): what was "
+                      "recorded since would be lost; restore it only with an explicit confirmation "
+                      "(confirm_older / restore --confirm-older)", OlderBackup)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = data_dir / STORE_FILE
     stamp = datetime.fromisoformat(now_iso()).strftime("%Y%m%d-%H%M%S")
@@ -441,11 +569,7 @@ def restore_backup(data_dir: Path, backup_file: Path) -> RestoreResult:
             source.backup(restored)
             restored.execute("PRAGMA journal_mode=WAL")
             # Uploads wait until the clerk has reconciled: see app.services.queue.upload_hold.
-
-            hold = UploadHold(reason=f"restored from {backup_file.name}", since=now_iso())
-            with restored:
-                restored.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
-                                 (UPLOAD_HOLD_SETTING, json.dumps(hold, ensure_ascii=False)))
+            _hold_after_restore(restored, UploadHold(reason=f"restored from {backup_file.name}", since=now_iso()))
         finally:
             restored.close()
     finally:

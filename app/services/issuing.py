@@ -39,8 +39,9 @@ from app.services.seller import SellerSettings, get_seller
 from app.services.taxpayer import check_may_issue
 from app.store import audit
 from app.store import stock as stock_store
-from app.store.models import Buyer, InvoiceLine, Item, NumberCounter, UploadQueueEntry, database
+from app.store.models import Buyer, InvoiceLine, Item, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
+from app.store.numbering import next_provisional_number
 from app.store.records import invoice_row_fields, line_rows
 from app.store.taxcodes import StoredTaxCodes
 
@@ -155,18 +156,9 @@ def prepare_invoice(body: Any, seller: SellerSettings, confirmed_tax_ids: Iterab
     return invoice
 
 
-def _last_number(seller_tax_id: str) -> int:
-    """The seller's last provisional number given (its counter row made at 0 if new); inside a transaction."""
-    counter = NumberCounter.get_or_none(NumberCounter.seller_tax_id == seller_tax_id)
-    if counter is None:
-        counter = NumberCounter.create(seller_tax_id=seller_tax_id)
-    return counter.last_value
-
-
 def _next_number(seller_tax_id: str) -> str:
-    value = _last_number(seller_tax_id) + 1
-    NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
-    return f"{PROVISIONAL_PREFIX}{value:07d}"
+    """The next provisional number; a counter set back behind the app's back is refused, not reused."""
+    return next_provisional_number(seller_tax_id)
 
 
 def remember_buyer(invoice: Invoice) -> Buyer:

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.core.errors import FieldError, ValidationFailed
 from app.platform.http_client import HttpPlatformClient
+from app.services import secrets
 from app.store import audit
 from app.store.models import Setting, database
 
@@ -46,8 +47,24 @@ def platform_url() -> str:
 
 
 def platform_token() -> str:
-    """The bearer token; show it only through app.platform.client.mask_token, never log it."""
-    return get_setting(PLATFORM_TOKEN) or ""
+    """The bearer token (app.services.secrets: the credential store, never the store); show it only through
+    app.platform.client.mask_token, never log it. A token an older release kept in the store moves out of it
+    here, the first time it is read."""
+    token = secrets.read_token()
+    if token:
+        return token
+    legacy = get_setting(PLATFORM_TOKEN)
+    if isinstance(legacy, str) and legacy:
+        _store_token(legacy, clerk="desk")
+        set_setting(PLATFORM_TOKEN, "")  # audited as "(changed)": the store keeps no token from now on
+        return legacy
+    return ""
+
+
+def _store_token(token: str, *, clerk: str = "") -> None:
+    where = secrets.write_token(token)
+    with database.atomic("IMMEDIATE"):
+        audit.append("platform_token_stored", clerk=clerk, detail={"where": where, "set": bool(token)})
 
 
 def set_platform(url: str | None = None, token: str | None = None) -> None:
@@ -62,7 +79,9 @@ def set_platform(url: str | None = None, token: str | None = None) -> None:
                                                f"{url!r} is not an http(s) URL")])
         set_setting(PLATFORM_URL, url.strip().rstrip("/"))
     if token is not None:
-        set_setting(PLATFORM_TOKEN, token.strip())
+        _store_token(token.strip())
+        if get_setting(PLATFORM_TOKEN):
+            set_setting(PLATFORM_TOKEN, "")  # a token an older release kept in the store goes
 
 
 def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:

@@ -22,7 +22,7 @@ from app.core.errors import DeskError
 from app.services.seller import get_seller
 from app.store.database import Store, default_data_dir
 from app.ui.diagnostics import ErrorReporter, install_qt_message_handler, restore_qt_message_handler, show_desk_error
-from app.ui.i18n import set_language, tr
+from app.ui.i18n import install_qt_translations, set_language, tr
 from app.ui.main_window import MainWindow
 from app.ui.seller_dialog import SellerDialog
 
@@ -52,6 +52,7 @@ def make_application(lang: str = "zh", argv: list[str] | None = None) -> QApplic
     app = existing or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("FapiaoDesk")
     app.setApplicationDisplayName(tr("发票离线开票台"))
+    install_qt_translations(app)
     install_cjk_font(app)
     return app
 

@@ -4,6 +4,8 @@ last backup when the app quits. The chain check at start is app/ui/startup_check
 
 from __future__ import annotations
 
+import logging
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +32,8 @@ from app.services import backup
 from app.ui.i18n import tr
 from app.ui.restore_dialog import RestoreDialog, since_date
 from app.ui.tasks import BackgroundTask, Progress
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -171,14 +175,22 @@ class BackupActions:
         """The timer's look: a task that backs up when the interval has passed (None: one is running)."""
         return self.backup_now(reason="scheduled", only_if_due=True)
 
-    def backup_at_close(self) -> None:
-        """A last backup as the app quits (run_desktop calls it): written in its thread, the quit waits."""
+    def backup_at_close(self) -> str | None:
+        """A last backup as the app quits (run_desktop calls it, after the window has gone): written in its
+        thread, the process waits. Skipped, saying why (the log, and the terminal if any), when the newest good
+        backup holds everything or is less than an hour old. Returns that reason, or None when it backed up."""
         if self.task is not None:
             self.task.wait(120_000)
             self.task = None  # the event loop has ended: its callbacks will not run to clear it
+        reason = backup.close_backup_skipped(self.data_dir)
+        if reason is not None:
+            log.info("backup at close skipped: %s", reason)
+            print(reason, file=sys.stderr)
+            return reason
         task = self.backup_now(reason="at close")
         if task is not None:
             task.wait(120_000)
+        return None
 
     # --- restoring ---------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class CatalogActions:
         self.last_message = ""
         self.notice: QMessageBox | None = None
 
-        menu = QMenu(tr("基础资料", "Catalogs"), window)
+        menu = QMenu(tr("基础资料(&B)", "Cata&logs"), window)
         menu.setObjectName("catalog_menu")
         window.menuBar().insertMenu(window.view_menu.menuAction(), menu)
         self.menu = menu

@@ -241,7 +241,6 @@ class StockDialog(QDialog):
         layout.addWidget(self.outcome)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭"))
         self.refill_button = QPushButton(tr("立即补领", "Refill now"), self)
         self.refill_button.setObjectName("stock_refill")
         self.refill_button.clicked.connect(self.refill)
@@ -390,8 +389,6 @@ class ChannelDialog(QDialog):
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons

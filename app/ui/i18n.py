@@ -10,6 +10,8 @@ A key with no English falls back to the Chinese, so a missing entry never shows 
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
 LANGUAGES = ("zh", "en")
 _language = "zh"
 
@@ -116,6 +118,26 @@ def set_language(lang: str) -> None:
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
     _language = lang
+
+
+_qt_translators: list[QTranslator] = []  # kept alive while installed
+
+
+def install_qt_translations(app: QCoreApplication) -> bool:
+    """Qt's own words (确定/取消 on standard buttons, the file dialog, a line edit's menu) in the desk's
+    language: Qt's shipped qtbase translation for Chinese, none for English. True when one is installed."""
+    for old in _qt_translators:
+        app.removeTranslator(old)
+    _qt_translators.clear()
+    if _language != "zh":
+        return False
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        return False
+    app.installTranslator(translator)
+    _qt_translators.append(translator)
+    return True
 
 
 def language() -> str:

@@ -166,7 +166,6 @@ class InvoiceDetail(QDialog):
         self.error.setVisible(False)
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭"))
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 

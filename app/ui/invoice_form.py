@@ -16,10 +16,12 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -94,7 +97,7 @@ class InvoiceForm(QDialog):
         self.seller = seller
         self.setWindowTitle(tr("新开发票"))
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
-        self.resize(1180, 780)
+        self._fit_to_screen(1180, 780)
         self.invoice: Invoice | None = None
         self.errors: list[FieldError] = []
         self.last_issued: IssuedInvoice | None = None
@@ -111,8 +114,27 @@ class InvoiceForm(QDialog):
 
     # --- layout -----------------------------------------------------------------------------
 
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The wanted size, within the screen's free area (its task bar left out; scaling already applied)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, free.width() - 16), min(height, free.height() - 40)  # the title bar
+        self.resize(width, height)
+
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # Everything but the buttons scrolls: on 1366×768, or 1080p at 150 %, the form is taller than the screen,
+        # and 开具 / 关闭 must stay in sight.
+        outer = QVBoxLayout(self)
+        self.form_scroll = QScrollArea(self)
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget(self.form_scroll)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.form_scroll.setWidget(content)
+        outer.addWidget(self.form_scroll, 1)
 
         top = QHBoxLayout()
         top.addWidget(QLabel(tr("发票种类")))
@@ -225,7 +247,7 @@ class InvoiceForm(QDialog):
         self.close_button.setAutoDefault(False)
         buttons.addWidget(self.issue_button)
         buttons.addWidget(self.close_button)
-        layout.addLayout(buttons)
+        outer.addLayout(buttons)
 
         order = [self.kind, self.medium, self.prices_include_tax, self.buyer["name"], self.natural_person,
                  self.buyer["tax_id"], self.confirm_short_name, self.confirm_tax_id, self.id_type,
@@ -259,11 +281,11 @@ class InvoiceForm(QDialog):
         self.remarks.textEdited.connect(lambda _text: self._edited("remarks"))
         for key, edit in self.people.items():
             edit.textEdited.connect(lambda _text, key=key: self._edited(key))
-        self.issue_button.clicked.connect(self.issue)
+        self.issue_button.clicked.connect(self.confirm_and_issue)
         self.close_button.clicked.connect(self.close)
 
         for sequence in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
-            QShortcut(QKeySequence(sequence), self, self.issue)
+            QShortcut(QKeySequence(sequence), self, self.confirm_and_issue)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_invoice)
 
     def _build_buyer(self) -> QGroupBox:
@@ -516,7 +538,8 @@ class InvoiceForm(QDialog):
             elif target is not None and self._shows(error.field):
                 widget_errors.setdefault(target, text)
         for widget in (*self.buyer.values(), self.natural_person, self.id_type, self.remarks, *self.people.values(),
-                       self.kind, self.medium, self.line_view, self.total_label):
+                       self.kind, self.medium, self.line_view, self.total_amount_label, self.total_tax_label,
+                       self.total_label):
             mark(widget, widget_errors.get(widget))
         self.lines.show_results(self._line_figures_by_row(), cell_errors)
         # A confirmation is offered only for what the clerk may confirm, and stays while ticked.
@@ -561,7 +584,12 @@ class InvoiceForm(QDialog):
             return self.kind
         if path == "medium":
             return self.medium
-        if path in ("total_with_tax", "total_amount", "total_tax"):
+        # Each total marks its own figure: the single-invoice limit checks 合计金额 (excluding tax), not 价税合计.
+        if path == "total_amount":
+            return self.total_amount_label
+        if path == "total_tax":
+            return self.total_tax_label
+        if path == "total_with_tax":
             return self.total_label
         return None
 
@@ -697,6 +725,28 @@ class InvoiceForm(QDialog):
         self.validate()
 
     # --- issuing and closing ----------------------------------------------------------------
+
+    def confirm_and_issue(self) -> IssuedInvoice | None:
+        """The button and the shortcuts: asks once (Enter confirms, Esc goes back to the form), then issues.
+        An invoice cannot be taken back; a slip of Ctrl+S must not issue one."""
+        self._commit_open_editor()
+        if self.validate() or self.invoice is None:
+            return self.issue()  # shows what is wrong; nothing to confirm
+        invoice = self.invoice
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, tr("开具发票", "Issue the invoice"),
+                          tr("开具给“{buyer}”的{kind}，价税合计 ¥{total}？", "Issue the {kind} to {buyer}, "
+                             "¥{total} with tax?", buyer=invoice.buyer.name, kind=self.kind.currentText(),
+                             total=format_money_grouped(invoice.total_with_tax)),
+                          buttons.Yes | buttons.Cancel, self)
+        box.setObjectName("confirm_issue")
+        box.button(buttons.Yes).setText(tr("开具(&Y)", "&Issue"))
+        box.button(buttons.Cancel).setText(tr("返回修改", "Back to the form"))
+        box.setDefaultButton(buttons.Yes)
+        box.setEscapeButton(buttons.Cancel)
+        if box.exec() != buttons.Yes:
+            return None
+        return self.issue()
 
     def issue(self) -> IssuedInvoice | None:
         self._commit_open_editor()

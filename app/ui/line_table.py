@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHeaderView,
     QLineEdit,
@@ -86,7 +87,9 @@ class LineTableModel(QAbstractTableModel):
     def add_line(self, at: int | None = None) -> int:
         at = len(self.rows) if at is None else at
         above = self.rows[at - 1] if 0 < at <= len(self.rows) else None
-        rate = above["tax_rate"] if above is not None and not above.get("discount") else DEFAULT_RATE
+        if above is not None and above.get("discount"):
+            above = self.goods_of(at - 1)  # a discount has no rate of its own: the line it reduces has
+        rate = above["tax_rate"] if above is not None else DEFAULT_RATE
         self.beginInsertRows(QModelIndex(), at, at)
         self.rows.insert(at, _blank_row(rate or DEFAULT_RATE))
         self.endInsertRows()
@@ -492,10 +495,10 @@ class PolicyDelegate(QStyledItemDelegate):
 
 
 class LineTableView(QTableView):
-    """Keys as in the tax-control invoicing software clerks know: Enter that ends typing in a cell
-    goes on to the next cell of the line, and from the last one (the rate) to the next line, adding
-    it when there is none; Enter on a cell not being edited adds a line on the last row and moves
-    down elsewhere."""
+    """Keys as in the tax-control invoicing software clerks know: Enter, after typing in a cell or on a cell
+    left empty, goes on to the next cell of the line, and from the last one (the rate) to the next line, adding
+    it when there is none. Ctrl+Del removes the line, Del empties the cell, Ctrl+V pastes cells copied from a
+    spreadsheet without F2."""
 
     line_wanted = Signal()
 
@@ -550,14 +553,53 @@ class LineTableView(QTableView):
         self.setCurrentIndex(self.model().index(row, NAME))
 
     def keyPressEvent(self, event) -> None:
-        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if enter and not event.modifiers() & Qt.KeyboardModifier.ControlModifier \
-                and self.state() != QAbstractItemView.State.EditingState:
-            row = self.currentIndex().row()
-            if row >= self.model().rowCount() - 1:
-                self.line_wanted.emit()
+        key, modifiers = event.key(), event.modifiers()
+        control = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        editing = self.state() == QAbstractItemView.State.EditingState
+        current = self.currentIndex()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not control and not editing:
+            # Enter on a cell left empty (规格型号, 单位…) skips it like Enter after typing: on along the line,
+            # so what is typed next lands in the next column, not on a new line.
+            column = KEYS[current.column()] if current.isValid() else ENTER_ORDER[-1]
+            if current.isValid() and column in ENTER_ORDER and column != ENTER_ORDER[-1]:
+                following = ENTER_ORDER[ENTER_ORDER.index(column) + 1]
+                self.setCurrentIndex(self.model().index(current.row(), KEYS.index(following)))
+            elif current.isValid() and current.row() < self.model().rowCount() - 1:
+                self.setCurrentIndex(self.model().index(current.row() + 1, NAME))
             else:
-                target = self.model().index(row + 1, NAME)
-                self.setCurrentIndex(target)
+                self.line_wanted.emit()
             return
+        model = self.model()
+        if not editing and current.isValid() and isinstance(model, LineTableModel):
+            if key == Qt.Key.Key_Delete and control:  # Ctrl+Del: the line goes (with its discount)
+                model.remove_line(current.row())
+                row = min(current.row(), model.rowCount() - 1)
+                self.setCurrentIndex(model.index(row, current.column()))
+                return
+            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not modifiers:
+                if KEYS[current.column()] in EDITABLE or model.is_discount(current.row()):
+                    model.setData(current, "")  # the cell is emptied, as in a spreadsheet
+                return
+            if event.matches(QKeySequence.StandardKey.Paste):
+                self.paste(QApplication.clipboard().text())
+                return
         super().keyPressEvent(event)
+
+    def paste(self, text: str) -> None:
+        """Text copied from a spreadsheet (tabs between cells, a line a row) into the cells from the current one,
+        with no F2 first; lines are added as needed. Every cell goes through the model's checks."""
+        model = self.model()
+        current = self.currentIndex()
+        if not text or not current.isValid() or not isinstance(model, LineTableModel):
+            return
+        rows = [line.split("\t") for line in text.replace("\r\n", "\n").rstrip("\n").split("\n")]
+        for offset, cells in enumerate(rows):
+            row = current.row() + offset
+            while row >= model.rowCount():
+                model.add_line()
+            for step, value in enumerate(cells):
+                column = current.column() + step
+                if column >= len(KEYS):
+                    break
+                if KEYS[column] in EDITABLE or (KEYS[column] == "amount" and model.is_discount(row)):
+                    model.setData(model.index(row, column), value.strip())

@@ -7,12 +7,14 @@ anything that changes invoices. selected_number() gives the invoice under the cu
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 700)
         self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
         self.about_dialog: AboutDialog | None = None
+        self._last_opened: tuple[str, float] = ("", 0.0)  # (number, monotonic time) of the row last opened
         # Another app instance (or the command line) may issue into the same store: a cheap count
         # now and then shows its invoices without the clerk pressing F5.
         self.follow_timer = QTimer(self)
@@ -142,16 +145,22 @@ class MainWindow(QMainWindow):
         from app.ui.deliver_actions import install as install_deliver_actions  # delivery folder, deliver now
 
         install_deliver_actions(self)
+        from app.ui.list_export_actions import install as install_excel_actions  # 批量开票, 导出发票列表
+
+        install_excel_actions(self)
+        from app.ui.statistics_view import install as install_statistics  # 统计: a period's counts and amounts
+
+        install_statistics(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 
     def _build_actions(self) -> None:
         menus = self.menuBar()
-        self.file_menu = menus.addMenu(tr("文件"))
-        self.invoice_menu = menus.addMenu(tr("发票"))
-        self.view_menu = menus.addMenu(tr("视图"))
-        self.tools_menu = menus.addMenu(tr("工具"))
-        self.help_menu = menus.addMenu(tr("帮助"))
+        self.file_menu = menus.addMenu(tr("文件(&F)", "&File"))
+        self.invoice_menu = menus.addMenu(tr("发票(&I)", "&Invoices"))
+        self.view_menu = menus.addMenu(tr("视图(&V)", "&View"))
+        self.tools_menu = menus.addMenu(tr("工具(&T)", "&Tools"))
+        self.help_menu = menus.addMenu(tr("帮助(&H)", "&Help"))
 
         self.new_invoice_action = QAction(tr("新开发票"), self)
         self.new_invoice_action.setShortcut(QKeySequence.StandardKey.New)
@@ -275,8 +284,15 @@ class MainWindow(QMainWindow):
 
     def _open_index(self, index: QModelIndex) -> None:
         item = self.list_model.summary(index.row())
-        if item is not None:
-            self.open_invoice(item.number)
+        if item is None:
+            return
+        # A double click also activates the row (on most styles): both arrive, and the clerk wants one window.
+        moment = time.monotonic()
+        number, at = self._last_opened
+        self._last_opened = (item.number, moment)
+        if number == item.number and moment - at < QApplication.doubleClickInterval() / 1000 + 0.2:
+            return
+        self.open_invoice(item.number)
 
     def edit_seller(self) -> bool:
         dialog = SellerDialog(get_seller(), self)

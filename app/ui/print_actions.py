@@ -64,7 +64,7 @@ class PrintActions:
         # Batch printing needs more than one row selected; the rest of the window uses the current row.
         window.list_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
 
-        menu = QMenu(tr("打印", "Print"), window)
+        menu = QMenu(tr("打印(&P)", "&Print"), window)
         menu.setObjectName("print_menu")
         window.menuBar().insertMenu(window.help_menu.menuAction(), menu)
         window.print_menu = menu
@@ -93,6 +93,12 @@ class PrintActions:
         menu.addAction(self.calibrate_action)
         menu.aboutToShow.connect(self._enable_for_selection)
         window.toolbar.addAction(self.print_action)
+        # The toolbar and the shortcuts follow the selection too, not only the menu when it opens.
+        window.list_view.selectionModel().selectionChanged.connect(lambda *_: self._enable_for_selection())
+        window.list_view.selectionModel().currentChanged.connect(lambda *_: self._enable_for_selection())
+        window.list_model.modelReset.connect(self._enable_for_selection)
+        window.list_model.rowsInserted.connect(lambda *_: self._enable_for_selection())
+        self._enable_for_selection()
 
     def add_detail_buttons(self, detail: InvoiceDetail) -> None:
         """打印预览… on an invoice's detail view (printing goes on from the preview)."""

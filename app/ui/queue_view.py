@@ -134,7 +134,6 @@ class QueueView(QDialog):
         hint.setWordWrap(True)
         layout.addWidget(hint)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        close.button(QDialogButtonBox.StandardButton.Close).setText(tr("关闭", "Close"))
         close.rejected.connect(self.reject)
         layout.addWidget(close)
 

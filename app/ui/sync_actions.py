@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit,
 
 from app.core.errors import ValidationFailed
 from app.platform.client import mask_token
-from app.services.settings import platform_token, platform_url, set_platform
+from app.services.settings import PLATFORM_URL, get_setting, platform_token, platform_url, set_platform
 from app.ui.i18n import language, tr
 from app.ui.queue_view import QueueView, upload_history_html
 from app.ui.sync_runner import SyncRunner, default_client_factory
@@ -60,12 +60,18 @@ class PlatformSettingsDialog(QDialog):
         return True
 
 
+def platform_configured() -> bool:
+    """A platform address was set (first start has none: the desk is not offline, it is not set up)."""
+    return bool(get_setting(PLATFORM_URL))
+
+
 class SyncActions:
     def __init__(self, window: MainWindow, runner: SyncRunner | None = None) -> None:
         self.window = window
         self.dialogs: list[QWidget] = []
         self.last_notice = ""
         self.status_widget = SyncStatusWidget(None, window)
+        self.status_widget.set_configured(platform_configured())
         self.status_widget.clicked.connect(self.open_queue)
         window.add_status_widget(self.status_widget)
 
@@ -101,6 +107,7 @@ class SyncActions:
     def edit_settings(self) -> PlatformSettingsDialog:
         dialog = PlatformSettingsDialog(self.window)
         dialog.accepted.connect(lambda: self.runner.set_client_factory(default_client_factory()))
+        dialog.accepted.connect(lambda: self.status_widget.set_configured(platform_configured()))
         self.dialogs.append(dialog)
         dialog.show()
         return dialog

@@ -30,6 +30,7 @@ class SyncStatusWidget(QWidget):
         self.waiting = 0
         self.rejected = 0
         self.paused = False
+        self.configured = True  # False until a platform address is set: not "offline", just not set up yet
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         self.state_label = QLabel(self)
@@ -66,12 +67,19 @@ class SyncStatusWidget(QWidget):
         self.waiting, self.rejected = waiting, rejected
         self._render()
 
+    def set_configured(self, configured: bool) -> None:
+        self.configured = configured
+        self._render()
+
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
         self._render()
 
     def _render(self) -> None:
         text, colour = STATE_TEXT.get(self.state, (lambda: tr("正在检查平台…", "Checking platform…"), "#666666"))
+        if not self.configured and self.state != ONLINE:
+            text, colour = (lambda: tr("未设置平台（工具 → 平台设置）", "No platform set (Tools → Platform settings)"),
+                            "#666666")
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {text()}")
         if self.last_good:
             moment = clock.in_beijing(datetime.fromisoformat(self.last_good))

@@ -25,3 +25,12 @@ def test_the_reconciliation_csv_neutralises_formula_prefixes(tmp_path: Path):
     assert [row["platform_buyer"] for row in rows] == ["'" + name for name in HOSTILE]
     assert [row["detail"] for row in rows] == ["'" + name for name in HOSTILE]
     assert {row["platform_total_with_tax"] for row in rows} == {"-1060.00"}  # money stays a number
+
+
+def test_the_reconciliation_pdf_embeds_every_font_it_names(tmp_path: Path):
+    from app.reports.reconcile_report import write_reconcile_pdf
+    from tests.helpers.pdf import fonts_without_embedded_file
+
+    report = ReconcileReport(seller_tax_id="91110108MA0123456G", date_from="2026-12-01", date_to="2026-12-01",
+                             made_at="2026-12-01T10:00:00+08:00", local_count=0, platform_count=0, matched=0)
+    assert fonts_without_embedded_file(write_reconcile_pdf(report, tmp_path / "r.pdf")) == []

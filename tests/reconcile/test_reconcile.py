@@ -25,6 +25,7 @@ from app.services.issuing import issue_invoice, prepare_invoice
 from app.store import audit
 from app.store.models import AuditEntry, Invoice, UploadQueueEntry
 from tests.helpers.bodies import BUYER_TAX_ID, invoice_body
+from tests.helpers.cli import token_file_args
 from tests.helpers.platform import body_of, key_of, make_worker, platform_numbers, platform_sql
 
 TODAY = now().date().isoformat()
@@ -257,7 +258,7 @@ def test_cli_reconcile_requeue_import_csv_pdf(planted, direct, data_dir, store, 
     from tests.helpers.platform import SYNC_TOKEN as TOKEN
 
     store.close()
-    out = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, "--token", TOKEN,
+    out = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, *token_file_args(TOKEN),
                   "--csv", str(tmp_path / "r.csv"), "--pdf", str(tmp_path / "r.pdf"), "--requeue", "--import", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -268,7 +269,7 @@ def test_cli_reconcile_requeue_import_csv_pdf(planted, direct, data_dir, store, 
     bad = run_cli(data_dir, "reconcile", "--from", "yesterday", "--to", TODAY, "--url", direct.url)
     assert bad.returncode == 2 and "from" in bad.stderr
     direct.set_faults(mode="down")
-    down = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, "--token", TOKEN)
+    down = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, *token_file_args(TOKEN))
     assert down.returncode == 1 and "无法从平台下载" in down.stderr
 
 

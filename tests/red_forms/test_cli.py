@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import run_cli, token_file_args
 from tests.helpers.platform import SYNC_TOKEN
 from tests.red_forms.support import accepted_blue, buyer, drain
 
@@ -16,7 +16,7 @@ def test_the_command_line_raises_lists_answers_and_issues(online, store, data_di
     raised_by_buyer = buyer(online, "raise", 201, number=other, reason="01",
                             lines=[{"original_line_no": 1, "amount": "-1000.00", "tax": "-60.00"}])
     store.close()
-    platform = ("--url", online.url, "--token", SYNC_TOKEN)
+    platform = ("--url", online.url, *token_file_args(SYNC_TOKEN))
 
     missing = run_cli(data_dir, "red-form", "raise", blue, "--full", *platform)
     assert missing.returncode == 2 and "reason" in missing.stderr

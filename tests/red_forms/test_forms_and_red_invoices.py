@@ -11,10 +11,10 @@ import pytest
 
 from app.core import status
 from app.core.errors import ValidationFailed
+from app.printing.einvoice_xml import remark_text
 from app.services import red_forms
 from app.services.channel import set_channel
 from app.services.issuing import issue_invoice
-from app.printing.einvoice_xml import remark_text
 from app.store import audit
 from app.store.models import AuditEntry, Invoice, RedLetterForm
 from app.store.queries import get_invoice

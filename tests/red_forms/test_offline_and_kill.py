@@ -15,7 +15,7 @@ from app.services.settings import make_client
 from app.store.models import AuditEntry, RedLetterForm
 from app.store.red_forms import KNOWN, REQUESTED
 from app.sync.housekeeping import Housekeeping
-from tests.helpers.cli import ROOT, run_cli
+from tests.helpers.cli import ROOT, run_cli, token_file_args
 from tests.helpers.platform import SYNC_TOKEN
 from tests.red_forms.support import accepted_blue
 
@@ -61,7 +61,7 @@ def test_a_sigkill_while_sending_leaves_one_form_not_two(online, store, data_dir
     online.set_faults(mode="slow", delay_ms=4000)  # the platform acts, then answers 4 s later
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     child = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "red-form", "raise", blue,
-                              "--reason", "01", "--full", "--url", online.url, "--token", SYNC_TOKEN,
+                              "--reason", "01", "--full", "--url", online.url, *token_file_args(SYNC_TOKEN),
                               "--timeout", "30"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
@@ -74,7 +74,7 @@ def test_a_sigkill_while_sending_leaves_one_form_not_two(online, store, data_dir
     assert desk_forms(store) == [(None, REQUESTED)]  # ...and the desk never heard: its request stands
 
     online.set_faults(mode="ok")
-    result = run_cli(data_dir, "red-form", "list", "--url", online.url, "--token", SYNC_TOKEN)
+    result = run_cli(data_dir, "red-form", "list", "--url", online.url, *token_file_args(SYNC_TOKEN))
     assert result.returncode == 0, (result.stdout, result.stderr)
     assert held[0]["uuid"] in result.stdout and "通知" in result.stdout
     assert len(online.v2_store.all("SELECT uuid FROM v2_red_form")) == 1  # sent again: the same form

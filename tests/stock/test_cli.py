@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app.core import clock
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import run_cli, token_file_args
 from tests.platform_v2.support import set_clock
 
 
@@ -41,7 +41,8 @@ def test_stock_refill_and_show(desk, data_dir):
 def test_a_refill_the_platform_does_not_answer_waits(store, seller, data_dir):
     assert run_cli(data_dir, "channel", "set", "direct").returncode == 0
     # Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    waiting = run_cli(data_dir, "stock", "refill", "--url", "http://127.0.0.1:9", "--token", "t", "--timeout", "2")
+    waiting = run_cli(data_dir, "stock", "refill", "--url", "http://127.0.0.1:9", *token_file_args("t"),
+                      "--timeout", "2")
     assert waiting.returncode == 3 and "same request id" in waiting.stderr
     view = json.loads(run_cli(data_dir, "stock", "show", "--json").stdout)
     assert len(view["numbers_waiting"]) == 1 and view["numbers_left"] == 0

@@ -38,9 +38,11 @@ def _runner(platform, **options):
 def test_status_bar_follows_the_platform_down_and_up(qtbot, cjk, store, seller, platform, tmp_path):
     from app.core import status
     from app.services.queue import counts
+    from app.services.settings import set_platform
     from app.store.models import Invoice, Outage
     from app.ui.main_window import MainWindow
 
+    set_platform(platform.url, TOKEN)  # set up: a platform that is down shows as offline (not as "not set")
     window = MainWindow(store)
     qtbot.addWidget(window)
     actions = window.sync_actions

@@ -7,7 +7,7 @@ import json
 from app.core.clock import now_iso
 from app.platform.tax_codes import PlatformTaxCodes
 from app.store.models import Item
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import run_cli, token_file_args
 from tests.taxcodes.tables import NEW_VERSION, WITHDRAWN_CODE
 
 
@@ -53,7 +53,7 @@ def test_refresh(store, data_dir, platform, newer_table):
     at = now_iso()
     Item.create(item_name="系统维护", tax_code=WITHDRAWN_CODE, tax_rate="0.06", created_at=at, updated_at=at)
     platform.httpd.tax_codes = PlatformTaxCodes(newer_table)
-    args = ("taxcodes", "refresh", "--url", platform.url, "--token", platform.token)
+    args = ("taxcodes", "refresh", "--url", platform.url, *token_file_args(platform.token))
     result = run_cli(data_dir, *args)
     assert result.returncode == 0, result.stderr
     assert NEW_VERSION in result.stdout and "32.0" in result.stdout
@@ -64,8 +64,9 @@ def test_refresh(store, data_dir, platform, newer_table):
     again = run_cli(data_dir, *args, "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["added"] == 0
 
-    down = run_cli(data_dir, "taxcodes", "refresh", "--url", "http://127.0.0.1:9", "--token", "x", "--timeout", "2")
+    down = run_cli(data_dir, "taxcodes", "refresh", "--url", "http://127.0.0.1:9", *token_file_args("x"),
+                   "--timeout", "2")
     assert down.returncode == 1 and "未更新" in down.stderr and "nothing changed" in down.stderr
-    refused = run_cli(data_dir, "taxcodes", "refresh", "--url", platform.url, "--token", "wrong-token-123")
+    refused = run_cli(data_dir, "taxcodes", "refresh", "--url", platform.url, *token_file_args("wrong-token-123"))
     assert refused.returncode == 1 and "令牌" in refused.stderr and "wrong-token-123" not in refused.stderr
     assert run_cli(data_dir, "taxcodes", "refresh", "--url", "ftp://x").returncode == 2

@@ -15,9 +15,10 @@ from PySide6.QtWidgets import QApplication
 def desk_app(qapp: QApplication) -> Iterator[QApplication]:
     """The QApplication as run_desktop prepares it (CJK font loaded), in Chinese unless a test says."""
     from app.ui.application import install_cjk_font
-    from app.ui.i18n import set_language
+    from app.ui.i18n import install_qt_translations, set_language
 
     set_language("zh")
+    install_qt_translations(qapp)
     install_cjk_font(qapp)
     yield qapp
     set_language("zh")

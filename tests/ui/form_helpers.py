@@ -91,3 +91,25 @@ def shot(widget: QWidget, name: str, popups: bool = False) -> Path:
     path = SHOTS / f"{name}.png"
     (grab_with_popups(widget) if popups else widget.grab()).save(str(path))
     return path
+
+
+def answer_confirmation(qtbot, key=None) -> list[str]:
+    """Press Enter (or `key`) on the confirmation the form asks before issuing, once it shows; returns its text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: list[str] = []
+    tries = [500]  # 5 s at most, then it stops looking (the test's own assertion then says what is wrong)
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or box.objectName() != "confirm_issue":
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(10, press)
+            return
+        seen.append(box.text())
+        qtbot.keyClick(box, key if key is not None else Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, press)
+    return seen

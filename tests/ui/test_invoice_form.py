@@ -14,7 +14,7 @@ from app.store.models import AuditEntry, Buyer, Invoice, InvoiceLine, UploadQueu
 from app.ui.line_table import KEYS
 from app.ui.marking import is_marked
 from tests.helpers.bodies import BUYER_TAX_ID, SOFTWARE
-from tests.ui.form_helpers import fill_valid, messages, type_cell
+from tests.ui.form_helpers import answer_confirmation, fill_valid, messages, type_cell
 
 BAD_CHECK_ID = BUYER_TAX_ID[:-1] + "X"  # right form, wrong check character (it should be L)
 
@@ -46,7 +46,9 @@ def test_issued_invoice_is_in_the_list_and_the_store_with_lines_audit_and_queue(
     type_cell(qtbot, form, 0, "spec", "v2")
     form.remarks.setText("合同 2026-001")
     qtbot.keyClicks(form.remarks, " ok")
+    asked = answer_confirmation(qtbot)  # issuing asks once; Enter confirms
     qtbot.mouseClick(form.issue_button, Qt.MouseButton.LeftButton)
+    assert asked and "价税合计" in asked[0]
 
     assert not form.isVisible()
     row = Invoice.get()
@@ -185,6 +187,7 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
     assert form.lines.rowCount() == 3
     qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState)
     assert form.issue_button.isEnabled()
+    answer_confirmation(qtbot)
     qtbot.keyClick(form, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Enter issues
     assert InvoiceLine.select().count() == 2
     assert Invoice.get().total_with_tax == Decimal("1166.00")
@@ -287,12 +290,23 @@ def test_a_refusal_by_the_service_is_shown_and_nothing_is_stored(qtbot, form):
     fill_valid(qtbot, form)
     type_cell(qtbot, form, 0, "unit_price", "200000")
     assert form.issue_button.isEnabled()  # the draft itself is valid
-    qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S issues as well
+    # Ctrl+S asks first: Esc goes back to the form, nothing issued.
+    answer_confirmation(qtbot, Qt.Key.Key_Escape)
+    qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert form.isVisible() and Invoice.select().count() == 0 and form.issue_button.isEnabled()
+    form.activateWindow()
+    qtbot.waitUntil(form.isActiveWindow)
+    asked = answer_confirmation(qtbot)
+    qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S issues as well, confirmed
+    assert asked, "no confirmation was asked"
     assert form.isVisible() and Invoice.select().count() == 0 and UploadQueueEntry.select().count() == 0
     assert any("单张发票开票限额" in m for m in messages(form))
-    assert is_marked(form.total_label) and not form.issue_button.isEnabled()
+    # The limit checks the total excluding tax: that figure is marked, not 价税合计.
+    assert is_marked(form.total_amount_label) and not is_marked(form.total_label)
+    assert not form.issue_button.isEnabled()
     type_cell(qtbot, form, 0, "unit_price", "2000")
     assert form.issue_button.isEnabled()
+    answer_confirmation(qtbot)
     qtbot.keyClick(form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not form.isVisible() and Invoice.get().total_amount == Decimal("4000.00")
 

@@ -186,10 +186,24 @@ def test_scheduled_backup_when_due_and_at_close(qtbot, store, seller, data_dir, 
     assert again is not None
     qtbot.waitUntil(lambda: again.ended, timeout=20000)
     assert again.value is None
+    # At close, within the hour of a good backup: skipped, saying why (a backup at 1M takes most of a minute).
     _issue(1)
-    actions.backup_at_close()
-    records = backup.read_manifest(tmp_path / "usb")
-    assert [r.reason for r in records] == ["at close", "scheduled"] and records[0].invoices == 3
+    reason = actions.backup_at_close()
+    assert reason is not None and "不到一小时" in reason and "less than an hour" in reason
+    assert [r.reason for r in backup.read_manifest(tmp_path / "usb")] == ["scheduled"]
+    # Later, with something new since: made.
+    from datetime import timedelta
+
+    from app.core.clock import now, shifted
+
+    with shifted(now() + timedelta(hours=2)):
+        assert actions.backup_at_close() is None
+        records = backup.read_manifest(tmp_path / "usb")
+        assert [r.reason for r in records] == ["at close", "scheduled"] and records[0].invoices == 3
+        # Nothing recorded since that one: skipped whatever its age.
+        with shifted(now() + timedelta(hours=3)):
+            reason = actions.backup_at_close()
+            assert reason is not None and "没有新的记录" in reason
 
 
 def test_another_file_is_verified_first_and_a_bad_one_refused(qtbot, store, seller, data_dir, tmp_path):
