@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.core.clock import BEIJING
-from tests.helpers.cli import ROOT, run_cli
+from tests.helpers.cli import ROOT, run_cli, token_file_args
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 from tests.helpers.platform import issue_many
 from tests.sync.support import assert_issued_once_each, issued_by_key, platform_keys
@@ -48,14 +48,14 @@ def test_sync_once_exit_codes(store, seller, platform, data_dir):
 
     issued = issue_many(4)
     platform.set_faults(mode="down", retry_after=0)
-    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN)
+    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, *token_file_args(TOKEN))
     assert result.returncode == 3, result.stderr
     assert "503" in result.stderr and "waiting 4" in result.stdout
     platform.set_faults(mode="ok")
-    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", "wrong-token-999")
+    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, *token_file_args("wrong-token-999"))
     assert result.returncode == 3 and "401" in result.stderr and "wrong-token-999" not in result.stderr
     break_line_amount(issued[2].number)
-    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN, "--save")
+    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, *token_file_args(TOKEN), "--save")
     assert result.returncode == 4, result.stderr
     listing = run_cli(data_dir, "queue")
     assert issued[2].number in listing.stdout and "lines[0].amount" in listing.stdout
@@ -129,8 +129,8 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     rng = random.Random(20261129)
     kills = kills_mid_send = 0
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    command = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url, "--token",
-               TOKEN, "--batch-size", "4"]
+    command = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url,
+               *token_file_args(TOKEN), "--batch-size", "4"]
     started = time.monotonic()
     while counts().waiting and kills < 30 and time.monotonic() - started < 30:
         before = len(platform_keys(platform))
@@ -146,7 +146,7 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     assert kills >= 20 and kills_mid_send >= 10
     in_doubt = Counter(e.state for e in UploadQueueEntry.select())
     platform.set_faults(mode="ok")
-    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN)
+    result = run_cli(data_dir, "sync", "--once", "--url", platform.url, *token_file_args(TOKEN))
     assert result.returncode == 0, (result.stdout, result.stderr, in_doubt)
 
     store.db.close()  # see what the killed processes left, through a fresh connection

@@ -3,7 +3,7 @@ say), so uploads are held after a restore until the clerk has reconciled and rel
 
 from __future__ import annotations
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import run_cli, token_file_args
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 from tests.helpers.platform import issue_many, make_worker, platform_numbers
 from tests.sync.support import assert_issued_once_each
@@ -34,7 +34,7 @@ def test_uploads_are_held_after_a_restore_until_released(seller, store, data_dir
         assert platform_numbers(platform) == []  # nothing went up behind the clerk's back
 
         restored.close()
-        held = run_cli(data_dir, "sync", "--once", "--url", platform.url, "--token", TOKEN)
+        held = run_cli(data_dir, "sync", "--once", "--url", platform.url, *token_file_args(TOKEN))
         assert held.returncode == 3 and "queue --release-hold" in held.stderr
         assert platform_numbers(platform) == []
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.cli import ROOT, run_cli
+from tests.helpers.cli import ROOT, run_cli, token_file_args
 from tests.helpers.platform import SYNC_TOKEN, issue_many
 
 COUNT = 200
@@ -69,7 +69,7 @@ def test_sync_killed_at_random_during_uploads_and_result_reads(direct, store, da
     rng = random.Random(20261201)
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     command = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", direct.url,
-               "--token", SYNC_TOKEN, "--batch-size", str(BATCH)]
+               *token_file_args(SYNC_TOKEN), "--batch-size", str(BATCH)]
     landed: Counter[str] = Counter()
     kills = 0
     started = time.monotonic()
@@ -90,7 +90,7 @@ def test_sync_killed_at_random_during_uploads_and_result_reads(direct, store, da
     assert landed["upload"] >= 2 and landed["results"] >= 2, landed
 
     direct.set_faults(mode="ok")
-    result = run_cli(data_dir, "sync", "--once", "--url", direct.url, "--token", SYNC_TOKEN)
+    result = run_cli(data_dir, "sync", "--once", "--url", direct.url, *token_file_args(SYNC_TOKEN))
     assert result.returncode == 0, (result.stdout, result.stderr)
     assert "accepted" in result.stdout and "too late 0" in result.stdout
 

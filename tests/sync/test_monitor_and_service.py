@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from app.sync.monitor import CheckResult, StateChange
-from tests.helpers.cli import ROOT
+from tests.helpers.cli import ROOT, token_file_args
 from tests.helpers.platform import SYNC_TOKEN as TOKEN
 from tests.helpers.platform import issue_many, make_worker, platform_numbers
 
@@ -106,7 +106,8 @@ def test_retry_after_is_honoured_on_the_direct_channel(direct):
 def test_sync_service_drains_then_stops_on_sigterm(store, seller, platform, data_dir):
     issue_many(6)
     child = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url,
-                              "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              *token_file_args(TOKEN)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
     try:
         deadline = time.monotonic() + 20
         while len(platform_numbers(platform)) < 6 and time.monotonic() < deadline:
