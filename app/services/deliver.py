@@ -39,7 +39,6 @@ from app.core import status
 from app.core.clock import in_beijing, now
 from app.core.errors import BadInput, DeskError, FieldError, ValidationFailed
 from app.printing.einvoice_xml import export_refusal
-from app.services.export import export_invoices
 from app.services.settings import get_setting, set_setting
 from app.store import audit
 from app.store.models import AuditEntry, Setting, database
@@ -225,6 +224,8 @@ def _deliver_one(item: PendingDelivery, folder: Path, clerk: str, result: Delive
         result.refused.append((item.number, refusal[0]))
         return True
     try:
+        from app.services.export import export_invoices  # reportlab and the face: only once there is one to write
+
         written = export_invoices([item.number], xml_dir=folder, pdf_dir=folder, clerk=clerk)
     except (OSError, DeskError) as error:
         message = error.describe("en") if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"

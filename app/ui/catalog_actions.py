@@ -12,12 +12,12 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.services.seller import get_seller
 from app.services.taxcodes import TaxCodeRefresh
-from app.ui.catalog_views import CustomersDialog, ItemsDialog
 from app.ui.i18n import tr
 from app.ui.tasks import BackgroundTask
 from app.ui.taxcode_browser import TaxCodeBrowser, refresh_summary, refresh_task
 
 if TYPE_CHECKING:
+    from app.ui.catalog_views import CustomersDialog, ItemsDialog  # openpyxl behind them: loaded when opened
     from app.ui.main_window import MainWindow
 
 
@@ -60,6 +60,8 @@ class CatalogActions:
         dialog.activateWindow()
 
     def open_items(self) -> ItemsDialog:
+        from app.ui.catalog_views import ItemsDialog
+
         if self.items_dialog is None:
             dialog = ItemsDialog(self.window, clerk=_clerk())
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -71,6 +73,8 @@ class CatalogActions:
         return self.items_dialog
 
     def open_customers(self) -> CustomersDialog:
+        from app.ui.catalog_views import CustomersDialog
+
         if self.customers_dialog is None:
             dialog = CustomersDialog(self.window, clerk=_clerk())
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -27,14 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.status import INVOICE_STATUSES, status_label
-from app.services import batch_workbook
-from app.services.list_export import ExportCancelled, ExportResult, ListFilter, export_list
 from app.services.seller import get_seller
-from app.ui.batch_issue_dialog import BatchIssueDialog, ask_template_path
 from app.ui.i18n import language, tr
 from app.ui.tasks import BackgroundTask, Progress, TaskCancelled
 
 if TYPE_CHECKING:
+    # openpyxl behind these: loaded when the clerk first exports or imports, not at the desk's start
+    from app.services import batch_workbook
+    from app.services.list_export import ExportResult, ListFilter
+    from app.ui.batch_issue_dialog import BatchIssueDialog
     from app.ui.main_window import MainWindow
 
 
@@ -108,6 +109,8 @@ class ListExportDialog(QDialog):
         layout.addLayout(buttons)
 
     def chosen_filter(self) -> ListFilter:
+        from app.services.list_export import ListFilter
+
         return ListFilter(self.status.currentData(), _day(self.date_from) if self.use_from.isChecked() else None,
                           _day(self.date_to) if self.use_to.isChecked() else None)
 
@@ -121,6 +124,7 @@ class ListExportDialog(QDialog):
                 return None
             path = Path(name)
         target, chosen, lines = path, self.chosen_filter(), self.lines.isChecked()
+        from app.services.list_export import ExportCancelled, export_list
 
         def work(progress: Progress) -> ExportResult:
             try:
@@ -194,6 +198,8 @@ class ExcelActions:
         dialog.activateWindow()
 
     def open_batch(self) -> BatchIssueDialog:
+        from app.ui.batch_issue_dialog import BatchIssueDialog
+
         if self.batch_dialog is None:
             dialog = BatchIssueDialog(self.window, clerk=_clerk(), on_issued=self._issued)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -227,6 +233,9 @@ class ExcelActions:
     def save_template(self, path: Path | None = None) -> BackgroundTask[Any] | None:
         if self.template_task is not None:
             return None
+        from app.services import batch_workbook
+        from app.ui.batch_issue_dialog import ask_template_path
+
         path = path or ask_template_path(self.window)
         if path is None:
             return None

@@ -18,25 +18,19 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QAbstractItemView, QDialog, QFileDialog, QMenu, QMessageBox
 
-from app.printing.document import PrintOptions, render_calibration
-from app.services.printing import options_for
-from app.ui.calibration_dialog import CalibrationDialog
 from app.ui.i18n import tr
-from app.ui.print_jobs import (
-    RenderResult,
-    onto_forms,
-    paper_print_work,
-    pdf_file_work,
-    print_pdf_pages,
-    printer_work,
-    render_and_print_work,
-)
-from app.ui.print_preview import PrintPreviewDialog
 from app.ui.tasks import BackgroundTask, Progress, Work, with_progress_dialog
 
 if TYPE_CHECKING:
+    from app.printing.document import PrintOptions
+    from app.ui.calibration_dialog import CalibrationDialog
     from app.ui.invoice_detail import InvoiceDetail
     from app.ui.main_window import MainWindow
+    from app.ui.print_jobs import RenderResult
+    from app.ui.print_preview import PrintPreviewDialog
+
+# The printing code (reportlab, QtPdf, the face) is imported when the clerk first prints, not at start: the
+# window comes up sooner (issue 13), and a desk that never prints never loads it.
 
 T = TypeVar("T")
 
@@ -121,6 +115,8 @@ class PrintActions:
 
     def options(self, printer_name: str | None = None) -> PrintOptions:
         """The printer's profile (paper) with the 套打 switch (layout `overlay`: onto forms, app.ui.print_jobs)."""
+        from app.services.printing import options_for
+
         name = self.default_printer() if printer_name is None else printer_name
         return options_for(name, overlay=self.overlay_action.isChecked())
 
@@ -155,6 +151,8 @@ class PrintActions:
     # --- actions ------------------------------------------------------------------------------
 
     def preview(self, numbers: Sequence[str] | None = None) -> PrintPreviewDialog | None:
+        from app.ui.print_preview import PrintPreviewDialog
+
         chosen = self._numbers(numbers)
         if not chosen:
             return None
@@ -169,6 +167,8 @@ class PrintActions:
     def print_numbers(self, numbers: Sequence[str] | None = None,
                       printer: QPrinter | None = None) -> BackgroundTask[int] | None:
         """Print (or batch print) stored invoices as one print job, rendered in the background."""
+        from app.ui.print_jobs import render_and_print_work
+
         chosen = self._numbers(numbers)
         if not chosen:
             return None
@@ -183,6 +183,9 @@ class PrintActions:
     def print_rendered(self, dialog: PrintPreviewDialog,
                        printer: QPrinter | None = None) -> BackgroundTask[int] | None:
         """Print what the preview shows; rendered again if the chosen printer's profile differs."""
+        from app.services.printing import options_for
+        from app.ui.print_jobs import onto_forms, paper_print_work, printer_work, render_and_print_work
+
         rendered: RenderResult | None = dialog.rendered
         if rendered is None:
             return None
@@ -201,6 +204,8 @@ class PrintActions:
 
     def save_pdf(self, numbers: Sequence[str] | None = None, path: str | Path | None = None,
                  options: PrintOptions | None = None) -> BackgroundTask[Path] | None:
+        from app.ui.print_jobs import pdf_file_work
+
         chosen = self._numbers(numbers)
         if not chosen:
             return None
@@ -215,6 +220,8 @@ class PrintActions:
                            tr("正在生成 PDF…", "Writing the PDF…"), tr("已保存 {path}", "Saved {path}", path=path))
 
     def calibrate(self) -> CalibrationDialog:
+        from app.ui.calibration_dialog import CalibrationDialog
+
         dialog = CalibrationDialog(QPrinterInfo.defaultPrinterName() or "", self.window)
         dialog.print_page_button.clicked.connect(
             lambda: self.print_calibration_page(dialog.printer(), dialog.paper(), dialog.offset_x.value(),
@@ -229,6 +236,9 @@ class PrintActions:
                                printer: QPrinter | None = None, *, scale_x: float = 1.0,
                                scale_y: float = 1.0) -> BackgroundTask[int] | None:
         """The calibration page with the offset and the x/y scale shown in the dialog."""
+        from app.printing.document import render_calibration
+        from app.ui.print_jobs import print_pdf_pages
+
         if printer is None:
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if printer_name:

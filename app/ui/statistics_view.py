@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QDate, QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
@@ -131,6 +130,8 @@ class StatisticsView(QDialog):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
+        from PySide6.QtCharts import QChart, QChartView  # loaded when the view opens, not at the desk's start
+
         self.chart = QChart()
         self.chart.setObjectName("statistics_chart")
         self.chart.legend().hide()
@@ -269,6 +270,8 @@ class StatisticsView(QDialog):
     def _build_chart(self) -> None:
         """One bar series and its two axes, made once and refilled (an axis removed is deleted later, and a
         chart redrawn meanwhile would show both)."""
+        from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QValueAxis
+
         self.bars = QBarSet(tr("价税合计", "with tax"))
         self.bars.setColor(QColor("#4472c4"))
         self.series = QBarSeries()
