@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from app.core.clock import in_beijing
 from app.core.money import parse_decimal, to_money
 from app.core.official_numbers import CHANNEL_DIRECT, MAX_BLOCK, block_count, is_official_number, parse_number
 from app.core.taxcodes import CODE_LENGTH, TaxCode, code_from_wire
@@ -46,6 +47,7 @@ MAX_UPLOAD = 100  # invoices a call (shudian-rules.md section 5)
 MAX_PAGE = 1000  # records a page of GET /v2/invoices
 MAX_VERSION_LENGTH = 40  # a table version ("32.0") as the platform names it: short, printable, one word
 UPLOAD_STATUSES = ("accepted", "processing", "rejected", "duplicate")
+RECORD_STATUSES = ("accepted", "reversed_in_full", "reversed_in_part")
 MAX_UUID = 64
 # What each decision leaves a form in (the platform's answer must say so).
 DECIDED = {"agree": ("04",), "disagree": ("06",), "revoke": ("08", "09")}
@@ -73,6 +75,45 @@ def _moment(value: Any) -> bool:
         return datetime.fromisoformat(value).tzinfo is not None
     except ValueError:
         return False
+
+
+def _protocol_error(data: Any) -> bool:
+    """The protocol's error body: {"error": CODE, "message": TEXT, "details": [...]} (details may be left out)."""
+    return (isinstance(data, dict) and isinstance(data.get("error"), str) and 0 < len(data["error"]) <= 40
+            and isinstance(data.get("details", []), list))
+
+
+def _same_moment(one: Any, other: Any) -> bool:
+    """Two times with offset naming the same moment (the platform may write it another way)."""
+    if one == other:
+        return True
+    if not (_moment(one) and _moment(other)):
+        return False
+    try:
+        return bool(datetime.fromisoformat(one) == datetime.fromisoformat(other))
+    except OverflowError:
+        return False
+
+
+def _number_year(number: str) -> int | None:
+    parts = parse_number(number)
+    return parts.year if parts is not None else None
+
+
+def _issue_year(issued_at: Any) -> int | None:
+    """The Beijing year of a time with offset, None when it is not one."""
+    if not _moment(issued_at):
+        return None
+    try:
+        return in_beijing(datetime.fromisoformat(issued_at)).year
+    except OverflowError:
+        return None
+
+
+def _acceptance_id(value: Any) -> bool:
+    """An acceptance id (受理流水号) is opaque but a word: letters, digits, `-_.:`, at most 64 characters."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and all(
+        c.isalnum() or c in "-_.:" for c in value)
 
 
 class HttpPlatformClient(HttpTransport, PlatformClient):
@@ -137,6 +178,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
     @staticmethod
     def _refused(status: int, data: Any) -> None:
         """The final refusals every write may get: 409 and 422 with details."""
+        if status in (409, 422) and not _protocol_error(data):
+            return  # not the protocol's error: the caller finds it unfit (transient), never a refusal
         if status == 409:
             raise KeyConflict("the request id was used with a different body (409 key_conflict)")
         if status == 403 and isinstance(data, dict) and data.get("error") == "taxpayer_blocked":
@@ -226,8 +269,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         self._refused(status, data)
         if status in (200, 202) and isinstance(data, dict) and data.get("request_id") == request_id:
             acceptance = data.get("acceptance_id")
-            if isinstance(acceptance, str) and 0 < len(acceptance) <= 64:
-                return acceptance
+            if _acceptance_id(acceptance):
+                return str(acceptance)
         raise self._unfit(status, "uploads", True)
 
     def upload_results(self, acceptance_id: str, numbers: Sequence[str]) -> list[UploadResult]:
@@ -271,10 +314,12 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         if not is_official_number(number):
             raise ValueError(f"{number!r} is not an official number")
         status, data, _ = self._request("GET", f"/v2/invoices/{number}")
-        if status == 404:
-            return None
+        if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
+            return None  # only the protocol's 404 says "not held" (a proxy's error page says nothing)
         if status == 200 and isinstance(data, dict) and data.get("number") == number \
-                and data.get("status") in ("accepted", "reversed_in_full", "reversed_in_part"):
+                and data.get("status") in RECORD_STATUSES and isinstance(data.get("seller"), dict) \
+                and _moment(data.get("issued_at")) and _moment(data.get("accepted_at")) \
+                and all(_money(data.get(k)) is not None for k in ("total_amount", "total_tax", "total_with_tax")):
             return data
         raise self._unfit(status, "invoice look-up", False)
 
@@ -284,16 +329,28 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         """POST /v2/issue: the platform's record of the invoice it issued, its number in `number`."""
         status, data, _ = self._request("POST", "/v2/issue", invoice, headers={"Idempotency-Key": key})
         self._refused(status, data)
-        if status in (200, 201) and isinstance(data, dict):
-            number = data.get("number")
-            same = all(data.get(k) == invoice.get(k) for k in ("total_amount", "total_tax", "total_with_tax"))
-            seller, ours = data.get("seller"), invoice.get("seller")
-            same_seller = isinstance(seller, dict) and isinstance(ours, dict) and seller.get("tax_id") == ours.get(
-                "tax_id")
-            if (is_official_number(number) and same and data.get("key", key) == key and same_seller
-                    and _moment(data.get("accepted_at"))):
-                return data
+        if status in (200, 201) and isinstance(data, dict) and self._issued_fits(data, key, invoice):
+            return data
         raise self._unfit(status, "issue", True)
+
+    @staticmethod
+    def _issued_fits(data: dict[str, Any], key: str, invoice: dict[str, Any]) -> bool:
+        """The platform's record is of the invoice sent: an official number of the year it was issued in, our key,
+        a record's status, our seller, our three totals, our date of issue (when we gave one), a time accepted."""
+        number = data.get("number")
+        if not is_official_number(number) or data.get("key") != key or data.get("status") not in RECORD_STATUSES:
+            return False
+        if any(_money(data.get(k)) is None or data.get(k) != invoice.get(k)
+               for k in ("total_amount", "total_tax", "total_with_tax")):
+            return False
+        seller, ours = data.get("seller"), invoice.get("seller")
+        if not (isinstance(seller, dict) and isinstance(ours, dict) and seller.get("tax_id") == ours.get("tax_id")):
+            return False
+        sent_at = invoice.get("issued_at")
+        if sent_at not in (None, "") and not _same_moment(data.get("issued_at"), sent_at):
+            return False
+        year = _issue_year(data.get("issued_at"))
+        return year is not None and _number_year(str(number)) == year and _moment(data.get("accepted_at"))
 
     # --- the monthly summary ------------------------------------------------------------------
 

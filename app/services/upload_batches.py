@@ -25,6 +25,13 @@ from app.store.models import Invoice as InvoiceRow
 from app.store.models import UploadBatch, UploadQueueEntry, database
 
 MAX_UPLOAD = 100  # invoices a call (shudian-rules.md section 5)
+MAX_DELAY = 86400.0  # seconds: no wait asked of a batch or a look-up is ever longer (a day), whatever asked it
+
+
+def _in(delay: float) -> str:
+    """The moment `delay` seconds from now, the delay held to 0..MAX_DELAY (never days, never a crash on inf/nan)."""
+    seconds = delay if isinstance(delay, (int, float)) and delay == delay else 0.0  # NaN is not equal to itself
+    return iso_in(min(max(seconds, 0.0), MAX_DELAY))
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def record_answer(batch: Batch, acceptance_id: str, first_wait: float) -> None:
     stamp = now_iso()
     with database.atomic("IMMEDIATE"):
         changed = UploadBatch.update(state=status.B_AWAITING, acceptance_id=acceptance_id, answered_at=stamp,
-                                     attempts=0, next_try_at=iso_in(first_wait), last_error="", updated_at=stamp).where(
+                                     attempts=0, next_try_at=_in(first_wait), last_error="", updated_at=stamp).where(
             (UploadBatch.id == batch.id) & (UploadBatch.state == status.B_POSTING)).execute()
         if changed:
             _audit_many([("upload_received", e.invoice_id, e.number,
@@ -105,7 +112,7 @@ def record_batch_failure(batch_id: int, error: str, delay: float) -> None:
     """The call (or the reading of its results) failed for now: the batch is tried again after `delay`."""
     stamp = now_iso()
     with database.atomic("IMMEDIATE"):
-        UploadBatch.update(attempts=UploadBatch.attempts + 1, next_try_at=iso_in(delay), last_error=error[:MAX_ERROR],
+        UploadBatch.update(attempts=UploadBatch.attempts + 1, next_try_at=_in(delay), last_error=error[:MAX_ERROR],
                            updated_at=stamp).where(UploadBatch.id == batch_id).execute()
         UploadQueueEntry.update(last_error=error[:MAX_ERROR], updated_at=stamp).where(
             UploadQueueEntry.batch == batch_id).execute()
@@ -113,7 +120,7 @@ def record_batch_failure(batch_id: int, error: str, delay: float) -> None:
 
 def wait_again(batch_id: int, delay: float) -> None:
     """Some results are still `processing`: read again after `delay`."""
-    UploadBatch.update(attempts=UploadBatch.attempts + 1, next_try_at=iso_in(delay), updated_at=now_iso()).where(
+    UploadBatch.update(attempts=UploadBatch.attempts + 1, next_try_at=_in(delay), updated_at=now_iso()).where(
         UploadBatch.id == batch_id).execute()
 
 
@@ -171,7 +178,7 @@ def due_lookups(limit: int = 100) -> list[QueueItem]:
 
 
 def record_lookup_failure(entry_id: int, error: str, delay: float) -> None:
-    UploadQueueEntry.update(next_try_at=iso_in(delay), last_error=error[:MAX_ERROR], updated_at=now_iso()).where(
+    UploadQueueEntry.update(next_try_at=_in(delay), last_error=error[:MAX_ERROR], updated_at=now_iso()).where(
         UploadQueueEntry.id == entry_id).execute()
 
 

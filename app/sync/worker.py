@@ -15,7 +15,7 @@ One pass (run_once):
     invoices with the platform's number, or are rejected with its reasons;
  5. a 401 stops the pass (nothing changes); a transient failure ends it with back-off and jitter, never
     less than Retry-After.
-Every answer is checked by the client against what was sent (app/platform/v2_client.py) before anything
+Every answer is checked by the client against what was sent (app/platform/http_client.py) before anything
 of it is recorded: an answer that does not fit is a transient failure, never an acceptance.
 
 run_forever() repeats passes until stopped, sleeping until the next entry or batch is due (or woken).
@@ -25,6 +25,7 @@ Listeners get WorkerEvent objects on the worker's thread; no Qt here.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -49,9 +50,11 @@ from app.platform.client import (
     UploadResult,
 )
 from app.platform.http_client import MAX_UPLOAD
+from app.platform.transport import MAX_RETRY_AFTER
 from app.services import months, queue, upload_batches
 from app.services.lifecycle import REQUEST_WAITING, resolve_cancellations
 from app.store.models import CancellationRequest, UploadQueueEntry
+from app.store.models import Invoice as InvoiceRow
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +102,23 @@ class Backoff:
     cap: float = 300.0
     jitter: float = 0.5  # the delay is drawn from [(1 - jitter) × d, d]
 
+    retry_after_cap: float = MAX_RETRY_AFTER  # a platform's Retry-After is honoured up to this (never days)
+
     def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        exp = min(self.cap, self.base * 2 ** max(0, attempts - 1))
+        exp = min(self.cap, self.base * 2 ** max(0, min(attempts, 64) - 1))
         delay = exp * random.uniform(1 - self.jitter, 1.0)
-        return max(delay, retry_after or 0.0)
+        asked = retry_after if isinstance(retry_after, (int, float)) and math.isfinite(retry_after) else 0.0
+        return max(delay, min(max(asked, 0.0), self.retry_after_cap))
+
+
+def _number_taken(number: str, invoice_id: int) -> str:
+    """Why the platform's number cannot be this invoice's ("" when it can): the desk holds it for another one."""
+    other = InvoiceRow.select(InvoiceRow.provisional_number).where(
+        ((InvoiceRow.official_number == number) | (InvoiceRow.provisional_number == number))
+        & (InvoiceRow.id != invoice_id)).first()
+    if other is None:
+        return ""
+    return f"number {number} is already the desk's invoice {other.provisional_number}"
 
 
 class _NotPosted(Exception):
@@ -434,6 +450,18 @@ class QueueWorker:
                                f"not sent: the platform failed on the record before ({error})")
                 self._transient(report, error)
                 return True
+            taken = _number_taken(str(record["number"]), item.invoice_id)
+            if taken:
+                # An answer that gives us a number the desk already holds for another invoice is not of this one:
+                # asked again later under the same key (the platform then answers its first answer).
+                unfit = TransientFailure(f"平台应答不符合协议 (unexpected answer to issue: {taken})",
+                                         outcome_unknown=True)
+                queue.record_failure([item.entry_id], str(unfit), outcome_unknown=True,
+                                     delay_for=self.backoff.delay)
+                queue.postpone([i.entry_id for i in items[index + 1:]], self.backoff.delay(item.attempts),
+                               f"not sent: the platform's answer to the record before did not fit ({unfit})")
+                self._transient(report, unfit)
+                return True
             accepted, _ = queue.record_outcomes([queue.Outcome(
                 item.entry_id, True, str(record["number"]), accepted_at=str(record.get("accepted_at") or ""))])
             report.accepted += accepted
@@ -446,6 +474,9 @@ class QueueWorker:
             return
 
         def record_acceptance(entry: UploadQueueEntry, record: dict[str, Any]) -> None:
+            taken = _number_taken(str(record.get("number")), entry.invoice_id)
+            if taken:
+                raise TransientFailure(f"平台记录与本机发票不符，未采信 (the platform's record does not fit: {taken})")
             queue.record_outcomes([queue.Outcome(entry.id, True, record.get("number"),
                                                  accepted_at=record.get("accepted_at"), found_by="lookup")])
 

@@ -369,8 +369,11 @@ class V2Platform:
             return Refusal("wrong_seller", [detail("seller.name", f"销售方名称应为“{self.taxpayer.name}”",
                                                    f"the seller's name must be {self.taxpayer.name!r}")])
         assert invoice.issued_at is not None  # required above (the platform channel fills it in)
-        issued_at = in_beijing(invoice.issued_at)
-        if not 2000 <= issued_at.year <= 2099:
+        try:
+            issued_at = in_beijing(invoice.issued_at)
+        except OverflowError:  # year 1 east of Beijing, year 9999 west of it: no moment of Beijing's calendar
+            issued_at = None
+        if issued_at is None or not 2000 <= issued_at.year <= 2099:
             return Refusal("invalid", [detail("issued_at", "开票日期不正确", "is not a date of issue")])
         if channel == DIRECT:
             number = split_number(invoice.number)
