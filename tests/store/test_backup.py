@@ -86,7 +86,7 @@ def test_rotation_keeps_the_newest(store, seller, tmp_path):
 def test_rotation_never_drops_the_last_good_backup(store, seller, tmp_path, monkeypatch):
     folder = tmp_path / "b"
     good = backup.make_backup(store.path, folder, keep=2)
-    monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None: (["planted failure"], None))
+    monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None, **_: (["planted failure"], None))
     for _ in range(3):
         assert not backup.make_backup(store.path, folder, keep=2).ok
     kept = backup.read_manifest(folder)
@@ -261,7 +261,7 @@ def test_no_migration_without_a_good_backup(data_dir, tmp_path, monkeypatch):
     store = open_store(data_dir)
     backup.set_backup_settings(data_dir, folder=str(tmp_path / "b"))
     store.close()
-    monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None: (["planted failure"], None))
+    monkeypatch.setattr(backup, "verify_backup_file", lambda path, expected=None, **_: (["planted failure"], None))
     latest = migrations.LATEST
     monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, lambda db, m: None])
     monkeypatch.setattr(migrations, "LATEST", len(migrations.STEPS))
