@@ -71,7 +71,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the command parsed into args; every failure the desk expects is caught here, once."""
     logs.configure(data_dir_of(args))
     try:
-        if hasattr(args, "token"):
+        if getattr(args, "desk_token", False):
             args.token = resolve_token(args)  # --token - / --token-file; never one typed in the arguments
         status: int = args.handler(args)
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit

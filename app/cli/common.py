@@ -76,6 +76,7 @@ def add_token_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", default=None, metavar="-",
                         help="read the bearer token from standard input (default: the one kept for this desk)")
     parser.add_argument("--token-file", default=None, metavar="FILE", help="read the bearer token from FILE")
+    parser.set_defaults(desk_token=True)  # resolve_token applies (the reference platform's own --token is not this)
 
 
 def resolve_token(args: argparse.Namespace) -> str | None:
