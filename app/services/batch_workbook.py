@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,13 +28,13 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
-from app.core.catalog_rules import MAX_FILE_ROWS, Column, match_headers, unneutralised
+from app.core.catalog_rules import MAX_FILE_ROWS, Column, match_headers
 from app.core.errors import FieldError, ValidationFailed, field_label
 from app.core.invoice import Invoice, InvoiceKind
 from app.core.money import format_plain
 from app.core.taxcodes import POLICY_BY_FLAG, POLICY_BY_NAME
+from app.services.catalog_files import UNREADABLE, cell_text, file_error, listed, unreadable
 from app.services.issuing import IssuedInvoice, issue_invoices, prepare_invoice
 from app.services.seller import SellerSettings, get_seller
 from app.store import audit
@@ -124,10 +123,6 @@ def sheet_error(sheet: str, row: int, column: Column | None, zh: str, en: str) -
                           column_en=column.en if column else "")
 
 
-def _file_error(zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed([FieldError("file", zh, en)])
-
-
 @dataclass(frozen=True)
 class BatchLine:
     row: int
@@ -180,34 +175,6 @@ class BatchIssued:
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _cell_text(value: Any) -> str | None:
-    """A cell as the text the clerk sees: numbers without a float's noise, codes never in exponent form."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e20:
-            return str(int(value))
-        # What Excel shows: 15 significant digits (0.1+0.2 in a cell is 0.3, not 0.30000000000000004).
-        return format_plain(Decimal(format(value, ".15g")))
-    if isinstance(value, Decimal):
-        return format_plain(value)
-    shown = unneutralised(str(value)).strip()
-    return shown or None
-
-
-_UNREADABLE = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, SyntaxError, OSError)
-
-
-def _unreadable(path: Path, error: Exception) -> ValidationFailed:
-    detail = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-    return _file_error(f"无法读取 {path.name}：不是有效的 .xlsx 文件（{detail}）",
-                       f"cannot read {path.name}: not a valid .xlsx file ({detail})")
-
-
 def _pick_sheet(names: Sequence[str], wanted: Sequence[str], place: int) -> str | None:
     def key(name: str) -> str:
         return name.replace(" ", "").casefold()
@@ -230,13 +197,13 @@ def _table(sheet_name: str, rows: Iterator[Sequence[Any]], columns: Sequence[Col
     if header is None:
         errors.append(sheet_error(sheet_name, 1, None, "是空表：第1行应为列名", "is empty: row 1 holds the headers"))
         return []
-    found, header_errors = match_headers([_cell_text(h) for h in header], columns)
+    found, header_errors = match_headers([cell_text(h) for h in header], columns)
     for error in header_errors:  # a header not known, given twice, or a required one missing
         errors.append(sheet_error(sheet_name, 1, None, error.message_zh, error.message_en))
     table: Table = []
     filled = 0
     for number, row in enumerate(rows, start=2):
-        cells = [_cell_text(value) for value in row]
+        cells = [cell_text(value) for value in row]
         if not any(cell is not None for cell in cells):
             continue
         filled += 1
@@ -259,20 +226,20 @@ def _table(sheet_name: str, rows: Iterator[Sequence[Any]], columns: Sequence[Col
 
 def _read_sheets(path: Path) -> tuple[str, Table, str, Table]:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise _file_error(f"{path.name}：批量开具只支持 .xlsx 文件（两个工作表：{HEADER_SHEET}、{LINE_SHEET}）",
+        raise file_error(f"{path.name}：批量开具只支持 .xlsx 文件（两个工作表：{HEADER_SHEET}、{LINE_SHEET}）",
                           f"{path.name}: batch issuing takes an .xlsx workbook (two sheets: invoices and lines)")
     if not path.is_file():
-        raise _file_error(f"找不到文件 {path}", f"no such file: {path}")
+        raise file_error(f"找不到文件 {path}", f"no such file: {path}")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except _UNREADABLE as error:
-        raise _unreadable(path, error) from None
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
     try:
         names = list(book.sheetnames)
         header_name = _pick_sheet(names, _HEADER_SHEET_NAMES, 0)
         line_name = _pick_sheet([n for n in names if n != header_name], _LINE_SHEET_NAMES, 0)
         if header_name is None or line_name is None:
-            raise _file_error(f"{path.name} 应有两个工作表：“{HEADER_SHEET}”（每张发票一行）和“{LINE_SHEET}”（明细）",
+            raise file_error(f"{path.name} 应有两个工作表：“{HEADER_SHEET}”（每张发票一行）和“{LINE_SHEET}”（明细）",
                               f"{path.name} needs two sheets: {HEADER_SHEET} (one row an invoice) and "
                               f"{LINE_SHEET} (the lines)")
         errors: list[FieldError] = []
@@ -282,21 +249,13 @@ def _read_sheets(path: Path) -> tuple[str, Table, str, Table]:
                 sheet = book[name]
                 sheet.reset_dimensions()
                 tables.append(_table(name, sheet.iter_rows(min_row=1, values_only=True), columns, errors))
-            except _UNREADABLE as error:
-                raise _unreadable(path, error) from None
+            except UNREADABLE as error:
+                raise unreadable(path, error) from None
         if errors:
-            raise ValidationFailed(_listed(errors))
+            raise ValidationFailed(listed(errors))
         return header_name, tables[0], line_name, tables[1]
     finally:
         book.close()
-
-
-def _listed(errors: list[FieldError]) -> list[FieldError]:
-    if len(errors) <= MAX_ERRORS_LISTED:
-        return errors
-    more = len(errors) - MAX_ERRORS_LISTED
-    return [*errors[:MAX_ERRORS_LISTED],
-            FieldError("file", f"另有{more}处错误未列出", f"{more} more errors not listed")]
 
 
 # --- rows to bodies ------------------------------------------------------------------------------
@@ -529,7 +488,7 @@ def read_batch(path: Path | str, confirmed_tax_ids: Iterable[str] = ()) -> Batch
     if errors:
         errors.sort(key=lambda e: (0 if not isinstance(e, SheetCellError) else
                                    (1 if e.sheet == header_name else 2), getattr(e, "row", 0)))
-        raise ValidationFailed(_listed(errors))
+        raise ValidationFailed(listed(errors))
     return Batch(source, tuple(checked), header_name, line_name)
 
 
@@ -592,7 +551,7 @@ def save_template(path: Path | str) -> Path:
         target = target.with_suffix(".xlsx")
     folder = target.parent
     if not folder.is_dir():
-        raise _file_error(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")
+        raise file_error(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for title, columns in ((HEADER_SHEET, HEADER_COLUMNS), (LINE_SHEET, LINE_COLUMNS)):
@@ -622,6 +581,6 @@ def save_template(path: Path | str) -> Path:
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise _file_error(f"无法写入 {target}（{error.strerror}）",
+        raise file_error(f"无法写入 {target}（{error.strerror}）",
                           f"cannot write {target} ({error.strerror})") from None
     return target

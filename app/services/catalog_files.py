@@ -85,7 +85,7 @@ class ImportResult:
         return self.created + self.updated
 
 
-def _file_error(zh: str, en: str) -> ValidationFailed:
+def file_error(zh: str, en: str) -> ValidationFailed:
     return ValidationFailed([FieldError("file", zh, en)])
 
 
@@ -97,16 +97,17 @@ def file_format(path: Path) -> Format:
     if suffix == ".csv":
         return "csv"
     if suffix == ".xls":
-        raise _file_error(f"{path.name} 是旧版 Excel 文件（.xls）：请在 Excel 中另存为 .xlsx 再导入",
+        raise file_error(f"{path.name} 是旧版 Excel 文件（.xls）：请在 Excel 中另存为 .xlsx 再导入",
                           f"{path.name} is an old Excel file (.xls): save it as .xlsx in Excel first")
-    raise _file_error(f"{path.name}：只支持 .xlsx 和 .csv 文件",
+    raise file_error(f"{path.name}：只支持 .xlsx 和 .csv 文件",
                       f"{path.name}: only .xlsx and .csv files are supported")
 
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _cell_text(value: Any) -> str | None:
-    """A cell as the text the clerk sees: numbers without a float's noise, codes never in exponent form."""
+def cell_text(value: Any) -> str | None:
+    """A cell as the text the clerk sees: numbers without a float's noise, codes never in exponent form, dates
+    as ISO dates. Shared by the catalogs and the batch workbook (app/services/batch_workbook.py)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -116,7 +117,8 @@ def _cell_text(value: Any) -> str | None:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e20:
             return str(int(value))
-        return format_plain(Decimal(repr(value)))
+        # What Excel shows: 15 significant digits (0.1+0.2 in a cell is 0.3, not 0.30000000000000004).
+        return format_plain(Decimal(format(value, ".15g")))
     if isinstance(value, Decimal):
         return format_plain(value)
     if isinstance(value, datetime | date):
@@ -126,12 +128,12 @@ def _cell_text(value: Any) -> str | None:
 
 
 # What openpyxl raises for a file that is not a workbook, or a damaged one (its XML: SyntaxError).
-_UNREADABLE = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, SyntaxError, OSError)
+UNREADABLE = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, SyntaxError, OSError)
 
 
-def _unreadable(path: Path, error: Exception) -> ValidationFailed:
+def unreadable(path: Path, error: Exception) -> ValidationFailed:
     detail = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-    return _file_error(f"无法读取 {path.name}：不是有效的 .xlsx 文件（{detail}）",
+    return file_error(f"无法读取 {path.name}：不是有效的 .xlsx 文件（{detail}）",
                        f"cannot read {path.name}: not a valid .xlsx file ({detail})")
 
 
@@ -139,22 +141,22 @@ def _xlsx_rows(path: Path) -> Generator[Sequence[Any]]:
     """The first sheet's rows from row 1, blank ones included (so numbers stay Excel's), read-only."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except _UNREADABLE as error:
-        raise _unreadable(path, error) from None
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
     try:
         try:
             sheet = book.worksheets[0]
             sheet.reset_dimensions()  # some writers record a wrong size: read every row there is
             rows = sheet.iter_rows(min_row=1, values_only=True)
-        except _UNREADABLE as error:
-            raise _unreadable(path, error) from None
+        except UNREADABLE as error:
+            raise unreadable(path, error) from None
         while True:
             try:
                 row = next(rows)
             except StopIteration:
                 return
-            except _UNREADABLE as error:
-                raise _unreadable(path, error) from None
+            except UNREADABLE as error:
+                raise unreadable(path, error) from None
             yield row
     finally:
         book.close()
@@ -168,11 +170,11 @@ def _csv_rows(path: Path) -> Generator[Sequence[Any]]:
         except UnicodeDecodeError:
             continue
         except csv.Error as error:
-            raise _file_error(f"无法读取 {path.name}：CSV 格式不正确（{error}）",
+            raise file_error(f"无法读取 {path.name}：CSV 格式不正确（{error}）",
                               f"cannot read {path.name}: not a well-formed CSV file ({error})") from None
         yield from rows
         return
-    raise _file_error(f"无法读取 {path.name}：不是 UTF-8 或 GB18030 编码的文本",
+    raise file_error(f"无法读取 {path.name}：不是 UTF-8 或 GB18030 编码的文本",
                       f"cannot read {path.name}: it is neither UTF-8 nor GB 18030 text")
 
 
@@ -180,7 +182,7 @@ def _limited(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
     """The rows, refused once more than MAX_FILE_ROWS of them (besides the header) hold anything."""
     filled = 0
     for number, row in enumerate(rows, start=1):
-        if number > 1 and any(_cell_text(value) is not None for value in row):
+        if number > 1 and any(cell_text(value) is not None for value in row):
             filled += 1
             if filled > MAX_FILE_ROWS:
                 raise ValidationFailed([too_many_rows()])
@@ -193,7 +195,7 @@ def read_table(path: Path | str, columns: Sequence[Column]) -> list[tuple[int, d
     path = Path(path)
     kind = file_format(path)
     if not path.is_file():
-        raise _file_error(f"找不到文件 {path}", f"no such file: {path}")
+        raise file_error(f"找不到文件 {path}", f"no such file: {path}")
     with closing(_xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)) as source:
         return _table(path, _limited(source), columns)
 
@@ -202,13 +204,13 @@ def _table(path: Path, rows: Iterator[Sequence[Any]], columns: Sequence[Column]
            ) -> list[tuple[int, dict[str, str | None]]]:
     header = next(rows, None)
     if header is None:
-        raise _file_error(f"{path.name} 是空文件：第1行应为列名", f"{path.name} is empty: row 1 holds the headers")
-    found, errors = match_headers([_cell_text(h) for h in header], columns)
+        raise file_error(f"{path.name} 是空文件：第1行应为列名", f"{path.name} is empty: row 1 holds the headers")
+    found, errors = match_headers([cell_text(h) for h in header], columns)
     if errors:
         raise ValidationFailed(errors)
     table: list[tuple[int, dict[str, str | None]]] = []
     for number, row in enumerate(rows, start=2):
-        cells = [_cell_text(value) for value in row]
+        cells = [cell_text(value) for value in row]
         if not any(cell is not None for cell in cells):
             continue
         values: dict[str, str | None] = {}
@@ -231,7 +233,8 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start:start + CHUNK]
 
 
-def _listed(errors: list[FieldError]) -> list[FieldError]:
+def listed(errors: list[FieldError]) -> list[FieldError]:
+    """At most MAX_ERRORS_LISTED errors, and how many more there are."""
     if len(errors) <= MAX_ERRORS_LISTED:
         return errors
     more = len(errors) - MAX_ERRORS_LISTED
@@ -270,7 +273,7 @@ def _check_items(table: list[tuple[int, dict[str, str | None]]]) -> list[tuple[i
         if item is not None:
             checked.append((known.id if known is not None else None, item))
     if errors:
-        raise ValidationFailed(_listed(errors))
+        raise ValidationFailed(listed(errors))
     return checked
 
 
@@ -338,7 +341,7 @@ def _check_customers(table: list[tuple[int, dict[str, str | None]]]
         if customer is not None:
             checked.append((known.id if known is not None else None, customer))
     if errors:
-        raise ValidationFailed(_listed(errors))
+        raise ValidationFailed(listed(errors))
     return checked
 
 
@@ -410,11 +413,11 @@ def _export(path: Path, columns: Sequence[Column], title: str, rows: Callable[[]
     kind = file_format(path)
     folder = path.parent
     if not folder.is_dir():
-        raise _file_error(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")
+        raise file_error(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")
     try:
         handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=path.suffix, dir=folder)
     except OSError as error:
-        raise _file_error(f"无法写入文件夹 {folder}（{error.strerror}）",
+        raise file_error(f"无法写入文件夹 {folder}（{error.strerror}）",
                           f"cannot write in the folder {folder} ({error.strerror})") from None
     os.close(handle)
     try:
@@ -427,7 +430,7 @@ def _export(path: Path, columns: Sequence[Column], title: str, rows: Callable[[]
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise _file_error(f"无法写入 {path}（{error.strerror}）", f"cannot write {path} ({error.strerror})") from None
+        raise file_error(f"无法写入 {path}（{error.strerror}）", f"cannot write {path} ({error.strerror})") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
