@@ -4,6 +4,10 @@ The rules and labels of a page (its frame) are the same for every invoice of a k
 draws each once as a PDF form XObject and pages refer to it; the data is one text object per page. Labels and
 rules print in RGB 128,0,0, the data in black. The place of the tax bureau's seal stays empty: the desk never
 draws a seal.
+
+Text goes out through app.printing.drawtext (one text object of raw operators, strings encoded once per
+document) and the QR code as one small image mask (app.printing.qr): a page costs less than a plain reportlab
+page with the same text drawn string by string.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from app.core.invoice import InvoiceKind, Line
 from app.core.money import format_money, format_plain
 from app.core.qr_content import electronic_qr
 from app.printing import layout as L
+from app.printing.drawtext import TextWriter
 from app.printing.einvoice_xml import rate_text, remark_text, tax_text
 from app.printing.fonts import FIGURE_FONT, TEXT_FONT, descent_ratio
 from app.printing.geometry import MM
@@ -90,8 +95,8 @@ def base_centred(top: float, height: float, size: float) -> float:
     return base_from_top(top + (height - size_mm(size)) / 2, size)
 
 
-def draw_fitted(pen: Pen, text: str, x0: float, x1: float, top: float, height: float, font: str, size: float,
-                align: str = "left", min_size: float = L.SIZE_MIN, color: Color | None = None) -> None:
+def draw_fitted(pen: Pen | TextWriter, text: str, x0: float, x1: float, top: float, height: float, font: str,
+                size: float, align: str = "left", min_size: float = L.SIZE_MIN, color: Color | None = None) -> None:
     """Text in the box x0..x1 × top..top+height, centred up and down: shrunk, then wrapped, to fit."""
     if not text:
         return
@@ -104,7 +109,7 @@ def draw_fitted(pen: Pen, text: str, x0: float, x1: float, top: float, height: f
         pen.text(x, first + index * leading, piece, font, fitted.size, align, color)
 
 
-def vertical_word(pen: Pen, word: str, x0: float, top: float, height: float) -> None:
+def vertical_word(pen: Pen | TextWriter, word: str, x0: float, top: float, height: float) -> None:
     """One character under the other, centred in a narrow column."""
     size = L.SIZE_LABEL
     step = min(size_mm(size) * 1.25, height / len(word))
@@ -132,34 +137,34 @@ def draw_frame(pen: Pen, kind: InvoiceKind, plan: L.PagePlan) -> None:
     pen.vline(L.REMARKS_TEXT_X, plan.remarks_top, bottom)
     canvas.restoreState()
 
-    pen.begin_text()
-    pen.text(L.CENTRE_X, base_from_top(L.TITLE_TOP, L.SIZE_TITLE), title(kind), TEXT_FONT, L.SIZE_TITLE, "centre",
+    text = TextWriter(pen)
+    text.text(L.CENTRE_X, base_from_top(L.TITLE_TOP, L.SIZE_TITLE), title(kind), TEXT_FONT, L.SIZE_TITLE, "centre",
              FRAME_COLOR)
     for label, base in (("发票号码：", L.NUMBER_BASE), ("开票日期：", L.DATE_BASE)):
-        pen.text(L.HEADER_LABEL_X, base, label, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
-    vertical_word(pen, "购买方信息", L.BUYER_SIDE_X, L.PARTIES_TOP, L.PARTIES_H)
-    vertical_word(pen, "销售方信息", L.SELLER_SIDE_X, L.PARTIES_TOP, L.PARTIES_H)
+        text.text(L.HEADER_LABEL_X, base, label, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
+    vertical_word(text, "购买方信息", L.BUYER_SIDE_X, L.PARTIES_TOP, L.PARTIES_H)
+    vertical_word(text, "销售方信息", L.SELLER_SIDE_X, L.PARTIES_TOP, L.PARTIES_H)
     for x in (L.BUYER_X, L.SELLER_X):
-        pen.text(x + L.PARTY_PAD, L.PARTY_NAME_BASE, NAME_LABEL, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
-        pen.text(x + L.PARTY_PAD, L.PARTY_ID_BASE, ID_LABEL, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
+        text.text(x + L.PARTY_PAD, L.PARTY_NAME_BASE, NAME_LABEL, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
+        text.text(x + L.PARTY_PAD, L.PARTY_ID_BASE, ID_LABEL, TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
     head_base = base_centred(L.LINES_TOP, L.HEAD_H, L.SIZE_LABEL)
     for column in L.COLUMNS:
-        pen.text((column.x0 + column.x1) / 2, head_base, column.label, TEXT_FONT, L.SIZE_LABEL, "centre",
+        text.text((column.x0 + column.x1) / 2, head_base, column.label, TEXT_FONT, L.SIZE_LABEL, "centre",
                  FRAME_COLOR)
     name = L.COLUMN["name"]
     label_x = (name.x0 + name.x1) / 2
     if plan.subtotal:
-        pen.text(label_x, base_centred(plan.subtotal_top, L.SUBTOTAL_H, L.SIZE_LABEL), "小　　计", TEXT_FONT,
+        text.text(label_x, base_centred(plan.subtotal_top, L.SUBTOTAL_H, L.SIZE_LABEL), "小　　计", TEXT_FONT,
                  L.SIZE_LABEL, "centre", FRAME_COLOR)
-    pen.text(label_x, base_centred(plan.total_top, L.TOTAL_H, L.SIZE_LABEL), "合　　计", TEXT_FONT, L.SIZE_LABEL,
+    text.text(label_x, base_centred(plan.total_top, L.TOTAL_H, L.SIZE_LABEL), "合　　计", TEXT_FONT, L.SIZE_LABEL,
              "centre", FRAME_COLOR)
     capitals_base = base_centred(plan.capitals_top, L.CAPITALS_H, L.SIZE_LABEL)
-    pen.text(L.LEFT + L.CELL_PAD, capitals_base, "价税合计（大写）", TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
-    pen.text(L.FIGURES_X0, capitals_base, "（小写）", TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
-    vertical_word(pen, "备注", L.LEFT, plan.remarks_top, L.REMARKS_H)
-    pen.text(L.FOOTER_X, base_from_bottom(plan.footer_bottom, L.SIZE_LABEL), "开票人：", TEXT_FONT, L.SIZE_LABEL,
+    text.text(L.LEFT + L.CELL_PAD, capitals_base, "价税合计（大写）", TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
+    text.text(L.FIGURES_X0, capitals_base, "（小写）", TEXT_FONT, L.SIZE_LABEL, "left", FRAME_COLOR)
+    vertical_word(text, "备注", L.LEFT, plan.remarks_top, L.REMARKS_H)
+    text.text(L.FOOTER_X, base_from_bottom(plan.footer_bottom, L.SIZE_LABEL), "开票人：", TEXT_FONT, L.SIZE_LABEL,
              "left", FRAME_COLOR)
-    pen.end_text()
+    text.finish()
 
 
 def frame_key(kind: InvoiceKind, plan: L.PagePlan) -> str:
@@ -172,7 +177,7 @@ def _label_width(label: str) -> float:
     return width_mm(label, TEXT_FONT, L.SIZE_LABEL)
 
 
-def _party(pen: Pen, name: str, tax_id: str, x: float) -> None:
+def _party(pen: TextWriter, name: str, tax_id: str, x: float) -> None:
     right = x + L.PARTY_W - L.PARTY_PAD
     name_x = x + L.PARTY_PAD + _label_width(NAME_LABEL)
     id_x = x + L.PARTY_PAD + _label_width(ID_LABEL)
@@ -185,7 +190,7 @@ def _yuan(amount: Decimal) -> str:
     return "¥" + format_money(amount)
 
 
-def _row(pen: Pen, cells: dict[str, str], top: float, height: float) -> None:
+def _row(pen: TextWriter, cells: dict[str, str], top: float, height: float) -> None:
     for column in L.COLUMNS:
         text = cells.get(column.key, "")
         if not text:
@@ -198,40 +203,40 @@ def _row(pen: Pen, cells: dict[str, str], top: float, height: float) -> None:
 def draw_page_data(pen: Pen, view: PrintView, plan: L.PagePlan) -> None:
     invoice = view.invoice
     assert view.official_number
-    pen.begin_text()
-    pen.text(L.HEADER_VALUE_X, L.NUMBER_BASE, view.official_number, FIGURE_FONT, L.SIZE_DATA)
-    pen.text(L.HEADER_VALUE_X, L.DATE_BASE, date_text(view.issued_at), TEXT_FONT, L.SIZE_DATA)
+    text = TextWriter(pen)
+    text.text(L.HEADER_VALUE_X, L.NUMBER_BASE, view.official_number, FIGURE_FONT, L.SIZE_DATA)
+    text.text(L.HEADER_VALUE_X, L.DATE_BASE, date_text(view.issued_at), TEXT_FONT, L.SIZE_DATA)
     if plan.count > 1 or plan.subtotal:
-        pen.text(L.HEADER_LABEL_X, L.PAGES_BASE, pages_label(plan.number, plan.count), TEXT_FONT, L.SIZE_DATA)
+        text.text(L.HEADER_LABEL_X, L.PAGES_BASE, pages_label(plan.number, plan.count), TEXT_FONT, L.SIZE_DATA)
     if view.copy:
         x, y, w, h = L.LABEL_BOX
-        draw_fitted(pen, COPY_MARK, x, x + w, y, h, TEXT_FONT, 14.0, "centre", color=FRAME_COLOR)
-    _party(pen, invoice.buyer.printed_name, invoice.buyer.tax_id, L.BUYER_X)
-    _party(pen, invoice.seller.printed_name, invoice.seller.tax_id, L.SELLER_X)
+        draw_fitted(text, COPY_MARK, x, x + w, y, h, TEXT_FONT, 14.0, "centre", color=FRAME_COLOR)
+    _party(text, invoice.buyer.printed_name, invoice.buyer.tax_id, L.BUYER_X)
+    _party(text, invoice.seller.printed_name, invoice.seller.tax_id, L.SELLER_X)
     lines = invoice.lines[plan.first:plan.first + plan.lines]
     for index, line in enumerate(lines):
-        _row(pen, line_cells(line), plan.rows_top + index * L.ROW_H, L.ROW_H)
+        _row(text, line_cells(line), plan.rows_top + index * L.ROW_H, L.ROW_H)
     if plan.subtotal:
-        _row(pen, {"amount": _yuan(sum((ln.amount for ln in lines), Decimal("0.00"))),
+        _row(text, {"amount": _yuan(sum((ln.amount for ln in lines), Decimal("0.00"))),
                    "tax": _yuan(sum((ln.tax for ln in lines), Decimal("0.00")))}, plan.subtotal_top, L.SUBTOTAL_H)
-    _row(pen, {"amount": _yuan(invoice.total_amount), "tax": _yuan(invoice.total_tax)}, plan.total_top, L.TOTAL_H)
+    _row(text, {"amount": _yuan(invoice.total_amount), "tax": _yuan(invoice.total_tax)}, plan.total_top, L.TOTAL_H)
     if plan.last:
         capitals_x = L.CAPITALS_X0 + L.CELL_PAD
         mark_w = width_mm(CAPITALS_MARK + " ", TEXT_FONT, L.SIZE_DATA)
         base = base_centred(plan.capitals_top, L.CAPITALS_H, L.SIZE_DATA)
-        pen.text(capitals_x, base, CAPITALS_MARK, TEXT_FONT, L.SIZE_DATA)
-        draw_fitted(pen, capitals(invoice.total_with_tax), capitals_x + mark_w, L.FIGURES_X0 - L.CELL_PAD,
+        text.text(capitals_x, base, CAPITALS_MARK, TEXT_FONT, L.SIZE_DATA)
+        draw_fitted(text, capitals(invoice.total_with_tax), capitals_x + mark_w, L.FIGURES_X0 - L.CELL_PAD,
                     plan.capitals_top, L.CAPITALS_H, TEXT_FONT, L.SIZE_DATA)
         figures_x = L.FIGURES_X0 + _label_width("（小写）")
-        draw_fitted(pen, _yuan(invoice.total_with_tax), figures_x, L.FIGURES_X0 + L.FIGURES_W, plan.capitals_top,
+        draw_fitted(text, _yuan(invoice.total_with_tax), figures_x, L.FIGURES_X0 + L.FIGURES_W, plan.capitals_top,
                     L.CAPITALS_H, FIGURE_FONT, L.SIZE_YUAN)
         remarks = remark_text(invoice)
         if remarks:
-            draw_fitted(pen, remarks, L.REMARKS_TEXT_X + L.CELL_PAD, L.REMARKS_TEXT_X + L.REMARKS_TEXT_W - L.CELL_PAD,
+            draw_fitted(text, remarks, L.REMARKS_TEXT_X + L.CELL_PAD, L.REMARKS_TEXT_X + L.REMARKS_TEXT_W - L.CELL_PAD,
                         plan.remarks_top + 0.5, L.REMARKS_H - 1.0, TEXT_FONT, L.SIZE_DATA)
-    pen.text(L.FOOTER_X + _label_width("开票人："), base_from_bottom(plan.footer_bottom, L.SIZE_DATA), invoice.drawer,
+    text.text(L.FOOTER_X + _label_width("开票人："), base_from_bottom(plan.footer_bottom, L.SIZE_DATA), invoice.drawer,
              TEXT_FONT, L.SIZE_DATA)
-    pen.end_text()
+    text.finish()
     draw_qr_with_mark(pen, qr_text(view))
     if view.copy:
         x, y, w, h = L.LABEL_BOX
@@ -258,9 +263,9 @@ def draw_qr_with_mark(pen: Pen, content: str) -> None:
     canvas.setFillColor(TAX_MARK_COLOR)
     pen.rect(x, y, side, side, fill=True, stroke=False)
     canvas.restoreState()
-    pen.begin_text()
-    pen.text(x + side / 2, base_centred(y, side, L.SIZE_DATA), "税", TEXT_FONT, L.SIZE_DATA, "centre", FRAME_COLOR)
-    pen.end_text()
+    text = TextWriter(pen)
+    text.text(x + side / 2, base_centred(y, side, L.SIZE_DATA), "税", TEXT_FONT, L.SIZE_DATA, "centre", FRAME_COLOR)
+    text.finish()
 
 
 def draw_face(pen: Pen, view: PrintView, plan: L.PagePlan, form: Callable[[str, float, Callable[[Pen], None]], None],

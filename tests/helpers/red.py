@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from app.core.clock import now_iso
 from app.platform.client import RedForm, RedFormLine
@@ -19,11 +20,12 @@ REASON_CODES = {"开票有误": "01", "销货退回": "02", "服务中止": "03"
 _serial = 0
 
 
-def answered_form(number: str, reason: str = "开票有误") -> str:
-    """A form in full against `number`, recorded and answered 01 (no confirmation needed); its uuid."""
+def answered_form(number: str, reason: str = "开票有误", lines: list[dict[str, Any]] | None = None) -> str:
+    """A form against `number` (in full, or `lines` as red_forms.record_request takes them), recorded and answered
+    01 (no confirmation needed); its uuid."""
     global _serial
     _serial += 1
-    row = red_forms.record_request(number, REASON_CODES.get(reason, reason))
+    row = red_forms.record_request(number, REASON_CODES.get(reason, reason), lines)
     stamp = now_iso()
     lines = tuple(RedFormLine(int(line["original_line_no"]), line["quantity"], Decimal(line["amount"]),
                               Decimal(line["tax"])) for line in json.loads(row.lines))
@@ -36,6 +38,7 @@ def answered_form(number: str, reason: str = "开票有误") -> str:
     return answer.uuid
 
 
-def red_on_form(number: str, reason: str = "开票有误", *, clerk: str = "") -> IssuedInvoice:
-    """The red invoice reversing `number` in full, issued by the real service on an answered form."""
-    return red_forms.issue_red_invoice(answered_form(number, reason), clerk=clerk)
+def red_on_form(number: str, reason: str = "开票有误", *, clerk: str = "",
+                lines: list[dict[str, Any]] | None = None) -> IssuedInvoice:
+    """The red invoice reversing `number` (in full, or `lines`), issued by the real service on an answered form."""
+    return red_forms.issue_red_invoice(answered_form(number, reason, lines), clerk=clerk)

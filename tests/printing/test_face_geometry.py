@@ -10,7 +10,7 @@ from app.services.issuing import issue_invoice
 from app.services.printing import options_for, print_to_pdf
 from app.services.printing_log import load_print_views
 from tests.helpers.bodies import invoice_body, long_lines
-from tests.helpers.pdf import decode_qr, plumber_pages, word_box
+from tests.helpers.pdf import MM, Box, decode_qr, plumber_pages, word_box
 from tests.helpers.platform import accept
 
 TOL = 0.3
@@ -30,6 +30,15 @@ def frame_rules(page: dict) -> list:
     return [box for box, colour, _ in page["lines"] if colour and tuple(round(c, 3) for c in colour) == (0.502, 0, 0)]
 
 
+def image_masks(path) -> list[list[Box]]:
+    """Per page, the boxes (mm) of its 1-bit image masks."""
+    import pdfplumber
+
+    with pdfplumber.open(str(path)) as pdf:
+        return [[Box(im["x0"] / MM, im["top"] / MM, im["x1"] / MM, im["bottom"] / MM)
+                 for im in page.images if im.get("imagemask")] for page in pdf.pages]
+
+
 @pytest.fixture
 def face_of(tmp_path, seller):
     def make(count: int):
@@ -46,6 +55,7 @@ def test_face_geometry_by_the_millimetre(face_of, count):
     issued, path = face_of(count)
     pages, height, rows, subtotal = EXPECTED[count]
     read = plumber_pages(path)
+    qr_images = image_masks(path)
     assert len(read) == pages
     for number, page in enumerate(read, start=1):
         assert near(page["width"], 210.0) and near(page["height"], height), (page["width"], page["height"])
@@ -73,9 +83,10 @@ def test_face_geometry_by_the_millimetre(face_of, count):
         date = issued.invoice.issued_at
         assert any(f"{date.year}年{date.month:02d}月{date.day:02d}日" in w for w, _ in page["words"])
         # The QR code's box and the pale yellow 税 square centred in it.
-        qr = [box for box, colour, _, fill in page["rects"] if fill and colour in ((0, 0, 0), (0.0, 0.0, 0.0))]
-        assert qr and min(b.x0 for b in qr) >= 7.0 - TOL and max(b.x1 for b in qr) <= 27.0 + TOL
-        assert min(b.top for b in qr) >= 6.0 - TOL and max(b.bottom for b in qr) <= 26.0 + TOL
+        # The code is one 1-bit image mask (painted black where modules are dark), 20 × 20 at (7, 6).
+        assert [b for b, colour, _, fill in page["rects"] if fill and colour in ((0, 0, 0), (0.0, 0.0, 0.0))] == []
+        (qr,) = qr_images[number - 1]
+        assert near(qr.x0, 7.0) and near(qr.x1, 27.0) and near(qr.top, 6.0) and near(qr.bottom, 26.0)
         yellow = [box for box, colour, _, fill in page["rects"]
                   if fill and colour and tuple(round(c * 255) for c in colour) == (250, 239, 173)]
         assert len(yellow) == 1 and near(yellow[0].x1 - yellow[0].x0, 5.36)
