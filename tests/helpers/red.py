@@ -27,11 +27,11 @@ def answered_form(number: str, reason: str = "开票有误", lines: list[dict[st
     _serial += 1
     row = red_forms.record_request(number, REASON_CODES.get(reason, reason), lines)
     stamp = now_iso()
-    lines = tuple(RedFormLine(int(line["original_line_no"]), line["quantity"], Decimal(line["amount"]),
-                              Decimal(line["tax"])) for line in json.loads(row.lines))
+    sent = tuple(RedFormLine(int(line["original_line_no"]), line["quantity"], Decimal(line["amount"]),
+                             Decimal(line["tax"])) for line in json.loads(row.lines))
     answer = RedForm(uuid=str(uuid.uuid4()), form_number=f"{stamp[:10].replace('-', '')}{_serial:012d}",
                      status="01", raised_by="seller", original_number=row.original_number, reason=row.reason,
-                     lines=lines, total_amount=row.total_amount, total_tax=row.total_tax, created_at=stamp,
+                     lines=sent, total_amount=row.total_amount, total_tax=row.total_tax, created_at=stamp,
                      updated_at=stamp, expires_at=None, red_number=None, request_id=row.request_id)
     with database.atomic("IMMEDIATE"):
         red_forms._apply(RedLetterForm.get_by_id(row.id), answer, clerk="sync", tell=False)  # as send_requests

@@ -51,7 +51,8 @@ def plain_mask_for_mark(data: str, covered: float) -> int:
             per_block[block_of[codeword]] += 1
         score = (max(d / r for d, r in zip(per_block, room, strict=True)), len(damaged), mask)
         best = score if best is None else min(best, score)
-    return best[2]
+    assert best is not None
+    return int(best[2])
 
 
 def contents() -> list[str]:
