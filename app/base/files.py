@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-
 # A file the clerk saves to share (a PDF, an XML, an export): readable as any file they save, not private.
 SHARED_MODE = 0o644
 
@@ -37,3 +36,22 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object], *, prefix:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+
+
+def private_folder(path: Path) -> Path:
+    """Make the folder (and its parents) if need be; one this call made is this user's only (0700). An existing
+    one (a USB stick, a share the clerk chose) keeps its own permissions."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # a file system without Unix modes
+            os.chmod(path, 0o700)
+    return path
+
+
+def make_private(*paths: Path) -> None:
+    """The files (those that exist) readable and writable by this user only (0600), whatever the umask: the
+    store, its journal, its backups, the log hold taxpayers' data."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # missing, or a file system without Unix modes
+            os.chmod(path, 0o600)

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from app.base.files import make_private, private_folder
 from app.core.clock import BEIJING
 
 LOG_FILE = "fapiao-desk.log"
@@ -40,6 +41,10 @@ class QuietFileHandler(logging.handlers.RotatingFileHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:  # logging's name
         return
+
+    def doRollover(self) -> None:  # logging's name: the new file is as private as the first
+        super().doRollover()
+        make_private(Path(self.baseFilename))
 
 
 # Called with (summary, log file or None) after an uncaught exception is logged.
@@ -67,9 +72,10 @@ def configure(log_dir: Path | None, *, level: int = logging.INFO) -> Path | None
         _handler, _path = None, None
     if log_dir is not None:
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(log_dir)  # the data folder: this user's only
             handler = QuietFileHandler(log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                        encoding="utf-8")
+            make_private(log_dir / LOG_FILE)
         except OSError as error:
             print(f"日志文件无法写入 (cannot write the log in {log_dir}): {error.strerror}", file=sys.stderr)
         else:

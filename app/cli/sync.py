@@ -79,7 +79,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise BadInput(f"url（平台地址）：“{url}”不是有效的 http(s) 地址",
                        f"url: {url!r} is not an http(s) URL") from None
     if not token:
-        print("token（平台令牌）：未设置令牌，平台将拒绝上传 (no token set: give one with --token - or --token-file FILE, and --save to keep it)", file=sys.stderr)
+        print("token（平台令牌）：未设置令牌，平台将拒绝上传 "
+              "(no token set: give one with --token - or --token-file FILE, and --save to keep it)", file=sys.stderr)
 
     def factory() -> HttpPlatformClient:
         return HttpPlatformClient(url, token, timeout=args.timeout, batch_timeout=max(args.timeout, 15.0))

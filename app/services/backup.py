@@ -31,6 +31,7 @@ from typing import Any, TypedDict
 
 import peewee
 
+from app.base.files import make_private, private_folder
 from app.core.clock import now_iso
 from app.core.errors import DeskError, FieldError, ValidationFailed
 from app.services.integrity import Anchor, IntegrityReport, verify_store
@@ -446,7 +447,7 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
     started = time.perf_counter()
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
     except OSError as error:
         raise BackupFailed(f"备份文件夹不可用：{folder}（{error.strerror}）",
                            f"backup folder not usable: {folder} ({error.strerror})") from None
@@ -465,6 +466,7 @@ def make_backup(store_path: Path, folder: Path, *, reason: str = "manual", keep:
         raise BackupFailed(f"备份失败：{error}", f"backup failed: {error}") from None
     finally:
         source.close()
+    make_private(partial)  # a backup holds what the store holds
     final = _place(partial, folder, stamp)
     name = final.name
     problems, _ = verify_backup_file(final, expected, incremental=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import peewee
 import platformdirs
 
+from app.base.files import make_private, private_folder
 from app.store import migrations
 from app.store.damage import check_store_file
 from app.store.models import database
@@ -66,14 +67,15 @@ def open_store(data_dir: Path | str | None = None, *, before_migration: migratio
     PRAGMA quick_check too with full_check (seconds at a million invoices: the app runs it in the
     background once its window is up, app/ui/store_check.py).
     The desk opens it through app.services.store_access, which passes a verified backup as before_migration."""
-    directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_folder(Path(data_dir) if data_dir is not None else default_data_dir())
     # A damaged file is never migrated or written to: StoreDamaged lets the caller offer a backup.
     check_store_file(directory / STORE_FILE, full=full_check)
 
     db = make_database(directory / STORE_FILE)
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    store_file = directory / STORE_FILE
+    make_private(store_file, Path(f"{store_file}-wal"), Path(f"{store_file}-shm"))
     try:
         migrations.migrate_to_latest(db, before_migration)
     except BaseException:
