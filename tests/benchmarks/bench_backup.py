@@ -1,6 +1,7 @@
 """A verified backup of a store of N invoices, and the history check, against a bare backup copy.
 
     .venv/bin/python tests/benchmarks/bench_backup.py [--count N]
+    .venv/bin/python tests/benchmarks/bench_backup.py --store DIR   (a store of tests/benchmarks/build_store.py)
 
 Issues N invoices (default 10,000) through the issue service (with an audit entry each and a
 few printed/queued entries on top), then measures in this process:
@@ -12,6 +13,10 @@ few printed/queued entries on top), then measures in this process:
   open       open_store, which now runs quick_check before migrations;
   restore    restore_backup (verifies the backup, moves the store aside, copies the backup in).
 Prints seconds, invoices per second and ratios to the copy. Not a test: run by hand.
+
+With --store (a big store built once, e.g. 1,000,000 invoices; it is copied first, never written): the copy,
+the first history check of a desk that never ran one (full, records the verified head), then the backup the
+app makes (verified in place and incrementally from that head), each with the peak RSS it added.
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--store", type=Path, default=None, help="an existing store's folder (copied, not written)")
     args = parser.parse_args()
+    if args.store is not None:
+        return big_store(args.store)
 
     from app.core.limits import OfflineLimits
     from app.services import backup
@@ -90,6 +98,55 @@ def main() -> int:
     for label, seconds in (("backup + verify", backup_s), ("verify_store (live)", verify_s),
                            ("open_store (quick_check)", open_s), ("restore (verify + copy)", restore_s)):
         print(f"{label:<24}{seconds:>9.2f} s  {n / seconds:>11,.0f}/s  x{seconds / copy_s:.1f} of copy")
+    return 0
+
+
+def big_store(folder: Path) -> int:
+    import resource
+    import shutil
+
+    from app.services import backup
+    from app.services.integrity import check_history
+    from app.services.store_access import open_store
+    from app.store.database import STORE_FILE
+
+    def rss_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    work = Path(tempfile.mkdtemp(prefix="bench-backup-big-", dir=folder.parent))
+    shutil.copyfile(folder / STORE_FILE, work / STORE_FILE)  # the built store stays as it is
+    path = work / STORE_FILE
+    size_mb = path.stat().st_size / 1e6
+
+    started = time.perf_counter()
+    source, target = sqlite3.connect(str(path)), sqlite3.connect(str(work / "bare.sqlite3"))
+    source.backup(target)
+    source.close()
+    target.close()
+    copy_s = time.perf_counter() - started
+    (work / "bare.sqlite3").unlink()
+
+    store = open_store(work)
+    before = rss_mb()
+    started = time.perf_counter()
+    report = check_history(full=True, record=True)
+    check_s = time.perf_counter() - started
+    assert report.ok, report.first and report.first.describe()
+    check_rss = rss_mb() - before
+    n = report.invoices
+    store.close()
+
+    before = rss_mb()
+    started = time.perf_counter()
+    record = backup.make_backup(path, work / "backups")
+    backup_s = time.perf_counter() - started
+    backup_rss = rss_mb() - before
+    assert record.ok, record.problems
+    print(f"invoices                {n:>10,}  ({size_mb:.0f} MB store)")
+    print(f"copy (baseline)         {copy_s:>9.2f} s")
+    print(f"first history check     {check_s:>9.2f} s  x{check_s / copy_s:.1f} of copy  (+{check_rss:.0f} MB peak)")
+    print(f"backup + verify         {backup_s:>9.2f} s  x{backup_s / copy_s:.1f} of copy  (+{backup_rss:.0f} MB peak)")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
