@@ -453,7 +453,14 @@ def build_store(out: Path | str, invoices: int, *, waiting: int = 0, red: int | 
         old = invoices - waiting - cancelled
         say(f"writing {old} accepted invoices")
         writer.write(list(_moments(rng, old, history_start, waiting_start - timedelta(hours=1))), accepted=True)
-        # Red-letter and cancelled invoices through the services (they write what a desk writes).
+        # Red-letter and cancelled invoices through the services (they write what a desk writes). They wait
+        # to upload like any pre-issue record: above the default offline limits for the moment they are written.
+        from app.core.limits import OfflineLimits
+        from app.services.limits import get_limits, set_limits
+
+        limits = get_limits()
+        set_limits(OfflineLimits(max_hours=limits.max_hours, max_count=10 ** 9, max_amount=Decimal("1e15"),
+                                 max_single=limits.max_single))
         say(f"{red} red-letter, {cancelled} cancelled through the services")
         accepted: Iterable[tuple[str]] = (InvoiceRow.select(InvoiceRow.provisional_number)
                                           .where(InvoiceRow.status == status.ACCEPTED)
@@ -469,6 +476,7 @@ def build_store(out: Path | str, invoices: int, *, waiting: int = 0, red: int | 
             if cancel_invoice(issued.number, "开票有误", clerk=CLERK).cancelled:
                 report.cancelled += 1
         writer.sync_numbers()
+        set_limits(limits)
         bulk_waiting = max(waiting - report.red, 0)
         say(f"writing {bulk_waiting} waiting invoices")
         writer.write(list(_moments(rng, bulk_waiting, waiting_start, now - timedelta(minutes=1))), accepted=False)
