@@ -181,8 +181,13 @@ def test_enter_adds_a_line_and_blank_lines_are_left_out(qtbot, form):
     assert view.currentIndex() == form.lines.index(1, KEYS.index("spec"))
     type_cell(qtbot, form, 1, "quantity", "1")
     type_cell(qtbot, form, 1, "unit_price", "100")
-    # Enter on the last line, not editing, adds a line too; a blank third line is not part of the invoice.
-    view.setCurrentIndex(form.lines.index(1, 0))
+    # Enter on a cell not being edited goes on along the line as after typing (an empty optional cell is
+    # skipped, not turned into a new line); from the rate of the last line it adds a line. A blank third line
+    # is not part of the invoice.
+    view.setCurrentIndex(form.lines.index(1, KEYS.index("spec")))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert view.currentIndex() == form.lines.index(1, KEYS.index("unit")) and form.lines.rowCount() == 2
+    view.setCurrentIndex(form.lines.index(1, KEYS.index("tax_rate")))
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert form.lines.rowCount() == 3
     qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState)
