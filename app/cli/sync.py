@@ -14,12 +14,15 @@ import argparse
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
 from app.platform.http_client import MAX_UPLOAD, HttpPlatformClient
-from app.sync.monitor import StateChange
-from app.sync.runtime import SyncRuntime
 from app.sync.worker import PassReport, QueueWorker, WorkerEvent
+
+if TYPE_CHECKING:
+    from app.sync.monitor import StateChange
+    from app.sync.runtime import SyncRuntime
 
 EXIT_WAITING = 3
 EXIT_REJECTED = 4
@@ -102,6 +105,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"平台暂时不可用，稍后重试：{report.last_error}", file=sys.stderr)
         print(_summary(report))
         return _exit_status()
+    from app.sync.runtime import SyncRuntime  # the loops: only for the command that runs them
+
     return _serve(SyncRuntime(factory, batch_size=args.batch_size))
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, add_token_options, open_store_of, print_json
-from app.reports import fault_report, reconcile_report
 
 # --- cancel / red ------------------------------------------------------------------------------
 
@@ -105,6 +104,8 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
     from app.services import outages
 
     out = Path(args.output)
+    from app.reports import fault_report  # reportlab: only for the command that writes one
+
     if out.suffix.lower() not in fault_report.REPORT_SUFFIXES:
         raise BadInput("output（输出文件）：应以 .pdf 或 .txt 结尾", "output: must end in .pdf or .txt")
     open_store_of(args)
@@ -117,6 +118,7 @@ def cmd_outage_report(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from app.platform.client import PlatformError
+    from app.reports import reconcile_report
     from app.services import reconcile as rec
     from app.services.settings import make_client
 
