@@ -40,7 +40,8 @@ def test_a_form_without_confirmation_then_its_red_invoice_through_the_platform(o
     assert row.status == status.PRE_ISSUE and row.red_form_uuid == form.uuid and row.original_number == blue
     assert row.kind == "normal" and row.red_reason == "开票有误" and row.red_reason_code == "01"
     # The face and the XML lead with the reference (blue number and form number), written once.
-    assert row.remarks == "" and remark_text(get_invoice(red.number)) == (
+    printed = get_invoice(red.number)
+    assert printed is not None and row.remarks == "" and remark_text(printed) == (
         f"被红冲蓝字数电发票号码：{blue} 红字发票信息确认单编号：{form.form_number}")
     assert [line.original_line_no for line in row.lines] == [1, 2]
     assert [line.amount for line in row.lines] == [Decimal("-1000.00"), Decimal("-1000.00")]
@@ -132,6 +133,7 @@ def test_a_direct_red_invoice_of_a_direct_blue_one_of_its_month_gives_the_quota_
     assert stock.stock_view().quota_left == Decimal("298000.00")
     drain(direct)
     blue = Invoice.get_by_id(issued.id).official_number
+    assert blue is not None
     form = red_forms.raise_form(blue, "01", [{"original_line_no": 2}], client=client).form
     red = red_forms.issue_red_invoice(_uuid(form), client=client)
     # Given back at once, as the platform will once it accepts the red one: the desk may issue it again now.
