@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -167,6 +169,10 @@ class MainWindow(QMainWindow):
         self.new_invoice_action.triggered.connect(self.new_invoice)
         self.open_invoice_action = QAction(tr("查看发票"), self)
         self.open_invoice_action.triggered.connect(lambda: self.open_selected())
+        self.copy_invoice_action = QAction(tr("复制开票", "Copy to a new invoice"), self)
+        self.copy_invoice_action.setObjectName("copy_invoice_action")
+        self.copy_invoice_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.copy_invoice_action.triggered.connect(lambda: self.copy_selected())
         self.refresh_action = QAction(tr("刷新"), self)
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         self.refresh_action.triggered.connect(self.refresh)
@@ -184,6 +190,7 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.quit_action)
         self.invoice_menu.addAction(self.new_invoice_action)
         self.invoice_menu.addAction(self.open_invoice_action)
+        self.invoice_menu.addAction(self.copy_invoice_action)
         self.invoice_menu.addSeparator()  # printing, cancellation and red-letter invoices go below
         self.view_menu.addAction(self.refresh_action)
         self.tools_menu.addAction(self.seller_action)
@@ -262,6 +269,28 @@ class MainWindow(QMainWindow):
         form.show()
         return form
 
+    def copy_invoice(self, number: str) -> InvoiceForm | None:
+        """复制开票: a new form filled from the invoice (its buyer, lines and remarks); the original is only read."""
+        from app.core.errors import ValidationFailed
+        from app.services.copy_invoice import copy_body
+
+        try:
+            body = copy_body(number)
+        except ValidationFailed as refused:
+            QMessageBox.information(self, tr("复制开票", "Copy to a new invoice"),
+                                    "\n".join(error.message(language()) for error in refused.errors))
+            return None
+        form = self.new_invoice()
+        if form is None:
+            return None
+        form.load_draft(body)
+        form.setWindowTitle(tr("新开发票（复制自 {number}）", "New invoice (copied from {number})", number=number))
+        return form
+
+    def copy_selected(self) -> InvoiceForm | None:
+        number = self.selected_number()
+        return self.copy_invoice(number) if number else None
+
     def _invoice_issued(self, number: str) -> None:
         self.refresh()
         self.select_number(number)
@@ -270,6 +299,10 @@ class MainWindow(QMainWindow):
 
     def open_invoice(self, number: str) -> InvoiceDetail:
         detail = InvoiceDetail(number, self)
+        copy_button = detail.buttons.addButton(tr("复制开票", "Copy to a new invoice"),
+                                               QDialogButtonBox.ButtonRole.ActionRole)
+        copy_button.setObjectName("detail_copy")
+        copy_button.clicked.connect(lambda: self.copy_invoice(number))
         self.trust_actions.add_detail_buttons(detail)
         self.channel_actions.add_detail_buttons(detail)
         self.sync_actions.add_detail_section(detail)
