@@ -9,8 +9,6 @@ Both are written beside the target and then put in place, so a failed write leav
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -22,6 +20,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from app.base.files import write_beside, write_failure
 from app.core.catalog_rules import neutralised
 from app.core.errors import DeskError
 from app.reports.statistics import (
@@ -57,25 +56,11 @@ def _text(value: str) -> str:
 
 def _written(path: Path | str, write: Callable[[Path], None]) -> Path:
     target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise DeskError(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist", exit_code=2)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".stats-", suffix=target.suffix, dir=folder)
+        write_beside(target, write, prefix=".stats-")
     except OSError as error:
-        raise DeskError(f"无法写入文件夹 {folder}（{error.strerror}）",
-                        f"cannot write in the folder {folder} ({error.strerror})") from None
-    os.close(handle)
-    try:
-        os.chmod(temporary, 0o644)
-        write(Path(temporary))
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise DeskError(f"无法写入 {target}（{error.strerror}）", f"cannot write {target} ({error.strerror})") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        zh, en = write_failure(error, target)
+        raise DeskError(zh, en, exit_code=2 if not target.parent.is_dir() else None) from None
     return target
 
 

@@ -16,8 +16,6 @@ nothing) with an audit entry naming the file. save_template() writes an empty wo
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +27,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from app.base.files import write_beside, write_failure
 from app.core.catalog_rules import MAX_FILE_ROWS, Column, match_headers
 from app.core.errors import FieldError, ValidationFailed, field_label
 from app.core.invoice import Invoice, InvoiceKind
@@ -573,14 +572,8 @@ def save_template(path: Path | str) -> Path:
     guide.append(["列名", "是否必填", "说明"])
     for row in _GUIDE:
         guide.append(list(row))
-    handle, temporary = tempfile.mkstemp(prefix=".template-", suffix=".xlsx", dir=folder)
-    os.close(handle)
     try:
-        os.chmod(temporary, 0o644)
-        book.save(temporary)
-        os.replace(temporary, target)
+        write_beside(target, book.save, prefix=".template-")
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise file_error(f"无法写入 {target}（{error.strerror}）",
-                          f"cannot write {target} ({error.strerror})") from None
+        raise file_error(*write_failure(error, target)) from None
     return target

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -35,6 +33,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
+from app.base.files import write_beside, write_failure
 from app.core.catalog_rules import (
     CUSTOMER_COLUMNS,
     ITEM_COLUMNS,
@@ -411,30 +410,17 @@ def _csv_cell(value: Any, column: Column) -> str:
 def _export(path: Path, columns: Sequence[Column], title: str, rows: Callable[[], Iterable[list[Any]]]) -> int:
     """Write the header and the rows to a temporary file beside path, then put it in place."""
     kind = file_format(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise file_error(f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=path.suffix, dir=folder)
-    except OSError as error:
-        raise file_error(f"无法写入文件夹 {folder}（{error.strerror}）",
-                          f"cannot write in the folder {folder} ({error.strerror})") from None
-    os.close(handle)
-    try:
-        os.chmod(temporary, 0o644)  # a file for the clerk and others, not mkstemp's private one
+
+    def write(temporary: Path) -> int:
         with database.atomic():  # one state of the table, read row by row
             if kind == "xlsx":
-                written = _write_xlsx(Path(temporary), columns, title, rows())
-            else:
-                written = _write_csv(Path(temporary), columns, rows())
-        os.replace(temporary, path)
+                return _write_xlsx(temporary, columns, title, rows())
+            return _write_csv(temporary, columns, rows())
+
+    try:
+        return write_beside(path, write, prefix=".export-")
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise file_error(f"无法写入 {path}（{error.strerror}）", f"cannot write {path} ({error.strerror})") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return written
+        raise file_error(*write_failure(error, path)) from None
 
 
 def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[list[Any]]) -> int:

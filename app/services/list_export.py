@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from app.base.files import write_beside, write_failure
 from app.core import status as statuses
 from app.core.catalog_rules import neutralised
 from app.core.clock import in_beijing
@@ -370,18 +369,8 @@ def export_list(path: Path | str, list_filter: ListFilter | None = None, *, line
     chosen = list_filter or ListFilter()
     chosen.check()
     kind = export_format(target)
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValidationFailed([FieldError("file", f"文件夹 {folder} 不存在", f"the folder {folder} does not exist")])
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=target.suffix, dir=folder)
-    except OSError as error:
-        raise ValidationFailed([FieldError("file", f"无法写入文件夹 {folder}（{error.strerror}）",
-                                           f"cannot write in the folder {folder} ({error.strerror})")]) from None
-    os.close(handle)
-    written = Path(temporary)
-    try:
-        os.chmod(temporary, 0o644)
+
+    def write(written: Path) -> tuple[int, int]:
         with database.atomic():  # one state of the store, read page by page
             total = count_filtered(chosen)
 
@@ -392,15 +381,11 @@ def export_list(path: Path | str, list_filter: ListFilter | None = None, *, line
             if progress is not None:
                 tick(0)
             if kind == "xlsx":
-                invoices, line_count = _write_xlsx(written, chosen, lines, tick)
-            else:
-                invoices, line_count = _write_csv(written, chosen, tick)
-        os.replace(temporary, target)
+                return _write_xlsx(written, chosen, lines, tick)
+            return _write_csv(written, chosen, tick)
+
+    try:
+        invoices, line_count = write_beside(target, write, prefix=".export-")
     except OSError as error:
-        written.unlink(missing_ok=True)
-        raise ValidationFailed([FieldError("file", f"无法写入 {target}（{error.strerror}）",
-                                           f"cannot write {target} ({error.strerror})")]) from None
-    except BaseException:
-        written.unlink(missing_ok=True)
-        raise
+        raise ValidationFailed([FieldError("file", *write_failure(error, target))]) from None
     return ExportResult(target, invoices, line_count)
