@@ -34,6 +34,7 @@ from app.core.taxid import normalize_tax_id
 from app.core.validation import parse_invoice
 from app.services.catalog_lines import expand_catalog_lines
 from app.services.channel import DIRECT, get_channel
+from app.services.drafts import take_for_issue
 from app.services.limits import check_can_issue
 from app.services.seller import SellerSettings, get_seller
 from app.services.taxpayer import check_may_issue
@@ -278,9 +279,15 @@ def _seller_or_fail() -> SellerSettings:
 
 
 def issue_invoice(body: Any, *, confirmed_tax_ids: Iterable[str] = (), confirmed_short_name: bool = False,
-                  clerk: str = "") -> IssuedInvoice:
+                  clerk: str = "", draft_id: int | None = None) -> IssuedInvoice:
+    """draft_id: the form's draft (app.services.drafts), deleted in the issuing transaction, both or neither;
+    gone already (issued elsewhere), the issue is refused (DraftGone) and nothing is written."""
+    def drop_draft(_written: list[IssuedInvoice]) -> None:
+        if draft_id is not None:
+            take_for_issue(draft_id)
+
     return issue_invoices([body], confirmed_tax_ids=confirmed_tax_ids, confirmed_short_name=confirmed_short_name,
-                          clerk=clerk)[0]
+                          clerk=clerk, after_write=drop_draft)[0]
 
 
 def issue_invoices(bodies: list[Any], *, confirmed_tax_ids: Iterable[str] = (), confirmed_short_name: bool = False,

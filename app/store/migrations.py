@@ -24,6 +24,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v4_channels,
     schema_steps.v5_paper_forms,
     schema_steps.v6_red_letter_forms,
+    schema_steps.v7_drafts,
 ]
 LATEST = len(STEPS)
 

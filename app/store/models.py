@@ -476,6 +476,22 @@ class RedLetterForm(BaseModel):
     updated_at = peewee.TextField()
 
 
+class Draft(BaseModel):
+    """An unfinished invoice form (草稿, schema 7), kept when its window closes or the desk dies, and offered again.
+
+    Written only by app/services/drafts.py. A draft is not an invoice: it never takes a number or quota and has no
+    audit entry; issuing the form deletes its draft in the issuing transaction."""
+
+    id = peewee.AutoField()
+    content = peewee.TextField()  # JSON: the form's body as typed and its confirmations (app/store/drafts.py)
+    buyer_name = peewee.TextField(default="")  # for the list of drafts, without reading content
+    total_with_tax = MoneyField(default=0)  # as the form showed it when saved
+    line_count = peewee.IntegerField(default=0)
+    created_at = peewee.TextField()
+    updated_at = peewee.TextField(index=True)
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
-              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet, RedLetterForm)
+              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet, RedLetterForm,
+              Draft)

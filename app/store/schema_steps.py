@@ -221,3 +221,18 @@ V6_SQL = (
 
 def v6_red_letter_forms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V6_SQL)
+
+# Schema 7: drafts (草稿): an unfinished invoice form, kept so a closed window or a crash loses nothing. What the
+# form holds is JSON text (content); the buyer's name, the total and the line count are kept beside it for the
+# list of drafts. A draft is not an invoice: no number, no quota, no audit entry.
+V7_SQL = (
+    'CREATE TABLE "draft" ("id" INTEGER NOT NULL PRIMARY KEY, "content" TEXT NOT NULL, "buyer_name" TEXT NOT NULL, '
+    '"total_with_tax" INTEGER NOT NULL, "line_count" INTEGER NOT NULL, "created_at" TEXT NOT NULL, '
+    '"updated_at" TEXT NOT NULL)',
+    'CREATE INDEX "draft_updated_at" ON "draft" ("updated_at")',
+)
+
+
+def v7_drafts(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V7_SQL)
+

@@ -3,15 +3,22 @@
 On every edit the form builds the draft (the protocol's invoice body, fields as typed) and
 asks app.services.issuing.prepare_invoice, the same check the CLI and the issue service use.
 Each FieldError is shown on its widget or cell; 开具 is enabled only when there is none.
+
+While the form holds something typed it is kept as a draft (app.services.drafts) a moment after the last edit
+and when it closes, so a closed window or a crash loses nothing; issuing deletes the draft in the issuing
+transaction, 放弃 deletes it. A correction (load_correction) keeps no draft: the rejected invoice it corrects
+stays in the list to correct again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from itertools import pairwise
 
-from PySide6.QtCore import Qt, Signal
+import peewee
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -37,15 +44,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.capitals import LARGEST, amount_in_capitals
-from app.core.errors import FieldError, ValidationFailed, field_label
+from app.core.clock import in_beijing, now
+from app.core.errors import DeskError, FieldError, ValidationFailed, field_label
 from app.core.invoice import Invoice, InvoiceKind, Medium, Party
 from app.core.money import format_money_grouped
 from app.core.parties import ID_TYPES
 from app.core.taxid import normalize_tax_id
 from app.services.catalog_lines import expand_catalog_lines
+from app.services.drafts import DraftGone, discard_draft, replace_draft, save_draft
 from app.services.issuing import IssuedInvoice, NoSellerProfile, issue_invoice, prepare_invoice
 from app.services.seller import SellerSettings
 from app.store.catalog_queries import CustomerEntry, ItemEntry, complete_customers, complete_items
+from app.store.drafts import DraftContent
 from app.store.taxcode_search import TaxCodeHit, search_codes
 from app.ui.completion import Entry, LookupCompleter
 from app.ui.draft_figures import line_figures
@@ -64,6 +74,8 @@ from app.ui.line_table import (
 )
 from app.ui.marking import mark
 
+log = logging.getLogger(__name__)
+
 # The buyer's text fields (key of the body's buyer block, label).
 BUYER_FIELDS = (("name", "名称"), ("tax_id", "纳税人识别号"), ("id_number", "证件号码"), ("address", "地址"),
                 ("phone", "电话"), ("bank", "开户行"), ("account", "账号"))
@@ -75,6 +87,9 @@ MEDIA = ((Medium.ELECTRONIC, "电子发票", "electronic"), (Medium.PAPER, "纸�
 LINE_CELL_OF = {"amount": "amount", "tax": "tax", "amount_with_tax": "amount", "discount": "item_name",
                 "name": "item_name", "short_name": "tax_code", "item": "item_name", "nature": "item_name",
                 "line_no": "item_name", "original_line_no": "item_name"}
+# A draft is saved this long after the last edit: often enough that a crash loses a few keystrokes at most,
+# seldom enough that typing never waits on the disk.
+DRAFT_DELAY_MS = 1500
 
 
 def customer_entries(customers: list[CustomerEntry]) -> list[Entry]:
@@ -106,9 +121,19 @@ class InvoiceForm(QDialog):
         self._touched: set[str] = set()
         self._line_rows: list[int] = []  # draft line i is table row _line_rows[i]
         self.code_browser: QDialog | None = None
-        # The service that issues what the form holds: issue_invoice, or for a correction
-        # the cancel-and-reissue service (see load_correction). Same signature either way.
-        self.issuer: Callable[..., IssuedInvoice] = issue_invoice
+        # The service that issues what the form holds: issue_invoice (deleting the form's draft in its
+        # transaction), or for a correction the cancel-and-reissue service (see load_correction).
+        self.issuer: Callable[..., IssuedInvoice] = self._issue_with_draft
+        # The form's draft in the store (None until first saved); keeps_draft is off for a correction.
+        self.draft_id: int | None = None
+        self.keeps_draft = True
+        self.draft_gone = False  # issued or deleted elsewhere: not saved again (see save_draft_now)
+        self.draft_error = ""  # why the last save failed ("" once saved)
+        self.total_with_tax = Decimal("0.00")  # as shown, kept with the draft for the list of drafts
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(DRAFT_DELAY_MS)
+        self.draft_timer.timeout.connect(self._draft_due)
         self._build()
         self._reset_fields()
 
@@ -239,6 +264,10 @@ class InvoiceForm(QDialog):
         buttons = QHBoxLayout()
         self.status_label = QLabel(self)
         buttons.addWidget(self.status_label, 1)
+        self.draft_label = QLabel(self)
+        self.draft_label.setObjectName("draft_state")
+        self.draft_label.setStyleSheet("color: #777;")
+        buttons.addWidget(self.draft_label)
         self.issue_button = QPushButton(tr("开具") + "  (Ctrl+Enter)", self)
         self.issue_button.setObjectName("issue")
         self.issue_button.setDefault(False)
@@ -407,12 +436,42 @@ class InvoiceForm(QDialog):
         self._touched = {f"buyer.{key}" for key in BUYER_KEYS} | {f"row{r}" for r in range(len(self.lines.rows))}
         self.validate()
         self.dirty = True
+        self._draft_edited()
+
+    def load_saved_draft(self, draft: DraftContent) -> None:
+        """Continue a draft (发票 → 草稿…): the form as it was saved, its prices mode, catalog items and
+        confirmations too; it goes on saving into the same draft, and issuing it deletes that one."""
+        body = draft.body
+        self.load_draft(body)
+        if body.get("prices_include_tax") is True:
+            # The prices were typed with tax: the switch says so, nothing is converted.
+            self.prices_include_tax.blockSignals(True)
+            self.prices_include_tax.setChecked(True)
+            self.prices_include_tax.blockSignals(False)
+            self.lines.set_prices_include_tax(True)
+        lines = [line for line in body.get("lines", []) if isinstance(line, dict)]
+        for values, line in zip(self.lines.rows, lines, strict=False):
+            if isinstance(line.get("item"), int):
+                values["item"] = line["item"]  # the catalog item it came from, counted on issue
+        for box, on in ((self.confirm_tax_id, draft.confirmed_tax_id),
+                        (self.confirm_short_name, draft.confirmed_short_name)):
+            box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(False)
+        self.draft_id = draft.id
+        self.draft_gone = False
+        self.draft_timer.stop()  # nothing new to save yet
+        self.setWindowTitle(tr("新开发票（草稿）", "New invoice (draft)"))
+        self.draft_label.setText(tr("草稿", "Draft"))
+        self.validate()
 
     def load_correction(self, number: str, body: dict, reason: str) -> None:
         """Correct a rejected invoice: issuing cancels `number` and issues this one, both or neither."""
         from app.services.lifecycle import cancel_and_reissue
 
         self.load_draft(body)
+        self.keeps_draft = False
+        self.draft_timer.stop()
         self.setWindowTitle(tr("更正并重开 {number}", "Correct and reissue {number}", number=number))
 
         def reissue(draft: dict, *, confirmed_tax_ids: list[str], confirmed_short_name: bool,
@@ -428,6 +487,7 @@ class InvoiceForm(QDialog):
         self._touched.update(paths)
         self.dirty = True
         self.validate()
+        self._draft_edited()
 
     def _natural_person_toggled(self, on: bool) -> None:
         if on:  # a person: the confirmation that the buyer is not one goes
@@ -471,6 +531,7 @@ class InvoiceForm(QDialog):
             self._touched.add(f"row{row}")
         self.dirty = True
         self.validate()
+        self._draft_edited()
 
     def current_kind(self) -> InvoiceKind:
         return InvoiceKind(self.kind.currentData())
@@ -613,6 +674,7 @@ class InvoiceForm(QDialog):
             amount = sum((a for a, _ in figures), Decimal("0.00"))
             tax = sum((t for _, t in figures), Decimal("0.00"))
         total = amount + tax
+        self.total_with_tax = total
         self.total_amount_label.setText(f"¥{format_money_grouped(amount)}")
         self.total_tax_label.setText(f"¥{format_money_grouped(tax)}")
         self.total_label.setText(f"¥{format_money_grouped(total)}")
@@ -724,6 +786,79 @@ class InvoiceForm(QDialog):
         self.lines.refresh_codes()
         self.validate()
 
+    # --- the draft --------------------------------------------------------------------------
+
+    def has_content(self) -> bool:
+        """Anything the clerk would miss: a buyer field, a line, the remarks (the clerks come from the profile)."""
+        return (any(edit.text().strip() for edit in self.buyer.values()) or bool(self.remarks.text().strip())
+                or any(not self.lines.is_blank(row) for row in range(self.lines.rowCount())))
+
+    def _draft_edited(self) -> None:
+        if self.keeps_draft:
+            self.draft_timer.start()  # again: the save waits for a pause in the typing
+
+    def _draft_due(self) -> None:
+        # Only a form on screen saves by itself; a hidden one is being closed or torn down.
+        if self.isVisible():
+            self.save_draft_now()
+
+    def save_draft_now(self) -> int | None:
+        """Keep what the form holds as its draft, now; a form emptied again drops its draft. Returns the draft id.
+
+        A failure to save is shown beside the buttons and logged, never raised: the clerk goes on typing (and
+        the next pause tries again). A draft issued or deleted elsewhere is not made again (see DraftGone)."""
+        self.draft_timer.stop()
+        if not self.keeps_draft or self.draft_gone:
+            return self.draft_id
+        try:
+            if not self.has_content():
+                if self.draft_id is not None:
+                    discard_draft(self.draft_id)
+                    self.draft_id = None
+                    self.draft_label.setText("")
+                return None
+            body, total = self.draft(), self.total_with_tax
+            confirmed = self.confirm_tax_id.isChecked(), self.confirm_short_name.isChecked()
+            if self.draft_id is None:
+                self.draft_id = save_draft(body, total_with_tax=total, confirmed_tax_id=confirmed[0],
+                                           confirmed_short_name=confirmed[1])
+            else:
+                replace_draft(self.draft_id, body, total_with_tax=total, confirmed_tax_id=confirmed[0],
+                              confirmed_short_name=confirmed[1])
+        except DraftGone:
+            self.draft_gone = True
+            self.draft_label.setText(tr("草稿已在别处开具或删除", "Draft issued or deleted elsewhere"))
+            return self.draft_id
+        except (DeskError, peewee.PeeweeException) as error:
+            log.warning("the draft could not be saved: %s", error)
+            self.draft_error = error.describe(language()) if isinstance(error, DeskError) else str(error)
+            self.draft_label.setText(tr("草稿未能保存", "Draft not saved"))
+            self.draft_label.setToolTip(self.draft_error)
+            return self.draft_id
+        self.draft_error = ""
+        saved_at = in_beijing(now()).strftime("%H:%M:%S")
+        self.draft_label.setText(tr("草稿已保存 {time}", "Draft saved {time}", time=saved_at))
+        self.draft_label.setToolTip("")
+        return self.draft_id
+
+    def drop_draft(self) -> None:
+        """放弃: the draft goes from the store."""
+        self.draft_timer.stop()
+        if self.draft_id is not None:
+            try:
+                discard_draft(self.draft_id)
+            except (DeskError, peewee.PeeweeException) as error:
+                log.warning("the draft could not be deleted: %s", error)
+        self.draft_id = None
+        self.draft_gone = False
+        self.draft_label.setText("")
+
+    def _issue_with_draft(self, draft: dict, *, confirmed_tax_ids: list[str], confirmed_short_name: bool,
+                          clerk: str) -> IssuedInvoice:
+        # The draft is deleted in the issuing transaction: a crash cannot leave one behind to be issued again.
+        return issue_invoice(draft, confirmed_tax_ids=confirmed_tax_ids, confirmed_short_name=confirmed_short_name,
+                             clerk=clerk, draft_id=self.draft_id)
+
     # --- issuing and closing ----------------------------------------------------------------
 
     def confirm_and_issue(self) -> IssuedInvoice | None:
@@ -755,10 +890,20 @@ class InvoiceForm(QDialog):
             self._touched |= {f"row{row}" for row in range(self.lines.rowCount())}
             self._show_errors()
             return None
+        self.draft_timer.stop()  # what is issued is not saved as a draft meanwhile
         try:
             issued = self.issuer(self.draft(), confirmed_tax_ids=self.confirmed_tax_ids(),
                                  confirmed_short_name=self.confirmed_short_name(),
                                  clerk=self.people["drawer"].text().strip())
+        except DraftGone as gone:
+            # Issued from another window or desk, maybe: refused once, so one draft does not make two invoices.
+            self.draft_id, self.draft_gone = None, False
+            self.draft_label.setText("")
+            QMessageBox.warning(self, tr("未开具", "Not issued"), tr(
+                "{reason}。为免重复开具，本次未开具：请先在发票列表中核对；确需开具，请再次开具。",
+                "{reason}. So as not to issue it twice, nothing was issued: check the invoice list first; "
+                "issue again if it is still wanted.", reason=gone.message(language()).rstrip("。.")))
+            return None
         except ValidationFailed as failed:
             self.errors = failed.errors
             self._show_errors()
@@ -768,33 +913,57 @@ class InvoiceForm(QDialog):
             QMessageBox.warning(self, tr("开具失败"), str(error))
             return None
         self.last_issued = issued
+        self.draft_id = None  # deleted with the issue
         self.dirty = False
         self.issued.emit(issued.number)
         self.accept()
         return issued
 
     def new_invoice(self) -> None:
-        if self.dirty and not self._discard_ok():
+        if not self._leave_ok():
             return
+        self.draft_id, self.draft_gone = None, False  # a kept draft stays in the store; the new invoice has its own
+        self.draft_label.setText("")
         self._reset_fields()
 
-    def _discard_ok(self) -> bool:
+    def _leave_ok(self) -> bool:
+        """Before the form is closed or emptied: asks when something typed is not issued. 保存 keeps the draft
+        (offered again at 发票 → 草稿…), 放弃 deletes it, 取消 goes back to the form."""
+        if not self.dirty:
+            self.draft_timer.stop()
+            return True
         buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(self, tr("放弃未开具的发票？"),
-                                      tr("这张发票还没有开具，关闭后填写的内容将丢失。"),
-                                      buttons.Discard | buttons.Cancel, buttons.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+        if self.keeps_draft and self.has_content():
+            answer = QMessageBox.question(
+                self, tr("保存草稿还是放弃？", "Keep a draft or discard?"),
+                tr("这张发票还没有开具。保存：留作草稿，以后可在“发票 → 草稿…”中继续填写；放弃：填写的内容将丢失。",
+                   "This invoice has not been issued. Save keeps it as a draft, to go on with later from "
+                   "Invoices → Drafts…; Discard loses what you typed."),
+                buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        else:
+            answer = QMessageBox.question(self, tr("放弃未开具的发票？"),
+                                          tr("这张发票还没有开具，关闭后填写的内容将丢失。"),
+                                          buttons.Discard | buttons.Cancel, buttons.Cancel)
+        if answer == buttons.Save:
+            self.save_draft_now()
+            if self.draft_error:  # not kept: the form stays open rather than lose what was typed
+                QMessageBox.warning(self, tr("草稿未能保存", "Draft not saved"), self.draft_error)
+                return False
+        elif answer == buttons.Discard:
+            self.drop_draft()
+        else:
+            return False
+        self.dirty = False
+        return True
 
     def closeEvent(self, event) -> None:
-        if self.dirty and not self._discard_ok():
+        if not self._leave_ok():
             event.ignore()
             return
-        self.dirty = False
         super().closeEvent(event)
 
     def reject(self) -> None:
         # Esc goes through the same question as the close button.
-        if self.dirty and not self._discard_ok():
+        if not self._leave_ok():
             return
-        self.dirty = False
         super().reject()

@@ -153,6 +153,9 @@ class MainWindow(QMainWindow):
         from app.ui.statistics_view import install as install_statistics  # 统计: a period's counts and amounts
 
         install_statistics(self)
+        from app.ui.draft_actions import install as install_drafts  # 草稿: unfinished forms kept, offered again
+
+        self.draft_actions = install_drafts(self)
 
     # --- menus and toolbar ------------------------------------------------------------------
 
