@@ -1,16 +1,18 @@
 """The connectivity monitor: is the platform reachable, and since when is it not?
 
-It polls GET /v2/health with a short timeout: every `interval` seconds while online, and with
-a growing back-off (`retry_min` doubling up to `retry_max`, with jitter) while it is down.
-Plain Python callbacks, called on the monitor's thread (the UI marshals them to the GUI
-thread in app/ui/sync_runner.py); no Qt here.
+It polls GET /v2/health with the client's own request timeout (the one every upload waits): every
+`interval` seconds while online, and with a growing back-off (`retry_min` doubling up to `retry_max`,
+with jitter) while it is down. Plain Python callbacks, called on the monitor's thread (or, for an
+upload's contact, the worker's; the UI marshals them to the GUI thread in app/ui/sync_runner.py); no Qt here.
 
-States: ONLINE (health answers "ok" in time), DEGRADED (it answers, but slowly, with 429, or
-uploads keep failing while health says ok: see report_upload_failure), OFFLINE (no good answer).
+States: ONLINE (health answers "ok" within the timeout; `slow` and `latency` say when it took longer than
+`slow_after`: a slow platform is still there, and uploads to it work), DEGRADED (health says ok but uploads
+keep failing: see report_upload_failure), OFFLINE (no good answer: a failure or a timeout).
 
-Listeners (add_check_listener / add_state_listener):
-    on_check(CheckResult)   after every poll: ok, error message, latency, time
+Listeners (add_check_listener / add_state_listener / add_contact_listener):
+    on_check(CheckResult)   after every poll: ok, error message, latency, slow, time
     on_state(StateChange)   when the state changes: previous, state, time, last good contact, error
+    on_contact(datetime)    after every good contact (a good poll, an upload the platform answered)
 A listener that raises is logged and skipped; it never stops the monitor.
 """
 
@@ -21,7 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.core import clock
@@ -39,6 +41,7 @@ class CheckResult:
     ok: bool  # the platform answered health with "ok"
     latency: float  # seconds
     error: str = ""  # why not, when not ok (never contains the token)
+    slow: bool = False  # answered, but after more than the monitor's slow_after
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,13 @@ class ConnectivityMonitor:
         self.state = UNKNOWN
         self.last_good_contact: datetime | None = None
         self.last_error = ""
+        self.latency: float | None = None  # of the last good poll, seconds
+        self.slow = False  # the last good poll took longer than slow_after
         self._failed_in_row = 0
         self._upload_failures = 0
         self._check_listeners: list[Callable[[CheckResult], None]] = []
         self._state_listeners: list[Callable[[StateChange], None]] = []
+        self._contact_listeners: list[Callable[[datetime], None]] = []
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -84,6 +90,9 @@ class ConnectivityMonitor:
 
     def add_state_listener(self, listener: Callable[[StateChange], None]) -> None:
         self._state_listeners.append(listener)
+
+    def add_contact_listener(self, listener: Callable[[datetime], None]) -> None:
+        self._contact_listeners.append(listener)
 
     def _emit(self, listeners: list, event) -> None:
         for listener in list(listeners):
@@ -120,23 +129,31 @@ class ConnectivityMonitor:
             result = CheckResult(_now(), False, time.monotonic() - started, str(error))
         except Exception as error:
             result = CheckResult(_now(), False, time.monotonic() - started, f"{type(error).__name__}: {error}")
+        if result.ok and result.latency > self.slow_after:
+            result = replace(result, slow=True)
         with self._lock:
             if result.ok:
                 self._failed_in_row = 0
-                self.last_good_contact = result.at
-                slow = result.latency > self.slow_after
+                self.latency, self.slow = result.latency, result.slow
+                # Slow is not down: only a failure or a timeout (the client's) is offline.
                 failing = self._upload_failures >= self.upload_failures_for_degraded
-                new_state = DEGRADED if slow or failing else ONLINE
-                why = (f"slow answer ({result.latency:.1f}s)" if slow
-                       else "uploads failing" if failing else "")
+                new_state = DEGRADED if failing else ONLINE
+                why = "uploads failing" if failing else ""
             else:
                 self._failed_in_row += 1
                 new_state = OFFLINE
                 why = result.error
             self.last_error = why
             self._emit(self._check_listeners, result)
+            if result.ok:
+                self._contact(result.at)
             self._set_state(new_state, why, result.at)
             return result
+
+    def _contact(self, at: datetime) -> None:
+        """A good contact: 最近联系 moves on every one, not only when the state changes."""
+        self.last_good_contact = at
+        self._emit(self._contact_listeners, at)
 
     def _set_state(self, new_state: str, error: str, at: datetime) -> None:
         if new_state == self.state:
@@ -153,11 +170,13 @@ class ConnectivityMonitor:
                 self._set_state(DEGRADED, f"uploads failing: {message}", _now())
 
     def report_upload_success(self) -> None:
+        """The platform answered an upload: a good contact, whatever the last poll said."""
         with self._lock:
             self._upload_failures = 0
+            at = _now()
+            self._contact(at)
             if self.state == DEGRADED:
-                self.last_good_contact = _now()
-                self._set_state(ONLINE, "", self.last_good_contact)
+                self._set_state(ONLINE, "", at)
 
     def next_delay(self) -> float:
         """Seconds to the next poll: the interval while answering, a jittered back-off while not."""

@@ -5,8 +5,9 @@ threads (app/ui/sync_runner.py only turns its news into Qt signals). The wiring 
 - a transient upload failure counts against the platform (monitor) and in the open outage (feed);
 - an upload that works is a good contact; while the monitor still thinks the platform is down it
   looks again at once;
-- when the platform answers again after an outage (or at first contact) the worker runs a pass, and the
-  daily round (app/sync/housekeeping.py: taxpayer, stock top-ups, tax codes, the monthly summary) runs.
+- when the platform answers again after an outage (or at first contact) everything waiting on its back-off is
+  due at once and the worker runs a pass (QueueWorker.platform_back), and the daily round
+  (app/sync/housekeeping.py: taxpayer, stock top-ups, tax codes, the monthly summary) runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from app.platform.client import PlatformClient
 from app.services import stock
@@ -54,6 +56,10 @@ class SyncRuntime:
 
     def add_check_listener(self, listener: Callable[[CheckResult], None]) -> None:
         self.monitor.add_check_listener(listener)
+
+    def add_contact_listener(self, listener: Callable[[datetime], None]) -> None:
+        """Every good contact (a good poll, an upload the platform answered), on the thread that made it."""
+        self.monitor.add_contact_listener(listener)
 
     def add_worker_listener(self, listener: Callable[[WorkerEvent], None]) -> None:
         self.worker.add_listener(listener)
@@ -122,9 +128,13 @@ class SyncRuntime:
 
     def _on_state(self, change: StateChange) -> None:
         if change.state in (ONLINE, DEGRADED):
-            self.worker.wake()  # what waited during the outage goes up now
-            if self.housekeeping is not None and change.previous in (OFFLINE, UNKNOWN):
-                self.housekeeping.wake()  # back: refill the stock, look at the taxpayer and the month
+            if change.previous in (OFFLINE, UNKNOWN):
+                # Back (or first contact): what waited out the outage goes now, not after its own back-off.
+                self.worker.platform_back()
+                if self.housekeeping is not None:
+                    self.housekeeping.wake()  # refill the stock, look at the taxpayer and the month
+            else:
+                self.worker.wake()
 
     def _on_worker(self, event: WorkerEvent) -> None:
         if event.kind == "transient_failure":

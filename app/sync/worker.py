@@ -19,6 +19,9 @@ Every answer is checked by the client against what was sent (app/platform/http_c
 of it is recorded: an answer that does not fit is a transient failure, never an acceptance.
 
 run_forever() repeats passes until stopped, sleeping until the next entry or batch is due (or woken).
+platform_back() (the monitor saw the platform answer again) makes every entry and open batch waiting on its
+back-off due at once, on the worker's thread at the start of the next pass, and runs that pass now: the
+back-off was the outage's, not the invoice's. Keys and request ids stay as they are (exactly once).
 Listeners get WorkerEvent objects on the worker's thread; no Qt here.
 """
 
@@ -146,6 +149,7 @@ class QueueWorker:
         self._post_client: PlatformClient | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._back = threading.Event()  # the platform answers again: what waits is due now
 
     def add_listener(self, listener: Callable[[WorkerEvent], None]) -> None:
         self._listeners.append(listener)
@@ -186,6 +190,7 @@ class QueueWorker:
             self._emit("held", report, report.held)
             self._emit("pass_done", report)
             return report
+        self._catch_up()  # before the lock: another instance's sender (same store) finds them due too
         if not queue.acquire_lock(self.holder, self.lock_ttl):
             report.lock_busy = True
             self._emit("lock_busy", report, "another worker is sending")
@@ -225,7 +230,7 @@ class QueueWorker:
                 worked = self._look_up(report) or worked
             if not self._stopped(report):
                 worked = self._issue_pre_issue_records(report) or worked
-            if worked:
+            if worked or self._catch_up():
                 waited_since = time.monotonic()
                 continue
             # Nothing to do now: what falls due within the pass's wait (results still processing, a short
@@ -494,6 +499,24 @@ class QueueWorker:
         """Run a pass now (the clerk pressed "upload now", or an invoice was just issued)."""
         self._wake.set()
 
+    def platform_back(self) -> None:
+        """The platform answers again after an outage: what waits on its back-off goes in a pass run now."""
+        self._back.set()
+        self._wake.set()
+
+    def _catch_up(self) -> bool:
+        """After platform_back(): every retry_wait / unknown_outcome / lookup entry and open batch due now (rejected
+        and final ones are not touched). True when it was asked for."""
+        if not self._back.is_set():
+            return False
+        self._back.clear()
+        try:
+            queue.make_due_now()
+        except Exception:
+            self._back.set()  # the store was busy: the next pass tries again
+            raise
+        return True
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -514,7 +537,9 @@ class QueueWorker:
                         log.exception("upload pass failed")
                         report = PassReport(last_error=f"{type(error).__name__}: {error}")
                     wait = self.idle_poll
-                    if not report.unauthorized and not report.lock_busy:
+                    if self._back.is_set():
+                        wait = 0.0  # came back during the pass: the next one at once
+                    elif not report.unauthorized and not report.lock_busy:
                         due = queue.next_due_in()
                         if due is not None:
                             wait = min(wait, max(due, 0.01))

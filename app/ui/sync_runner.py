@@ -28,6 +28,10 @@ def default_client_factory() -> Callable[[], PlatformClient]:
 class SyncRunner(QObject):
     # state, last good contact (ISO or ""), why (error text or "")
     state_changed = Signal(str, str, str)
+    # every good contact (a good poll, an upload the platform answered): its time, ISO
+    contact_changed = Signal(str)
+    # every good poll: how long health took (seconds), and whether that is slow
+    latency_changed = Signal(float, bool)
     # waiting, needing attention (rejected)
     counts_changed = Signal(int, int)
     # invoices accepted or rejected since the last signal: the list should refresh
@@ -48,6 +52,7 @@ class SyncRunner(QObject):
                                    retry_min=retry_min, retry_max=retry_max, worker=worker, record_outages=False)
         self.runtime.add_state_listener(self._on_state)
         self.runtime.add_check_listener(self._on_check)
+        self.runtime.add_contact_listener(self._on_contact)
         self.runtime.add_worker_listener(self._on_worker)
         self.state = UNKNOWN
         self.last_good_contact: datetime | None = None
@@ -129,7 +134,11 @@ class SyncRunner(QObject):
 
     def _on_check(self, result: CheckResult) -> None:
         if result.ok:
-            self.last_good_contact = result.at
+            self.latency_changed.emit(result.latency, result.slow)
+
+    def _on_contact(self, at: datetime) -> None:
+        self.last_good_contact = at
+        self.contact_changed.emit(at.isoformat())
 
     def _on_state(self, change: StateChange) -> None:
         self.state = change.state

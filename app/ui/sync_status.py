@@ -1,4 +1,5 @@
-"""The status bar's platform indicator: online / offline / degraded, the last good contact, and
+"""The status bar's platform indicator: online (slow, with the health check's latency, when it is) / offline /
+degraded, the last good contact (moved on by every good poll and upload, not only by a change of state), and
 how many invoices wait to go up (and how many need the clerk). Click it for the queue view."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ STATE_TEXT = {
 }
 
 
+def _moment(iso: str) -> datetime:
+    return clock.in_beijing(datetime.fromisoformat(iso))
+
+
 class SyncStatusWidget(QWidget):
     clicked = Signal()
 
@@ -27,6 +32,8 @@ class SyncStatusWidget(QWidget):
         self.setObjectName("sync_status")
         self.state = "unknown"
         self.last_good = ""
+        self.latency: float | None = None  # of the last good health check, seconds
+        self.slow = False
         self.waiting = 0
         self.rejected = 0
         self.paused = False
@@ -49,6 +56,8 @@ class SyncStatusWidget(QWidget):
 
     def attach(self, runner) -> None:
         runner.state_changed.connect(self.set_state)
+        runner.contact_changed.connect(self.set_contact)
+        runner.latency_changed.connect(self.set_latency)
         runner.counts_changed.connect(self.set_counts)
         runner.paused_changed.connect(self.set_paused)
 
@@ -58,9 +67,20 @@ class SyncStatusWidget(QWidget):
 
     def set_state(self, state: str, last_good: str = "", error: str = "") -> None:
         self.state = state
-        if last_good:
+        # A state change carries the contact as it was then: never older than one shown already.
+        if last_good and (not self.last_good or _moment(last_good) > _moment(self.last_good)):
             self.last_good = last_good
         self.setToolTip(error or tr("点击查看上传队列", "Click for the upload queue"))
+        self._render()
+
+    def set_contact(self, last_good: str) -> None:
+        """A good contact while the state stays as it is (a poll, an upload)."""
+        if last_good:
+            self.last_good = last_good
+            self._render()
+
+    def set_latency(self, latency: float, slow: bool) -> None:
+        self.latency, self.slow = latency, slow
         self._render()
 
     def set_counts(self, waiting: int, rejected: int) -> None:
@@ -76,13 +96,16 @@ class SyncStatusWidget(QWidget):
         self._render()
 
     def _render(self) -> None:
-        text, colour = STATE_TEXT.get(self.state, (lambda: tr("正在检查平台…", "Checking platform…"), "#666666"))
+        name, colour = STATE_TEXT.get(self.state, (lambda: tr("正在检查平台…", "Checking platform…"), "#666666"))
+        text = name()
+        if self.state == ONLINE and self.slow and self.latency is not None:
+            # Slow is still online (uploads go through): said beside it, with the time health took.
+            text = tr("平台在线（响应慢，{s:.1f} 秒）", "Platform online (slow, {s:.1f} s)", s=self.latency)
         if not self.configured and self.state != ONLINE:
-            text, colour = (lambda: tr("未设置平台（工具 → 平台设置）", "No platform set (Tools → Platform settings)"),
-                            "#666666")
-        self.state_label.setText(f"<span style='color:{colour}'>●</span> {text()}")
+            text, colour = tr("未设置平台（工具 → 平台设置）", "No platform set (Tools → Platform settings)"), "#666666"
+        self.state_label.setText(f"<span style='color:{colour}'>●</span> {text}")
         if self.last_good:
-            moment = clock.in_beijing(datetime.fromisoformat(self.last_good))
+            moment = _moment(self.last_good)
             today = clock.in_beijing(moment).date() == clock.today()
             shown = f"{moment:%H:%M:%S}" if today else f"{moment:%m-%d %H:%M}"
             self.contact_label.setText(tr("最近联系 {time}", "last contact {time}", time=shown))
