@@ -8,12 +8,30 @@ show label it 预开单（非发票）, and for one the platform has issued, nam
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from datetime import date
+from decimal import Decimal
 
 from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
 from app.core import status as statuses
 from app.core.capitals import amount_in_capitals
 from app.core.codec import invoice_to_body
-from app.core.money import format_money
+from app.core.errors import ValidationFailed
+from app.core.invoice import InvoiceKind
+from app.core.invoice_query import (
+    BUYER,
+    CHANNELS,
+    DEFAULT_SORT,
+    ITEM,
+    MEDIA,
+    NUMBER,
+    REMARKS,
+    SORTS,
+    UPLOAD_STATES,
+    InvoiceQuery,
+)
+from app.core.money import format_money, parse_decimal
 from app.core.status import INVOICE_STATUSES, status_label
 from app.services.issuing import issue_invoices
 from app.store import queries
@@ -88,28 +106,76 @@ def cmd_issue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _day_option(option: str, value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise BadInput(f"{option}（日期）：“{value}”不是 YYYY-MM-DD 格式的日期",
+                       f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _amount_option(option: str, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    amount = parse_decimal(value.replace(",", ""))
+    if amount is None:
+        raise BadInput(f"{option}（金额）：“{value}”不是金额", f"{option}: {value!r} is not an amount")
+    return amount
+
+
+def query_of(args: argparse.Namespace) -> InvoiceQuery:
+    """The list's InvoiceQuery from the options (the same the app's search box and filters build)."""
+    query = InvoiceQuery.searching(
+        " ".join(args.search or []),
+        date_from=_day_option("--from", args.date_from), date_to=_day_option("--to", args.date_to),
+        min_total=_amount_option("--min", args.min_total), max_total=_amount_option("--max", args.max_total),
+        status=args.status or None, kind=args.kind, medium=args.medium, red=args.red, channel=args.channel,
+        upload=args.upload, sort=args.sort, descending=not args.ascending)
+    for search_field, words in ((NUMBER, args.number), (BUYER, args.buyer), (ITEM, args.item),
+                                (REMARKS, args.remarks)):
+        for text in words or []:
+            query = query.with_words(search_field, text)
+    try:
+        return query.check()
+    except ValidationFailed as failed:
+        options = {"text": "search", "date_to": "to", "min_total": "min", "max_total": "max"}
+        raise BadInput("；".join(f"--{options.get(e.field, e.field)}：{e.message('zh')}" for e in failed.errors),
+                       "; ".join(f"--{options.get(e.field, e.field)}: {e.message('en')}"
+                                 for e in failed.errors)) from None
+
+
+def _json_item(r: queries.InvoiceSummary) -> dict[str, object]:
+    return {"number": r.number, "official_number": r.official_number, "issued_at": r.issued_at,
+            "buyer": r.buyer_name, "buyer_tax_id": r.buyer_tax_id, "total_with_tax": format_money(r.total_with_tax),
+            "status": r.status, "channel": channel_of(r.number, r.official_number),
+            "pre_issue": is_pre_issue(r.status, r.official_number),
+            "invoice_number": became(r.number, r.official_number), "kind": r.kind, "red": r.red,
+            "original_number": r.original_number}
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    if args.status and args.status not in INVOICE_STATUSES:
-        raise BadInput(f"status（状态）：“{args.status}”不是发票状态（{', '.join(INVOICE_STATUSES)}）",
-                       f"status: {args.status!r} is not an invoice status ({', '.join(INVOICE_STATUSES)})")
-    if args.xlsx is not None or args.csv is not None or args.date_from or args.date_to:
-        return cmd_list_filtered(args)
+    """`list` with any search, filter and order; to the screen (streamed, a page at a time), as JSON, or to a
+    file with --xlsx FILE / --csv FILE (the same query)."""
+    chosen = query_of(args)
     open_store_of(args)
-    rows = []
-    offset = 0
-    while True:
-        page = queries.list_invoices(offset=offset, limit=PAGE, status=args.status)
-        rows += page
-        offset += len(page)
-        if len(page) < PAGE:
-            break
+    if args.xlsx is not None or args.csv is not None:
+        from app.services.list_export import export_list
+
+        for target in (args.xlsx, args.csv):
+            if target is not None:
+                result = export_list(target, chosen, lines=args.lines and target == args.xlsx)
+                print(f"{result.path}\t已导出 {result.invoices} 张发票"
+                      + (f"、{result.lines} 行明细" if args.lines else "") + f" / exported {result.invoices} invoices")
+        return EXIT_OK
+    rows = queries.iter_search(chosen, PAGE)
     if args.json:
-        print_json([{"number": r.number, "official_number": r.official_number, "issued_at": r.issued_at,
-                     "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status,
-                     "channel": channel_of(r.number, r.official_number),
-                     "pre_issue": is_pre_issue(r.status, r.official_number),
-                     "invoice_number": became(r.number, r.official_number),
-                     "kind": r.kind} for r in rows])
+        # Streamed as one JSON array: a million invoices never sit in memory at once.
+        sys.stdout.write("[")
+        written = 0
+        for r in rows:
+            sys.stdout.write(("," if written else "") + "\n  " + json.dumps(_json_item(r), ensure_ascii=False))
+            written += 1
+        sys.stdout.write("\n]\n" if written else "]\n")
         return EXIT_OK
     for r in rows:
         print("\t".join([r.number, r.official_number or "-", r.issued_at[:16].replace("T", " "), r.buyer_name,
@@ -142,39 +208,6 @@ def cmd_issue_workbook(args: argparse.Namespace) -> int:
         record = queries.find_invoice(done.number)
         official = record.official_number if record else None
         print(f"{done.serial}\t{issued_line(done.number, official, record.status if record else statuses.PRE_ISSUE)}")
-    return EXIT_OK
-
-
-def cmd_list_filtered(args: argparse.Namespace) -> int:
-    """`list --from D --to D`, and the list to a file with --xlsx FILE / --csv FILE (same filter)."""
-    from datetime import date
-
-    from app.services.list_export import ListFilter, export_list, iter_filtered
-
-    dates = []
-    for option, value in (("from", args.date_from), ("to", args.date_to)):
-        try:
-            dates.append(date.fromisoformat(value) if value else None)
-        except ValueError:
-            raise BadInput(f"{option}（日期）：“{value}”不是 YYYY-MM-DD 格式的日期",
-                           f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
-    chosen = ListFilter(args.status or None, dates[0], dates[1])
-    open_store_of(args)
-    for target in (args.xlsx, args.csv):
-        if target is not None:
-            result = export_list(target, chosen, lines=args.lines and target == args.xlsx)
-            print(f"{result.path}\t已导出 {result.invoices} 张发票" + (f"、{result.lines} 行明细" if args.lines else "")
-                  + f" / exported {result.invoices} invoices")
-    if args.xlsx is not None or args.csv is not None:
-        return EXIT_OK
-    if args.json:
-        print_json([{"number": r.number, "official_number": r.official_number, "issued_at": r.issued_at,
-                     "buyer": r.buyer_name, "total_with_tax": format_money(r.total_with_tax), "status": r.status,
-                     "kind": r.kind} for r in iter_filtered(chosen)])
-        return EXIT_OK
-    for r in iter_filtered(chosen):
-        print("\t".join([r.number, r.official_number or "-", r.issued_at[:16].replace("T", " "), r.buyer_name,
-                         format_money(r.total_with_tax), record_label(r.number, r.official_number, r.status)]))
     return EXIT_OK
 
 
@@ -230,9 +263,28 @@ def register(commands: Subcommands) -> None:
     issue.add_argument("--clerk", default=None, help="who issues (default: the drawer)")
     issue.add_argument("--json", action="store_true", help="number, official number, channel and status as JSON")
 
-    listing = commands.add_parser("list", help="list invoices, newest first")
+    listing = commands.add_parser("list", help="list invoices, newest first: search, filter and sort them")
     listing.set_defaults(handler=cmd_list)
-    listing.add_argument("--status", default=None)
+    listing.add_argument("search", nargs="*", metavar="WORD",
+                         help="words to find in any part of a number, the buyer's name or tax id, an item's name or "
+                              "the remarks (one or two characters: in buyer and item names)")
+    listing.add_argument("--number", action="append", metavar="TEXT", help="any part of a number (3 characters+)")
+    listing.add_argument("--buyer", action="append", metavar="TEXT", help="any part of the buyer's name or tax id")
+    listing.add_argument("--item", action="append", metavar="TEXT", help="any part of an item's name")
+    listing.add_argument("--remarks", action="append", metavar="TEXT", help="any part of the remarks (3 characters+)")
+    listing.add_argument("--status", default=None, help=f"one of {', '.join(INVOICE_STATUSES)}")
+    listing.add_argument("--min", dest="min_total", default=None, metavar="AMOUNT", help="total with tax at least")
+    listing.add_argument("--max", dest="max_total", default=None, metavar="AMOUNT", help="total with tax at most")
+    listing.add_argument("--kind", default=None, choices=[k.value for k in InvoiceKind])
+    listing.add_argument("--medium", default=None, choices=list(MEDIA))
+    listing.add_argument("--channel", default=None, choices=list(CHANNELS))
+    listing.add_argument("--upload", default=None, choices=list(UPLOAD_STATES), help="the upload state")
+    colour = listing.add_mutually_exclusive_group()
+    colour.add_argument("--red", dest="red", action="store_const", const=True, default=None,
+                        help="red-letter invoices only")
+    colour.add_argument("--blue", dest="red", action="store_const", const=False, help="blue invoices only")
+    listing.add_argument("--sort", default=DEFAULT_SORT, choices=list(SORTS), help="the column to sort by")
+    listing.add_argument("--asc", dest="ascending", action="store_true", help="ascending (default: descending)")
     listing.add_argument("--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
                          help="issued on or after this day")
     listing.add_argument("--to", dest="date_to", default=None, metavar="YYYY-MM-DD",

@@ -38,7 +38,7 @@ from app.services.drafts import take_for_issue
 from app.services.limits import check_can_issue
 from app.services.seller import SellerSettings, get_seller
 from app.services.taxpayer import check_may_issue
-from app.store import audit
+from app.store import audit, invoice_search
 from app.store import stock as stock_store
 from app.store.models import Buyer, InvoiceLine, Item, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
@@ -249,6 +249,7 @@ def _write(invoice: Invoice, clerk: str, channel: str, reissue_of: str | None = 
     row = InvoiceRow.create(status=invoice_status, buyer=buyer, channel=channel, reissue_of=reissue_of, **quota,
                             **invoice_row_fields(issued))
     InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
+    invoice_search.index_new_invoices()  # found by the list's search from this commit on
     used_items = [line.item_id for line in issued.lines if line.item_id is not None]
     if used_items:
         Item.update(use_count=Item.use_count + 1).where(Item.id.in_(used_items)).execute()

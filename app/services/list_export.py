@@ -1,9 +1,9 @@
 """The invoice list to a file: Excel (.xlsx) or CSV, with what the list shows and the figures behind it.
 
-The rows are those of the list's filter (ListFilter: a status, and a range of issue dates, both ends
-included), newest first, read a page at a time by key (never OFFSET) and streamed to the file (openpyxl's
-write-only mode, or csv): an export of a million invoices holds one page in memory. With lines=True an
-.xlsx export gets a second sheet, 发票明细, with every line of those invoices.
+The rows are those of the list's query (any search, filter and order: app.core.invoice_query, the same
+the list and the command line use), in its order, read a page at a time by key (never OFFSET) and
+streamed to the file (openpyxl's write-only mode, or csv): an export of a million invoices holds one
+page in memory. With lines=True an .xlsx export gets a second sheet, 发票明细, with every line of those invoices.
 
 In the workbook, numbers (the desk's and the platform's 20-digit ones), tax ids and codes are text cells
 (number format @, so Excel never turns them into 1.1E+19); money is a number with two decimals (0.00);
@@ -19,7 +19,7 @@ import contextlib
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -36,14 +36,16 @@ from app.core.catalog_rules import neutralised
 from app.core.clock import in_beijing
 from app.core.errors import DeskError, FieldError, ValidationFailed
 from app.core.invoice import InvoiceKind
+from app.core.invoice_query import InvoiceQuery
 from app.core.money import format_plain
-from app.core.status import INVOICE_STATUSES, status_label
+from app.core.status import status_label
 from app.core.tax import find_rate
-from app.store.models import Invoice as InvoiceRow
+from app.store import invoice_search
 from app.store.models import InvoiceLine, database
-from app.store.queries import InvoiceSummary
+from app.store.queries import InvoiceSummary, iter_search
 
 PAGE = 1000
+EVERY = 10**15  # a count with no cap worth naming
 LIST_SHEET = "发票列表"
 LINES_SHEET = "发票明细"
 MONEY_FORMAT = "0.00"
@@ -99,37 +101,8 @@ class ExportCancelled(DeskError):
     """The clerk stopped the export; no file was written."""
 
 
-@dataclass(frozen=True)
-class ListFilter:
-    """What the list shows: one status (None: all) and issue dates from..to (either end may be open)."""
-
-    status: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-    def check(self) -> None:
-        errors = []
-        if self.status and self.status not in INVOICE_STATUSES:
-            errors.append(FieldError("status", f"“{self.status}”不是发票状态（{', '.join(INVOICE_STATUSES)}）",
-                                     f"{self.status!r} is not an invoice status ({', '.join(INVOICE_STATUSES)})"))
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            errors.append(FieldError("date_to", "结束日期早于开始日期", "the end date is before the start date"))
-        if errors:
-            raise ValidationFailed(errors)
-
-    def where(self) -> tuple[list[str], list[object]]:
-        conditions: list[str] = []
-        params: list[object] = []
-        if self.status:
-            conditions.append("status = ?")
-            params.append(self.status)
-        if self.date_from:
-            conditions.append("issued_date >= ?")
-            params.append(self.date_from.isoformat())
-        if self.date_to:
-            conditions.append("issued_date <= ?")
-            params.append(self.date_to.isoformat())
-        return conditions, params
+# What the list shows (any search, filter and order): the query the list and the command line use.
+ListFilter = InvoiceQuery
 
 
 @dataclass(frozen=True)
@@ -150,43 +123,31 @@ def export_format(path: Path) -> Format:
 
 
 def count_filtered(list_filter: ListFilter) -> int:
-    conditions, params = list_filter.where()
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    row = database.execute_sql(f"SELECT count(*) FROM {InvoiceRow._meta.table_name}{where}", params).fetchone()
-    return int(row[0]) if row else 0
+    return invoice_search.count_up_to(list_filter, EVERY)
 
 
-_LIST_SQL = ("SELECT id, provisional_number, official_number, issued_at, kind, status, buyer_name, buyer_tax_id, "
-             "total_amount, total_tax, total_with_tax, original_number, remarks, drawer FROM "
-             f"{InvoiceRow._meta.table_name}")
+_LIST_COLUMNS_SQL = ", ".join(f"invoice.{name}" for name in (
+    "id", "provisional_number", "official_number", "issued_at", "kind", "status", "buyer_name", "buyer_tax_id",
+    "total_amount", "total_tax", "total_with_tax", "original_number", "remarks", "drawer"))
+_LIST_WIDTH = 14
 
 
 def _pages(list_filter: ListFilter) -> Iterator[list[tuple[Any, ...]]]:
-    """The filtered invoices newest first, a page at a time by key."""
-    conditions, params = list_filter.where()
-    below: int | None = None
+    """The query's invoices in its order, a page at a time by key."""
+    after: invoice_search.Cursor | None = None
+    checked = list_filter.check()
     while True:
-        where = list(conditions)
-        values = list(params)
-        if below is not None:
-            where.append("id < ?")
-            values.append(below)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = database.execute_sql(f"{_LIST_SQL}{clause} ORDER BY id DESC LIMIT ?", [*values, PAGE]).fetchall()
-        if rows:
-            yield rows
-        if len(rows) < PAGE:
+        page = invoice_search.select_page(checked, _LIST_COLUMNS_SQL, PAGE, after)
+        if page.rows:
+            yield [row[:_LIST_WIDTH] for row in page.rows]
+        if page.after is None:
             return
-        below = rows[-1][0]
+        after = page.after
 
 
 def iter_filtered(list_filter: ListFilter | None = None) -> Iterator[InvoiceSummary]:
-    """The list's rows of a filter, newest first, a page at a time (the command line's `list --from/--to`)."""
-    chosen = list_filter or ListFilter()
-    chosen.check()
-    for page in _pages(chosen):
-        for (id_, number, official, issued_at, kind, status, buyer, _tax_id, _amount, _tax, with_tax, *_rest) in page:
-            yield InvoiceSummary(id_, number, official, issued_at, buyer, Decimal(with_tax).scaleb(-2), status, kind)
+    """The list's rows of a query in its order, a page at a time."""
+    return iter_search((list_filter or ListFilter()).check(), PAGE)
 
 
 def _when(issued_at: str) -> datetime | None:
@@ -366,8 +327,7 @@ def export_list(path: Path | str, list_filter: ListFilter | None = None, *, line
     progress(done, total) is called after each page; when it returns False the export stops, leaves no
     file and raises ExportCancelled."""
     target = Path(path)
-    chosen = list_filter or ListFilter()
-    chosen.check()
+    chosen = (list_filter or ListFilter()).check()
     kind = export_format(target)
 
     def write(written: Path) -> tuple[int, int]:

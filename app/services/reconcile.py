@@ -64,7 +64,7 @@ from app.services.issuing import remember_buyer
 from app.services.lifecycle import PlatformRecord
 from app.services.queue import Outcome, record_outcomes
 from app.services.seller import get_seller
-from app.store import audit
+from app.store import audit, invoice_search
 from app.store import stock as stock_store
 from app.store.models import Buyer, InvoiceLine, NumberBlock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
@@ -571,6 +571,7 @@ def _import_many(pairs: list[tuple[PlatformRecord, Invoice]], clerk: str) -> lis
     lines = [row for _, inv in pairs for row in line_rows(ids[inv.number][0], inv)]
     for start in range(0, len(lines), 1000):
         InvoiceLine.insert_many(lines[start:start + 1000]).execute()
+    invoice_search.index_new_invoices()
     stamp = now_iso()
     entries = [{"invoice": ids[inv.number][0], "idempotency_key": keys[inv.number], "state": status.Q_ACCEPTED,
                 "created_at": stamp, "updated_at": stamp} for _, inv in pairs]

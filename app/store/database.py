@@ -10,7 +10,7 @@ import peewee
 import platformdirs
 
 from app.base.files import make_private, private_folder
-from app.store import migrations
+from app.store import invoice_search, migrations
 from app.store.damage import check_store_file
 from app.store.models import database
 
@@ -78,6 +78,7 @@ def open_store(data_dir: Path | str | None = None, *, before_migration: migratio
     make_private(store_file, Path(f"{store_file}-wal"), Path(f"{store_file}-shm"))
     try:
         migrations.migrate_to_latest(db, before_migration)
+        invoice_search.catch_up()
     except BaseException:
         db.close()  # e.g. no good backup before a migration: leave nothing open
         raise

@@ -25,6 +25,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v5_paper_forms,
     schema_steps.v6_red_letter_forms,
     schema_steps.v7_drafts,
+    schema_steps.v8_search,
 ]
 LATEST = len(STEPS)
 

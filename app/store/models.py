@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import peewee
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from app.store.fields import DecimalTextField, MoneyField
 
@@ -116,7 +117,7 @@ class Invoice(BaseModel):
     accepted_at = peewee.TextField(null=True)
     status = peewee.TextField(index=True)  # see app.core.status
     kind = peewee.TextField()
-    issued_at = peewee.TextField()  # ISO 8601 with +08:00
+    issued_at = peewee.TextField(index=True)  # ISO 8601 with +08:00
     issued_date = peewee.TextField(index=True)  # YYYY-MM-DD, for periods
     offline = peewee.BooleanField(default=True)
     rules = peewee.TextField(default="shudian")  # app.core.invoice.Rules: legacy for what schema 1 issued
@@ -129,7 +130,7 @@ class Invoice(BaseModel):
     seller_account = peewee.TextField(default="")
     buyer = peewee.ForeignKeyField(Buyer, null=True, backref="invoices", on_delete="RESTRICT")
     buyer_id: int | None  # the column behind `buyer`, read without loading the buyer
-    buyer_name = peewee.TextField()
+    buyer_name = peewee.TextField(index=True)
     buyer_tax_id = peewee.TextField(default="")
     buyer_address = peewee.TextField(default="")
     buyer_phone = peewee.TextField(default="")
@@ -140,7 +141,7 @@ class Invoice(BaseModel):
     buyer_id_number = peewee.TextField(default="")
     total_amount = MoneyField()
     total_tax = MoneyField()
-    total_with_tax = MoneyField()
+    total_with_tax = MoneyField(index=True)
     prices_include_tax = peewee.BooleanField(default=False)
     remarks = peewee.TextField(default="")
     payee = peewee.TextField(default="")
@@ -491,7 +492,37 @@ class Draft(BaseModel):
     updated_at = peewee.TextField(index=True)
 
 
+class InvoiceSearch(FTS5Model):
+    """The trigram index of what a clerk searches (schema step 8; written by app.store.invoice_search, never
+    through this model): rowid is the invoice's id, each value between bars (|LX-0000001|2611...|)."""
+
+    rowid = RowIDField()
+    numbers = SearchField()
+    buyer = SearchField()
+    tax_id = SearchField()
+    items = SearchField()
+    remarks = SearchField()
+
+    class Meta:
+        database = database
+        table_name = "invoice_search"
+        options = {"tokenize": "trigram", "columnsize": 0}
+
+
+class SearchName(BaseModel):
+    """The buyer and item names the invoices used (kept by triggers), and how often: where a word of one or
+    two characters is looked up."""
+
+    kind = peewee.TextField()  # buyer / item
+    name = peewee.TextField()
+    uses = peewee.IntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kind", "name")
+        without_rowid = True
+
+
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
               UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet, RedLetterForm,
-              Draft)
+              Draft, InvoiceSearch, SearchName)

@@ -13,15 +13,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import peewee
 
 from app.core import status as statuses
 from app.core.clock import now
 from app.core.invoice import Invoice
+from app.core.invoice_query import InvoiceQuery
 from app.core.lifecycle import ReversalRoom
 from app.core.money import ZERO
+from app.store import invoice_search
 from app.store.models import (
     AuditEntry,
     CancellationRequest,
@@ -48,23 +50,59 @@ class InvoiceSummary(NamedTuple):
     total_with_tax: Decimal
     status: str
     kind: str
+    buyer_tax_id: str = ""
+    original_number: str | None = None  # set on a red-letter invoice: the blue one it reverses
+
+    @property
+    def red(self) -> bool:
+        return self.original_number is not None
 
     @classmethod
     def of(cls, row: InvoiceRow) -> InvoiceSummary:
         """From a row selected with _SUMMARY_FIELDS (or a whole row)."""
         return cls(row.id, row.provisional_number, row.official_number, row.issued_at, row.buyer_name,
-                   row.total_with_tax, row.status, row.kind)
+                   row.total_with_tax, row.status, row.kind, row.buyer_tax_id, row.original_number)
 
 
 _SUMMARY_FIELDS = (InvoiceRow.id, InvoiceRow.provisional_number, InvoiceRow.official_number, InvoiceRow.issued_at,
-                   InvoiceRow.buyer_name, InvoiceRow.total_with_tax, InvoiceRow.status, InvoiceRow.kind)
-_SUMMARY_COLUMNS = "id, provisional_number, official_number, issued_at, buyer_name, total_with_tax, status, kind"
+                   InvoiceRow.buyer_name, InvoiceRow.total_with_tax, InvoiceRow.status, InvoiceRow.kind,
+                   InvoiceRow.buyer_tax_id, InvoiceRow.original_number)
+_SUMMARY_COLUMNS = ("id, provisional_number, official_number, issued_at, buyer_name, total_with_tax, status, kind, "
+                    "buyer_tax_id, original_number")
+
+
+def _summary(row: Sequence[Any]) -> InvoiceSummary:
+    """A row of _SUMMARY_COLUMNS (total_with_tax is whole fen: MoneyField)."""
+    id_, number, official, issued_at, buyer, fen, status_, kind, tax_id, original = row[:10]
+    return InvoiceSummary(id_, number, official, issued_at, buyer, Decimal(fen).scaleb(-2), status_, kind,
+                          tax_id, original)
 
 
 def _summaries(sql: str, params: Sequence[object]) -> list[InvoiceSummary]:
-    """Rows of _SUMMARY_COLUMNS straight from the cursor (total_with_tax is whole fen: MoneyField)."""
-    return [InvoiceSummary(id_, number, official, issued_at, buyer, Decimal(fen).scaleb(-2), status_, kind)
-            for id_, number, official, issued_at, buyer, fen, status_, kind in database.execute_sql(sql, params)]
+    return [_summary(row) for row in database.execute_sql(sql, params)]
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    """A page of a searched list, and where the next one starts (None: there is none)."""
+
+    rows: list[InvoiceSummary]
+    after: invoice_search.Cursor | None
+
+
+_SEARCH_COLUMNS = ", ".join(f"invoice.{name.strip()}" for name in _SUMMARY_COLUMNS.split(","))
+
+
+def search_page(query: InvoiceQuery, limit: int = 100, after: invoice_search.Cursor | None = None) -> SummaryPage:
+    """A page of the list for any search, filter and sort, by key (app.store.invoice_search)."""
+    found = invoice_search.select_page(query, _SEARCH_COLUMNS, limit, after)
+    return SummaryPage([_summary(row) for row in found.rows], found.after)
+
+
+def iter_search(query: InvoiceQuery, page: int = 1000) -> Iterator[InvoiceSummary]:
+    """Every invoice of a search in its order, a page at a time (the command line's `list`)."""
+    for row in invoice_search.iter_rows(query, _SEARCH_COLUMNS, page):
+        yield _summary(row)
 
 
 def _filtered(status: str | None):
@@ -72,6 +110,11 @@ def _filtered(status: str | None):
     if status:
         query = query.where(InvoiceRow.status == status)
     return query
+
+
+def newest_id() -> int | None:
+    """The newest invoice's id (one seek): has anything been issued since?"""
+    return InvoiceRow.select(peewee.fn.MAX(InvoiceRow.id)).scalar()
 
 
 def count_invoices(status: str | None = None) -> int:

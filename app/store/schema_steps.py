@@ -236,3 +236,49 @@ V7_SQL = (
 def v7_drafts(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V7_SQL)
 
+
+# Schema 8: finding an invoice among a million (issue 15). A trigram index (FTS5) of what a clerk searches: the
+# numbers, the buyer's name and tax id, the items' names and the remarks, each value between bars so a whole
+# value is a phrase too. Every writer adds its invoices in its own transaction (app.store.invoice_search); these
+# triggers keep a changed row in step. search_name is the directory of the buyer and item names used, with how
+# often: words of one or two characters (which a trigram index cannot hold) are looked up there. Indexes for
+# the list's sorts by date, buyer and amount.
+V8_SQL = (
+    'CREATE VIRTUAL TABLE "invoice_search" USING fts5("numbers", "buyer", "tax_id", "items", "remarks", '
+    'tokenize = \'trigram\', columnsize = 0)',
+    'INSERT INTO "invoice_search" ("rowid", "numbers", "buyer", "tax_id", "items", "remarks") '
+    'SELECT "id", \'|\' || "provisional_number" || \'|\' || coalesce("official_number", \'\') || \'|\', '
+    '\'|\' || "buyer_name" || \'|\', \'|\' || "buyer_tax_id" || \'|\', '
+    '\'|\' || coalesce((SELECT group_concat("name", \'|\') FROM "invoice_line" '
+    'WHERE "invoice_line"."invoice_id" = "invoice"."id"), \'\') || \'|\', "remarks" FROM "invoice" ORDER BY "id"',
+    'CREATE TABLE "search_name" ("kind" TEXT NOT NULL, "name" TEXT NOT NULL, "uses" INTEGER NOT NULL, '
+    'PRIMARY KEY ("kind", "name")) WITHOUT ROWID',
+    'INSERT INTO "search_name" ("kind", "name", "uses") '
+    'SELECT \'buyer\', "buyer_name", count(*) FROM "invoice" GROUP BY "buyer_name"',
+    'INSERT INTO "search_name" ("kind", "name", "uses") '
+    'SELECT \'item\', "name", count(*) FROM "invoice_line" GROUP BY "name"',
+    'CREATE TRIGGER "invoice_search_update" AFTER UPDATE OF "provisional_number", "official_number", "buyer_name", '
+    '"buyer_tax_id", "remarks" ON "invoice" BEGIN '
+    'UPDATE "invoice_search" SET '
+    '"numbers" = \'|\' || NEW."provisional_number" || \'|\' || coalesce(NEW."official_number", \'\') || \'|\', '
+    '"buyer" = \'|\' || NEW."buyer_name" || \'|\', "tax_id" = \'|\' || NEW."buyer_tax_id" || \'|\', '
+    '"remarks" = NEW."remarks" '
+    'WHERE "rowid" = NEW."id"; '
+    'INSERT INTO "search_name" ("kind", "name", "uses") VALUES (\'buyer\', NEW."buyer_name", 1) '
+    'ON CONFLICT ("kind", "name") DO NOTHING; END',
+    'CREATE TRIGGER "invoice_search_delete" AFTER DELETE ON "invoice" BEGIN '
+    'DELETE FROM "invoice_search" WHERE "rowid" = OLD."id"; END',
+    'CREATE TRIGGER "search_name_buyer" AFTER INSERT ON "invoice" BEGIN '
+    'INSERT INTO "search_name" ("kind", "name", "uses") VALUES (\'buyer\', NEW."buyer_name", 1) '
+    'ON CONFLICT ("kind", "name") DO UPDATE SET "uses" = "uses" + 1; END',
+    'CREATE TRIGGER "search_name_item" AFTER INSERT ON "invoice_line" BEGIN '
+    'INSERT INTO "search_name" ("kind", "name", "uses") VALUES (\'item\', NEW."name", 1) '
+    'ON CONFLICT ("kind", "name") DO UPDATE SET "uses" = "uses" + 1; END',
+    'CREATE INDEX "invoice_issued_at" ON "invoice" ("issued_at")',
+    'CREATE INDEX "invoice_buyer_name" ON "invoice" ("buyer_name")',
+    'CREATE INDEX "invoice_total_with_tax" ON "invoice" ("total_with_tax")',
+)
+
+
+def v8_search(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V8_SQL)

@@ -6,16 +6,23 @@ OFFSET (app.store.queries.list_page), so the deepest page costs what the first d
 to a held one continues from its edge id; the first and the last page read from either end; a jump
 into the middle computes its first id (row r of an unfiltered list without gaps is id newest - r;
 otherwise one pass builds the first id of every page, kept until the next refresh).
+
+A search, a filter beyond the status or another order (an InvoiceQuery that is not plain) is read the way
+Qt reads a list of unknown length: the first page at once, the next as the view scrolls to the end
+(canFetchMore / fetchMore), each by key from where the last ended (app.store.queries.search_page). Nothing
+counts the matches first: the first page of a search of a million invoices costs a page.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from app.core import status
 from app.core.invoice import InvoiceKind
+from app.core.invoice_query import InvoiceQuery
 from app.core.money import format_money_grouped
 from app.core.status import status_label
 from app.store import queries
@@ -27,8 +34,14 @@ PAGE_SIZE = 200
 KEPT_PAGES = 12  # a screenful needs one or two; the rest make scrolling back cheap
 
 # 号码 is the desk's provisional number (on the paper printed offline); 正式号码 the platform's.
-COLUMNS = ("号码", "正式号码", "开票日期", "购买方", "价税合计", "状态")
-NUMBER, OFFICIAL, DATE, BUYER, TOTAL, STATUS = range(len(COLUMNS))
+COLUMNS = ("号码", "正式号码", "开票日期", "购买方", "价税合计", "状态", "种类", "购买方税号", "红字")
+COLUMNS_EN = ("Number", "Official number", "Date", "Buyer", "Total with tax", "Status", "Kind", "Buyer tax id",
+              "Red/blue")
+NUMBER, OFFICIAL, DATE, BUYER, TOTAL, STATUS, KIND, TAX_ID, RED = range(len(COLUMNS))
+# The InvoiceQuery sort of each column.
+SORT_OF_COLUMN = ("number", "official_number", "issued_at", "buyer_name", "total_with_tax", "status", "kind",
+                  "buyer_tax_id", "red")
+KIND_SHORT = {InvoiceKind.NORMAL.value: ("普票", "ordinary"), InvoiceKind.SPECIAL.value: ("专票", "special")}
 
 # Shorter words than app.core.status's where the column is narrow; the full label is the cell's tooltip.
 # A pre-issue record says plainly it is not an invoice.
@@ -52,6 +65,9 @@ class InvoiceListModel(QAbstractTableModel):
         self.page_size = page_size
         self.kept_pages = kept_pages
         self.status: str | None = None
+        self.query = InvoiceQuery()
+        self._found: list[queries.InvoiceSummary] | None = None  # a search's rows so far (None: the plain list)
+        self._after: tuple | None = None  # where a search's next page starts (None: all read)
         self._range = queries.id_range(None)
         self._count = self._range.count
         self._anchors: list[int] | None = None  # the first id of every page, for jumps into a filtered list
@@ -68,13 +84,62 @@ class InvoiceListModel(QAbstractTableModel):
         self.beginResetModel()
         self._pages.clear()
         self._anchors = None
-        self._range = queries.id_range(self.status)
-        self._count = self._range.count
+        if self.query.plain:
+            self._found = self._after = None
+            self._range = queries.id_range(self.status)
+            self._count = self._range.count
+        else:
+            page = queries.search_page(self.query, self.page_size)
+            self._found, self._after = page.rows, page.after
+            self._count = len(page.rows)
+            self.rows_fetched += len(page.rows)
+            self.pages_fetched += 1
         self.endResetModel()
 
-    def set_status(self, status: str | None) -> None:
-        self.status = status or None
+    def set_query(self, query: InvoiceQuery) -> None:
+        """Show what the query finds, in its order (checked first: a bad query raises ValidationFailed
+        and the list stays as it was)."""
+        self.query = query.check()
+        self.status = self.query.status
         self.refresh()
+
+    def set_status(self, status: str | None) -> None:
+        self.set_query(replace(self.query, status=status or None))
+
+    @property
+    def searching(self) -> bool:
+        return self._found is not None
+
+    @property
+    def complete(self) -> bool:
+        """Every row is in the model (a search read to its end, or the plain list)."""
+        return self._found is None or self._after is None
+
+    # --- a search, read as the view scrolls ---------------------------------------------------
+
+    def canFetchMore(self, parent=ROOT) -> bool:
+        return not parent.isValid() and self._found is not None and self._after is not None
+
+    def fetchMore(self, parent=ROOT) -> None:
+        if not self.canFetchMore(parent) or self._found is None:
+            return
+        page = queries.search_page(self.query, self.page_size, self._after)
+        self.rows_fetched += len(page.rows)
+        self.pages_fetched += 1
+        self._after = page.after
+        if page.rows:
+            first = len(self._found)
+            self.beginInsertRows(ROOT, first, first + len(page.rows) - 1)
+            self._found.extend(page.rows)
+            self._count = len(self._found)
+            self.endInsertRows()
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """A click on a header: the same search in that column's order (the id breaking ties)."""
+        if not 0 <= column < len(SORT_OF_COLUMN):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        self.set_query(replace(self.query, sort=SORT_OF_COLUMN[column], descending=descending))
 
     def _page(self, number: int) -> list[queries.InvoiceSummary]:
         page = self._pages.get(number)
@@ -113,6 +178,8 @@ class InvoiceListModel(QAbstractTableModel):
     def summary(self, row: int) -> queries.InvoiceSummary | None:
         if not 0 <= row < self._count:
             return None
+        if self._found is not None:
+            return self._found[row]
         page = self._page(row // self.page_size)
         offset = row % self.page_size
         # The store may have changed under us (another instance); a short page means refresh.
@@ -120,6 +187,8 @@ class InvoiceListModel(QAbstractTableModel):
 
     def row_of(self, number: str) -> int | None:
         """The row of an invoice among the loaded pages, or on the first page (the newest)."""
+        if self._found is not None:
+            return next((row for row, item in enumerate(self._found) if item.number == number), None)
         if self._count and 0 not in self._pages:
             self._page(0)
         for page_number, page in self._pages.items():
@@ -130,6 +199,8 @@ class InvoiceListModel(QAbstractTableModel):
 
     @property
     def cached_rows(self) -> int:
+        if self._found is not None:
+            return len(self._found)
         return sum(len(page) for page in self._pages.values())
 
     # --- Qt model ---------------------------------------------------------------------------
@@ -142,7 +213,7 @@ class InvoiceListModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(COLUMNS[section])
+            return tr(COLUMNS[section], COLUMNS_EN[section])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -187,4 +258,11 @@ class InvoiceListModel(QAbstractTableModel):
             return format_money_grouped(item.total_with_tax)
         if column == STATUS:
             return list_status(item.status, self.overdue_marks.overdue(item.status, item.issued_at))
+        if column == KIND:
+            short = KIND_SHORT.get(item.kind)
+            return (short[0] if language() == "zh" else short[1]) if short else item.kind
+        if column == TAX_ID:
+            return item.buyer_tax_id
+        if column == RED:
+            return tr("红字", "red") if item.red else tr("蓝字", "blue")
         return None

@@ -1,10 +1,11 @@
 """Excel in and out from the main window: 发票 → 批量开票… (app/ui/batch_issue_dialog.py), 保存批量开票模板…,
-and 导出发票列表… (the list as the window filters it, by status, and by a range of issue dates, to .xlsx or
-.csv; app.services.list_export). The export runs in a BackgroundTask with a cancel button, never on the
-GUI thread."""
+and 导出发票列表… (the list as the window shows it: its search, filters and order, the status and the
+dates changeable in the dialog, to .xlsx or .csv; app.services.list_export). The export runs in a
+BackgroundTask with a cancel button, never on the GUI thread."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.invoice_query import InvoiceQuery
 from app.core.status import INVOICE_STATUSES, status_label
 from app.services.seller import get_seller
 from app.ui.i18n import language, tr
@@ -50,10 +52,13 @@ def _day(edit: QDateEdit) -> date:
 
 
 class ListExportDialog(QDialog):
-    """导出发票列表: status and dates (preset from the list), lines or not, then the file."""
+    """导出发票列表: what the list shows (its search, filters and order), the status and dates preset from
+    it and changeable here, lines or not, then the file."""
 
-    def __init__(self, parent: QWidget | None = None, status: str | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, status: str | None = None,
+                 query: InvoiceQuery | None = None) -> None:
         super().__init__(parent)
+        self.base_query = query or InvoiceQuery(status=status)
         self.setObjectName("list_export_dialog")
         self.setWindowTitle(tr("导出发票列表", "Export the invoice list"))
         self.task: BackgroundTask[Any] | None = None
@@ -65,7 +70,7 @@ class ListExportDialog(QDialog):
         self.status.addItem(tr("全部"), None)
         for code in INVOICE_STATUSES:
             self.status.addItem(status_label(code, language()), code)
-        self.status.setCurrentIndex(max(self.status.findData(status), 0))
+        self.status.setCurrentIndex(max(self.status.findData(self.base_query.status), 0))
         form.addRow(tr("状态"), self.status)
         today = QDate.currentDate()
         self.use_from = QCheckBox(tr("开票日期从", "Issued from"), self)
@@ -84,6 +89,20 @@ class ListExportDialog(QDialog):
             dates.addWidget(widget)
         dates.addStretch(1)
         form.addRow(tr("日期", "Dates"), dates)
+        # The list's dates preset the dialog's; its search words and other filters are kept as they are.
+        for box, edit, day in ((self.use_from, self.date_from, self.base_query.date_from),
+                               (self.use_to, self.date_to, self.base_query.date_to)):
+            if day is not None:
+                box.setChecked(True)
+                edit.setDate(QDate(day.year, day.month, day.day))
+        if self.base_query.words or not replace(self.base_query, status=None, date_from=None,
+                                                date_to=None).plain:
+            words = " ".join(word for _, word in self.base_query.words)
+            kept = QLabel(tr("按列表当前的搜索和筛选导出{words}", "Exports what the list's search and filters "
+                             "show{words}", words=f"：{words}" if words else ""), self)
+            kept.setObjectName("export_kept_query")
+            kept.setWordWrap(True)
+            form.addRow("", kept)
         self.lines = QCheckBox(tr("包含发票明细（Excel 第二个工作表）",
                                   "With the invoice lines (a second Excel sheet)"), self)
         self.lines.setObjectName("with_lines")
@@ -109,10 +128,10 @@ class ListExportDialog(QDialog):
         layout.addLayout(buttons)
 
     def chosen_filter(self) -> ListFilter:
-        from app.services.list_export import ListFilter
-
-        return ListFilter(self.status.currentData(), _day(self.date_from) if self.use_from.isChecked() else None,
-                          _day(self.date_to) if self.use_to.isChecked() else None)
+        """The list's query with the status and dates chosen here."""
+        return replace(self.base_query, status=self.status.currentData(),
+                       date_from=_day(self.date_from) if self.use_from.isChecked() else None,
+                       date_to=_day(self.date_to) if self.use_to.isChecked() else None)
 
     def export(self, path: Path | None = None) -> BackgroundTask[Any] | None:
         if self.task is not None:
@@ -220,7 +239,7 @@ class ExcelActions:
 
     def open_export(self) -> ListExportDialog:
         if self.export_dialog is None:
-            dialog = ListExportDialog(self.window, status=self.window.list_model.status)
+            dialog = ListExportDialog(self.window, query=self.window.list_model.query)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.destroyed.connect(lambda _=None: setattr(self, "export_dialog", None))
             self.export_dialog = dialog

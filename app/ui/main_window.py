@@ -15,10 +15,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -29,15 +27,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.status import INVOICE_STATUSES, status_label
+from app.core.invoice_query import InvoiceQuery
 from app.services.seller import get_seller
 from app.store import queries
 from app.store.database import Store
+from app.store.invoice_search import count_up_to
 from app.ui.diagnostics import AboutDialog
 from app.ui.i18n import language, tr
 from app.ui.invoice_detail import InvoiceDetail
 from app.ui.invoice_form import InvoiceForm
-from app.ui.invoice_list_model import BUYER, DATE, NUMBER, OFFICIAL, STATUS, TOTAL, InvoiceListModel
+from app.ui.invoice_list_model import (
+    BUYER,
+    DATE,
+    KIND,
+    NUMBER,
+    OFFICIAL,
+    RED,
+    SORT_OF_COLUMN,
+    STATUS,
+    TAX_ID,
+    TOTAL,
+    InvoiceListModel,
+)
 from app.ui.seller_dialog import SellerDialog
 
 if TYPE_CHECKING:
@@ -53,6 +64,7 @@ if TYPE_CHECKING:
     from app.ui.trust_actions import TrustActions
 
 FOLLOW_INTERVAL_MS = 5000
+COUNT_CAP = 10_000  # a search's matches are counted up to this (the count costs at most this many rows)
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +87,7 @@ class MainWindow(QMainWindow):
         self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
         self.about_dialog: AboutDialog | None = None
         self._last_opened: tuple[str, float] = ("", 0.0)  # (number, monotonic time) of the row last opened
+        self._newest_seen: int | None = None  # the newest invoice id when the list was last read
         # Another app instance (or the command line) may issue into the same store: a cheap count
         # now and then shows its invoices without the clerk pressing F5.
         self.follow_timer = QTimer(self)
@@ -84,17 +97,11 @@ class MainWindow(QMainWindow):
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel(tr("状态")))
-        self.status_filter = QComboBox(central)
-        self.status_filter.setObjectName("status_filter")
-        self.status_filter.addItem(tr("全部"), None)
-        for status in INVOICE_STATUSES:
-            self.status_filter.addItem(status_label(status, language()), status)
-        filters.addWidget(self.status_filter)
-        filters.addStretch(1)
-        self.filter_bar = filters  # room for a search box or date range later
-        layout.addLayout(filters)
+        from app.ui.list_filters import FilterBar
+
+        self.filter_bar = FilterBar(central)
+        self.status_filter = self.filter_bar.status
+        layout.addWidget(self.filter_bar)
 
         self.list_model = InvoiceListModel(self)
         self.list_view = QTableView(central)
@@ -115,13 +122,22 @@ class MainWindow(QMainWindow):
         for column, width in ((NUMBER, 175), (OFFICIAL, 175), (DATE, 140), (TOTAL, 130), (STATUS, 170)):
             self.list_view.setColumnWidth(column, width)
         header.setSectionResizeMode(BUYER, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((KIND, 60), (TAX_ID, 170), (RED, 50)):
+            self.list_view.setColumnWidth(column, width)
+        # A click on a header sorts by that column (the store sorts, by index, a page at a time): the
+        # filter bar keeps the order, so a new search keeps it too.
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(NUMBER, Qt.SortOrder.DescendingOrder)
+        header.sortIndicatorChanged.connect(self._sort_changed)
         layout.addWidget(self.list_view)
         self.setCentralWidget(central)
 
         self._build_actions()
         self._build_status_bar()
 
-        self.status_filter.currentIndexChanged.connect(self._filter_changed)
+        self.filter_bar.changed.connect(self._query_changed)
+        self.filter_bar.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.list_view.doubleClicked.connect(self._open_index)
         self.list_view.activated.connect(self._open_index)  # Enter on a row
         self._update_count()
@@ -225,8 +241,12 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def follow_other_instances(self) -> bool:
-        """Reload when the store holds more (or fewer) invoices than the list shows; keeps the selection."""
-        if queries.count_invoices(self.list_model.status) == self.list_model.rowCount():
+        """Reload when the store holds more (or fewer) invoices than the list shows; keeps the selection.
+        A search is read again when a newer invoice exists (one seek; it cannot be counted cheaply)."""
+        if self.list_model.searching:
+            if queries.newest_id() == self._newest_seen:
+                return False
+        elif queries.count_invoices(self.list_model.status) == self.list_model.rowCount():
             return False
         selected = self.selected_number()
         self.refresh()
@@ -234,12 +254,27 @@ class MainWindow(QMainWindow):
             self.select_number(selected)
         return True
 
-    def _filter_changed(self) -> None:
-        self.list_model.set_status(self.status_filter.currentData())
+    def _query_changed(self, query: InvoiceQuery) -> None:
+        self.list_model.set_query(query)
         self._update_count()
 
+    def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        if not 0 <= column < len(SORT_OF_COLUMN):
+            return
+        self.filter_bar.set_sort(SORT_OF_COLUMN[column], order == Qt.SortOrder.DescendingOrder)
+        self.filter_bar.apply()
+
     def _update_count(self) -> None:
-        self.count_label.setText(tr("共 {count} 张发票", count=f"{self.list_model.rowCount():,}"))
+        self._newest_seen = queries.newest_id()
+        if not self.list_model.searching:
+            self.count_label.setText(tr("共 {count} 张发票", count=f"{self.list_model.rowCount():,}"))
+            return
+        found = count_up_to(self.list_model.query, COUNT_CAP)
+        if found > COUNT_CAP:
+            self.count_label.setText(tr("找到超过 {count} 张发票", "over {count} invoices found",
+                                        count=f"{COUNT_CAP:,}"))
+        else:
+            self.count_label.setText(tr("找到 {count} 张发票", "{count} invoices found", count=f"{found:,}"))
 
     def selected_number(self) -> str | None:
         index = self.list_view.currentIndex()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from app.core.status import ACCEPTED, PENDING_UPLOAD
+from app.store import invoice_search
 from app.store.models import Invoice, database
 
 SELLER = ("北京某某科技有限公司", "91110108MA0123456G")
@@ -37,3 +38,4 @@ def insert_invoices(count: int, first: int = 1, accepted_every: int = 0) -> None
             chunk_end = min(chunk_start + CHUNK, first + count)
             rows = [_row(i, start, accepted_every) for i in range(chunk_start, chunk_end)]
             Invoice.insert_many(rows, fields=FIELDS).execute()
+        invoice_search.index_new_invoices()  # as every writer does, so the list's search finds them

@@ -43,7 +43,7 @@ from app.services.issuing import issue_invoices, prepare_invoice, remember_buyer
 from app.services.lifecycle import cancel_invoice
 from app.services.seller import SellerSettings, get_seller, set_seller
 from app.services.store_access import open_store
-from app.store import audit
+from app.store import audit, invoice_search
 from app.store.database import APP_NAME, STORE_FILE, Store, default_data_dir
 from app.store.models import (
     AuditEntry,
@@ -351,6 +351,7 @@ class _Writer:
                                "updated_at": stamp, "batch": None})
         self.invoices(invoice_rows)
         self.lines(line_list)
+        invoice_search.index_new_invoices()  # as the issuing transaction does
         self.queue(queue_rows)
         _chain(issued_entries + sorted(accepted_entries))
         self.report.invoices += len(invoice_rows)

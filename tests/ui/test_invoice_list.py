@@ -223,7 +223,8 @@ def test_english_on_request(qtbot, store, seller):
     window.refresh()
     model = window.list_model
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Number", "Official number", "Date", "Buyer", "Total with tax", "Status"]
+    assert headers == ["Number", "Official number", "Date", "Buyer", "Total with tax", "Status", "Kind",
+                       "Buyer tax id", "Red/blue"]
     assert window.list_model.index(0, 5).data() == "pre-issue (not an invoice)"
     form = window.new_invoice()
     assert form is not None and form.windowTitle() == "New invoice"

@@ -1,0 +1,165 @@
+"""Finding invoices (issue 15): the trigram index and the name directory, filters, sorts and key paging,
+checked against a plain reading of every row of a real store."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.core import status
+from app.core.errors import ValidationFailed
+from app.core.invoice_query import SORTS, InvoiceQuery
+from app.services.issuing import issue_invoice
+from app.services.lifecycle import cancel_invoice
+from app.store import invoice_search, queries
+from app.store.models import database
+from tests.helpers.bodies import BUYER_TAX_ID, PRINTER, SOFTWARE, invoice_body
+from tests.helpers.bulk_invoices import insert_invoices
+
+BUYERS = ["北京客户贸易有限公司", "上海华物流有限公司", "成都盛科技有限公司", "张静", "ACME Trading Co"]
+ITEMS = [(SOFTWARE, "软件开发"), (SOFTWARE, "系统运维服务"), (PRINTER, "激光打印机"), (PRINTER, "针式打印机")]
+
+
+@pytest.fixture
+def varied(store, seller):
+    """24 issued invoices: five buyers, four items, remarks on some, three amounts; two cancelled."""
+    rng = random.Random(15)
+    numbers = []
+    for i in range(24):
+        code, item = ITEMS[i % len(ITEMS)]
+        buyer = BUYERS[i % len(BUYERS)]
+        body = invoice_body(buyer={"name": buyer, "tax_id": BUYER_TAX_ID},
+                            lines=[{"tax_code": code, "item_name": item, "unit": "项", "quantity": "1",
+                                    "unit_price": str(rng.choice([100, 2500, 99999])), "tax_rate":
+                                        "0.06" if code == SOFTWARE else "0.13"}],
+                            remarks=f"合同号 HT-2026-{i:04d}" if i % 3 == 0 else "")
+        numbers.append(issue_invoice(body, confirmed_short_name=True).number)
+    for number in numbers[:2]:
+        cancel_invoice(number, "开票有误")
+    return numbers
+
+
+def _everything() -> list[dict]:
+    rows = database.execute_sql(
+        "SELECT id, provisional_number, coalesce(official_number, ''), buyer_name, buyer_tax_id, remarks, "
+        "(SELECT group_concat(name, '|') FROM invoice_line WHERE invoice_id = invoice.id), total_with_tax, status "
+        "FROM invoice").fetchall()
+    return [{"id": r[0], "texts": [r[1], r[2], r[3], r[4], r[5], r[6] or ""], "names": [r[3], r[6] or ""],
+             "fen": r[7], "status": r[8]} for r in rows]
+
+
+def _found(query: InvoiceQuery, page: int = 5) -> list[int]:
+    ids, after = [], None
+    while True:
+        found = queries.search_page(query, page, after)
+        ids += [row.id for row in found.rows]
+        if found.after is None:
+            return ids
+        after = found.after
+
+
+@pytest.mark.parametrize("word", ["软件开发", "打印机", "盛科技", "HT-2026-00", "LX-00000", "ACME", "acme trad",
+                                  "科技", "打印", "张", "静", "服务", "Co", "1L", "不存在的词"])
+def test_every_word_finds_exactly_the_invoices_that_hold_it(varied, word):
+    """Three characters or more: any part of any searched field; fewer: the buyer's and the items' names."""
+    folded = word.lower()
+    fields = "texts" if len(word) >= 3 else "names"
+    expected = sorted((r["id"] for r in _everything() if any(folded in t.lower() for t in r[fields])), reverse=True)
+    assert _found(InvoiceQuery.searching(word)) == expected
+
+
+def test_words_combine_and_fields_narrow(varied):
+    everything = _everything()
+    both = [r["id"] for r in everything if "张静" in r["texts"][2] and "打印机" in r["texts"][5]]
+    assert _found(InvoiceQuery.searching("张静 打印机")) == sorted(both, reverse=True) and both
+    assert _found(InvoiceQuery().with_words("remarks", "HT-2026")) == sorted(
+        (r["id"] for r in everything if "HT-2026" in r["texts"][4]), reverse=True)
+    # The same word as a buyer finds nothing: no buyer's name holds it.
+    assert _found(InvoiceQuery().with_words("buyer", "HT-2026")) == []
+    assert _found(InvoiceQuery().with_words("buyer", BUYER_TAX_ID[3:9])) == sorted(
+        (r["id"] for r in everything), reverse=True)
+
+
+def test_filters_and_every_sort_page_by_key_in_order(varied):
+    everything = {r["id"]: r for r in _everything()}
+    cheap = [i for i, r in everything.items() if r["fen"] <= 300_000]
+    query = InvoiceQuery(max_total=Decimal("3000"))
+    assert sorted(_found(query)) == sorted(cheap)
+    assert sorted(_found(InvoiceQuery(status=status.CANCELLED))) == sorted(
+        i for i, r in everything.items() if r["status"] == status.CANCELLED)
+    assert len(_found(InvoiceQuery(upload="not_sent"))) == 2  # withdrawn before upload
+    assert len(_found(InvoiceQuery(upload="waiting"))) == 22
+    assert _found(InvoiceQuery(red=True)) == [] and len(_found(InvoiceQuery(red=False))) == 24
+    assert len(_found(InvoiceQuery(date_from=date.today(), date_to=date.today()))) == 24
+    raw = sqlite3.connect(database.database)
+    try:
+        for sort in SORTS:
+            for descending in (True, False):
+                expression = {"number": "id", "red": "original_number IS NOT NULL"}.get(sort, sort)
+                direction = "DESC" if descending else "ASC"
+                nulls = "NULLS LAST" if descending else "NULLS FIRST"
+                expected = [r[0] for r in raw.execute(
+                    f"SELECT id FROM invoice ORDER BY {expression} {direction} {nulls}, id {direction}")]
+                query = InvoiceQuery(sort=sort, descending=descending)
+                assert _found(query, page=4) == expected, (sort, descending)
+    finally:
+        raw.close()
+
+
+def test_a_sort_with_empty_official_numbers_reads_both_segments(store, seller):
+    insert_invoices(30, accepted_every=3)  # every third has no official number: they come last going down
+    database.execute_sql("UPDATE invoice SET official_number = '2611' || printf('%016d', id) WHERE id % 3 = 0")
+    down = _found(InvoiceQuery(sort="official_number"), page=7)
+    assert down[:10] == sorted((i for i in range(1, 31) if i % 3 == 0), reverse=True)
+    assert down[10:] == sorted((i for i in range(1, 31) if i % 3), reverse=True)
+    up = _found(InvoiceQuery(sort="official_number", descending=False), page=7)
+    assert up == sorted(i for i in range(1, 31) if i % 3) + sorted(i for i in range(1, 31) if i % 3 == 0)
+
+
+def test_a_changed_number_or_buyer_is_found_by_its_new_value(varied):
+    """The platform's number comes after issue: the index follows the row (schema step 8's trigger)."""
+    number = varied[5]
+    database.execute_sql("UPDATE invoice SET official_number = '26117000000012345678', buyer_name = '新名字公司' "
+                         "WHERE provisional_number = ?", (number,))
+    assert [r.number for r in queries.search_page(InvoiceQuery.searching("0000001234567")).rows] == [number]
+    assert [r.number for r in queries.search_page(InvoiceQuery.searching("新名")).rows] == [number]
+    assert [r.number for r in queries.search_page(InvoiceQuery.searching("新名字公司")).rows] == [number]
+
+
+def test_the_index_is_written_with_the_invoice_and_caught_up_at_open(varied, data_dir):
+    """Every writer indexes in its transaction; a row an outside writer left out is indexed at the next open."""
+    assert invoice_search.index_lag() == 0
+    database.execute_sql("DELETE FROM invoice_search WHERE rowid = (SELECT max(id) FROM invoice)")
+    assert invoice_search.index_lag() == 1
+    assert invoice_search.catch_up() == 1 and invoice_search.index_lag() == 0
+    assert len(_found(InvoiceQuery.searching("打印机"))) == 12
+
+
+def test_counts_stop_at_their_cap(varied):
+    assert invoice_search.count_up_to(InvoiceQuery.searching("打印机"), 100) == 12
+    assert invoice_search.count_up_to(InvoiceQuery.searching("打印机"), 5) == 6  # "more than 5"
+
+
+@pytest.mark.parametrize(("query", "field", "words"), [
+    (InvoiceQuery().with_words("number", "12"), "number", "至少输入 3 个字符"),
+    (InvoiceQuery().with_words("remarks", "合"), "remarks", "至少输入 3 个字符"),
+    (InvoiceQuery(date_from=date(2026, 5, 2), date_to=date(2026, 5, 1)), "date_to", "结束日期早于开始日期"),
+    (InvoiceQuery(min_total=Decimal("5"), max_total=Decimal("1")), "max_total", "最高金额小于最低金额"),
+    (InvoiceQuery(status="lost"), "status", "不是发票状态"),
+    (InvoiceQuery(sort="colour"), "sort", "不是排序列"),
+    (InvoiceQuery.searching("长" * 101), "text", "搜索词太长"),
+])
+def test_a_bad_query_names_its_field_and_reads_nothing(store, query, field, words):
+    with pytest.raises(ValidationFailed) as failed:
+        queries.search_page(query)
+    assert [e.field for e in failed.value.errors] == [field]
+    assert words in failed.value.errors[0].message_zh and failed.value.errors[0].message_en
+
+
+def test_quotes_and_fts_syntax_in_a_word_are_plain_text(varied):
+    for word in ['"', 'a"b', "OR", "NOT 打印", "*", "(软件", "buyer:", "^abc", "{items}"]:
+        assert isinstance(_found(InvoiceQuery.searching(word)), list)
