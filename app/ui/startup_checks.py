@@ -91,9 +91,10 @@ def open_store_or_restore(data_dir: Path | str | None) -> tuple[Store | None, Re
     from app.store.damage import StoreDamaged
     from app.store.database import default_data_dir
     from app.ui.restore_dialog import RestoreDialog
+    from app.ui.store_upgrade import open_upgrading
 
     try:
-        return open_store(data_dir), None
+        return open_upgrading(data_dir, open_store), None
     except StoreDamaged as damaged:
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         dialog = RestoreDialog(directory, damage=damaged.reason)
