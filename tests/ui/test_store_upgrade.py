@@ -54,8 +54,8 @@ def test_the_upgrade_runs_off_the_gui_thread_behind_a_dialog(qtbot, desk_app, st
     monkeypatch.setattr(store_upgrade, "QProgressDialog", Watched)
     monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS[:7], step_8])
     opened, restored = open_store_or_restore(data_dir)
+    assert restored is None and opened is not None
     try:
-        assert restored is None and opened is not None
         assert shown and "正在升级本地数据库（架构 7 → 8）" in shown[0]
         assert migrating_threads and set(migrating_threads) == {"store-upgrade"}  # never the GUI thread
         assert migrations.current_version(opened.db) == migrations.LATEST
