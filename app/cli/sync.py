@@ -42,9 +42,9 @@ def _too_late_open() -> int:
 
 
 def _exit_status() -> int:
-    from app.services.queue import counts
+    from app.services.queue import waiting_counts
 
-    now = counts()
+    now = waiting_counts()
     if now.rejected or _too_late_open():
         return EXIT_REJECTED
     return EXIT_WAITING if now.waiting else 0
@@ -52,9 +52,9 @@ def _exit_status() -> int:
 
 def _summary(report: PassReport) -> str:
     """What this pass did (sent for checking, accepted, rejected) and what the queue holds now."""
-    from app.services.queue import counts
+    from app.services.queue import waiting_counts
 
-    now = counts()
+    now = waiting_counts()
     too_late = _too_late_open()
     return (f"上传：本次送平台校验 {report.sent} 张，接受 {report.accepted} 张，拒绝 {report.rejected} 张；"
             f"仍在等待 {now.waiting} 张，被拒待处理 {now.rejected} 张，超期未上传 {too_late} 张 "

@@ -159,6 +159,22 @@ class QueueCounts:
     by_state: dict[str, int]
 
 
+@dataclass(frozen=True)
+class WaitingCounts:
+    waiting: int  # pending, sending, retry_wait, unknown_outcome, lookup
+    rejected: int  # rejected, invoice not yet cancelled: needs the clerk
+
+
+def waiting_counts() -> WaitingCounts:
+    """What the status bar shows after every pass: a count of each waiting state and of the rejected ones, each
+    a range of the state index, so it costs what waits, never the accepted million (counts() reads them all)."""
+    waiting = sum(UploadQueueEntry.select().where(UploadQueueEntry.state == state).count()
+                  for state in status.QUEUE_WAITING_STATES)
+    rejected = (UploadQueueEntry.select().join(InvoiceRow)
+                .where((UploadQueueEntry.state == status.Q_REJECTED) & (InvoiceRow.status == status.REJECTED)).count())
+    return WaitingCounts(waiting, rejected)
+
+
 def counts() -> QueueCounts:
     # The stubs give a model query's rows as model instances even after tuples(); iterator() yields Any,
     # typed here as what the query selects.

@@ -121,7 +121,7 @@ class SyncRunner(QObject):
         self.runtime.set_client_factory(factory)
 
     def refresh_counts(self) -> None:
-        now = queue.counts()
+        now = queue.waiting_counts()
         self.counts_changed.emit(now.waiting, now.rejected)
 
     def invoice_issued(self) -> None:
@@ -165,7 +165,7 @@ class SyncRunner(QObject):
                 self.held.emit(event.message)
         elif event.kind == "pass_done":
             self._seen = [0, 0]
-            now = queue.counts()
+            now = queue.waiting_counts()
             self.counts_changed.emit(now.waiting, now.rejected)
             if self._back_from_outage and self.state in (ONLINE, DEGRADED) and not report.transient_failures \
                     and (now.waiting == 0 or (report.accepted == 0 and report.rejected == 0)):
