@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self.forms: list[InvoiceForm] = []  # open forms, kept alive while shown
         self.about_dialog: AboutDialog | None = None
         self._last_opened: tuple[str, float] = ("", 0.0)  # (number, monotonic time) of the row last opened
-        self._newest_seen: int | None = None  # the newest invoice id when the list was last read
+        self._seen_mark: tuple[int | None, int | None] = (None, None)  # queries.change_mark() when the list was read
         # Another app instance (or the command line) may issue into the same store: a cheap count
         # now and then shows its invoices without the clerk pressing F5.
         self.follow_timer = QTimer(self)
@@ -241,12 +241,14 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def follow_other_instances(self) -> bool:
-        """Reload when the store holds more (or fewer) invoices than the list shows; keeps the selection.
-        A search is read again when a newer invoice exists (one seek; it cannot be counted cheaply)."""
-        if self.list_model.searching:
-            if queries.newest_id() == self._newest_seen:
-                return False
-        elif queries.count_invoices(self.list_model.status) == self.list_model.rowCount():
+        """Reload when another instance (or the command line) changed the store; keeps the selection. Two seeks say
+        whether anything changed at all (a count of a million rows every few seconds would stall the window)."""
+        mark = queries.change_mark()
+        if mark == self._seen_mark:
+            return False
+        self._seen_mark = mark
+        if not self.list_model.searching and queries.count_invoices(self.list_model.status) == \
+                self.list_model.rowCount():
             return False
         selected = self.selected_number()
         self.refresh()
@@ -265,7 +267,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.apply()
 
     def _update_count(self) -> None:
-        self._newest_seen = queries.newest_id()
+        self._seen_mark = queries.change_mark()
         if not self.list_model.searching:
             self.count_label.setText(tr("共 {count} 张发票", count=f"{self.list_model.rowCount():,}"))
             return

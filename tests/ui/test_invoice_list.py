@@ -256,3 +256,25 @@ def test_invoices_issued_by_another_process_appear_without_f5(qtbot, store, sell
     assert window.list_model.index(0, 0).data() == "LX-0000002"
     assert window.selected_number() == "LX-0000001"  # the clerk's selection stays where it was
     assert not window.follow_other_instances()  # nothing new: no reload
+
+
+def test_following_other_instances_counts_nothing_while_nothing_changes(qtbot, store, seller, data_dir):
+    """Every few seconds the window asks whether the store changed: two seeks, never a count of every row
+    (at a million invoices a count stalls the window for a tenth of a second)."""
+    from tests.helpers.cli import run_cli
+
+    number = issue_invoice(invoice_body()).number
+    window = build_main_window(store)
+    qtbot.addWidget(window)
+    window.status_filter.setCurrentIndex(window.status_filter.findData(status.PRE_ISSUE))
+    seen: list[str] = []
+    connection = store.db.connection()
+    connection.set_trace_callback(seen.append)
+    try:
+        assert not window.follow_other_instances()
+    finally:
+        connection.set_trace_callback(None)
+    assert seen and not any("count(" in sql.lower() for sql in seen), seen
+    result = run_cli(data_dir, "cancel", number, "--reason", "开票有误")  # another process withdraws it
+    assert result.returncode == 0, result.stderr
+    assert window.follow_other_instances() and window.list_model.rowCount() == 0
