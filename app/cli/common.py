@@ -54,20 +54,20 @@ def read_json(source: str) -> Any:
             raw = Path(source).read_bytes()
         text = raw.decode("utf-8-sig")
     except OSError as error:
-        raise BadInput(f"json（输入文件）：无法读取文件 {source}（{error.strerror}）",
-                       f"json: cannot read {source} ({error.strerror})") from None
+        raise BadInput(f"输入文件：无法读取文件 {source}（{error.strerror}）",
+                       f"input file: cannot read {source} ({error.strerror})") from None
     except UnicodeDecodeError:
-        raise BadInput(f"json（输入文件）：{source} 不是 UTF-8 文本", f"json: {source} is not UTF-8 text") from None
+        raise BadInput(f"输入文件：{source} 不是 UTF-8 文本", f"input file: {source} is not UTF-8 text") from None
     try:
         # Keep 12.5 exact: it reaches Decimal as text. An integer too long for int() (4,300 digits) stays text
         # too: the field it is in then refuses it, by name.
         return json.loads(text, parse_float=lambda s: s, parse_int=lambda s: int(s) if len(s) <= 400 else s)
     except json.JSONDecodeError as error:
-        raise BadInput(f"json（输入文件）：{source} 不是有效的 JSON：第{error.lineno}行第{error.colno}列 {error.msg}",
-                       f"json: {source} is not valid JSON: line {error.lineno} column {error.colno} {error.msg}"
+        raise BadInput(f"输入文件：{source} 不是有效的 JSON：第{error.lineno}行第{error.colno}列（{error.msg}）",
+                       f"input file: {source} is not valid JSON: line {error.lineno} column {error.colno} ({error.msg})"
                        ) from None
     except RecursionError:
-        raise BadInput(f"json（输入文件）：{source} 嵌套过深", f"json: {source} is nested too deeply") from None
+        raise BadInput(f"输入文件：{source} 嵌套过深", f"input file: {source} is nested too deeply") from None
 
 
 def add_token_options(parser: argparse.ArgumentParser) -> None:
@@ -83,22 +83,22 @@ def resolve_token(args: argparse.Namespace) -> str | None:
     """The token --token - or --token-file gave, or None (the desk's own); refuses one given in the arguments."""
     given, path = getattr(args, "token", None), getattr(args, "token_file", None)
     if given is not None and given != "-":
-        raise BadInput("token（平台令牌）：令牌不能写在命令行上（进程列表和命令历史中可见）；"
+        raise BadInput("平台令牌：令牌不能写在命令行上（进程列表和命令历史中可见）；"
                        "请用 --token - 从标准输入读取，或 --token-file 文件",
-                       "token: never on the command line, where the process list and the shell history show it: "
-                       "use --token - (standard input) or --token-file FILE")
+                       "platform token: never on the command line, where the process list and the shell history "
+                       "show it: use --token - (standard input) or --token-file FILE")
     if given == "-":
         line = sys.stdin.readline()
         if not line.strip():
-            raise BadInput("token（平台令牌）：标准输入中没有令牌", "token: standard input holds no token")
+            raise BadInput("平台令牌：标准输入中没有令牌", "platform token: standard input holds no token")
         return line.strip()
     if path is not None:
         try:
             text = Path(path).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as error:
-            raise BadInput(f"token-file（令牌文件）：无法读取 {path}（{error}）",
-                           f"token-file: cannot read {path} ({error})") from None
+            raise BadInput(f"令牌文件：无法读取 {path}（{error}）",
+                           f"token file: cannot read {path} ({error})") from None
         if not text:
-            raise BadInput(f"token-file（令牌文件）：{path} 是空的", f"token-file: {path} is empty")
+            raise BadInput(f"令牌文件：{path} 是空的", f"token file: {path} is empty")
         return text.splitlines()[0].strip()
     return None

@@ -51,3 +51,44 @@ B_EXPIRED = "expired"  # results gone (12 h): the entries left were looked up by
 
 # CancellationRequest.state: a cancellation asked for while an upload's outcome is unknown.
 REQUEST_WAITING, REQUEST_DONE, REQUEST_REFUSED = "waiting", "done", "refused"
+
+# The words the views show for the states above, Chinese and English (issue 15: never a bare state name).
+QUEUE_STATE_LABELS = {
+    Q_PENDING: ("待上传", "waiting"), Q_SENDING: ("上传中", "sending"),
+    Q_RETRY_WAIT: ("等待重试", "waiting to retry"), Q_UNKNOWN: ("结果待确认", "outcome unknown"),
+    Q_ACCEPTED: ("已接受", "accepted"), Q_REJECTED: ("被拒绝", "rejected"),
+    Q_WITHDRAWN: ("已撤回", "withdrawn"), Q_LOOKUP: ("按号码查询中", "looking it up by number"),
+    Q_TOO_LATE: ("超期，不再上传", "too late, not sent again"),
+}
+BATCH_STATE_LABELS = {
+    B_POSTING: ("提交中", "being sent"), B_AWAITING: ("等待受理结果", "awaiting results"),
+    B_DONE: ("已完成", "done"), B_EXPIRED: ("受理结果已过期", "results expired"),
+}
+REQUEST_STATE_LABELS = {
+    REQUEST_WAITING: ("等待平台", "waiting for the platform"), REQUEST_DONE: ("已完成", "done"),
+    REQUEST_REFUSED: ("被拒绝", "refused"),
+}
+# The channel an invoice went by (app/core/official_numbers.py): the desk's own block, or the platform issuing.
+CHANNEL_LABELS = {"direct": ("直连（乐企）", "direct"), "platform": ("平台", "platform")}
+# What the platform says of an invoice it holds (a v2 record's status).
+RECORD_STATUS_LABELS = {
+    "accepted": ("已接受", "accepted"), "reversed_in_full": ("已全额红冲", "reversed in full"),
+    "reversed_in_part": ("已部分红冲", "reversed in part"), "processing": ("处理中", "processing"),
+    "rejected": ("被拒绝", "rejected"), "duplicate": ("重复上传（已接受）", "duplicate (accepted)"),
+}
+
+
+def label_of(table: dict[str, tuple[str, str]], state: str, lang: str = "zh") -> str:
+    """A state's words from one of the tables above; a state no table knows is shown as it is."""
+    labels = table.get(state)
+    if labels is None:
+        return state
+    return labels[0] if lang == "zh" else labels[1]
+
+
+def queue_state_label(state: str, lang: str = "zh") -> str:
+    return label_of(QUEUE_STATE_LABELS, state, lang)
+
+
+def record_status_label(state: str, lang: str = "zh") -> str:
+    return label_of(RECORD_STATUS_LABELS, state, lang)

@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.core.errors import DeskError
+from app.core.errors import DeskError, field_label, split_message
 from app.core.taxcodes import TaxCode
 
 
@@ -38,9 +38,9 @@ class PlatformError(DeskError):
 
 
 class TransientFailure(PlatformError):
-    def __init__(self, message: str, *, outcome_unknown: bool = False, retry_after: float | None = None,
-                 status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, message_en: str = "", *, outcome_unknown: bool = False,
+                 retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message, message_en)
         self.outcome_unknown = outcome_unknown
         self.retry_after = retry_after
         self.status = status
@@ -61,7 +61,15 @@ class Rejected(PlatformError):
 
     def __init__(self, details: list[dict[str, str]]) -> None:
         self.details = details
-        super().__init__("; ".join(f"{d.get('field', '?')}: {d.get('message', '')}" for d in details) or "invalid")
+        # Each field by the clerk's name for it (the ids stay in details); the platform's "中文 (English)" split.
+        zh, en = [], []
+        for d in details:
+            field = str(d.get("field") or "")
+            said_zh, said_en = split_message(str(d.get("message") or ""))
+            said_en = str(d.get("message_en") or "") or said_en
+            zh.append(f"{field_label(field)}：{said_zh}" if field else said_zh)
+            en.append(f"{field_label(field, 'en')}: {said_en}" if field else said_en)
+        super().__init__("；".join(zh) or "不符合平台规则", "; ".join(en) or "invalid")
 
 
 class ResultsExpired(TransientFailure):
@@ -75,8 +83,8 @@ class QuotaExceeded(Rejected):
 class MonthClosed(PlatformError):
     """410 month_closed: the month's figures are fixed (at 00:00 on the 13th); `platform` holds them when given."""
 
-    def __init__(self, message: str, platform: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, platform: dict[str, Any] | None = None, *, message_en: str = "") -> None:
+        super().__init__(message, message_en)
         self.platform = platform
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from app.core.clock import in_beijing
+from app.core.errors import split_message
 from app.core.money import parse_decimal, to_money
 from app.core.official_numbers import CHANNEL_DIRECT, MAX_BLOCK, block_count, is_official_number, parse_number
 from app.core.taxcodes import CODE_LENGTH, TaxCode, code_from_wire
@@ -181,10 +182,13 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         if status in (409, 422) and not _protocol_error(data):
             return  # not the protocol's error: the caller finds it unfit (transient), never a refusal
         if status == 409:
-            raise KeyConflict("the request id was used with a different body (409 key_conflict)")
+            raise KeyConflict("该请求号已用于内容不同的请求（409 key_conflict）",
+                              "the request id was used with a different body (409 key_conflict)")
         if status == 403 and isinstance(data, dict) and data.get("error") == "taxpayer_blocked":
-            raise TaxpayerRefused("平台拒绝：纳税人当前不能开票 (the platform refuses: the taxpayer may not issue "
-                                  f"now): {str(data.get('message', ''))[:200]}")
+            said_zh, said_en = split_message(str(data.get("message", ""))[:200])
+            raise TaxpayerRefused("平台拒绝：纳税人当前不能开票" + (f"（{said_zh}）" if said_zh else ""),
+                                  "the platform refuses: the taxpayer may not issue now"
+                                  + (f" ({said_en})" if said_en else ""))
         if status == 422 and isinstance(data, dict):
             raw = data.get("details")
             details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
@@ -199,8 +203,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
     def _closed(status: int, data: Any, period: str) -> None:
         if status == 410 and isinstance(data, dict) and data.get("error") == "month_closed":
             figures = data.get("platform")
-            raise MonthClosed(f"{period} 已结账 (month {period} is closed)",
-                              figures if isinstance(figures, dict) else None)
+            raise MonthClosed(f"{period} 已结账", figures if isinstance(figures, dict) else None,
+                              message_en=f"month {period} is closed")
 
     # --- the taxpayer -----------------------------------------------------------------------
 
@@ -277,11 +281,12 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
         """One result per number sent, in the order sent; anything else is not believed."""
         status, data, _ = self._request("GET", f"/v2/uploads/{quote(acceptance_id, safe='')}")
         if status == 410:
-            raise ResultsExpired(f"平台已不保留受理结果 (results of {acceptance_id} expired): look them up by number")
+            raise ResultsExpired(f"平台已不保留受理结果（{acceptance_id}），改按号码查询",
+                                 f"results of {acceptance_id} expired: look them up by number")
         if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
             # An acceptance id the platform gave and no longer knows: its results are gone all the same.
-            raise ResultsExpired(f"平台不认识受理流水号 {acceptance_id} (the platform does not know it): look them up "
-                                 "by number")
+            raise ResultsExpired(f"平台不认识受理流水号 {acceptance_id}，改按号码查询",
+                                 f"the platform does not know acceptance id {acceptance_id}: look them up by number")
         if status == 200 and isinstance(data, dict) and data.get("acceptance_id") == acceptance_id:
             raw = data.get("results")
             if isinstance(raw, list) and len(raw) == len(numbers):
@@ -475,7 +480,8 @@ class HttpPlatformClient(HttpTransport, PlatformClient):
                                         {"request_id": request_id, "decision": decision})
         self._refused(status, data)
         if status == 404 and isinstance(data, dict) and data.get("error") == "not_found":
-            raise Rejected([{"field": "uuid", "message": "平台没有该红字确认单 (no such red-letter form)"}])
+            raise Rejected([{"field": "uuid", "message": "平台没有该红字确认单",
+                             "message_en": "no such red-letter form"}])
         form = self._red_form(data) if status == 200 else None
         if form is not None and form.uuid == form_uuid and form.status in DECIDED[decision]:
             return form

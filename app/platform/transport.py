@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.core.errors import PLATFORM_CALLS
 from app.platform.client import TransientFailure, Unauthorized, mask_token
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
@@ -56,8 +57,9 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _shown(text: str | None) -> str:
-    """Text the server chose, fit for a message: printable, short."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in (text or ""))
+    """Text the server chose, fit for a message: printable, short, its parentheses square (a message kept as
+    "中文 (English)" must still split at its own)."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in (text or "")).replace("(", "[").replace(")", "]")
     return cleaned[:MAX_SHOWN] + ("…" if len(cleaned) > MAX_SHOWN else "")
 
 
@@ -155,8 +157,8 @@ class HttpTransport:
     def _read_body(self, response: http.client.HTTPResponse, method: str, path: str, is_write: bool) -> bytes:
         """The whole body, never more than max_body bytes (a longer or endless one is cut off: transient)."""
         declared = response.getheader("Content-Length")
-        too_large = TransientFailure(f"平台应答过大，超过 {self.max_body} 字节，已中断 (answer too large: more than "
-                                     f"{self.max_body} bytes, cut off; {method} {path})",
+        too_large = TransientFailure(f"平台应答过大，超过 {self.max_body} 字节，已中断（{method} {path}）",
+                                     f"answer too large: more than {self.max_body} bytes, cut off; {method} {path}",
                                      outcome_unknown=is_write, status=response.status)
         if declared and declared.strip().isdigit() and int(declared.strip()) > self.max_body:
             self.close()
@@ -202,14 +204,16 @@ class HttpTransport:
             except TimeoutError as error:
                 self.close()
                 if isinstance(error, _DeadlinePassed) or time.monotonic() >= deadline:
-                    raise TransientFailure(f"平台应答未在总期限 {total:g} 秒内完成 (the answer did not complete "
-                                           f"within the total deadline of {total:g}s, {method} {path})",
-                                           outcome_unknown=is_write and sent) from error
-                raise TransientFailure(f"平台无应答，{waited:g} 秒超时 (timeout after {waited:g}s, {method} {path})",
+                    raise TransientFailure(f"平台应答未在总期限 {total:g} 秒内完成（{method} {path}）",
+                                           f"the answer did not complete within the total deadline of {total:g}s, "
+                                           f"{method} {path}", outcome_unknown=is_write and sent) from error
+                raise TransientFailure(f"平台无应答，{waited:g} 秒超时（{method} {path}）",
+                                       f"timeout after {waited:g}s, {method} {path}",
                                        outcome_unknown=is_write and sent) from error
             except ConnectionRefusedError as error:
                 self.close()
-                raise TransientFailure(f"连接被拒绝 (connection refused, {self.base_url})") from error
+                raise TransientFailure(f"连接被拒绝（{self.base_url}）",
+                                       f"connection refused, {self.base_url}") from error
             except (http.client.HTTPException, OSError) as error:
                 # Dropped, reset, an incomplete or garbled status line or headers (too long, too many), TLS.
                 self.close()
@@ -219,10 +223,12 @@ class HttpTransport:
                         and time.monotonic() < deadline:
                     continue  # an idle keep-alive socket the server closed: a read is safe to repeat
                 if isinstance(error, (OSError, http.client.IncompleteRead)):
-                    raise TransientFailure(f"连接中断 (connection dropped, {type(error).__name__}: "
-                                           f"{_shown(str(error))})", outcome_unknown=is_write and sent) from error
-                raise TransientFailure(f"平台应答不符合 HTTP 协议 (malformed HTTP answer, {type(error).__name__}: "
-                                       f"{_shown(str(error))})", outcome_unknown=is_write and sent) from error
+                    cause = f"{type(error).__name__}: {_shown(str(error))}"
+                    raise TransientFailure(f"连接中断（{cause}）", f"connection dropped, {cause}",
+                                           outcome_unknown=is_write and sent) from error
+                cause = f"{type(error).__name__}: {_shown(str(error))}"
+                raise TransientFailure(f"平台应答不符合 HTTP 协议（{cause}）", f"malformed HTTP answer, {cause}",
+                                       outcome_unknown=is_write and sent) from error
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
             status = response.status
@@ -231,28 +237,30 @@ class HttpTransport:
                 # host would send it the token and take its word for the platform's).
                 self.close()
                 target = urlsplit(_shown(response.getheader("Location", ""))).netloc or "?"
-                raise TransientFailure(f"平台应答重定向，未跟随 (redirect not followed: HTTP {status} to {target}, "
-                                       f"{method} {path})", outcome_unknown=is_write, status=status)
+                raise TransientFailure(f"平台应答重定向，未跟随（HTTP {status} 至 {target}，{method} {path}）",
+                                       f"redirect not followed: HTTP {status} to {target}, {method} {path}",
+                                       outcome_unknown=is_write, status=status)
             if status in TRANSIENT_STATUSES:
-                raise TransientFailure(f"平台暂时不可用 (HTTP {status} from the platform)", status=status,
-                                       retry_after=parse_retry_after(response.getheader("Retry-After")))
+                raise TransientFailure(f"平台暂时不可用（HTTP {status}）", f"HTTP {status} from the platform",
+                                       status=status, retry_after=parse_retry_after(response.getheader("Retry-After")))
             try:
                 data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant) if raw else None
             except (UnicodeDecodeError, ValueError, RecursionError) as error:
                 # Not JSON, NaN or Infinity, nesting too deep, an integer too long to convert: not this protocol.
                 self.close()
-                raise TransientFailure(f"平台应答无法识别 (answer is not JSON, HTTP {status})",
-                                       outcome_unknown=is_write,
+                raise TransientFailure(f"平台应答无法识别（不是 JSON，HTTP {status}）",
+                                       f"answer is not JSON, HTTP {status}", outcome_unknown=is_write,
                                        status=status) from error
             if status == 401:
-                raise Unauthorized("平台拒绝了令牌 (the platform refused the token, 401 unauthorized): "
-                                   "set a valid token "
+                current = mask_token(self._token) if self._token else "未设置"
+                raise Unauthorized(f"平台拒绝了令牌（HTTP 401）：请设置有效的令牌（当前 {current}）",
+                                   "the platform refused the token (401 unauthorized): set a valid token "
                                    f"(current {mask_token(self._token)})")
             return status, data, response
         raise AssertionError("unreachable")
 
     @staticmethod
     def _garbled(status: int, what: str, write: bool) -> TransientFailure:
-        return TransientFailure(f"平台应答不符合协议 (unexpected answer, HTTP {status}, to {what})",
-                                outcome_unknown=write, status=status)
+        return TransientFailure(f"平台应答不符合协议（HTTP {status}，{PLATFORM_CALLS.get(what, what)}）",
+                                f"unexpected answer, HTTP {status}, to {what}", outcome_unknown=write, status=status)
 

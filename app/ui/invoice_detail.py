@@ -18,11 +18,7 @@ from app.ui.i18n import language, tr
 from app.ui.line_table import rate_label
 
 # Queue states as the clerk reads them (the queue itself is worked by app.sync).
-QUEUE_LABELS = {"pending": ("待上传", "waiting"), "sending": ("上传中", "sending"),
-                "retry_wait": ("等待重试", "waiting to retry"), "unknown_outcome": ("结果待确认", "outcome unknown"),
-                "accepted": ("已接受", "accepted"), "rejected": ("被拒绝", "rejected"),
-                "withdrawn": ("已撤回", "withdrawn"), "lookup": ("按号码查询中", "looking it up by number"),
-                "too_late": ("超期，不再上传", "too late, not sent again")}
+QUEUE_LABELS = invoice_status.QUEUE_STATE_LABELS
 BANNER_STYLES = {
     invoice_status.PRE_ISSUE: "background: #fff4d6; color: #6b4400; border: 1px solid #d9a400; padding: 6px;"
                               " font-weight: bold;",
@@ -90,8 +86,7 @@ def invoice_html(invoice: Invoice, row: queries.InvoiceRecord) -> str:
         head.append((tr("已核实的纳税人识别号"), " ".join(sorted(invoice.confirmed_tax_ids))))
     queue = queries.queue_state(row.id)
     if queue is not None:
-        labels = QUEUE_LABELS.get(queue.state)
-        state = (labels[0] if language() == "zh" else labels[1]) if labels else queue.state
+        state = invoice_status.queue_state_label(queue.state, language())
         attempts = f" ×{queue.attempts}" if queue.attempts else ""
         head.append((tr("上传队列"), f"{state}{attempts}"))
     head_html = "".join(f"<tr><td class='muted'>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in head)

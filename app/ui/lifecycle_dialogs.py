@@ -279,7 +279,7 @@ class RedLetterDialog(QDialog):
             self.error.setText(failed.describe(language()))
             return False
         if lines is not None and not lines:
-            self.error.setText(tr("lines（红冲明细）：请填写要红冲的行", "lines: fill in the lines to reverse"))
+            self.error.setText(tr("红冲明细：请填写要红冲的行", "lines to reverse: fill in the lines to reverse"))
             return False
         factory, number = self.client_factory, self.number
 

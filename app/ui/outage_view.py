@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, stored_message
 from app.core.money import format_money
 from app.core.status import status_label
 from app.reports.fault_report import write_fault_report
@@ -97,7 +97,7 @@ class OutageLogView(QDialog):
         self.outages = queries.list_outages()
         self.table.setRowCount(len(self.outages))
         for r, o in enumerate(self.outages):
-            errors = "; ".join(f"{e.message} ×{e.count}" for e in o.errors)
+            errors = tr("；", "; ").join(f"{stored_message(e.message, language())} ×{e.count}" for e in o.errors)
             for c, text in enumerate((str(o.id), _when(o.started_at), _when(o.ended_at), o.duration(),
                                       str(len(o.invoices)), errors)):
                 self.table.setItem(r, c, QTableWidgetItem(text))
@@ -127,7 +127,7 @@ class OutageLogView(QDialog):
                  f"{escape(_when(o.ended_at))}（{o.duration()}）</h3>",
                  f"<p>{escape(tried)}</p>",
                  f"<b>{escape(tr('错误', 'Errors'))}</b><ul>"]
-        parts += [f"<li>{escape(e.message)} ×{e.count}（{escape(_when(e.first_seen))} – "
+        parts += [f"<li>{escape(stored_message(e.message, language()))} ×{e.count}（{escape(_when(e.first_seen))} – "
                   f"{escape(_when(e.last_seen))}）</li>" for e in o.errors]
         parts.append(f"</ul><b>{escape(tr('备注', 'Notes'))}</b><ul>")
         parts += [f"<li>{escape(_when(n.at))} {escape(n.clerk)}：{escape(n.text)}</li>" for n in o.notes]
@@ -164,7 +164,9 @@ class OutageLogView(QDialog):
                 return None
             path = Path(name)
         target = path
-        task = BackgroundTask(lambda progress: write_fault_report(outages.fault_report(outage_id), target), self)
+        lang = language()  # the report in the clerk's language, the same as the view
+        task = BackgroundTask(lambda progress: write_fault_report(outages.fault_report(outage_id), target, lang),
+                              self)
         task.on_success(lambda written: self._exported(str(written), ""))
         task.on_failure(lambda error: self._exported(str(target), error))
         task.on_finished(lambda: self.tasks.remove(task) if task in self.tasks else None)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import status
+from app.core.errors import field_label, split_message, stored_message
 from app.core.money import format_money_grouped
 from app.services import queue
 from app.ui.i18n import language, tr
@@ -35,12 +36,7 @@ if TYPE_CHECKING:
     from app.ui.invoice_form import InvoiceForm
     from app.ui.sync_runner import SyncRunner
 
-STATE_LABELS = {
-    status.Q_PENDING: ("待上传", "waiting"), status.Q_SENDING: ("上传中", "sending"),
-    status.Q_RETRY_WAIT: ("等待重试", "waiting to retry"), status.Q_UNKNOWN: ("结果待确认", "outcome unknown"),
-    status.Q_ACCEPTED: ("已接受", "accepted"), status.Q_REJECTED: ("被拒绝", "rejected"),
-    status.Q_WITHDRAWN: ("已撤回", "withdrawn"),
-}
+STATE_LABELS = status.QUEUE_STATE_LABELS
 ACTION_LABELS = {
     "sent": ("发送", "sent"), "send_failed": ("发送失败", "send failed"),
     "send_outcome_unknown": ("结果未知", "outcome unknown"), "accepted": ("平台接受", "accepted"),
@@ -49,17 +45,25 @@ ACTION_LABELS = {
 
 
 def state_label(state: str) -> str:
-    labels = STATE_LABELS.get(state)
-    return state if labels is None else labels[0 if language() == "zh" else 1]
+    return status.queue_state_label(state, language())
 
 
 def reasons_text(last_error: str) -> str:
-    """The platform's reasons, one per field, or the last error as it was."""
+    """The platform's reasons, one per field named as the clerk knows it, or the last error in the chosen
+    language (it is kept as "中文 (English)", or in English by older desks)."""
     reasons = queue.rejection_reasons(last_error)
+    lang = language()
     if not reasons:
-        return last_error
-    key = "message" if language() == "zh" else "message_en"
-    return "；".join(f"{r.get('field', '')}: {r.get(key) or r.get('message', '')}" for r in reasons)
+        return stored_message(last_error, lang)
+    shown = []
+    for reason in reasons:
+        field = str(reason.get("field") or "")
+        said_zh, said_en = split_message(str(reason.get("message") or ""))
+        said = said_zh if lang == "zh" else str(reason.get("message_en") or "") or said_en
+        said = stored_message(said, lang)  # a reason the sync layer wrote in English (number_used)
+        label = field_label(field, lang) if field else ""
+        shown.append(f"{label}{'：' if lang == 'zh' else ': '}{said}" if label else said)
+    return ("；" if lang == "zh" else "; ").join(shown)
 
 
 def upload_history_html(invoice_id: int) -> str:
@@ -73,7 +77,8 @@ def upload_history_html(invoice_id: int) -> str:
         elif detail.get("details"):
             info = reasons_text(json.dumps(detail["details"], ensure_ascii=False))
         else:
-            info = detail.get("official_number") or detail.get("error") or detail.get("why") or ""
+            info = detail.get("official_number") or stored_message(
+                str(detail.get("error") or detail.get("why") or ""), language())
         rows.append(f"<tr><td>{escape(attempt.at[:19].replace('T', ' '))}</td>"
                     f"<td>{escape(labels[0 if language() == 'zh' else 1])}</td><td>{escape(str(info))}</td></tr>")
     if not rows:
@@ -241,7 +246,7 @@ class QueueView(QDialog):
         chosen = number
 
         def work(progress: Progress) -> None:
-            queue.requeue(chosen, why="sent again from the queue view")
+            queue.requeue(chosen, why="从上传队列重新上传 (sent again from the queue view)")
 
         task: BackgroundTask[None] = BackgroundTask(work, self)
         self.requeue_button.setEnabled(False)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import clock
-from app.core.status import status_label
+from app.core.errors import stored_message
 from app.platform.client import PlatformClient
 from app.reports import reconcile_report
 from app.services import reconcile as rec
@@ -156,12 +156,12 @@ class ReconcileView(QDialog):
 
     def show_report(self, report: rec.ReconcileReport) -> None:
         self.report = report
-        self.summary.setText("\n".join(reconcile_report.summary_lines(report)))
-        rows = reconcile_report.report_rows(report)
+        lang = language()
+        self.summary.setText("\n".join(reconcile_report.summary_lines(report, lang)))
+        rows = [reconcile_report.shown_row(row, lang) for row in reconcile_report.report_rows(report)]
         self.table.setRowCount(len(rows))
         for r, (row, difference) in enumerate(zip(rows, report.differences, strict=True)):
-            values = [rec.kind_label(row["kind"], language()), row["number"],
-                      status_label(row["local_status"], language()) if row["local_status"] else "—",
+            values = [row["kind_label"], row["number"], row["local_status"] or "—",
                       row["local_total_with_tax"] or "—", row["local_buyer"] or "—",
                       row["platform_official_number"] or "—", row["platform_total_with_tax"] or "—",
                       row["platform_buyer"] or "—", row["detail"]]
@@ -206,7 +206,8 @@ class ReconcileView(QDialog):
     def _imported(self, result: rec.ImportResult) -> None:
         self.run_button.setEnabled(True)
         self.import_result = result
-        failed = "; ".join(f"{n}: {why}" for n, why in result.failed)
+        failed = tr("；", "; ").join(f"{n}{tr('：', ': ')}{stored_message(why, language())}"
+                                    for n, why in result.failed)
         self.message.setText(tr("已导入 {n} 张，补记平台接受 {m} 张{failed}",
                                 "{n} imported, {m} acceptances recorded{failed}",
                                 n=len(result.imported), m=len(result.recorded),

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import now
+from app.core.errors import stored_message
 from app.core.money import format_money_grouped
 from app.platform.client import PlatformClient
 from app.services import red_forms
@@ -119,12 +120,17 @@ class RedFormsView(QDialog):
         for r, form in enumerate(self.forms):
             shown = form.status if form.state == KNOWN else form.state
             reason = red_forms.REASONS.get(form.reason, (form.reason, form.reason))
-            values = (form.form_number or tr("（待发送）", "(not sent yet)"),
-                      f"{shown} {red_forms.status_label(shown, lang)}" if shown else "",
+            # A platform status (01..10) keeps its code beside its words; the desk's own states (requested,
+            # refused) are words only.
+            state_text = red_forms.status_label(shown, lang) if shown else ""
+            if form.state == KNOWN and shown:
+                state_text = f"{shown} {state_text}"
+            values = (form.form_number or tr("（待发送）", "(not sent yet)"), state_text,
                       tr("购方", "buyer") if form.raised_by == "buyer" else tr("本方", "seller"),
                       form.original_number, f"{form.reason} {reason[0] if lang == 'zh' else reason[1]}",
                       format_money_grouped(form.total_amount), format_money_grouped(form.total_tax), hours_left(form),
-                      form.red_invoice or form.red_number or "", form.message or form.last_error)
+                      form.red_invoice or form.red_number or "",
+                      stored_message(form.message or form.last_error, lang))
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, form.id)

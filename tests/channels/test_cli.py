@@ -16,7 +16,7 @@ from tests.platform_v2.support import set_clock
 def test_month_close_refuses_a_month_not_ended_and_a_bad_period(direct, data_dir, store):
     store.close()
     bad = run_cli(data_dir, "month-close", "--period", "2026-11")
-    assert bad.returncode == 2 and "period" in bad.stderr and "YYYYMM" in bad.stderr
+    assert bad.returncode == 2 and "所属期" in bad.stderr and "YYYYMM" in bad.stderr
     current = run_cli(data_dir, "month-close", "--period", "209912")
     assert current.returncode == 2 and "尚未结束" in current.stderr
 

@@ -92,22 +92,22 @@ def test_given_totals_are_accepted_when_they_add_up(desk, tmp_path):
 
 BAD_INPUTS = {
     "not json": ("{not json", "json"),
-    "missing buyer": (invoice_body(buyer=None), "buyer"),
-    "missing lines": ({"buyer": {"name": "测试客户有限公司"}}, "lines"),
+    "missing buyer": (invoice_body(buyer=None), "购买方"),
+    "missing lines": ({"buyer": {"name": "测试客户有限公司"}}, "项目明细"),
     "bad taxpayer id": (invoice_body(buyer={"name": "测试客户有限公司", "tax_id": "91110000600037341"[:-1] + "IO"}),
-                        "buyer.tax_id"),
+                        "购买方纳税人识别号"),
     "check character": (invoice_body(buyer={"name": "测试客户有限公司", "tax_id": "91110000600037341A"}),
-                        "buyer.tax_id"),
+                        "购买方纳税人识别号"),
     "negative quantity": (invoice_body(lines=[{"tax_code": PRINTER, "item_name": "x",
                                                "quantity": "-2", "unit_price": "5", "tax_rate": "0.13"}]),
-                          "lines[0].quantity"),
+                          "第1行数量"),
     "rate not in force": (invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "x",
                                                "quantity": "2", "unit_price": "5", "tax_rate": "0.17"}]),
-                          "lines[0].tax_rate"),
-    "total does not add up": (invoice_body(total_with_tax="1000.00"), "total_with_tax"),
+                          "第1行税率/征收率"),
+    "total does not add up": (invoice_body(total_with_tax="1000.00"), "价税合计"),
     "float noise": ('{"buyer": {"name": "北京某某客户有限公司"}, "lines": [{"name": "x", "quantity": 3, '
-                    '"unit_price": 0.30000000000000004, "tax_rate": "0.13"}]}', "lines[0].unit_price"),
-    "one bad in a list": ([invoice_body(), invoice_body(kind="fancy")], "[1]kind"),
+                    '"unit_price": 0.30000000000000004, "tax_rate": "0.13"}]}', "第1行单价"),
+    "one bad in a list": ([invoice_body(), invoice_body(kind="fancy")], "第2张发票发票种类"),
     "empty list": ([], "json"),
 }
 
@@ -149,7 +149,7 @@ def test_issue_before_the_seller_is_set(tmp_path):
 
 def test_seller_set_rejects_a_bad_id(tmp_path):
     result = run_cli(tmp_path / "d", "seller", "set", "--name", "x", "--tax-id", "123", "--drawer", "张三")
-    assert result.returncode == 2 and "seller.tax_id" in result.stderr
+    assert result.returncode == 2 and "销售方纳税人识别号" in result.stderr
     shown = run_cli(tmp_path / "d", "seller", "show")
     assert shown.returncode == 2
 
@@ -158,7 +158,7 @@ def test_issue_takes_the_v2_body_and_held_to_the_table(desk, tmp_path):
     withdrawn_rate = invoice_body(lines=[{"tax_code": SOFTWARE, "item_name": "软件开发", "quantity": "1",
                                           "unit_price": "100", "tax_rate": "0.13"}])
     result = run_cli(desk, "issue", write_json(tmp_path, withdrawn_rate))
-    assert result.returncode == 2 and "lines[0].tax_rate（第1行税率/征收率）" in result.stderr and "6%" in result.stderr
+    assert result.returncode == 2 and "第1行税率/征收率：" in result.stderr and "6%" in result.stderr
     summary = invoice_body(lines=[{"tax_code": "1090511000000000000", "item_name": "打印机", "quantity": "1",
                                    "unit_price": "100", "tax_rate": "0.13"}])
     result = run_cli(desk, "--lang", "en", "issue", write_json(tmp_path, summary))

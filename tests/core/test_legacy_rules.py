@@ -40,7 +40,7 @@ def test_every_error_names_its_field_in_both_languages():
                            lines=[{"name": "", "quantity": "-1", "unit_price": "abc", "tax_rate": "0.07"}]))
     assert set(found) == {"buyer.name", "buyer.tax_id", "drawer", "lines[0].name", "lines[0].quantity",
                           "lines[0].unit_price", "lines[0].tax_rate"}
-    assert found["lines[0].quantity"].describe().startswith("lines[0].quantity（第1行数量）")
+    assert found["lines[0].quantity"].describe().startswith("第1行数量：")
     assert "line 1 quantity" in found["lines[0].quantity"].describe("en")
 
 
@@ -145,8 +145,8 @@ def test_errors_in_a_list_name_the_invoice_too():
     from app.core.errors import FieldError
 
     error = FieldError("[1]lines[0].tax_rate", "不是现行税率", "not a rate in force")
-    assert error.describe() == "[1]lines[0].tax_rate（第2张发票第1行税率/征收率）：不是现行税率"
-    assert error.describe("en") == "[1]lines[0].tax_rate (invoice 2 line 1 tax rate): not a rate in force"
+    assert error.describe() == "第2张发票第1行税率/征收率：不是现行税率"
+    assert error.describe("en") == "invoice 2 line 1 tax rate: not a rate in force"
 
 
 def test_with_prices_including_tax_an_amount_only_line_is_gross_too():

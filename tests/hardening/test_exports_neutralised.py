@@ -22,9 +22,9 @@ def test_the_reconciliation_csv_neutralises_formula_prefixes(tmp_path: Path):
                              made_at="2026-12-01T10:00:00+08:00", local_count=0, platform_count=4, matched=0,
                              differences=differences)
     rows = list(csv.DictReader(write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
-    assert [row["platform_buyer"] for row in rows] == ["'" + name for name in HOSTILE]
-    assert [row["detail"] for row in rows] == ["'" + name for name in HOSTILE]
-    assert {row["platform_total_with_tax"] for row in rows} == {"-1060.00"}  # money stays a number
+    assert [row["平台购买方"] for row in rows] == ["'" + name for name in HOSTILE]
+    assert [row["说明"] for row in rows] == ["'" + name for name in HOSTILE]
+    assert {row["平台价税合计"] for row in rows} == {"-1060.00"}  # money stays a number
 
 
 def test_the_reconciliation_pdf_embeds_every_font_it_names(tmp_path: Path):

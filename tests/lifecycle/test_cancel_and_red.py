@@ -219,7 +219,7 @@ def test_cli_cancel_withdraws_a_pre_issue_record_and_red_needs_a_form(seller, da
     old = run_cli(data_dir, "red", number, "--reason", "销货退回", "--full")
     assert old.returncode == 2  # argparse: those options are no more
     unknown = run_cli(data_dir, "red", number, "--form", "no-such-form", "--offline")
-    assert unknown.returncode == 2 and "uuid" in unknown.stderr
+    assert unknown.returncode == 2 and "红字确认单" in unknown.stderr
 
 
 def test_a_red_body_is_refused_by_the_issue_service_and_writes_nothing(seller, data_dir, store):

@@ -114,7 +114,7 @@ def test_time_limit_counts_from_the_oldest_held_invoice(seller):
 def test_cli_limits_set_show_and_refuse(seller, data_dir, store):
     store.close()
     bad = run_cli(data_dir, "limits", "--max-count", "zero")
-    assert bad.returncode == 2 and "offline_limits.max_count" in bad.stderr
+    assert bad.returncode == 2 and "离线发票张数上限" in bad.stderr
     done = run_cli(data_dir, "limits", "--max-count", "1", "--max-single", "5000")
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)

@@ -64,7 +64,7 @@ def test_outage_recorded_from_down_to_up_with_invoices_issued_meanwhile(feed, pl
     assert data["ended_at"] is not None and data["ended_at"] > data["started_at"]
     assert data["failed_checks"] == 3 and data["upload_attempts"] == 1
     assert [(e["message"], e["count"]) for e in data["errors"]] == [
-        ("平台暂时不可用 (HTTP 503 from the platform)", 3), ("POST /v2/issue: HTTP 503", 1)]
+        ("平台暂时不可用（HTTP 503） (HTTP 503 from the platform)", 3), ("POST /v2/issue: HTTP 503", 1)]
     assert [i["number"] for i in data["invoices"]] == during and before not in during
     # A failed upload while the platform answers health does not open an outage by itself.
     feed.upload_failed("HTTP 500")

@@ -69,11 +69,11 @@ def test_fault_report_pdf_and_text_hold_times_symptoms_and_invoices(seller, tmp_
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     start = outage.started_at[:19].replace("T", " ")
     end = outage.ended_at[:19].replace("T", " ")
-    for expected in (start, end, *during, "HTTP 503 Service Unavailable", "2 次", "重启路由器后仍无法连接", "故障报告",
+    for expected in (start, end, *during, "平台暂时不可用（HTTP 503）", "2 次", "重启路由器后仍无法连接", "故障报告",
                      seller.party.tax_id):
         assert expected in text, expected
     plain = fault_report_text(report)
-    for expected in (start, end, *during, "connection refused"):
+    for expected in (start, end, *during, "连接被拒绝"):
         assert expected in plain
 
 

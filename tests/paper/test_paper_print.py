@@ -213,7 +213,7 @@ def test_the_paper_command_line(data_dir, seller):
     assert "00000001–00000025" in ok.stdout
     bad = run_cli(data_dir, "paper", "load", "--code", "12345", "--first", "1", "--count", "x")
     assert bad.returncode == 2
-    assert "code" in bad.stderr and "first" in bad.stderr and "count" in bad.stderr and "10 或 12" in bad.stderr
+    assert "发票代码" in bad.stderr and "起始号码" in bad.stderr and "张数" in bad.stderr and "10 或 12" in bad.stderr
     overlap = run_cli(data_dir, "--lang", "en", "paper", "load", "--code", CODE, "--first", "00000020", "--count", "5")
     assert overlap.returncode == 2 and "first" in overlap.stderr and "overlap" in overlap.stderr
     spoiled = run_cli(data_dir, "paper", "spoil", "00000001", "--reason", "卡纸")

@@ -192,10 +192,10 @@ def test_report_saved_as_csv_and_pdf(planted, client, tmp_path):
     report = rec.reconcile(client, TODAY, TODAY)
     rows = list(csv.DictReader(write_csv(report, tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(report.differences)
-    assert {r["kind"] for r in rows} == set(rec.KINDS)
-    assert any(r["number"] == planted["d_amount_differs"] and r["platform_total_with_tax"] == "1600.00"
-               and r["channel"] == "direct" for r in rows)
-    assert any(r["number"] == planted["elsewhere"] and r["platform_official_number"] == planted["elsewhere"]
+    assert {r["类别"] for r in rows} == {rec.kind_label(kind) for kind in rec.KINDS}
+    assert any(r["号码"] == planted["d_amount_differs"] and r["平台价税合计"] == "1600.00"
+               and r["开具渠道"] == "直连（乐企）" for r in rows)
+    assert any(r["号码"] == planted["elsewhere"] and r["平台号码"] == planted["elsewhere"]
                for r in rows)
     pdf = write_reconcile_pdf(report, tmp_path / "r.pdf")
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
@@ -267,7 +267,7 @@ def test_cli_reconcile_requeue_import_csv_pdf(planted, direct, data_dir, store, 
     assert sorted(data["recorded"]) == sorted([planted["d_answer_lost"], planted["p_answer_lost"]])
     assert (tmp_path / "r.csv").exists() and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     bad = run_cli(data_dir, "reconcile", "--from", "yesterday", "--to", TODAY, "--url", direct.url)
-    assert bad.returncode == 2 and "from" in bad.stderr
+    assert bad.returncode == 2 and "起始日期" in bad.stderr
     direct.set_faults(mode="down")
     down = run_cli(data_dir, "reconcile", "--from", TODAY, "--to", TODAY, "--url", direct.url, *token_file_args(TOKEN))
     assert down.returncode == 1 and "无法从平台下载" in down.stderr
@@ -290,15 +290,15 @@ def test_a_record_that_does_not_parse_is_never_believed(online, client, seller):
     assert kinds(report) == {rec.MISSING_LOCALLY: sorted([good, bad_totals, bad_channel]), rec.MISMATCH: [lost]}
     refused = {d.number: d.refused for d in report.differences if d.refused}
     assert set(refused) == {bad_totals, bad_channel, lost}
-    assert "total_with_tax" in refused[bad_totals] and "channel" in refused[bad_channel]
-    assert "lines[0]" in refused[lost] and "does not parse" in report.of_kind(rec.MISMATCH)[0].detail
+    assert "价税合计" in refused[bad_totals] and "开具渠道" in refused[bad_channel]
+    assert "第1行" in refused[lost] and "does not parse" in report.of_kind(rec.MISMATCH)[0].detail
     assert [d.can_import for d in report.of_kind(rec.MISSING_LOCALLY) if d.number == good] == [True]
     result = rec.import_records(report.differences)
     assert result.imported == [good] and result.recorded == []
     assert sorted(n for n, _ in result.failed) == sorted([bad_totals, bad_channel])
     why = dict(result.failed)
-    assert "平台记录不是有效发票" in why[bad_totals] and "total_with_tax" in why[bad_totals]
-    assert "channel" in why[bad_channel]
+    assert "平台记录不是有效发票" in why[bad_totals] and "价税合计" in why[bad_totals]
+    assert "开具渠道" in why[bad_channel]
     assert Invoice.get(Invoice.provisional_number == lost).status == status.PRE_ISSUE
     assert Invoice.select().count() == 2 and audit.verify_chain() is None
 

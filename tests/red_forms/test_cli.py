@@ -22,7 +22,7 @@ def test_the_command_line_raises_lists_answers_and_issues(online, store, data_di
     assert missing.returncode == 2 and "reason" in missing.stderr
     broken = run_cli(data_dir, "red-form", "raise", blue, "--reason", "02", "--lines",
                      json.dumps([{"original_line_no": 1, "quantity": "1"}]), *platform)
-    assert broken.returncode == 2 and "lines[0].original_line_no" in broken.stderr  # a service line: no 销货退回
+    assert broken.returncode == 2 and "第1行对应蓝字发票行号" in broken.stderr  # a service line: no 销货退回
     raised = run_cli(data_dir, "red-form", "raise", blue, "--reason", "return", "--lines",
                      json.dumps([{"original_line_no": 2, "quantity": "-1"}]), *platform)
     assert raised.returncode == 0, raised.stderr
@@ -40,13 +40,13 @@ def test_the_command_line_raises_lists_answers_and_issues(online, store, data_di
     again = run_cli(data_dir, "red-form", "disagree", raised_by_buyer["uuid"], *platform)
     assert again.returncode == 2 and "03" in again.stderr
     revoke_buyers = run_cli(data_dir, "red-form", "revoke", raised_by_buyer["uuid"], *platform)
-    assert revoke_buyers.returncode == 2 and "decision" in revoke_buyers.stderr
+    assert revoke_buyers.returncode == 2 and "确认意见" in revoke_buyers.stderr
 
     red = run_cli(data_dir, "red", blue, "--form", uuid, *platform)
     assert red.returncode == 0, red.stderr
     assert red.stdout.split()[1] == "-113.00"
     wrong_blue = run_cli(data_dir, "red", other, "--form", uuid, *platform)
-    assert wrong_blue.returncode == 2 and "form" in wrong_blue.stderr
+    assert wrong_blue.returncode == 2 and "红字确认单" in wrong_blue.stderr
     on_buyers = run_cli(data_dir, "red", other, "--form", raised_by_buyer["uuid"], *platform)
     assert on_buyers.returncode == 0, on_buyers.stderr
     assert on_buyers.stdout.split()[1] == "-1060.00"

@@ -47,7 +47,7 @@ def test_a_refill_the_platform_does_not_answer_waits(store, seller, data_dir):
     view = json.loads(run_cli(data_dir, "stock", "show", "--json").stdout)
     assert len(view["numbers_waiting"]) == 1 and view["numbers_left"] == 0
     bad_url = run_cli(data_dir, "stock", "refill", "--url", "ftp://x")
-    assert bad_url.returncode == 2 and "platform.url" in bad_url.stderr
+    assert bad_url.returncode == 2 and "平台地址" in bad_url.stderr
 
 
 def test_stock_settings(store, data_dir):

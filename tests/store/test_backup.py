@@ -231,7 +231,7 @@ def test_backup_into_an_unusable_folder_fails_clearly(store, seller, data_dir, t
     result = run_cli(data_dir, "backup", "--to", str(blocker / "sub"))
     assert result.returncode == 1 and "backup folder not usable" in result.stderr
     bad = run_cli(data_dir, "backup-settings", "--keep", "0")
-    assert bad.returncode == 2 and "backup.keep" in bad.stderr
+    assert bad.returncode == 2 and "保留备份份数" in bad.stderr
 
 
 def test_a_verified_backup_is_taken_before_each_migration(data_dir, tmp_path, monkeypatch):

@@ -102,7 +102,7 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     assert view.table.rowCount() == 1
     assert cell(view.table, 0, 0) == issued[0].number
     assert cell(view.table, 0, 3) == "被拒绝"
-    assert "lines[0].amount" in cell(view.table, 0, 6) and "1000.00" in cell(view.table, 0, 6)
+    assert "第1行金额" in cell(view.table, 0, 6) and "1000.00" in cell(view.table, 0, 6)
     assert "被拒绝需处理 1 张" in view.summary.text()
     assert not view.requeue_button.isEnabled()
     view.table.selectRow(0)

@@ -38,5 +38,5 @@ def test_platform_settings_are_checked_and_the_token_masked(qtbot, store, monkey
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *args: warnings.append(args[2])))
     assert not dialog.save()
-    assert "platform.url" in warnings[0]
+    assert "平台地址" in warnings[0]
     assert platform_token() == "s3cret-token-value"

@@ -239,7 +239,7 @@ def test_backup_settings_dialog(qtbot, store, seller, data_dir, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     dialog.folder.setText(str(blocker / "sub"))
-    assert not dialog.save() and "backup.folder" in dialog.error.text()
+    assert not dialog.save() and "备份文件夹" in dialog.error.text()
     dialog.error.close()
     dialog.folder.setText(str(tmp_path / "usb"))
     dialog.keep.setValue(3)

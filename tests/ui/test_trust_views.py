@@ -55,7 +55,7 @@ def test_cancel_dialog_refuses_without_reason_then_cancels(qtbot, store, seller)
     dialog = window.trust_actions.cancel(window.selected_number())
     assert dialog is not None
     ok(dialog)
-    assert "cancel_reason" in dialog.error.text()
+    assert "作废原因" in dialog.error.text()
     assert Invoice.get(Invoice.provisional_number == number).status == status.PRE_ISSUE
     qtbot.keyClicks(dialog.reason, "wrong amount")
     shot(dialog, "cancel_dialog")
@@ -149,7 +149,7 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     assert indicator.text() == "无待上传发票" and indicator.styleSheet() == ""
     dialog = window.trust_actions.edit_limits()
     dialog.fields["max_count"].setText("abc")
-    assert not dialog.save() and "offline_limits.max_count" in dialog.error.text()
+    assert not dialog.save() and "离线发票张数上限" in dialog.error.text()
     dialog.fields["max_count"].setText("800")
     assert dialog.save()
     assert "800 张" not in indicator.text()  # nothing held: no count shown
