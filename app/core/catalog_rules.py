@@ -283,11 +283,13 @@ class CellError(FieldError):
     column_en: str = ""
 
     def describe(self, lang: str = "zh") -> str:
+        # The row and the column as the clerk sees them in the sheet; the id (rows[3].tax_code) stays in
+        # `field`, for JSON and tests, not in the text.
         if lang == "zh":
             where = f"第{self.row}行" + (f"“{self.column_zh}”列" if self.column_zh else "")
-            return f"{where}（{self.field}）：{self.message_zh}"
+            return f"{where}：{self.message_zh}"
         where = f"row {self.row}" + (f", column {self.column_zh} ({self.column_en})" if self.column_zh else "")
-        return f"{where} [{self.field}]: {self.message_en}"
+        return f"{where}: {self.message_en}"
 
 
 def cell_error(row: int, column: Column | None, zh: str, en: str, overridable: bool = False) -> CellError:

@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.core import clock
+from app.core.errors import stored_message
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE
-from app.ui.i18n import tr
+from app.ui.i18n import language, tr
 
 STATE_TEXT = {
     ONLINE: (lambda: tr("平台在线", "Platform online"), "#1b7f2a"),
@@ -70,7 +71,9 @@ class SyncStatusWidget(QWidget):
         # A state change carries the contact as it was then: never older than one shown already.
         if last_good and (not self.last_good or _moment(last_good) > _moment(self.last_good)):
             self.last_good = last_good
-        self.setToolTip(error or tr("点击查看上传队列", "Click for the upload queue"))
+        # The monitor keeps the last failure as stored text (both languages): shown in the chosen one.
+        shown = stored_message(error, language()) if error else ""
+        self.setToolTip(shown or tr("点击查看上传队列", "Click for the upload queue"))
         self._render()
 
     def set_contact(self, last_good: str) -> None:

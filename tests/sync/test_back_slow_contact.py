@@ -15,6 +15,9 @@ from tests.helpers.platform import break_line_amount, issue_many, make_worker
 from tests.sync.support import assert_issued_once_each
 
 LONG_BACKOFF = 300  # seconds the platform asks (Retry-After) while down: minutes, far beyond any wait here
+# How long a step may take on a loaded machine: generous, and still a fifth of the back-off that must not be
+# waited out (a queue that waited it out would take LONG_BACKOFF).
+STEP = 60
 
 
 def _client(platform, timeout: float = 1.0):
@@ -62,10 +65,10 @@ def test_back_from_an_outage_sends_what_waits_at_once(store, seller, platform):
     runtime = _runtime(platform)
     runtime.start()
     try:
-        _wait(_waiting_out_the_outage, 10, "the worker tried during the outage")
+        _wait(_waiting_out_the_outage, STEP, "the worker tried during the outage")
         assert runtime.state == "offline"
         platform.set_faults(mode="ok")
-        _wait(lambda: counts().waiting == 0, 10, "what waited went up when the platform came back")
+        _wait(lambda: counts().waiting == 0, STEP, "what waited went up when the platform came back")
     finally:
         runtime.stop()
     assert_issued_once_each(platform, [i.number for i in issued])  # each once; the rejected one never
@@ -87,11 +90,11 @@ def test_back_from_an_outage_posts_waiting_batches_at_once(direct):
     runtime = _runtime(direct, batch_size=10)
     runtime.start()
     try:
-        _wait(_waiting_out_the_outage, 10, "the worker tried during the outage")
+        _wait(_waiting_out_the_outage, STEP, "the worker tried during the outage")
         posting = {b.request_id for b in UploadBatch.select().where(UploadBatch.state == status.B_POSTING)}
         assert posting
         direct.set_faults(mode="ok")
-        _wait(lambda: counts().waiting == 0, 10, "the batches went up when the platform came back")
+        _wait(lambda: counts().waiting == 0, STEP, "the batches went up when the platform came back")
     finally:
         runtime.stop()
     held = Counter(r["number"] for r in direct.v2_store.all("SELECT number FROM v2_invoice"))

@@ -147,3 +147,19 @@ def test_the_red_letter_dialog_names_its_fields_in_words(qtbot, store, seller):
     dialog.partial.setChecked(True)
     assert not dialog.submit()  # by lines, none given
     assert dialog.error.text() == "红冲明细：请填写要红冲的行"
+
+
+def test_the_status_widget_s_tooltip_gives_the_failure_in_the_chosen_language(qtbot, desk_app):
+    from app.ui.i18n import set_language
+    from app.ui.sync_status import SyncStatusWidget
+
+    widget = SyncStatusWidget()
+    qtbot.addWidget(widget)
+    widget.set_state("offline", error="connection refused")  # as an older desk stored it
+    assert widget.toolTip() == "连接被拒绝"
+    set_language("en")
+    try:
+        widget.set_state("offline", error="连接被拒绝 (connection refused)")
+        assert widget.toolTip() == "connection refused"
+    finally:
+        set_language("zh")
