@@ -13,7 +13,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 
-from app.cli.common import EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
+from app.cli.common import EXIT_ERROR, EXIT_OK, BadInput, Subcommands, open_store_of, print_json, read_json
 from app.core import status as statuses
 from app.core.capitals import amount_in_capitals
 from app.core.codec import invoice_to_body
@@ -183,6 +183,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_search_index(args: argparse.Namespace) -> int:
+    """`search-index [--rebuild]`: what the list's search index holds, built again on request."""
+    from app.services.search_index import rebuild_search_index, search_index_state
+
+    open_store_of(args)
+    state = rebuild_search_index() if args.rebuild else search_index_state()
+    print(f"搜索索引：{state.indexed:,} 张发票已索引（共 {state.invoices:,} 张，缺 {state.missing:,} 张），"
+          f"名称目录 {state.names:,} 条 / search index: {state.indexed:,} of {state.invoices:,} invoices indexed, "
+          f"{state.missing:,} missing; {state.names:,} names" + ("；已重建 / rebuilt" if args.rebuild else ""))
+    if state.missing and not args.rebuild:
+        print("有发票未被索引：运行 search-index --rebuild 重建 / some invoices are not indexed: run "
+              "search-index --rebuild")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def cmd_issue_workbook(args: argparse.Namespace) -> int:
     """`issue --template FILE.xlsx`, or `issue FILE.xlsx [--yes]`: the preview, then (with --yes) the invoices."""
     from app.services import batch_workbook
@@ -293,6 +309,10 @@ def register(commands: Subcommands) -> None:
     listing.add_argument("--csv", default=None, metavar="FILE", help="write the list to a CSV file (UTF-8 with BOM)")
     listing.add_argument("--lines", action="store_true", help="with --xlsx: a second sheet with every invoice line")
     listing.add_argument("--json", action="store_true")
+
+    index = commands.add_parser("search-index", help="what the list's search index holds; --rebuild builds it again")
+    index.set_defaults(handler=cmd_search_index)
+    index.add_argument("--rebuild", action="store_true", help="build the index again from the invoices")
 
     show = commands.add_parser("show", help="show one invoice")
     show.set_defaults(handler=cmd_show)

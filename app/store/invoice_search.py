@@ -74,6 +74,36 @@ def catch_up() -> int:
         return index_new_invoices()
 
 
+@dataclass(frozen=True)
+class IndexState:
+    invoices: int
+    indexed: int
+    missing: int  # invoices with no row in the index
+    names: int  # buyer and item names in the directory
+
+
+def index_state() -> IndexState:
+    """What the index holds against the invoices (reads both whole: for the `search-index` command)."""
+    row = database.execute_sql(
+        "SELECT (SELECT count(*) FROM invoice), (SELECT count(*) FROM invoice_search), "
+        "(SELECT count(*) FROM invoice WHERE id NOT IN (SELECT rowid FROM invoice_search)), "
+        "(SELECT count(*) FROM search_name)").fetchone()
+    return IndexState(*(int(value) for value in row))
+
+
+def rebuild_index() -> int:
+    """The index and the name directory built again from the invoices (inside the caller's transaction), as
+    schema step 8 first built them: for an index a damaged file or an outside writer left short."""
+    database.execute_sql("DELETE FROM invoice_search")
+    database.execute_sql("DELETE FROM search_name")
+    added = index_new_invoices()
+    database.execute_sql("INSERT INTO search_name (kind, name, uses) "
+                         "SELECT 'buyer', buyer_name, count(*) FROM invoice GROUP BY buyer_name")
+    database.execute_sql("INSERT INTO search_name (kind, name, uses) "
+                         "SELECT 'item', name, count(*) FROM invoice_line GROUP BY name")
+    return added
+
+
 def index_lag() -> int:
     """Invoices the index lacks (0 in a healthy store: every writer indexes what it writes)."""
     row = database.execute_sql("SELECT count(*) FROM invoice WHERE id > ?", (indexed_up_to(),)).fetchone()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import peewee
 from playhouse.migrate import SqliteMigrator
+
+from app.core.errors import DeskError
 
 # Schema 1: the tables as Fapiao Desk 0.1 created them (before 数电).
 V1_SQL = (
@@ -281,4 +285,13 @@ V8_SQL = (
 
 
 def v8_search(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
-    _run(db, V8_SQL)
+    try:
+        _run(db, V8_SQL)
+    except peewee.OperationalError as error:
+        if "trigram" not in str(error) and "fts5" not in str(error):
+            raise
+        # SQLite older than 3.34 (or built without FTS5): the step rolls back, the store stays at schema 7.
+        raise DeskError(f"本程序所用的 SQLite（{sqlite3.sqlite_version}）不支持全文检索（FTS5 trigram，需 3.34 或更新）："
+                        "数据库未升级，请使用随本程序发布的版本",
+                        f"this program's SQLite ({sqlite3.sqlite_version}) lacks full-text search (FTS5 trigram, "
+                        "3.34 or newer): the store was not upgraded; use the build shipped with Fapiao Desk") from None

@@ -163,3 +163,58 @@ def test_a_bad_query_names_its_field_and_reads_nothing(store, query, field, word
 def test_quotes_and_fts_syntax_in_a_word_are_plain_text(varied):
     for word in ['"', 'a"b', "OR", "NOT 打印", "*", "(软件", "buyer:", "^abc", "{items}"]:
         assert isinstance(_found(InvoiceQuery.searching(word)), list)
+
+
+def test_a_rebuild_restores_what_the_index_lost_in_the_middle(varied):
+    """catch_up only adds what is newer than the index's newest; a row lost in the middle takes a rebuild."""
+    from app.services.search_index import rebuild_search_index, search_index_state
+
+    lost = varied[4]
+    database.execute_sql("DELETE FROM invoice_search WHERE rowid = (SELECT id FROM invoice WHERE "
+                         "provisional_number = ?)", (lost,))
+    database.execute_sql("DELETE FROM search_name WHERE kind = 'buyer'")
+    assert search_index_state().missing == 1
+    assert lost not in [r.number for r in queries.search_page(InvoiceQuery.searching(lost[-5:])).rows]
+    assert _found(InvoiceQuery.searching("张")) == []  # the buyers' names are gone from the directory
+    state = rebuild_search_index()
+    assert (state.invoices, state.indexed, state.missing) == (24, 24, 0) and state.names == len(BUYERS) + len(ITEMS)
+    assert [r.number for r in queries.search_page(InvoiceQuery.searching(lost)).rows] == [lost]
+    assert _found(InvoiceQuery.searching("张")) == _found(InvoiceQuery.searching("张静")) != []
+
+
+def test_the_search_index_command(varied, data_dir):
+    from tests.helpers.cli import run_cli
+
+    result = run_cli(data_dir, "search-index")
+    assert result.returncode == 0 and "24 张发票已索引（共 24 张，缺 0 张）" in result.stdout, result.stderr
+    database.execute_sql("DELETE FROM invoice_search WHERE rowid = 3")
+    result = run_cli(data_dir, "search-index")
+    assert result.returncode == 1 and "缺 1 张" in result.stdout and "search-index --rebuild" in result.stdout
+    result = run_cli(data_dir, "search-index", "--rebuild")
+    assert result.returncode == 0 and "缺 0 张" in result.stdout and "已重建" in result.stdout
+
+
+def test_an_sqlite_without_trigram_search_leaves_the_store_at_schema_7(tmp_path, monkeypatch):
+    """Python's own SQLite has had trigram since 3.34 (2020); an older one stops the upgrade with a clear word."""
+    import peewee
+
+    from app.core.errors import DeskError
+    from app.store import migrations, schema_steps
+
+    db = peewee.SqliteDatabase(str(tmp_path / "old.sqlite3"))
+    for step in migrations.STEPS[:7]:
+        step(db, None)
+    db.pragma("user_version", 7)
+    real_run = schema_steps._run
+
+    def old_sqlite(target, statements):
+        if statements is schema_steps.V8_SQL:
+            raise peewee.OperationalError("no such tokenizer: trigram")
+        real_run(target, statements)
+
+    monkeypatch.setattr(schema_steps, "_run", old_sqlite)
+    with pytest.raises(DeskError) as refused:
+        migrations.migrate_to_latest(db)
+    assert "不支持全文检索" in refused.value.message_zh and "3.34" in refused.value.message_en
+    assert migrations.current_version(db) == 7
+    db.close()
