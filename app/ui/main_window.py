@@ -32,10 +32,7 @@ from app.services.seller import get_seller
 from app.store import queries
 from app.store.database import Store
 from app.store.invoice_search import count_up_to
-from app.ui.diagnostics import AboutDialog
 from app.ui.i18n import language, tr
-from app.ui.invoice_detail import InvoiceDetail
-from app.ui.invoice_form import InvoiceForm
 from app.ui.invoice_list_model import (
     BUYER,
     DATE,
@@ -49,7 +46,6 @@ from app.ui.invoice_list_model import (
     TOTAL,
     InvoiceListModel,
 )
-from app.ui.seller_dialog import SellerDialog
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
@@ -57,12 +53,17 @@ if TYPE_CHECKING:
     from app.ui.backup_actions import BackupActions
     from app.ui.catalog_actions import CatalogActions
     from app.ui.channel_status import ChannelActions
+    from app.ui.diagnostics import AboutDialog
+    from app.ui.invoice_detail import InvoiceDetail
+    from app.ui.invoice_form import InvoiceForm
     from app.ui.print_actions import PrintActions
     from app.ui.startup_checks import IntegrityCheck
     from app.ui.store_check import StoreFileCheck
     from app.ui.sync_actions import SyncActions
     from app.ui.trust_actions import TrustActions
 
+# The form, the detail view and the seller and About dialogs are imported when first opened, not at start:
+# they and what they pull in (the issuing service, the line table, completion) cost the window's start.
 FOLLOW_INTERVAL_MS = 5000
 COUNT_CAP = 10_000  # a search's matches are counted up to this (the count costs at most this many rows)
 
@@ -301,6 +302,8 @@ class MainWindow(QMainWindow):
             seller = get_seller()
             if seller is None:
                 return None
+        from app.ui.invoice_form import InvoiceForm
+
         form = InvoiceForm(seller, self)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.issued.connect(self._invoice_issued)
@@ -338,6 +341,8 @@ class MainWindow(QMainWindow):
         self.sync_actions.invoice_issued()
 
     def open_invoice(self, number: str) -> InvoiceDetail:
+        from app.ui.invoice_detail import InvoiceDetail
+
         detail = InvoiceDetail(number, self)
         copy_button = detail.buttons.addButton(tr("复制开票", "Copy to a new invoice"),
                                                QDialogButtonBox.ButtonRole.ActionRole)
@@ -368,12 +373,16 @@ class MainWindow(QMainWindow):
         self.open_invoice(item.number)
 
     def edit_seller(self) -> bool:
+        from app.ui.seller_dialog import SellerDialog
+
         dialog = SellerDialog(get_seller(), self)
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def show_about(self) -> AboutDialog:
         """帮助 → 关于: the version, the data folder and the log file (non-modal; one at a time)."""
         if self.about_dialog is None:
+            from app.ui.diagnostics import AboutDialog
+
             self.about_dialog = AboutDialog(self.store.data_dir, self)
             self.about_dialog.finished.connect(self._about_closed)
         self.about_dialog.show()
