@@ -16,15 +16,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.platform.client import PlatformClient
 from app.services import stock
-from app.sync.housekeeping import Housekeeping
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
 from app.sync.outage_feed import OutageFeed
 from app.sync.worker import QueueWorker, WorkerEvent
 
 ClientFactory = Callable[[], PlatformClient]
+if TYPE_CHECKING:
+    from app.sync.housekeeping import Housekeeping
+
 REFILL_AT_MOST_EVERY = 300.0  # seconds
 
 
@@ -41,7 +44,10 @@ class SyncRuntime:
                                                                                          batch_size=batch_size)
         self.worker = worker
         self.feed: OutageFeed | None = None
-        self.housekeeping = Housekeeping(client_factory, interval=housekeeping_interval) if housekeeping else None
+        # Built when started: its services (delivery, the XML file, the month, stock, tax codes) load then, after
+        # the window shows, not while it is built.
+        self.housekeeping: Housekeeping | None = None
+        self._housekeeping_interval = housekeeping_interval if housekeeping else None
         self._refill_woken = -REFILL_AT_MOST_EVERY
         self._worker_thread: threading.Thread | None = None
         if record_outages:
@@ -77,11 +83,18 @@ class SyncRuntime:
             self.feed = OutageFeed(self.monitor, self.client_factory)
         return self.feed
 
+    def _start_housekeeping(self) -> None:
+        if self.housekeeping is None and self._housekeeping_interval is not None:
+            from app.sync.housekeeping import Housekeeping
+
+            self.housekeeping = Housekeeping(self.client_factory, interval=self._housekeeping_interval)
+        if self.housekeeping is not None:
+            self.housekeeping.start()
+
     def start(self) -> None:
         """Poll and upload on background threads (the app)."""
         self.monitor.start()
-        if self.housekeeping is not None:
-            self.housekeeping.start()
+        self._start_housekeeping()
         if self._worker_thread is None or not self._worker_thread.is_alive():
             self._worker_thread = threading.Thread(target=self.worker.run_forever, name="upload-worker",
                                                    daemon=True)
@@ -90,8 +103,7 @@ class SyncRuntime:
     def run_in_foreground(self) -> None:
         """Poll on a background thread and upload on this one until stop() (the `sync` command)."""
         self.monitor.start()
-        if self.housekeeping is not None:
-            self.housekeeping.start()
+        self._start_housekeeping()
         try:
             self.worker.run_forever()
         finally:

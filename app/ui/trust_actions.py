@@ -22,11 +22,11 @@ from app.core.clock import now
 from app.core.lifecycle import same_month
 from app.store import queries
 from app.ui.i18n import language, tr
-from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
 from app.ui.limits_panel import LimitsDialog, LimitsIndicator
 
 if TYPE_CHECKING:
     from app.ui.invoice_detail import InvoiceDetail
+    from app.ui.lifecycle_dialogs import CancelDialog, RedLetterDialog
     from app.ui.main_window import MainWindow
     from app.ui.outage_view import OutageLogView
     from app.ui.reconcile_view import ReconcileView
@@ -128,6 +128,8 @@ class TrustActions:
     def cancel(self, number: str | None) -> CancelDialog | None:
         if not number:
             return None
+        from app.ui.lifecycle_dialogs import CancelDialog  # opened seldom: loaded then, not at start
+
         dialog = CancelDialog(number, self.window)
         dialog.completed.connect(self._after)
         return self._keep(dialog)
@@ -135,6 +137,8 @@ class TrustActions:
     def red_letter(self, number: str | None) -> RedLetterDialog | None:
         if not number:
             return None
+        from app.ui.lifecycle_dialogs import RedLetterDialog
+
         dialog = RedLetterDialog(number, self.window)
         dialog.completed.connect(self._after)
         return self._keep(dialog)
