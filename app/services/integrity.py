@@ -603,15 +603,38 @@ def _check_invoices(db: peewee.Database | None, connection: sqlite3.Connection, 
             confirmed.add(raw.id)
     rebuild = [i for i in ids if i not in confirmed and (i in origin or i not in rows)]
     lines: dict[int, list[InvoiceLine]] = {}
+    unreadable: dict[int, Exception] = {}  # a value peewee cannot read (text in a money column ...)
     for start in range(0, len(rebuild), CHUNK):
         part = rebuild[start:start + CHUNK]
-        for line in _bind(InvoiceLine.select().where(InvoiceLine.invoice.in_(part))
-                          .order_by(InvoiceLine.invoice, InvoiceLine.position), db).iterator():
-            lines.setdefault(line.invoice_id, []).append(line)
-        for model in _bind(Invoice.select().where(Invoice.id.in_(part)), db).iterator():
-            rows[model.id] = model
+        try:
+            for line in _bind(InvoiceLine.select().where(InvoiceLine.invoice.in_(part))
+                              .order_by(InvoiceLine.invoice, InvoiceLine.position), db).iterator():
+                lines.setdefault(line.invoice_id, []).append(line)
+        except _UNREADABLE:
+            _read_one_by_one(db, part, lines, unreadable)
+        try:
+            for model in _bind(Invoice.select().where(Invoice.id.in_(part)), db).iterator():
+                rows[model.id] = model
+        except _UNREADABLE:
+            for invoice_id in part:
+                try:
+                    model = _bind(Invoice.select().where(Invoice.id == invoice_id), db).get_or_none()
+                except _UNREADABLE as error:
+                    unreadable.setdefault(invoice_id, error)
+                    continue
+                if model is not None:
+                    rows[invoice_id] = model
     for invoice_id in ids:
         row = rows.get(invoice_id)
+        if invoice_id in unreadable:
+            found = origin.get(invoice_id)
+            failure = unreadable[invoice_id]
+            number = row.provisional_number if row is not None else _number_of(connection, invoice_id)
+            findings.append(Finding(found[0].id if found else None, found[0].at if found else "",
+                                    found[0].action if found else "", number,
+                                    f"发票无法读出 / the stored invoice cannot be read back ({type(failure).__name__}: "
+                                    f"{failure}): changed behind the app's back"))
+            continue
         if row is None:
             continue
         number = row.provisional_number
@@ -936,6 +959,28 @@ def _queue_problem(row: _Row | Invoice, facts: _Facts, state: str | None) -> str
         return (f"上传队列记录为 {state}，但审计日志中没有相应记录 / the queue entry is {state}, but no "
                 f"{'/'.join(needs)} entry in the audit log says so: changed behind the app's back")
     return None
+
+
+# What reading a row whose value SQLite holds but peewee cannot convert raises (decimal.InvalidOperation is an
+# ArithmeticError): found as a change, never raised out of the check.
+_UNREADABLE = (ArithmeticError, ValueError, TypeError)
+
+
+def _read_one_by_one(db: peewee.Database | None, part: list[int], lines: dict[int, list[InvoiceLine]],
+                     unreadable: dict[int, Exception]) -> None:
+    """The lines of part, invoice by invoice, after a chunk could not be read whole."""
+    for invoice_id in part:
+        lines.pop(invoice_id, None)
+        try:
+            lines[invoice_id] = list(_bind(InvoiceLine.select().where(InvoiceLine.invoice == invoice_id)
+                                           .order_by(InvoiceLine.position), db))
+        except _UNREADABLE as error:
+            unreadable.setdefault(invoice_id, error)
+
+
+def _number_of(connection: sqlite3.Connection, invoice_id: int) -> str:
+    row = connection.execute("SELECT provisional_number FROM invoice WHERE id = ?", (invoice_id,)).fetchone()
+    return str(row[0]) if row else f"#{invoice_id}"
 
 
 def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str) -> str | None:

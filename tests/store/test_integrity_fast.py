@@ -186,3 +186,18 @@ def test_the_quick_check_reads_waiting_invoices_between_settled_ones(store, sell
     report = check_history(sample=0, record=False)
     assert report.first is not None and report.first.invoice_number == numbers[2]
     assert "differ from what was issued" in report.first.reason
+
+
+@pytest.mark.parametrize(("table", "column"), [("invoice", "total_tax"), ("invoice_line", "amount")])
+def test_text_in_a_money_column_is_a_finding_not_a_crash(store, seller, table, column):
+    """A value SQLite holds but the app cannot read (text where fen belong) is a change behind the app's back:
+    both checks name the invoice, neither raises."""
+    numbers = _issue(3)
+    raw = _raw(store)
+    key = "id" if table == "invoice" else "invoice_id"
+    raw.execute(f"UPDATE {table} SET {column} = 'abc' WHERE {key} = 2")
+    raw.commit()
+    raw.close()
+    for report in (verify_store(), check_history(full=False)):
+        assert not report.ok
+        assert any(f.invoice_number == numbers[1] and "无法读出" in f.reason for f in report.findings), report.findings
