@@ -43,10 +43,21 @@ from app.store import stock as stock_store
 from app.store.models import Buyer, InvoiceLine, Item, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
 from app.store.numbering import next_provisional_number
-from app.store.records import invoice_row_fields, line_rows
+from app.store.records import insert_row, insert_rows, invoice_row_fields, line_rows
 from app.store.taxcodes import StoredTaxCodes
 
 PROVISIONAL_PREFIX = "LX-"
+# The customer book's confirmations of a buyer, by name and tax id (the unique index).
+_CONFIRMATIONS_SQL = (f'SELECT "tax_id", "tax_id_confirmed", "short_name_confirmed" FROM "{Buyer._meta.table_name}" '
+                      'WHERE "name" = ? AND "tax_id" = ?')
+# A known buyer refreshed (remember_buyer_id): a blank detail keeps the one known, a confirmation stays.
+_REFRESH_BUYER_SQL = (
+    f'UPDATE "{Buyer._meta.table_name}" SET "address" = coalesce(nullif(?, \'\'), "address"), '
+    '"phone" = coalesce(nullif(?, \'\'), "phone"), "bank" = coalesce(nullif(?, \'\'), "bank"), '
+    '"account" = coalesce(nullif(?, \'\'), "account"), "id_type" = coalesce(nullif(?, \'\'), "id_type"), '
+    '"id_number" = coalesce(nullif(?, \'\'), "id_number"), "natural_person" = ?, '
+    '"tax_id_confirmed" = ("tax_id_confirmed" OR ?), "short_name_confirmed" = ("short_name_confirmed" OR ?), '
+    '"use_count" = "use_count" + 1, "last_used_at" = ? WHERE "name" = ? AND "tax_id" = ? RETURNING "id"')
 # An invoice is dated by the desk's clock; a body may carry the moment it was prepared (a form kept open, a
 # file written a little earlier, another PC's clock a little off), never another day.
 ISSUED_AT_SLACK = timedelta(minutes=5)
@@ -95,10 +106,11 @@ def _customer_confirmations(body: dict[str, Any]) -> tuple[set[str], bool]:
     tax_id = buyer.get("tax_id") or ""
     if not _storable(tax_id):
         return set(), False  # the validation names it
-    row = Buyer.get_or_none((Buyer.name == buyer["name"].strip()) & (Buyer.tax_id == normalize_tax_id(tax_id)))
+    row = database.execute_sql(_CONFIRMATIONS_SQL, (buyer["name"].strip(), normalize_tax_id(tax_id))).fetchone()
     if row is None:
         return set(), False
-    return ({row.tax_id} if row.tax_id_confirmed and row.tax_id else set()), row.short_name_confirmed
+    stored_tax_id, tax_id_confirmed, short_name_confirmed = row
+    return ({stored_tax_id} if tax_id_confirmed and stored_tax_id else set()), bool(short_name_confirmed)
 
 
 def _codes_for(body: Any) -> StoredTaxCodes:
@@ -162,30 +174,30 @@ def _next_number(seller_tax_id: str) -> str:
     return next_provisional_number(seller_tax_id)
 
 
-def remember_buyer(invoice: Invoice) -> Buyer:
-    """Add the buyer to the directory or refresh its details; inside the caller's transaction."""
+def remember_buyer_id(invoice: Invoice) -> int:
+    """Add the buyer to the directory or refresh its details, inside the caller's transaction; its id.
+
+    A known buyer (by name and tax id) is one UPDATE: the newest contact details win, but a blank field does
+    not wipe a known one; a confirmation once given stays. A new one is one INSERT."""
     party = invoice.buyer
     stamp = now_iso()
     id_confirmed = bool(party.tax_id) and party.tax_id in invoice.confirmed_tax_ids
-    row = Buyer.get_or_none((Buyer.name == party.name) & (Buyer.tax_id == party.tax_id))
-    if row is None:
-        return Buyer.create(name=party.name, tax_id=party.tax_id, address=party.address, phone=party.phone,
-                            bank=party.bank, account=party.account, natural_person=party.natural_person,
-                            id_type=party.id_type, id_number=party.id_number, initials=initials(party.name),
-                            tax_id_confirmed=id_confirmed, short_name_confirmed=invoice.confirmed_short_name,
-                            use_count=1, last_used_at=stamp, updated_at=stamp)
-    # The newest contact details win, but a blank field does not wipe a known one.
-    for key in ("address", "phone", "bank", "account", "id_type", "id_number"):
-        value = getattr(party, key)
-        if value:
-            setattr(row, key, value)
-    row.natural_person = party.natural_person
-    row.tax_id_confirmed = row.tax_id_confirmed or id_confirmed
-    row.short_name_confirmed = row.short_name_confirmed or invoice.confirmed_short_name
-    row.use_count += 1
-    row.last_used_at = stamp
-    row.save()
-    return row
+    known = database.execute_sql(_REFRESH_BUYER_SQL, (
+        party.address, party.phone, party.bank, party.account, party.id_type, party.id_number,
+        party.natural_person, id_confirmed, invoice.confirmed_short_name, stamp, party.name, party.tax_id)).fetchall()
+    if known:
+        return int(known[0][0])
+    return insert_row(Buyer, {
+        "name": party.name, "tax_id": party.tax_id, "address": party.address, "phone": party.phone,
+        "bank": party.bank, "account": party.account, "natural_person": party.natural_person,
+        "id_type": party.id_type, "id_number": party.id_number, "initials": initials(party.name),
+        "tax_id_confirmed": id_confirmed, "short_name_confirmed": invoice.confirmed_short_name,
+        "use_count": 1, "last_used_at": stamp, "updated_at": stamp})
+
+
+def remember_buyer(invoice: Invoice) -> Buyer:
+    """remember_buyer_id, and the buyer's row as it is now."""
+    return Buyer.get_by_id(remember_buyer_id(invoice))
 
 
 def _no_number(year: int) -> StockExhausted:
@@ -225,8 +237,7 @@ def _direct_number(issued: Invoice) -> tuple[str, str, Decimal]:
         return number, period, _red_give_back(issued, period)
     wanted = issued.total_amount
     if wanted > 0:
-        valid_to = stock_store.quota_valid_to(period)
-        left = stock_store.quota_left(period)
+        left, valid_to = stock_store.quota_for_issue(period)
         if wanted > left or valid_to is None or local.date() > valid_to:
             raise _no_quota(period, wanted, left if valid_to is not None else ZERO)
         stock_store.change_drawn(period, wanted)
@@ -245,20 +256,24 @@ def _write(invoice: Invoice, clerk: str, channel: str, reissue_of: str | None = 
     else:
         issued = dataclasses.replace(issued, number=_next_number(invoice.seller.tax_id))
         invoice_status = status.PRE_ISSUE
-    buyer = remember_buyer(issued)
-    row = InvoiceRow.create(status=invoice_status, buyer=buyer, channel=channel, reissue_of=reissue_of, **quota,
-                            **invoice_row_fields(issued))
-    InvoiceLine.insert_many(line_rows(row.id, issued)).execute()
+    buyer_id = remember_buyer_id(issued)
+    fields = invoice_row_fields(issued)
+    row_id = insert_row(InvoiceRow, {"status": invoice_status, "buyer": buyer_id, "channel": channel,
+                                     "reissue_of": reissue_of, **quota, **fields})
+    insert_rows(InvoiceLine, line_rows(row_id, issued))
     invoice_search.index_new_invoices()  # found by the list's search from this commit on
     used_items = [line.item_id for line in issued.lines if line.item_id is not None]
     if used_items:
-        Item.update(use_count=Item.use_count + 1).where(Item.id.in_(used_items)).execute()
+        database.execute_sql(f'UPDATE "{Item._meta.table_name}" SET "use_count" = "use_count" + 1 '
+                             f'WHERE "id" IN ({", ".join("?" for _ in used_items)})', used_items)
     key = str(uuid.uuid4())
     stamp = now_iso()
-    UploadQueueEntry.create(invoice=row, idempotency_key=key, state=status.Q_PENDING, created_at=stamp,
-                            updated_at=stamp)
+    insert_row(UploadQueueEntry, {"invoice": row_id, "idempotency_key": key, "state": status.Q_PENDING,
+                                  "created_at": stamp, "updated_at": stamp})
+    # The audit entry names the invoice by its id and number (all it reads of the row).
+    row = InvoiceRow(id=row_id, provisional_number=fields["provisional_number"])
     # One entry records both changes of this transaction: issued, and queued under its key.
-    detail: dict[str, Any] = {"content_hash": row.content_hash, "total_with_tax": f"{issued.total_with_tax}",
+    detail: dict[str, Any] = {"content_hash": fields["content_hash"], "total_with_tax": f"{issued.total_with_tax}",
                               "confirmed_tax_ids": sorted(issued.confirmed_tax_ids), "queued_key": key,
                               "channel": channel}
     if quota:
@@ -268,7 +283,7 @@ def _write(invoice: Invoice, clerk: str, channel: str, reissue_of: str | None = 
     if reissue_of:
         detail["reissue_of"] = reissue_of
     audit.append("issued", clerk=clerk or issued.drawer, invoice=row, detail=detail)
-    return IssuedInvoice(row.id, issued.number, key, issued)
+    return IssuedInvoice(row_id, issued.number, key, issued)
 
 
 def _seller_or_fail() -> SellerSettings:

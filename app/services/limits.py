@@ -9,10 +9,9 @@ instances cannot both squeeze past a limit.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
-
-import peewee
 
 from app.core import status
 from app.core.clock import now
@@ -26,10 +25,10 @@ from app.core.limits import (
     limits_to_settings,
     remaining,
 )
-from app.core.money import ZERO, to_money
+from app.core.money import to_money
 from app.services.settings import get_setting, set_setting
 from app.store.models import Invoice as InvoiceRow
-from app.store.models import WaitingTotals
+from app.store.models import Setting, WaitingTotals
 
 SETTING_KEY = "offline_limits"
 
@@ -46,22 +45,47 @@ def set_limits(limits: OfflineLimits) -> None:
     set_setting(SETTING_KEY, limits_to_settings(limits))
 
 
+BEIJING_OFFSET = "+08:00"
+# In one read: the limits' setting, the triggers' totals (app/store/models.WaitingTotals, absent: none) and
+# for each waiting status the oldest issue time in Beijing's offset (one seek each on (status, issued_at)).
+# The statuses and the pattern are constants written into the SQL: a LIKE pattern bound as a parameter makes
+# SQLite prepare the statement again at every run (its plan may depend on the pattern).
+assert all(waiting.isidentifier() for waiting in status.WAITING_STATUSES)
+_OLDEST_SQL = (f'(SELECT MIN("issued_at") FROM "{InvoiceRow._meta.table_name}" '
+               f"WHERE \"status\" = '{{status}}' AND \"issued_at\" LIKE '%{BEIJING_OFFSET}')")
+_USAGE_SQL = (f'SELECT (SELECT "value" FROM "{Setting._meta.table_name}" WHERE "key" = ?), '
+              't."count", t."amount", t."odd_offsets", '
+              f'{", ".join(_OLDEST_SQL.format(status=waiting) for waiting in status.WAITING_STATUSES)} '
+              f'FROM (SELECT 1) LEFT JOIN "{WaitingTotals._meta.table_name}" AS t ON t."id" = 1')
+
+
+def _money(fen: int) -> Decimal:
+    value = WaitingTotals.amount.python_value(fen)
+    assert value is not None
+    return value
+
+
+def _limits_and_usage() -> tuple[OfflineLimits, OfflineUsage]:
+    """get_limits() and current_usage(), read in one statement (two when some issue time has another offset)."""
+    row = InvoiceRow._meta.database.execute_sql(_USAGE_SQL, (SETTING_KEY,)).fetchone()
+    setting, count, amount, odd, *firsts = row
+    limits = limits_from_settings(json.loads(setting) if setting is not None else None)
+    if count is None:  # no totals row: nothing counted
+        count, amount, odd = 0, 0, 0
+    candidates = [datetime.fromisoformat(first) for first in firsts if first]
+    if odd:
+        # Times in Beijing's offset sort as text; the rare one with another offset is compared as a time.
+        candidates += [datetime.fromisoformat(r.issued_at) for r in InvoiceRow.select(InvoiceRow.issued_at).where(
+            InvoiceRow.status.in_(status.WAITING_STATUSES) & ~InvoiceRow.issued_at.endswith(BEIJING_OFFSET))]
+    usage = OfflineUsage(count=int(count), amount=to_money(_money(amount)),
+                         oldest_issued_at=min(candidates) if candidates else None)
+    return limits, usage
+
+
 def current_usage() -> OfflineUsage:
     """Count and amount from the triggers' totals (app/store/models.WaitingTotals); the oldest by index seeks,
     so that issuing stays as quick with 100,000 invoices waiting as with none."""
-    totals = WaitingTotals.get_or_none(WaitingTotals.id == 1)
-    count, amount, odd = (totals.count, totals.amount, totals.odd_offsets) if totals is not None else (0, ZERO, 0)
-    candidates: list[datetime] = []
-    for waiting in status.WAITING_STATUSES:
-        # Times in Beijing's offset sort as text; the rare one with another offset is compared as a time.
-        first = (InvoiceRow.select(peewee.fn.MIN(InvoiceRow.issued_at))
-                 .where((InvoiceRow.status == waiting) & InvoiceRow.issued_at.endswith("+08:00")).scalar())
-        if first:
-            candidates.append(datetime.fromisoformat(first))
-    if odd:
-        candidates += [datetime.fromisoformat(r.issued_at) for r in InvoiceRow.select(InvoiceRow.issued_at).where(
-            InvoiceRow.status.in_(status.WAITING_STATUSES) & ~InvoiceRow.issued_at.endswith("+08:00"))]
-    return OfflineUsage(count=count, amount=to_money(amount), oldest_issued_at=min(candidates) if candidates else None)
+    return _limits_and_usage()[1]
 
 
 def current_remaining(at: datetime | None = None) -> Remaining:
@@ -71,7 +95,8 @@ def current_remaining(at: datetime | None = None) -> Remaining:
 
 def check_can_issue(amounts: list[Decimal]) -> None:
     """Raise OfflineLimitReached naming the limit; amounts are the new totals excluding tax."""
-    errors = check_new_invoices(get_limits(), current_usage(), now(), amounts)
+    limits, usage = _limits_and_usage()
+    errors = check_new_invoices(limits, usage, now(), amounts)
     if errors:
         raise OfflineLimitReached(errors)
 

@@ -25,8 +25,12 @@ Detail = dict[str, Any]
 ManyEntry = tuple[str, int, str, Detail]
 
 
+# json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")), its encoder made once.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(prev_hash: str, at: str, clerk: str, action: str, invoice_number: str, detail: str) -> str:
@@ -34,15 +38,30 @@ def entry_hash(prev_hash: str, at: str, clerk: str, action: str, invoice_number:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_COLUMNS = ("at", "clerk", "action", "invoice", "detail", "prev_hash", "hash")
+_COLUMN_LIST = ", ".join(f'"{AuditEntry._meta.fields[name].column_name}"' for name in _COLUMNS)
+_INSERT_SQL = f'INSERT INTO "{AuditEntry._meta.table_name}" ({_COLUMN_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?)'
+# The newest entry's hash: one seek on the primary key.
+_LAST_HASH_SQL = f'SELECT "hash" FROM "{AuditEntry._meta.table_name}" ORDER BY "id" DESC LIMIT 1'
+
+
+def _last_hash() -> str:
+    row = AuditEntry._meta.database.execute_sql(_LAST_HASH_SQL).fetchone()
+    return str(row[0]) if row else GENESIS
+
+
 def append(action: str, *, clerk: str, invoice: Invoice | None = None, detail: Detail | None = None) -> AuditEntry:
     """Add an entry; call inside the transaction that makes the change it records."""
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-    prev = last.hash if last else GENESIS
+    prev = _last_hash()
     at = now_iso()
     detail_text = canonical_json(detail or {})
     number = invoice.provisional_number if invoice is not None else ""
-    return AuditEntry.create(at=at, clerk=clerk, action=action, invoice=invoice, detail=detail_text,
-                             prev_hash=prev, hash=entry_hash(prev, at, clerk, action, number, detail_text))
+    digest = entry_hash(prev, at, clerk, action, number, detail_text)
+    invoice_id = invoice.id if invoice is not None else None
+    cursor = AuditEntry._meta.database.execute_sql(_INSERT_SQL, (at, clerk, action, invoice_id, detail_text, prev,
+                                                                 digest))
+    return AuditEntry(id=cursor.lastrowid, at=at, clerk=clerk, action=action, invoice=invoice, detail=detail_text,
+                      prev_hash=prev, hash=digest)
 
 
 def append_many(entries: Sequence[ManyEntry], *, clerk: str) -> None:
@@ -50,8 +69,7 @@ def append_many(entries: Sequence[ManyEntry], *, clerk: str) -> None:
     in one executemany: the queue worker and imports record thousands of changes at a time."""
     if not entries:
         return
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-    prev = last.hash if last else GENESIS
+    prev = _last_hash()
     rows: list[tuple[str, str, str, int, str, str, str]] = []
     for action, invoice_id, number, detail in entries:
         at = now_iso()
@@ -59,11 +77,7 @@ def append_many(entries: Sequence[ManyEntry], *, clerk: str) -> None:
         digest = entry_hash(prev, at, clerk, action, number, text)
         rows.append((at, clerk, action, invoice_id, text, prev, digest))
         prev = digest
-    meta = AuditEntry._meta
-    columns = ", ".join(f'"{meta.fields[name].column_name}"'
-                        for name in ("at", "clerk", "action", "invoice", "detail", "prev_hash", "hash"))
-    meta.database.connection().executemany(
-        f'INSERT INTO "{meta.table_name}" ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)', rows)
+    AuditEntry._meta.database.connection().executemany(_INSERT_SQL, rows)
 
 
 @dataclass(frozen=True)

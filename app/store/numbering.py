@@ -20,17 +20,32 @@ def format_number(value: int) -> str:
     return f"{PREFIX}{value:07d}"
 
 
-def newest_number() -> int:
-    """The highest provisional number in the store (0 when none): one seek on the number's unique index."""
-    row = (Invoice.select(Invoice.provisional_number)
-           .where((Invoice.provisional_number >= PREFIX) & (Invoice.provisional_number < "LX."))
-           .order_by(Invoice.provisional_number.desc()).limit(1).tuples().first())
-    if row is None:
+# The highest provisional number in the store: one seek on the number's unique index.
+_NEWEST_SQL = (f'SELECT "provisional_number" FROM "{Invoice._meta.table_name}" '
+               'WHERE "provisional_number" >= ? AND "provisional_number" < ? '
+               'ORDER BY "provisional_number" DESC LIMIT 1')
+_PREFIX_RANGE = (PREFIX, "LX.")  # every LX-... number, by the index
+# The seller's counter and that number, in one read (next_provisional_number).
+_COUNTER_AND_NEWEST_SQL = (f'SELECT (SELECT "last_value" FROM "{NumberCounter._meta.table_name}" '
+                           f'WHERE "seller_tax_id" = ?), ({_NEWEST_SQL})')
+# Create the counter at `value` or set it to `value`: what NumberCounter.create / update did, in one statement.
+_SET_COUNTER_SQL = (f'INSERT INTO "{NumberCounter._meta.table_name}" ("seller_tax_id", "last_value") VALUES (?, ?) '
+                    'ON CONFLICT ("seller_tax_id") DO UPDATE SET "last_value" = excluded."last_value"')
+
+
+def _number_value(number: str | None) -> int:
+    if number is None:
         return 0
     try:
-        return int(row[0][len(PREFIX):])
+        return int(number[len(PREFIX):])
     except ValueError:
         return 0
+
+
+def newest_number() -> int:
+    """The highest provisional number in the store (0 when none): one seek on the number's unique index."""
+    row = Invoice._meta.database.execute_sql(_NEWEST_SQL, _PREFIX_RANGE).fetchone()
+    return _number_value(row[0] if row is not None else None)
 
 
 def next_provisional_number(seller_tax_id: str) -> str:
@@ -38,9 +53,11 @@ def next_provisional_number(seller_tax_id: str) -> str:
 
     Raises CounterMovedBack (nothing written) when the number is held already: the counter was set back in
     the SQLite file, and issuing would otherwise fail on the number's unique index (or, worse, after it)."""
-    counter = NumberCounter.get_or_none(NumberCounter.seller_tax_id == seller_tax_id)
-    last = counter.last_value if counter is not None else 0
-    newest = newest_number()
+    database = NumberCounter._meta.database
+    counter_value, newest_text = database.execute_sql(_COUNTER_AND_NEWEST_SQL,
+                                                      (seller_tax_id, *_PREFIX_RANGE)).fetchone()
+    last = int(counter_value) if counter_value is not None else 0
+    newest = _number_value(newest_text)
     if last < newest:
         raise CounterMovedBack(
             f"编号计数器被改回（{format_number(last)}），而 {format_number(newest)} 已开具："
@@ -49,8 +66,5 @@ def next_provisional_number(seller_tax_id: str) -> str:
             "the store was changed behind the app's back; issuing is refused. Run `audit verify --full` and restore "
             "the newest good backup")
     value = last + 1
-    if counter is None:
-        NumberCounter.create(seller_tax_id=seller_tax_id, last_value=value)
-    else:
-        NumberCounter.update(last_value=value).where(NumberCounter.seller_tax_id == seller_tax_id).execute()
+    database.execute_sql(_SET_COUNTER_SQL, (seller_tax_id, value))
     return format_number(value)

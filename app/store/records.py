@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+import peewee
 
 from app.core.codec import invoice_to_body
 from app.core.invoice import Invoice, InvoiceKind, Line, LineNature, Medium, Party, Rules
 from app.store import models
 from app.store.audit import canonical_json
+
+# INSERT statements built once per table and set of columns (insert_row, insert_rows), with the fields
+# whose db_value converts each value: what peewee would build for Model.insert each time, built once.
+_InsertPlan = tuple[str, tuple[peewee.Field, ...]]
+_INSERTS: dict[tuple[type[peewee.Model], tuple[str, ...]], _InsertPlan] = {}
 
 
 def content_hash(invoice: Invoice) -> str:
@@ -121,3 +129,40 @@ def line_rows(invoice_id: int, invoice: Invoice) -> list[dict[str, Any]]:
              "tax_code": line.tax_code, "short_name": line.short_name, "item_name": line.item_name,
              "policy": line.policy, "original_line_no": line.original_line_no, "item": line.item_id}
             for position, line in enumerate(invoice.lines)]
+
+
+def _with_defaults(model: type[peewee.Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """The row as Model.create / Model.insert write it: the model's defaults for the fields not given."""
+    meta = model._meta
+    if not meta.defaults:
+        return fields
+    return {**meta.get_default_dict(), **fields}
+
+
+def _insert_plan(model: type[peewee.Model], names: tuple[str, ...]) -> _InsertPlan:
+    key = (model, names)
+    plan = _INSERTS.get(key)
+    if plan is None:
+        meta = model._meta
+        columns = tuple(meta.fields[name] for name in names)
+        column_list = ", ".join(f'"{column.column_name}"' for column in columns)
+        marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{meta.table_name}" ({column_list}) VALUES ({marks})'
+        plan = _INSERTS[key] = (sql, columns)
+    return plan
+
+
+def insert_row(model: type[peewee.Model], fields: dict[str, Any]) -> int:
+    """INSERT one row, by field name, exactly as Model.create(**fields) writes it (the model's defaults for
+    the fields not given, each value through its field's db_value), from SQL built once. Returns its id."""
+    row = _with_defaults(model, fields)
+    sql, columns = _insert_plan(model, tuple(row))
+    values = [column.db_value(value) for column, value in zip(columns, row.values(), strict=True)]
+    cursor = model._meta.database.execute_sql(sql, values)
+    return int(cursor.lastrowid)
+
+
+def insert_rows(model: type[peewee.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """Rows (an invoice's lines), each as insert_row writes it, in their order."""
+    for row in rows:
+        insert_row(model, row)

@@ -98,23 +98,55 @@ def quota_left(period: str) -> Decimal:
     return quota_held(period) - quota_drawn(period)
 
 
+# What issuing reads of a month's quota, in one statement: held (downloaded minus returned, as quota_held),
+# the latest valid_to of its downloads (quota_valid_to) and what its invoices drew (quota_drawn).
+_QUOTA_FOR_ISSUE_SQL = (
+    'SELECT (SELECT SUM(CASE WHEN "action" = ? THEN "amount" ELSE -"amount" END) FROM "quota_slice" '
+    'WHERE "state" = ? AND "period" = ?), '
+    '(SELECT MAX("valid_to") FROM "quota_slice" WHERE "state" = ? AND "period" = ? AND "action" = ? '
+    'AND "valid_to" IS NOT NULL), '
+    '(SELECT "drawn" FROM "quota_use" WHERE "period" = ?)')
+# One upsert: what QuotaUse.insert(drawn=0).on_conflict_ignore() then drawn = drawn + amount left.
+_CHANGE_DRAWN_SQL = ('INSERT INTO "quota_use" ("period", "drawn") VALUES (?, ?) '
+                     'ON CONFLICT ("period") DO UPDATE SET "drawn" = "drawn" + excluded."drawn"')
+# The year's held blocks that may have a number left (the sequence digits say so), oldest first; block_of
+# decides. A held block without its numbers is read too, so that block_of refuses it as it always did.
+_TAKE_FROM_SQL = (
+    'SELECT "id", "request_id", "first", "last", "used" FROM "number_block" WHERE "state" = ? AND "year" = ? '
+    'AND ("first" IS NULL OR "last" IS NULL '
+    'OR "used" <= CAST(substr("last", 6) AS INTEGER) - CAST(substr("first", 6) AS INTEGER)) ORDER BY "id"')
+_TAKE_SQL = 'UPDATE "number_block" SET "used" = "used" + 1 WHERE "id" = ? AND "used" = ?'
+
+
+def quota_for_issue(period: str) -> tuple[Decimal, date | None]:
+    """(quota_left(period), quota_valid_to(period)) in one read; inside the issuing transaction."""
+    row = QuotaSlice._meta.database.execute_sql(
+        _QUOTA_FOR_ISSUE_SQL, (DOWNLOAD, GRANTED, period, GRANTED, period, DOWNLOAD, period)).fetchone()
+    held_fen, valid_to, drawn_fen = row if row is not None else (None, None, None)
+    money = QuotaUse.drawn.python_value
+    held = money(held_fen) if held_fen is not None else ZERO
+    drawn = money(drawn_fen) if drawn_fen is not None else ZERO
+    assert held is not None and drawn is not None
+    return held - drawn, (date.fromisoformat(valid_to) if valid_to else None)
+
+
 def change_drawn(period: str, amount: Decimal) -> None:
     """Add (or with a negative amount give back) quota drawn; inside the caller's transaction."""
-    QuotaUse.insert(period=period, drawn=ZERO).on_conflict_ignore().execute()
-    QuotaUse.update(drawn=QuotaUse.drawn + amount).where(QuotaUse.period == period).execute()
+    QuotaUse._meta.database.execute_sql(_CHANGE_DRAWN_SQL, (period, QuotaUse.drawn.db_value(amount)))
 
 
 def take_number(year: int) -> str | None:
     """The next number of the year's held blocks, marked used; None when none is left. Inside the caller's
     IMMEDIATE transaction, so two desks on one store never take the same number and none is skipped."""
-    for row in held_blocks(year):
-        number = block_of(row).next_number()
+    database = NumberBlock._meta.database
+    for block_id, request_id, first, last, used in database.execute_sql(_TAKE_FROM_SQL, (HELD, year)).fetchall():
+        assert first is not None and last is not None
+        number = Block(first, last, used).next_number()
         if number is None:
             continue
-        changed = NumberBlock.update(used=NumberBlock.used + 1).where(
-            (NumberBlock.id == row.id) & (NumberBlock.used == row.used)).execute()
+        changed = database.execute_sql(_TAKE_SQL, (block_id, used)).rowcount
         if changed != 1:  # cannot happen under the write lock; refuse rather than give a number twice
-            raise RuntimeError(f"number block {row.request_id} changed while a number was taken")
+            raise RuntimeError(f"number block {request_id} changed while a number was taken")
         return number
     return None
 
