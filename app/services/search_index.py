@@ -20,3 +20,10 @@ def rebuild_search_index() -> IndexState:
     with database.atomic("IMMEDIATE"):
         invoice_search.rebuild_index()
     return invoice_search.index_state()
+
+
+def tidy_search_index(pages: int = invoice_search.MERGE_PAGES) -> bool:
+    """The daily round's (and the app's idle) merge of the index's segments, in its own short write
+    transaction; whether there was anything to merge."""
+    with database.atomic("IMMEDIATE"):
+        return invoice_search.tidy(pages) > 0

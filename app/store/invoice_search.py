@@ -74,6 +74,25 @@ def catch_up() -> int:
         return index_new_invoices()
 
 
+MERGE_PAGES = 2000  # the work a tidy-up may do: about 8 MB written, a fraction of a second
+
+
+def tidy(pages: int = MERGE_PAGES) -> int:
+    """Merge the index's segments (inside the caller's transaction), up to about `pages` pages of work; the
+    pages written (0: nothing was worth merging). Issues add a small segment each and never merge (schema
+    step 9): this folds them, so a search reads a few segments, not hundreds."""
+    before = database.execute_sql("SELECT total_changes()").fetchone()[0]
+    database.execute_sql("INSERT INTO invoice_search (invoice_search, rank) VALUES ('merge', ?)", (pages,))
+    # The command itself counts as one change; what it merged, as the rest.
+    return max(int(database.execute_sql("SELECT total_changes()").fetchone()[0]) - int(before) - 1, 0)
+
+
+def segments() -> int:
+    """How many segments the index holds (what each word's look-up reads)."""
+    row = database.execute_sql("SELECT count(DISTINCT segid) FROM invoice_search_idx").fetchone()
+    return int(row[0]) if row else 0
+
+
 @dataclass(frozen=True)
 class IndexState:
     invoices: int

@@ -26,6 +26,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v6_red_letter_forms,
     schema_steps.v7_drafts,
     schema_steps.v8_search,
+    schema_steps.v9_search_merges,
 ]
 LATEST = len(STEPS)
 

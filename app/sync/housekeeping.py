@@ -29,6 +29,7 @@ from app.core import clock
 from app.platform.client import PlatformClient, PlatformError
 from app.services import deliver, months, red_forms, stock, taxcodes, taxpayer
 from app.services.channel import is_direct
+from app.services.search_index import tidy_search_index
 from app.services.settings import get_setting, set_setting
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class Housekeeping:
             self._step(report, "red_forms", lambda: self._red_forms(client, report))
             # The face and XML of what the platform accepted, into the deliver folder (when one is set).
             self._step(report, "deliver", lambda: bool(deliver.deliver_pending(limit=200).delivered))
+            # The segments each issue added to the search index, merged here, off the issuing path.
+            self._step(report, "search_index", tidy_search_index)
         finally:
             client.close()
         self.last = report

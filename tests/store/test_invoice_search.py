@@ -218,3 +218,24 @@ def test_an_sqlite_without_trigram_search_leaves_the_store_at_schema_7(tmp_path,
     assert "不支持全文检索" in refused.value.message_zh and "3.34" in refused.value.message_en
     assert migrations.current_version(db) == 7
     db.close()
+
+
+def test_issues_never_merge_the_index_and_the_round_folds_what_they_added(varied):
+    """Schema step 9: an issue adds one small segment and merges nothing (the merging that made an issue's
+    slowest percent); the daily round's tidy-up folds them, and every word is still found."""
+    from app.services.search_index import tidy_search_index
+    from app.sync.housekeeping import Housekeeping
+
+    config = dict(database.execute_sql("SELECT k, v FROM invoice_search_config").fetchall())
+    assert (config["automerge"], config["crisismerge"]) == (0, 64)
+    before = invoice_search.segments()
+    issue_invoice(invoice_body(remarks="合同 SEG-1"))
+    assert invoice_search.segments() == before + 1
+    assert before + 1 >= 20  # 25 issues, 25 transactions: nothing merged them
+    assert tidy_search_index() and invoice_search.segments() < 8
+    rounds = 1
+    while tidy_search_index():  # each round's work is bounded; a few rounds leave nothing worth merging
+        rounds += 1
+        assert rounds < 10
+    assert _found(InvoiceQuery.searching("SEG-1")) and len(_found(InvoiceQuery.searching("打印机"))) == 12
+    assert "tidy_search_index" in Housekeeping.run_once.__code__.co_names

@@ -52,11 +52,11 @@ def test_the_upgrade_runs_off_the_gui_thread_behind_a_dialog(qtbot, desk_app, st
         real_step(db, migrator)
 
     monkeypatch.setattr(store_upgrade, "QProgressDialog", Watched)
-    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS[:7], step_8])
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS[:7], step_8, *migrations.STEPS[8:]])
     opened, restored = open_store_or_restore(data_dir)
     assert restored is None and opened is not None
     try:
-        assert shown and "正在升级本地数据库（架构 7 → 8）" in shown[0]
+        assert shown and f"正在升级本地数据库（架构 7 → {migrations.LATEST}）" in shown[0]
         assert migrating_threads and set(migrating_threads) == {"store-upgrade"}  # never the GUI thread
         assert migrations.current_version(opened.db) == migrations.LATEST
         assert store_upgrade.migration_due(data_dir) is None
