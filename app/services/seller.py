@@ -23,12 +23,18 @@ class SellerSettings:
     taxpayer_type: str = "general"  # general / small: which rates the seller may invoice at
 
 
+_SELLER_SQL = ('SELECT "name", "tax_id", "address", "phone", "bank", "account", "drawer", "payee", "reviewer", '
+               '"tax_id_confirmed", "taxpayer_type" FROM "seller_profile" WHERE "id" = 1')
+
+
 def get_seller() -> SellerSettings | None:
-    row = SellerProfile.get_or_none(SellerProfile.id == 1)
+    # Read at every issue: plain SQL, not a query peewee builds each time (the same columns and conversions).
+    row = database.execute_sql(_SELLER_SQL).fetchone()
     if row is None:
         return None
-    return SellerSettings(Party(row.name, row.tax_id, row.address, row.phone, row.bank, row.account),
-                          row.drawer, row.payee, row.reviewer, row.tax_id_confirmed, row.taxpayer_type)
+    name, tax_id, address, phone, bank, account, drawer, payee, reviewer, confirmed, taxpayer_type = row
+    return SellerSettings(Party(name, tax_id, address, phone, bank, account), drawer, payee, reviewer,
+                          bool(confirmed), taxpayer_type)
 
 
 def validate_seller(name: str, tax_id: str, drawer: str, confirm_tax_id: bool,
