@@ -2,7 +2,11 @@
 
 reconcile(client, D1, D2) downloads every record of the seller issued in [D1, D2] (paged
 GET /v2/invoices, client.iter_invoices: the client checks each record's shape) and compares it
-with the store's invoices of the period. Every record is checked again here before it is believed:
+with the store's invoices of the period, a page at a time as the pages come: each record is matched
+against the store by its indexes, what was seen is marked by invoice id (one byte each), a record is
+kept only while it is a difference, and the store's invoices of the period no record matched are then
+listed from the store a page at a time; so memory does not grow with the period beyond the report's
+differences (see "the comparison, streamed" below). Every record is checked again here before it is believed:
 its envelope (number, channel, status, accepted_at, key) and its body, parsed by the desk's rules
 as an invoice (parse_record); a record refused is never matched, recorded or imported, and the
 difference names why.
@@ -38,9 +42,10 @@ Kinds of difference:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -179,20 +184,97 @@ def _local_side(row: InvoiceRow, entry: UploadQueueEntry | None) -> LocalSide:
                      row.total_amount, row.total_tax, row.total_with_tax, row.channel, row.content_hash)
 
 
-def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> list[LocalSide]:
-    rows = (InvoiceRow.select(InvoiceRow, UploadQueueEntry)
-            .join(UploadQueueEntry, on=(UploadQueueEntry.invoice == InvoiceRow.id), join_type=peewee.JOIN.LEFT_OUTER,
-                  attr="queue")
-            .where((InvoiceRow.seller_tax_id == seller_tax_id) & (InvoiceRow.issued_date >= date_from)
-                   & (InvoiceRow.issued_date <= date_to))
-            .order_by(InvoiceRow.id))
-    out: list[LocalSide] = []
-    for row in rows:
-        entry: UploadQueueEntry | None = getattr(row, "queue", None)
-        if entry is not None and entry.id is None:
-            entry = None
-        out.append(_local_side(row, entry))
-    return out
+@dataclass(frozen=True)
+class _Row:
+    """An invoice of the store as the comparison reads it: its id, whether it is of the period, its side."""
+
+    id: int
+    in_period: bool
+    side: LocalSide
+
+
+# Read as plain rows by one SQL statement (no model instances, no query built per page): a page of the
+# store in a few milliseconds.
+def _column(field: Any, alias: str) -> str:
+    return f'{alias}."{field.column_name}"'
+
+
+_SELECT = ("SELECT " + ", ".join(_column(f, a) for f, a in (
+    (InvoiceRow.id, "i"), (InvoiceRow.seller_tax_id, "i"), (InvoiceRow.issued_date, "i"),
+    (InvoiceRow.provisional_number, "i"), (UploadQueueEntry.idempotency_key, "q"), (InvoiceRow.official_number, "i"),
+    (InvoiceRow.status, "i"), (UploadQueueEntry.state, "q"), (InvoiceRow.issued_at, "i"), (InvoiceRow.buyer_name, "i"),
+    (InvoiceRow.buyer_tax_id, "i"), (InvoiceRow.total_amount, "i"), (InvoiceRow.total_tax, "i"),
+    (InvoiceRow.total_with_tax, "i"), (InvoiceRow.channel, "i"), (InvoiceRow.content_hash, "i")))
+    + f' FROM "{InvoiceRow._meta.table_name}" AS i {{join}} JOIN "{UploadQueueEntry._meta.table_name}" AS q'
+    + f" ON {_column(UploadQueueEntry.invoice, 'q')} = {_column(InvoiceRow.id, 'i')} WHERE ")
+_PERIOD = (f"{_column(InvoiceRow.seller_tax_id, 'i')} = ? AND {_column(InvoiceRow.issued_date, 'i')} >= ? "
+           f"AND {_column(InvoiceRow.issued_date, 'i')} <= ?")
+_BY_ID = f" ORDER BY {_column(InvoiceRow.id, 'i')}"
+CENT = Decimal("0.01")
+
+
+def _yuan(fen: int) -> Decimal:
+    """A money column (whole fen) as MoneyField reads it."""
+    return (Decimal(fen) / 100).quantize(CENT)
+
+
+LOCAL_PAGE = 1000  # invoices of the store read at a time when listing those of the period
+IN_CHUNK = 400  # numbers or keys looked up by one statement
+
+
+class _Period:
+    def __init__(self, seller_tax_id: str, date_from: str, date_to: str) -> None:
+        self.seller_tax_id, self.date_from, self.date_to = seller_tax_id, date_from, date_to
+        self.params = [seller_tax_id, date_from, date_to]
+
+    def rows(self, where: str, params: list[Any], *, inner: bool = False) -> list[_Row]:
+        sql = _SELECT.replace("{join}", "INNER" if inner else "LEFT OUTER") + where
+        out = []
+        for (invoice_id, seller, day, number, key, official, state, queue_state, issued_at, buyer, buyer_tax_id,
+             amount, tax, with_tax, channel, digest) in database.execute_sql(sql, params).fetchall():
+            side = LocalSide(number, key, official, state, queue_state, issued_at, buyer, buyer_tax_id, _yuan(amount),
+                             _yuan(tax), _yuan(with_tax), channel, digest)
+            out.append(_Row(invoice_id, seller == self.seller_tax_id and self.date_from <= day <= self.date_to, side))
+        return out
+
+    def by_numbers(self, numbers: list[str]) -> list[_Row]:
+        marks = ", ".join("?" * len(numbers))
+        return self.rows(f"{_column(InvoiceRow.provisional_number, 'i')} IN ({marks}) OR "
+                         f"{_column(InvoiceRow.official_number, 'i')} IN ({marks})", [*numbers, *numbers])
+
+    def by_keys(self, keys: list[str]) -> list[_Row]:
+        return self.rows(f"{_column(UploadQueueEntry.idempotency_key, 'q')} IN ({', '.join('?' * len(keys))})",
+                         keys, inner=True)
+
+    def holder(self, number: str) -> _Row | None:
+        """The first invoice of the period with this provisional or official number."""
+        found = self.rows(f"{_PERIOD} AND ({_column(InvoiceRow.provisional_number, 'i')} = ? OR "
+                          f"{_column(InvoiceRow.official_number, 'i')} = ?){_BY_ID} LIMIT 1",
+                          [*self.params, number, number])
+        return found[0] if found else None
+
+    def issued_at(self, moments: list[str], channel: str) -> list[_Row]:
+        """The invoices of the period of this channel issued at one of these moments, by id."""
+        return self.rows(f"{_PERIOD} AND {_column(InvoiceRow.issued_at, 'i')} IN ({', '.join('?' * len(moments))}) "
+                         f"AND {_column(InvoiceRow.channel, 'i')} = ?{_BY_ID}", [*self.params, *moments, channel])
+
+    def pages(self) -> Iterator[list[_Row]]:
+        """The store's invoices of the period, LOCAL_PAGE at a time, by id."""
+        after = 0
+        while True:
+            page = self.rows(f"{_PERIOD} AND {_column(InvoiceRow.id, 'i')} > ?{_BY_ID} LIMIT ?",
+                             [*self.params, after, LOCAL_PAGE])
+            if not page:
+                return
+            yield page
+            after = page[-1].id
+
+
+def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> Iterator[LocalSide]:
+    """The store's invoices of the period, by id, read a page at a time."""
+    for page in _Period(seller_tax_id, date_from, date_to).pages():
+        for row in page:
+            yield row.side
 
 
 # --- a record, checked --------------------------------------------------------------------------
@@ -214,6 +296,16 @@ class _Rules:
         self.seller_tax_id = seller.party.tax_id if seller else ""
         self.taxpayer_type = seller.taxpayer_type if seller else "general"
         self.codes = StoredTaxCodes()
+        self._valid_ids: dict[str, bool] = {}
+
+    def tax_id_valid(self, tax_id: str) -> bool:
+        """check_tax_id(...).ok, remembered (a period names its buyers many times)."""
+        valid = self._valid_ids.get(tax_id)
+        if valid is None:
+            if len(self._valid_ids) > 10_000:
+                self._valid_ids.clear()
+            valid = self._valid_ids[tax_id] = check_tax_id(normalize_tax_id(tax_id)).ok
+        return valid
 
 
 def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
@@ -246,7 +338,7 @@ def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
     body = {k: v for k, v in record.items() if k not in ENVELOPE}
     # The platform accepted it: an id whose check character fails was confirmed when it was issued.
     ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller") if isinstance(body.get(p), dict)]
-    confirmed = [t for t in ids if isinstance(t, str) and t and not check_tax_id(normalize_tax_id(t)).ok]
+    confirmed = [t for t in ids if isinstance(t, str) and t and not rules.tax_id_valid(t)]
     invoice = parse_received_invoice(body, codes=rules.codes, confirmed_tax_ids=confirmed,
                                      taxpayer_type=rules.taxpayer_type)
     if invoice.number != number:
@@ -329,133 +421,364 @@ def _compare(local: LocalSide, checked: _Checked) -> list[str]:
     return out
 
 
-def _find(side: LocalSide, by_number: dict[str, list[int]], by_key: dict[str, list[int]]) -> int | None:
-    """The index of the record that stands for a local invoice, or None."""
-    if side.channel == DIRECT:
-        found = by_number.get(side.number)
-    elif side.official_number:
-        found = by_number.get(side.official_number) or (by_key.get(side.key) if side.key else None)
-    else:
-        found = by_key.get(side.key) if side.key else None
-    return found[0] if found else None
+# --- the comparison, streamed --------------------------------------------------------------------
+#
+# The platform's records are read a page at a time and each is matched, as it comes, against the store
+# by its indexes (the number: provisional or official; the key: the queue entry's idempotency key). What
+# was seen is remembered as one byte of flags per invoice id of the store (_Marks), never as the records:
+# a record is kept only while it is, or may become, a difference. The store's invoices of the period
+# that no record matched are then listed from the store, a page at a time. The outcome is the one of
+# matching the whole list at once: a local invoice stands for the first record of its number (direct
+# channel; platform channel with an official number) or, on the platform channel, for the first record
+# of its key (no official number yet, or none listed under it); a number listed more than once makes
+# every record of it a duplicate (the records of those numbers are read again: the listing is read a
+# second time only when the platform lists a number twice).
+
+PROV_SEEN, OFF_SEEN, KEY_SEEN, PAIRED, CLEAN = 1, 2, 4, 8, 16
 
 
-def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[PlatformRecord]) -> ReconcileReport:
-    """The comparison itself, given the platform's records of the period (no network here)."""
-    rules = _Rules()
-    checked = [_check(record, rules) for record in records]
-    local = local_invoices(seller_tax_id, date_from, date_to)
-    report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), len(local), len(checked), 0)
-    by_number: dict[str, list[int]] = defaultdict(list)
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for index, one in enumerate(checked):
-        by_number[one.number].append(index)
-        if one.channel == PLATFORM and one.key:
-            by_key[one.key].append(index)
-    locals_by_number: dict[str, LocalSide] = {}
-    for side in local:
-        for number in (side.number, side.official_number):
-            if number:
-                locals_by_number.setdefault(number, side)
+class _Marks:
+    """One byte of flags per invoice id: a record of its provisional / official number or of its key was
+    seen; it stands for a record (PAIRED), and the two agree (CLEAN, counted as matched)."""
 
-    def difference(kind: str, number: str, side: LocalSide | None, one: _Checked | None, detail: str) -> None:
-        report.differences.append(Difference(
-            kind, number, (side.key if side else None) if one is None else (one.key or (side.key if side else None)),
-            side, one.record if one else None, detail, one.refused if one else "", one.invoice if one else None))
+    def __init__(self, size: int) -> None:
+        self.flags = bytearray(size + 1)
 
-    used: set[int] = set()
-    accounted: set[str] = set()  # local invoices a duplicate stands for: never counted as matching, nor requeued
-    for number, indices in by_number.items():
-        if len(indices) > 1:
-            holder = locals_by_number.get(number)
-            for index in indices:
-                used.add(index)
-                difference(DUPLICATE, holder.number if holder else number, holder, checked[index],
-                           f"平台清单中号码 {number} 出现 {len(indices)} 次 / the platform lists this number "
-                           f"{len(indices)} times")
-            if holder is not None:
-                accounted.add(holder.number)
+    def has(self, invoice_id: int, flag: int) -> bool:
+        return invoice_id < len(self.flags) and bool(self.flags[invoice_id] & flag)
 
-    pairs: list[tuple[LocalSide, int]] = []
-    unmatched: list[LocalSide] = []
-    for side in local:
-        if side.number in accounted:
-            continue
-        found = _find(side, by_number, by_key)
-        if found is None:
-            unmatched.append(side)
+    def set(self, invoice_id: int, flag: int) -> None:
+        if invoice_id >= len(self.flags):  # an invoice issued while the comparison runs
+            self.flags.extend(bytes(invoice_id + 1024 - len(self.flags)))
+        self.flags[invoice_id] |= flag
+
+    def clear(self, invoice_id: int, flag: int) -> None:
+        if invoice_id < len(self.flags):
+            self.flags[invoice_id] &= 0xFF ^ flag
+
+
+@dataclass
+class _Pair:
+    """A local invoice and the record it stands for, kept while they differ (or may yet change)."""
+
+    index: int
+    one: _Checked
+    difference: Difference | None
+    claimed_otherwise: bool  # by the number of another invoice of the period, or a number listed before
+
+
+def _codes_of(records: list[PlatformRecord]) -> list[str]:
+    """The tax codes a page's lines name (read by one statement, not one a code)."""
+    codes = []
+    for record in records:
+        lines = record.get("lines") if isinstance(record, dict) else None
+        for line in lines if isinstance(lines, list) else ():
+            code = line.get("tax_code") if isinstance(line, dict) else None
+            if isinstance(code, str):
+                codes.append(code)
+    return codes
+
+
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    """A record missing here, as a rebuild remembers it until it reads the record again to import it."""
+
+    number: str
+    key: str | None
+    channel: str
+    refused: str
+
+
+class _Comparison:
+    def __init__(self, seller_tax_id: str, date_from: str, date_to: str, *, light: bool = False) -> None:
+        self.rules = _Rules()
+        self.period = _Period(seller_tax_id, date_from, date_to)
+        self.report = ReconcileReport(seller_tax_id, date_from, date_to, now_iso(), 0, 0, 0)
+        self.marks = _Marks(InvoiceRow.select(peewee.fn.MAX(InvoiceRow.id)).scalar() or 0)
+        self.read = 0  # records read
+        self.without_row: dict[str, int] = {}  # numbers no invoice here holds (their records are kept): times listed
+        self.listed_twice: dict[str, int] = {}  # number -> times listed, when more than once
+        self.pairs: dict[int, _Pair] = {}  # invoice id -> its record, when they differ
+        self.tentative: dict[int, _Pair] = {}  # invoice id -> the record of its key, until one of its number comes
+        self.light = light  # a rebuild: a record missing here is remembered by its number only (_Missing)
+        self.left: dict[int, _Checked | _Missing] = {}  # index -> a record no invoice of the period stands for
+        self.reissued: dict[int, tuple[_Row, _Checked]] = {}  # index -> the pre-issue record it is a second issue of
+        self.unclaimed: list[tuple[int, _Checked]] = []  # of the page being compared, not yet looked at
+        self.holders: set[int] = set()  # invoices a number listed twice stands for
+        self.accounted: set[int] = set()  # those and the invoices a duplicate stands for: never matching, nor missing
+        self.uncounted: set[int] = set()  # matched invoices a duplicate stands for, taken out of `matched`
+        self.found: list[tuple[tuple[Any, ...], Difference]] = []  # (order, difference)
+
+    # --- records, a page at a time
+
+    def page(self, records: list[PlatformRecord]) -> None:
+        self.rules.codes.prefetch(_codes_of(records))
+        checked = [_check(record, self.rules) for record in records]
+        numbers = list({one.number for one in checked})
+        keys = list({one.key for one in checked if one.channel == PLATFORM and one.key})
+        by_provisional: dict[str, _Row] = {}
+        by_official: dict[str, _Row] = {}
+        wanted = set(numbers)
+        for start in range(0, len(numbers), IN_CHUNK):
+            for row in self.period.by_numbers(numbers[start:start + IN_CHUNK]):
+                if row.side.number in wanted:
+                    by_provisional[row.side.number] = row
+                if row.side.official_number in wanted:
+                    by_official[row.side.official_number] = row
+        by_key: dict[str, _Row] = {}
+        for start in range(0, len(keys), IN_CHUNK):
+            for row in self.period.by_keys(keys[start:start + IN_CHUNK]):
+                if row.side.key is not None:
+                    by_key[row.side.key] = row
+        for one in checked:
+            key_row = by_key.get(one.key) if one.channel == PLATFORM and one.key else None
+            self.one(one, by_provisional.get(one.number), by_official.get(one.number), key_row)
+        self.no_invoice_here()
+
+    def _first_of_number(self, number: str, provisional: _Row | None, official: _Row | None) -> bool:
+        """Whether no record of this number came before (and remember that one has)."""
+        if provisional is None and official is None:
+            times = self.without_row.get(number, 0)
+            self.without_row[number] = times + 1
+            first = times == 0
         else:
-            used.add(found)
-            pairs.append((side, found))
+            first = not ((provisional is not None and self.marks.has(provisional.id, PROV_SEEN))
+                         or (official is not None and self.marks.has(official.id, OFF_SEEN)))
+            if provisional is not None:
+                self.marks.set(provisional.id, PROV_SEEN)
+            if official is not None:
+                self.marks.set(official.id, OFF_SEEN)
+        if not first:
+            self.listed_twice[number] = self.listed_twice.get(number, 1) + 1
+        return first
 
-    # A platform-channel record under a key this store does not know may be one of its own pre-issue
-    # records issued a second time: the same content (the local number put in the platform's place).
-    left = [i for i in range(len(checked)) if i not in used]
-    candidates: dict[tuple[str, Decimal | None, str], list[LocalSide]] = defaultdict(list)
-    if any(checked[i].channel == PLATFORM for i in left):
-        for side in local:
-            if side.channel == PLATFORM:
-                candidates[(side.issued_at, side.total_with_tax, side.buyer_tax_id.upper())].append(side)
-    for index in left:
-        one = checked[index]
-        if one.channel != PLATFORM or one.invoice is None or one.invoice.issued_at is None:
-            continue
-        signature = (one.invoice.issued_at.isoformat(), one.invoice.total_with_tax, one.invoice.buyer.tax_id.upper())
-        for side in candidates.get(signature, []):
-            if content_hash(dataclasses.replace(one.invoice, number=side.number)) == side.content_hash:
-                used.add(index)
-                accounted.add(side.number)
-                difference(DUPLICATE, side.number, side, one,
-                           f"平台以另一个幂等键（{one.key}）开具了此预开单（号码 {one.number}），本地键为 {side.key}："
-                           "不再上传，多开的发票请红冲 / the platform issued this pre-issue record under another key: "
-                           "not sent again; reverse the extra invoice")
-                break
+    def one(self, one: _Checked, provisional: _Row | None, official: _Row | None, key_row: _Row | None) -> None:
+        index = self.read
+        self.read += 1
+        number = one.number
+        first = self._first_of_number(number, provisional, official)
+        by_number: list[_Row] = []
+        if first:
+            if provisional is not None and provisional.in_period and provisional.side.channel == DIRECT:
+                by_number.append(provisional)
+            if (official is not None and official.in_period and official.side.channel != DIRECT
+                    and official.side.official_number == number and official not in by_number):
+                by_number.append(official)
+        for row in by_number:
+            before = self.tentative.pop(row.id, None)
+            if before is not None:  # it stood for the record of its key until this one of its number came
+                self._unpair(row.id)
+                if not before.claimed_otherwise:
+                    self.unclaimed.append((before.index, before.one))
+            self._pair(row, index, one)
+        claimed = bool(by_number)
+        if key_row is not None and not self.marks.has(key_row.id, KEY_SEEN):
+            self.marks.set(key_row.id, KEY_SEEN)  # the first record of this key
+            side = key_row.side
+            if key_row.in_period and side.channel != DIRECT and not self.marks.has(key_row.id, PAIRED):
+                if not side.official_number:
+                    self._pair(key_row, index, one)
+                    claimed = True
+                elif not self.marks.has(key_row.id, OFF_SEEN):  # none of its number listed yet
+                    pair = self._pair(key_row, index, one)
+                    pair.claimed_otherwise = bool(by_number) or not first
+                    self.tentative[key_row.id] = pair
+                    claimed = True
+        if first and not claimed:
+            self.unclaimed.append((index, one))
 
-    for side, index in pairs:
-        one = checked[index]
+    def _pair(self, row: _Row, index: int, one: _Checked) -> _Pair:
+        side = row.side
         problems = _compare(side, one)
+        difference = None
         if problems:
-            difference(MISMATCH, side.number, side, one, "; ".join(problems))
+            difference = self._difference(MISMATCH, side.number, side, one, "; ".join(problems))
         elif side.status != status.ACCEPTED:
-            difference(UNRECORDED, side.number, side, one,
-                       f"平台已接受（{one.number}），本地仍为 {status.status_label(side.status)} "
-                       f"/ accepted as {one.number}, still {side.status} here")
-        elif side.number not in accounted:
-            report.matched += 1
+            difference = self._difference(UNRECORDED, side.number, side, one,
+                                          f"平台已接受（{one.number}），本地仍为 {status.status_label(side.status)} "
+                                          f"/ accepted as {one.number}, still {side.status} here")
+        self.marks.set(row.id, PAIRED)
+        pair = _Pair(index, one, difference, False)
+        if difference is not None:
+            self.pairs[row.id] = pair
+        else:
+            self.marks.set(row.id, CLEAN)
+            self.report.matched += 1
+        return pair
 
-    for side in unmatched:
-        if side.number in accounted:
-            continue
-        if side.status in NOT_ON_PLATFORM:
-            report.not_sent += 1  # rightly absent
-            continue
-        waiting = side.queue_state in status.QUEUE_WAITING_STATES
-        difference(MISSING_ON_PLATFORM, side.number, side, None,
-                   f"仍在上传队列（{side.queue_state}） / still in the upload queue" if waiting
-                   else f"平台无此发票（本地 {side.status}，队列 {side.queue_state}） / the platform does not hold it")
+    def _unpair(self, invoice_id: int) -> _Pair | None:
+        if self.marks.has(invoice_id, CLEAN):
+            self.report.matched -= 1
+        self.marks.clear(invoice_id, PAIRED | CLEAN)
+        return self.pairs.pop(invoice_id, None)
 
-    for index in range(len(checked)):
-        if index in used:
-            continue
-        one = checked[index]
-        detail = f"平台有记录（{one.channel}），本地没有 / the platform holds it, this store does not"
-        if one.refused:
-            detail += f"; 平台记录不是有效发票，不能导入：{one.refused} / the record does not parse as an invoice"
-        difference(MISSING_LOCALLY, one.number, None, one, detail)
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    report.differences.sort(key=lambda d: (order[d.kind], d.number))
-    return report
+    def _uncount(self, invoice_id: int) -> None:
+        """A matched invoice a duplicate stands for: not counted as matching (its difference, if any, stays)."""
+        if self.marks.has(invoice_id, CLEAN) and invoice_id not in self.uncounted:
+            self.uncounted.add(invoice_id)
+            self.report.matched -= 1
+
+    @staticmethod
+    def _difference(kind: str, number: str, side: LocalSide | None, one: _Checked | None, detail: str) -> Difference:
+        return Difference(
+            kind, number, (side.key if side else None) if one is None else (one.key or (side.key if side else None)),
+            side, one.record if one else None, detail, one.refused if one else "", one.invoice if one else None)
+
+    def add(self, order: tuple[Any, ...], difference: Difference) -> None:
+        self.found.append((order, difference))
+
+    # --- once every page is read
+
+    def numbers_listed_twice(self, reread: Callable[[], Iterable[PlatformRecord]] | None) -> None:
+        """Every record of a number the platform lists more than once is a duplicate; the invoice of that
+        number is neither matching nor missing. Its records are read again (the first of them was not kept)."""
+        if not self.listed_twice:
+            return
+        if reread is None:
+            raise ValueError("a number is listed twice: the records must be read again")
+        wanted = self.listed_twice
+        records: dict[str, list[tuple[int, _Checked]]] = {number: [] for number in wanted}
+        for index, record in enumerate(reread()):
+            number = str(record.get("number") or "") if isinstance(record, dict) else ""
+            if number in records:
+                records[number].append((index, _check(record, self.rules)))
+        for number, times in wanted.items():
+            holder = self.period.holder(number)
+            group = records[number][0][0] if records[number] else 0
+            for index, one in records[number]:
+                self.add((DUPLICATE, holder.side.number if holder else number, 0, group, index), self._difference(
+                    DUPLICATE, holder.side.number if holder else number, holder.side if holder else None, one,
+                    f"平台清单中号码 {number} 出现 {times} 次 / the platform lists this number {times} times"))
+            if holder is not None:
+                self.holders.add(holder.id)
+                self.accounted.add(holder.id)
+                self.tentative.pop(holder.id, None)
+                pair = self._unpair(holder.id)
+                if pair is not None and pair.one.number != number and not pair.claimed_otherwise:
+                    self.unclaimed.append((pair.index, pair.one))  # the record of its key, no longer stood for
+        self.no_invoice_here()
+        for index in [i for i, one in self.left.items() if one.number in wanted]:
+            del self.left[index]
+        for index in [i for i, (_, one) in self.reissued.items() if one.number in wanted]:
+            del self.reissued[index]
+
+    def no_invoice_here(self) -> None:
+        """The records of the page no invoice of the period stands for. A platform-channel one, under a key this
+        store does not know, may be one of its own pre-issue records issued a second time: the same content
+        (the local number in its place); looked for now, while the record is at hand. The others are missing
+        here (kept whole, or by number only in a rebuild)."""
+        found, self.unclaimed = self.unclaimed, []
+        moments = {one.invoice.issued_at.isoformat() for _, one in found if one.channel == PLATFORM
+                   and one.invoice is not None and one.invoice.issued_at is not None}
+        candidates: dict[str, list[_Row]] = defaultdict(list)
+        listed = sorted(moments)
+        for start in range(0, len(listed), IN_CHUNK):
+            for row in self.period.issued_at(listed[start:start + IN_CHUNK], PLATFORM):
+                candidates[row.side.issued_at].append(row)
+        for index, one in found:
+            invoice = one.invoice
+            if one.channel == PLATFORM and invoice is not None and invoice.issued_at is not None:
+                tax_id = invoice.buyer.tax_id.upper()
+                for row in candidates.get(invoice.issued_at.isoformat(), []):
+                    side = row.side
+                    if (side.total_with_tax == invoice.total_with_tax and side.buyer_tax_id.upper() == tax_id
+                            and content_hash(dataclasses.replace(invoice, number=side.number)) == side.content_hash):
+                        self.reissued[index] = (row, one)
+                        break
+                if index in self.reissued:
+                    continue
+            self.left[index] = _Missing(one.number, one.key, one.channel, one.refused) if self.light else one
+
+    def issued_twice(self) -> None:
+        """Those found by no_invoice_here: duplicates; the invoice they were issued for is neither matching nor
+        missing."""
+        for index in sorted(self.reissued):
+            row, one = self.reissued[index]
+            side = row.side
+            self.accounted.add(row.id)
+            self._uncount(row.id)
+            self.add((DUPLICATE, side.number, 1, index, index), self._difference(
+                DUPLICATE, side.number, side, one,
+                f"平台以另一个幂等键（{one.key}）开具了此预开单（号码 {one.number}），本地键为 {side.key}："
+                "不再上传，多开的发票请红冲 / the platform issued this pre-issue record under another key: "
+                "not sent again; reverse the extra invoice"))
+
+    def unmatched(self) -> None:
+        """The store's invoices of the period no record stands for, a page at a time."""
+        for page in self.period.pages():
+            for row in page:
+                self.report.local_count += 1
+                side = row.side
+                if row.id in self.accounted or self.marks.has(row.id, PAIRED):
+                    continue
+                if side.status in NOT_ON_PLATFORM:
+                    self.report.not_sent += 1  # rightly absent
+                    continue
+                state = side.queue_state
+                detail = (f"仍在上传队列（{state}） / still in the upload queue" if state in status.QUEUE_WAITING_STATES
+                          else f"平台无此发票（本地 {side.status}，队列 {state}） / the platform does not hold it")
+                self.add((MISSING_ON_PLATFORM, side.number, 0, row.id, row.id),
+                         self._difference(MISSING_ON_PLATFORM, side.number, side, None, detail))
+
+    def finish(self, reread: Callable[[], Iterable[PlatformRecord]] | None) -> ReconcileReport:
+        self.numbers_listed_twice(reread)
+        self.issued_twice()
+        for invoice_id, pair in self.pairs.items():
+            if invoice_id not in self.holders and pair.difference is not None:
+                self.add((pair.difference.kind, pair.difference.number, 0, invoice_id, invoice_id), pair.difference)
+        self.unmatched()
+        details: dict[str, str] = {}  # one text a channel, shared
+        for index, left in sorted(self.left.items()):
+            detail = details.get(left.channel) or details.setdefault(
+                left.channel, f"平台有记录（{left.channel}），本地没有 / the platform holds it, this store does not")
+            if left.refused:
+                detail += f"; 平台记录不是有效发票，不能导入：{left.refused} / the record does not parse as an invoice"
+            if isinstance(left, _Missing):  # a rebuild reads the record again to import it
+                difference = Difference(MISSING_LOCALLY, left.number, left.key, None, None, detail, left.refused)
+            else:
+                difference = self._difference(MISSING_LOCALLY, left.number, None, left, detail)
+            self.add((MISSING_LOCALLY, left.number, 0, index, index), difference)
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        self.found.sort(key=lambda found: (order[found[0][0]], *found[0][1:]))
+        self.report.differences = [difference for _, difference in self.found]
+        self.report.platform_count = self.read
+        return self.report
 
 
-def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size: int = 500) -> ReconcileReport:
-    """Download the platform's records for [date_from, date_to] and compare. Raises PlatformError when it cannot."""
+def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[PlatformRecord], *,
+            page_size: int = 500, reread: Callable[[], Iterable[PlatformRecord]] | None = None,
+            light: bool = False) -> ReconcileReport:
+    """The comparison itself, given the platform's records of the period (no network here), read page_size
+    at a time: records may be a generator, consumed as the comparison goes. reread gives the records again
+    (needed only when the platform lists a number twice; a list or tuple is read again by itself). With
+    light (a rebuild), a record missing here is reported by its number, key and channel, without the record."""
+    if reread is None and isinstance(records, (list, tuple)):
+        listed = records
+        reread = lambda: listed  # noqa: E731
+    comparison = _Comparison(seller_tax_id, date_from, date_to, light=light)
+    stream = iter(records)
+    while True:
+        page = list(itertools.islice(stream, page_size))
+        if not page:
+            break
+        comparison.page(page)
+    return comparison.finish(reread)
+
+
+def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size: int = 500,
+              light: bool = False) -> ReconcileReport:
+    """Download the platform's records for [date_from, date_to] and compare them as they come, a page at a
+    time (light: see compare). Raises PlatformError when it cannot."""
     _check_period(date_from, date_to)
     seller = get_seller()
     if seller is None:
         raise ValidationFailed([FieldError("seller", "销售方信息未设置", "no seller profile yet")])
     tax_id = seller.party.tax_id
-    records = list(client.iter_invoices(tax_id, date_from, date_to, page_size=page_size))
-    return compare(tax_id, date_from, date_to, records)
+
+    def records() -> Iterator[PlatformRecord]:
+        return client.iter_invoices(tax_id, date_from, date_to, page_size=page_size)
+
+    return compare(tax_id, date_from, date_to, records(), page_size=page_size, reread=records, light=light)
 
 
 # --- fixes -------------------------------------------------------------------------------------
@@ -661,32 +984,78 @@ def import_records(differences: Iterable[Difference], *, clerk: str = "") -> Imp
                 checked.append((record, _checked_invoice(difference, rules)))
             except ValidationFailed as failed:
                 result.failed.append((difference.number, str(failed)))
-        with database.atomic("IMMEDIATE"):
-            numbers = [inv.number for _, inv in checked]
-            keys = [str(r["key"]) for r, _ in checked if r.get("channel") == PLATFORM]
-            present = {r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
-                       .where(InvoiceRow.provisional_number.in_(numbers))}
-            present |= {str(r.official_number) for r in InvoiceRow.select(InvoiceRow.official_number)
-                        .where(InvoiceRow.official_number.in_(numbers))}
-            present_keys = {e.idempotency_key for e in UploadQueueEntry.select(UploadQueueEntry.idempotency_key)
-                            .where(UploadQueueEntry.idempotency_key.in_(keys))}
-            fresh: list[tuple[PlatformRecord, Invoice]] = []
-            seen: set[str] = set()
-            for record, invoice in checked:
-                if invoice.number in present or invoice.number in seen:
-                    result.failed.append((invoice.number, "already in the store"))
-                    continue
-                if record.get("channel") == PLATFORM and record["key"] in present_keys:
-                    result.failed.append((invoice.number, "its key is in the store already (another invoice)"))
-                    continue
-                seen.add(invoice.number)
-                fresh.append((record, invoice))
-            result.imported += _import_many(fresh, clerk)
+        _import_chunk(checked, result, clerk)
     return result
 
 
-def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, *, clerk: str = ""
-                          ) -> tuple[ReconcileReport, ImportResult]:
-    """A lost or old store brought up to what the platform holds for the period."""
-    report = reconcile(client, date_from, date_to)
-    return report, import_records(report.differences, clerk=clerk)
+def _import_chunk(checked: list[tuple[PlatformRecord, Invoice]], result: ImportResult, clerk: str) -> None:
+    """Records checked by the desk's rules, imported in one IMMEDIATE transaction; one whose number or key the
+    store holds already is reported and left alone."""
+    with database.atomic("IMMEDIATE"):
+        numbers = [inv.number for _, inv in checked]
+        keys = [str(r["key"]) for r, _ in checked if r.get("channel") == PLATFORM]
+        present = {r.provisional_number for r in InvoiceRow.select(InvoiceRow.provisional_number)
+                   .where(InvoiceRow.provisional_number.in_(numbers))}
+        present |= {str(r.official_number) for r in InvoiceRow.select(InvoiceRow.official_number)
+                    .where(InvoiceRow.official_number.in_(numbers))}
+        present_keys = {e.idempotency_key for e in UploadQueueEntry.select(UploadQueueEntry.idempotency_key)
+                        .where(UploadQueueEntry.idempotency_key.in_(keys))}
+        fresh: list[tuple[PlatformRecord, Invoice]] = []
+        seen: set[str] = set()
+        for record, invoice in checked:
+            if invoice.number in present or invoice.number in seen:
+                result.failed.append((invoice.number, "already in the store"))
+                continue
+            if record.get("channel") == PLATFORM and record["key"] in present_keys:
+                result.failed.append((invoice.number, "its key is in the store already (another invoice)"))
+                continue
+            seen.add(invoice.number)
+            fresh.append((record, invoice))
+        result.imported += _import_many(fresh, clerk)
+
+
+def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, *, clerk: str = "",
+                          page_size: int = 500) -> tuple[ReconcileReport, ImportResult]:
+    """A lost or old store brought up to what the platform holds for the period, in memory that does not grow
+    with it: the period is compared as reconcile() compares it (light: a record missing here is remembered by
+    its number), the acceptances the store missed are recorded, then the listing is read a second time and
+    the records missing here are checked and imported as they come, IMPORT_CHUNK per transaction. The report
+    lists those missing without the records themselves (they are in the store now, or in result.failed with
+    why). Raises PlatformError when it cannot read the listing."""
+    report = reconcile(client, date_from, date_to, page_size=page_size, light=True)
+    result = ImportResult()
+    rules = _Rules()
+    unrecorded = [d for d in report.differences if d.kind == UNRECORDED and d.platform is not None]
+    if unrecorded:
+        _record_acceptances(unrecorded, result, rules)
+    wanted = {d.number: d.refused for d in report.differences if d.kind == MISSING_LOCALLY}
+    if not wanted:
+        return report, result
+    pending: list[tuple[str, PlatformRecord]] = []
+
+    def import_pending() -> None:
+        rules.codes.prefetch(_codes_of([record for _, record in pending]))
+        checked: list[tuple[PlatformRecord, Invoice]] = []
+        for number, record in pending:
+            try:
+                checked.append((record, parse_record(record, rules)))
+            except ValidationFailed as failed:
+                refused = str(failed)
+                result.failed.append((number, str(ValidationFailed([FieldError(
+                    "record", f"平台记录不是有效发票：{refused}",
+                    f"the platform's record does not parse as an invoice: {refused}")]))))
+        _import_chunk(checked, result, clerk)
+        pending.clear()
+
+    for record in client.iter_invoices(report.seller_tax_id, date_from, date_to, page_size=page_size):
+        number = str(record.get("number") or "") if isinstance(record, dict) else ""
+        if number in wanted:
+            del wanted[number]  # its first record, the one compared
+            pending.append((number, record))
+            if len(pending) >= IMPORT_CHUNK:
+                import_pending()
+    if pending:
+        import_pending()
+    for number in wanted:  # listed the first time, no longer the second
+        result.failed.append((number, "no longer listed by the platform"))
+    return report, result
