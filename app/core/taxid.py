@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_FORM = re.compile(r"[0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10}")
@@ -43,6 +44,7 @@ def normalize_tax_id(value: str) -> str:
     return re.sub(r"[\s\-]", "", value or "").upper()
 
 
+@lru_cache(maxsize=4096)  # a pure function of the text: a batch or a reconciliation checks the same ids again
 def check_tax_id(raw: str) -> TaxIdCheck:
     value = normalize_tax_id(raw)
     length = len(value)
