@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,13 +38,10 @@ NAMES_ONLY = ("(buyer_name LIKE ?1 OR EXISTS (SELECT 1 FROM invoice_line WHERE i
 
 
 def median_s(action, repeat: int = 15) -> float:
-    action()  # warm: SQLite's cache and the OS's hold the pages, as in a running app
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    """Median of warm runs, as the list benchmark takes them."""
+    from tests.benchmarks.bench_invoice_list import median_s as list_median
+
+    return list_median(action, repeat)
 
 
 def _words(raw: sqlite3.Connection) -> list[tuple[str, str, str]]:
