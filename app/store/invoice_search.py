@@ -39,7 +39,8 @@ _SORT_SQL: dict[str, tuple[str, bool]] = {
     "total_with_tax": ("invoice.total_with_tax", False),
     "status": ("invoice.status", False),
     "kind": ("invoice.kind", False),
-    "red": ("(invoice.original_number IS NOT NULL)", False),
+    # Red ones name the blue invoice they reverse: grouped by it, before the blue ones going down.
+    "red": ("invoice.original_number", True),
 }
 
 # What one invoice puts in the index; the same expressions as schema step 8's fill.

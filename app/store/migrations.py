@@ -27,6 +27,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v7_drafts,
     schema_steps.v8_search,
     schema_steps.v9_search_merges,
+    schema_steps.v10_sort_indexes,
 ]
 LATEST = len(STEPS)
 

@@ -116,7 +116,7 @@ class Invoice(BaseModel):
     platform_id = peewee.TextField(null=True)
     accepted_at = peewee.TextField(null=True)
     status = peewee.TextField(index=True)  # see app.core.status
-    kind = peewee.TextField()
+    kind = peewee.TextField(index=True)
     issued_at = peewee.TextField(index=True)  # ISO 8601 with +08:00
     issued_date = peewee.TextField(index=True)  # YYYY-MM-DD, for periods
     offline = peewee.BooleanField(default=True)
@@ -131,7 +131,7 @@ class Invoice(BaseModel):
     buyer = peewee.ForeignKeyField(Buyer, null=True, backref="invoices", on_delete="RESTRICT")
     buyer_id: int | None  # the column behind `buyer`, read without loading the buyer
     buyer_name = peewee.TextField(index=True)
-    buyer_tax_id = peewee.TextField(default="")
+    buyer_tax_id = peewee.TextField(default="", index=True)
     buyer_address = peewee.TextField(default="")
     buyer_phone = peewee.TextField(default="")
     buyer_bank = peewee.TextField(default="")
@@ -151,7 +151,7 @@ class Invoice(BaseModel):
     drawer_id_number = peewee.TextField(default="")
     show_seller_bank = peewee.BooleanField(default=False)
     show_buyer_bank = peewee.BooleanField(default=False)
-    original_number = peewee.TextField(null=True)
+    original_number = peewee.TextField(null=True, index=True)
     red_form_uuid = peewee.TextField(null=True)
     red_reason_code = peewee.TextField(null=True)  # 01..04, in the v2 body of a red invoice
     confirmed_tax_ids = peewee.TextField(default="")  # space-separated ids whose check character was overridden

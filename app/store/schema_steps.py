@@ -309,3 +309,17 @@ V9_SQL = (
 
 def v9_search_merges(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     _run(db, V9_SQL)
+
+
+# Schema 10: indexes for the list's remaining sorts (kind, buyer tax id, red/blue: a red invoice names its
+# blue one) and for what looks up red-letter invoices by the number they reverse (the room left to reverse,
+# the detail view's 已开红字发票): without them each read every invoice.
+V10_SQL = (
+    'CREATE INDEX "invoice_kind" ON "invoice" ("kind")',
+    'CREATE INDEX "invoice_buyer_tax_id" ON "invoice" ("buyer_tax_id")',
+    'CREATE INDEX "invoice_original_number" ON "invoice" ("original_number")',
+)
+
+
+def v10_sort_indexes(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    _run(db, V10_SQL)

@@ -11,18 +11,20 @@ from app.store import migrations, queries
 from app.store.database import STORE_FILE
 from tests.helpers.bodies import invoice_body
 
-# What schema step 8 added: taking it away leaves the store exactly as schema 7 built it.
-STEP_8_OBJECTS = ("DROP TRIGGER invoice_search_update", "DROP TRIGGER invoice_search_delete",
-                  "DROP TRIGGER search_name_buyer", "DROP TRIGGER search_name_item", "DROP TABLE invoice_search",
-                  "DROP TABLE search_name", "DROP INDEX invoice_issued_at", "DROP INDEX invoice_buyer_name",
-                  "DROP INDEX invoice_total_with_tax")
+# What the steps after 7 added (8: the search; 9: its settings, in its own table; 10: indexes): taking it away
+# leaves the store exactly as schema 7 built it.
+AFTER_STEP_7 = ("DROP INDEX invoice_kind", "DROP INDEX invoice_buyer_tax_id", "DROP INDEX invoice_original_number",
+                "DROP TRIGGER invoice_search_update", "DROP TRIGGER invoice_search_delete",
+                "DROP TRIGGER search_name_buyer", "DROP TRIGGER search_name_item", "DROP TABLE invoice_search",
+                "DROP TABLE search_name", "DROP INDEX invoice_issued_at", "DROP INDEX invoice_buyer_name",
+                "DROP INDEX invoice_total_with_tax")
 
 
 def _schema_7_store(store, data_dir) -> list[str]:
     numbers = [issue_invoice(invoice_body(remarks=f"合同 PO-{i}")).number for i in range(3)]
     store.close()
     connection = sqlite3.connect(str(data_dir / STORE_FILE))
-    for statement in STEP_8_OBJECTS:
+    for statement in AFTER_STEP_7:
         connection.execute(statement)
     connection.execute("PRAGMA user_version = 7")
     connection.commit()
