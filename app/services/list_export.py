@@ -135,9 +135,9 @@ _LIST_WIDTH = 14
 def _pages(list_filter: ListFilter) -> Iterator[list[tuple[Any, ...]]]:
     """The query's invoices in its order, a page at a time by key."""
     after: invoice_search.Cursor | None = None
-    checked = list_filter.check()
+    prepared = invoice_search.prepare(list_filter)
     while True:
-        page = invoice_search.select_page(checked, _LIST_COLUMNS_SQL, PAGE, after)
+        page = invoice_search.select_page(prepared, _LIST_COLUMNS_SQL, PAGE, after)
         if page.rows:
             yield [row[:_LIST_WIDTH] for row in page.rows]
         if page.after is None:

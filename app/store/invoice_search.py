@@ -279,32 +279,46 @@ class Page:
     after: Cursor | None  # where the next page starts; None: this was the last
 
 
-def select_page(query: InvoiceQuery, columns: str, limit: int, after: Cursor | None = None) -> Page:
+@dataclass(frozen=True)
+class Prepared:
+    """A checked query with its words looked up and its conditions built: what every page of one walk shares
+    (the name directory is read once a walk, not once a page)."""
+
+    query: InvoiceQuery
+    plan: _Plan
+    conditions: tuple[str, ...]
+    params: tuple[object, ...]
+
+
+def prepare(query: InvoiceQuery) -> Prepared:
+    checked = query if query._checked else query.check()
+    plan = _words(checked)
+    conditions, params = _filters(checked)
+    return Prepared(checked, plan, (*conditions, *plan.conditions), (*params, *plan.params))
+
+
+def select_page(query: InvoiceQuery | Prepared, columns: str, limit: int, after: Cursor | None = None) -> Page:
     """One page of the rows query selects, in its order, after the cursor (None: from the start).
 
-    columns is SQL over `invoice` (e.g. "invoice.id, invoice.buyer_name"). Reads only what the page needs
-    when the order has an index (the id, the date, the buyer, the amount, the status, the official number)."""
-    if not query._checked:
-        query = query.check()
-    plan = _words(query)
-    if plan.empty or limit <= 0:
+    columns is SQL over `invoice` (e.g. "invoice.id, invoice.buyer_name"). Every order reads an index range
+    (the id, the official number, the date, the buyer, the tax id, the amount, the status, the kind, red).
+    A walk over many pages passes prepare(query) once."""
+    prepared = query if isinstance(query, Prepared) else prepare(query)
+    if prepared.plan.empty or limit <= 0:
         return Page([], None)
-    conditions, params = _filters(query)
-    conditions += plan.conditions
-    params += plan.params
-    expression, nullable = _SORT_SQL[query.sort]
+    expression, nullable = _SORT_SQL[prepared.query.sort]
     rows: list[tuple[Any, ...]] = []
     # The NULLs of a nullable key come last going down and first going up (SQLite orders NULL lowest):
     # read them as a segment of their own, by id, so every segment is one index range.
     segments: list[bool | None] = [None] if not nullable else (
-        [False, True] if query.descending else [True, False])  # True: the NULL segment
+        [False, True] if prepared.query.descending else [True, False])  # True: the NULL segment
     if after is not None and nullable:
         at_null = after[0] is None
         segments = segments[segments.index(at_null):]
     for segment in segments:
         want = limit - len(rows)
         cursor = after if (after is not None and (segment is None or (after[0] is None) == segment)) else None
-        rows += _segment(query, plan, columns, conditions, params, expression, segment, cursor, want)
+        rows += _segment(prepared, columns, expression, segment, cursor, want)
         if len(rows) >= limit:
             break
     if len(rows) < limit:
@@ -312,11 +326,12 @@ def select_page(query: InvoiceQuery, columns: str, limit: int, after: Cursor | N
     return Page(rows, (rows[-1][-2], rows[-1][-1]))
 
 
-def _segment(query: InvoiceQuery, plan: _Plan, columns: str, conditions: list[str], params: list[object],
-             expression: str, segment: bool | None, after: Cursor | None, limit: int) -> list[tuple[Any, ...]]:
-    where = list(conditions)
-    values = list(params)
-    down = query.descending
+def _segment(prepared: Prepared, columns: str, expression: str, segment: bool | None, after: Cursor | None,
+             limit: int) -> list[tuple[Any, ...]]:
+    plan = prepared.plan
+    where = list(prepared.conditions)
+    values = list(prepared.params)
+    down = prepared.query.descending
     key = expression if segment is not True else "invoice.id"
     if segment is True:
         where.append(f"{expression} IS NULL")
@@ -352,10 +367,10 @@ def _segment(query: InvoiceQuery, plan: _Plan, columns: str, conditions: list[st
 
 def iter_rows(query: InvoiceQuery, columns: str, page: int = 1000) -> Iterator[tuple[Any, ...]]:
     """Every row of the query in its order, a page at a time: constant memory."""
+    prepared = prepare(query)
     after: Cursor | None = None
-    checked = query.check()
     while True:
-        found = select_page(checked, columns, page, after)
+        found = select_page(prepared, columns, page, after)
         yield from found.rows
         if found.after is None:
             return
@@ -365,18 +380,15 @@ def iter_rows(query: InvoiceQuery, columns: str, page: int = 1000) -> Iterator[t
 def count_up_to(query: InvoiceQuery, cap: int) -> int:
     """How many rows match, counted up to cap + 1 (more than cap: "over cap"), so a count costs at most
     cap rows whatever the store holds."""
-    checked = query.check()
-    plan = _words(checked)
-    if plan.empty:
+    prepared = prepare(query)
+    if prepared.plan.empty:
         return 0
-    conditions, params = _filters(checked)
-    conditions += plan.conditions
-    params += plan.params
+    conditions, params = list(prepared.conditions), list(prepared.params)
     source = "invoice"
-    if plan.match is not None:
+    if prepared.plan.match is not None:
         source = "invoice_search JOIN invoice ON invoice.id = invoice_search.rowid"
         conditions.insert(0, "invoice_search MATCH ?")
-        params.insert(0, plan.match)
+        params.insert(0, prepared.plan.match)
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     row = database.execute_sql(f"SELECT count(*) FROM (SELECT 1 FROM {source}{clause} LIMIT ?)",
                                (*params, cap + 1)).fetchone()

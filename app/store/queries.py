@@ -93,7 +93,8 @@ class SummaryPage:
 _SEARCH_COLUMNS = ", ".join(f"invoice.{name.strip()}" for name in _SUMMARY_COLUMNS.split(","))
 
 
-def search_page(query: InvoiceQuery, limit: int = 100, after: invoice_search.Cursor | None = None) -> SummaryPage:
+def search_page(query: InvoiceQuery | invoice_search.Prepared, limit: int = 100,
+                after: invoice_search.Cursor | None = None) -> SummaryPage:
     """A page of the list for any search, filter and sort, by key (app.store.invoice_search)."""
     found = invoice_search.select_page(query, _SEARCH_COLUMNS, limit, after)
     return SummaryPage([_summary(row) for row in found.rows], found.after)
@@ -110,11 +111,6 @@ def _filtered(status: str | None):
     if status:
         query = query.where(InvoiceRow.status == status)
     return query
-
-
-def newest_id() -> int | None:
-    """The newest invoice's id (one seek): has anything been issued since?"""
-    return InvoiceRow.select(peewee.fn.MAX(InvoiceRow.id)).scalar()
 
 
 def change_mark() -> tuple[int | None, int | None]:

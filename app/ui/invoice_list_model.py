@@ -25,7 +25,7 @@ from app.core.invoice import InvoiceKind
 from app.core.invoice_query import InvoiceQuery
 from app.core.money import format_money_grouped
 from app.core.status import status_label
-from app.store import queries
+from app.store import invoice_search, queries
 from app.ui.i18n import language, tr
 from app.ui.limits_panel import OVERDUE_COLOR, OverdueMarks
 
@@ -68,6 +68,7 @@ class InvoiceListModel(QAbstractTableModel):
         self.query = InvoiceQuery()
         self._found: list[queries.InvoiceSummary] | None = None  # a search's rows so far (None: the plain list)
         self._after: tuple | None = None  # where a search's next page starts (None: all read)
+        self._prepared: invoice_search.Prepared | None = None
         self._range = queries.id_range(None)
         self._count = self._range.count
         self._anchors: list[int] | None = None  # the first id of every page, for jumps into a filtered list
@@ -85,11 +86,13 @@ class InvoiceListModel(QAbstractTableModel):
         self._pages.clear()
         self._anchors = None
         if self.query.plain:
-            self._found = self._after = None
+            self._found = self._after = self._prepared = None
             self._range = queries.id_range(self.status)
             self._count = self._range.count
         else:
-            page = queries.search_page(self.query, self.page_size)
+            # Its words looked up once for every page this search reads as the view scrolls.
+            self._prepared = invoice_search.prepare(self.query)
+            page = queries.search_page(self._prepared, self.page_size)
             self._found, self._after = page.rows, page.after
             self._count = len(page.rows)
             self.rows_fetched += len(page.rows)
@@ -123,7 +126,7 @@ class InvoiceListModel(QAbstractTableModel):
     def fetchMore(self, parent=ROOT) -> None:
         if not self.canFetchMore(parent) or self._found is None:
             return
-        page = queries.search_page(self.query, self.page_size, self._after)
+        page = queries.search_page(self._prepared or self.query, self.page_size, self._after)
         self.rows_fetched += len(page.rows)
         self.pages_fetched += 1
         self._after = page.after

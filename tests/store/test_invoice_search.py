@@ -259,3 +259,15 @@ def test_every_sort_reads_a_page_from_an_index_never_sorting_the_store(varied, s
     for sql in pages:
         plan = " | ".join(str(row[3]) for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (sort, plan)
+
+
+def test_a_walk_looks_its_short_words_up_once(varied):
+    """The name directory is read once for every page of one walk (the export, `list`, the list as it scrolls)."""
+    seen: list[str] = []
+    connection = database.connection()
+    connection.set_trace_callback(seen.append)
+    try:
+        rows = list(invoice_search.iter_rows(InvoiceQuery.searching("打印"), "invoice.id", page=2))
+    finally:
+        connection.set_trace_callback(None)
+    assert len(rows) == 12 and sum("search_name" in sql for sql in seen) == 1
