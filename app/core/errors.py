@@ -3,6 +3,7 @@ exit code, and validation errors that name the field, in Chinese first and Engli
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -306,66 +307,72 @@ def _with(detail: str | None) -> str:
 # English as the transport, the client and the sync layer write it -> the same in Chinese. Each pattern must match
 # the whole text; the first that does wins. Messages the platform code makes now say the same as these (a test
 # holds them together), so an old stored text reads as a new one.
-_ENGLISH: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
-    (re.compile(pattern, re.DOTALL), make) for pattern, make in (
-        (r"HTTP (\d{3}) from the platform", lambda m: f"平台暂时不可用（HTTP {m[1]}）"),
-        (r"HTTP (\d{3})(?: [A-Za-z ]*)?", lambda m: f"平台暂时不可用（HTTP {m[1]}）"),
-        (r"connection refused(?:[,:]? \(?(.*?)\)?)?", lambda m: f"连接被拒绝{_with(m[1])}"),
-        (r"timeout after ([\d.]+) ?s(?:, (.*))?", lambda m: f"平台无应答，{m[1]} 秒超时{_with(m[2])}"),
-        (r"the answer did not complete within the total deadline of ([\d.]+)s(?:, (.*))?",
-         lambda m: f"平台应答未在总期限 {m[1]} 秒内完成{_with(m[2])}"),
-        (r"connection dropped(?:, (.*))?", lambda m: f"连接中断{_with(m[1])}"),
-        (r"malformed HTTP answer(?:, (.*))?", lambda m: f"平台应答不符合 HTTP 协议{_with(m[1])}"),
-        (r"answer is not JSON, HTTP (\d{3})", lambda m: f"平台应答无法识别（不是 JSON，HTTP {m[1]}）"),
-        (r"answer is not the protocol's JSON", lambda m: "平台应答不符合协议"),
-        (r"unexpected answer, HTTP (\d{3}), to (.+)", lambda m: f"平台应答不符合协议（HTTP {m[1]}，{_call(m[2])}）"),
-        (r"unexpected answer to issue: (.+)", lambda m: f"平台开具的应答不符合协议（{_zh(m[1])}）"),
-        (r"answer too large: more than (\d+) bytes, cut off; (.+)",
-         lambda m: f"平台应答过大，超过 {m[1]} 字节，已中断（{m[2]}）"),
-        (r"redirect not followed: HTTP (\d{3}) to (.*?), (\S+ \S+)",
-         lambda m: f"平台应答重定向，未跟随（HTTP {m[1]} 至 {m[2]}，{m[3]}）"),
-        (r"the platform refused the token(?:, | \()401 unauthorized\)?: set a valid token \(current (.*)\)",
-         lambda m: f"平台拒绝了令牌（HTTP 401）：请设置有效的令牌（当前 {_token(m[1])}）"),
-        (r"the request id was used with a different body \(409 key_conflict\)",
-         lambda m: "该请求号已用于内容不同的请求（409 key_conflict）"),
-        (r"key_conflict", lambda m: "该请求号已用于内容不同的请求（409 key_conflict）"),
-        (r"month (\d{6}) is closed", lambda m: f"{m[1]} 已结账"),
-        (r"results of (.+) expired: look them up by number", lambda m: f"平台已不保留受理结果（{m[1]}），改按号码查询"),
-        (r"results expired: looked up by number", lambda m: "平台已不保留受理结果，改按号码查询"),
-        (r"the platform does not know acceptance id (.+): look them up by number",
-         lambda m: f"平台不认识受理流水号 {m[1]}，改按号码查询"),
-        (r"sender stopped before the answer arrived", lambda m: "发送程序在平台应答前停止，结果待确认"),
-        (r"worker stopping", lambda m: "上传程序正在停止，未发送"),
-        (r"month (\d{6}) was confirmed: confirmation withdrawn, uploaded again",
-         lambda m: f"{m[1]} 月度汇总曾已确认：已撤回确认，重新上传"),
-        (r"uploads failing", lambda m: "上传连续失败"),
-        (r"slow answer \(([\d.]+)s\)", lambda m: f"平台应答慢（{m[1]} 秒）"),
-        (r"sent again from the queue view", lambda m: "从上传队列重新上传"),
-        (r"requeued from the command line", lambda m: "从命令行重新排队"),
-        (r"requeued by the clerk", lambda m: "开票员重新排队"),
-        (r"not on the platform \(looked up by number\)", lambda m: "平台没有这张发票（按号码查询），重新上传"),
-        (r"number (\S+) is already the desk's invoice (\S+)", lambda m: f"号码 {m[1]} 已是本机发票 {m[2]} 的号码"),
-        (r"the platform holds (\S+) for another seller", lambda m: f"平台上的 {m[1]} 属于另一销售方"),
-        (r"the platform holds (\S+) with another ([\w.]+): (.*)",
-         lambda m: f"平台上的 {m[1]} {field_label(m[2])}不同：{m[3]}"),
-        (r"the platform refuses: the taxpayer may not issue now(?:: (.+)| \((.+)\))?",
-         lambda m: "平台拒绝：纳税人当前不能开票" + (f"（{_zh(m[1] or m[2])}）" if m[1] or m[2] else "")),
-        (r"invalid", lambda m: "不符合平台规则"),
-        # Why a reconciliation's fix was not made (app/services/reconcile.py).
-        (r"already in the store", lambda m: "本机已有此发票"),
-        (r"no longer in the store", lambda m: "本机已没有此发票"),
-        (r"the record carries another key", lambda m: "平台记录的幂等键不同"),
-        (r"its key is in the store already \(another invoice\)", lambda m: "其幂等键已属于本机另一张发票"),
-        # The codes of the rules the platform names (an upload result's error).
-        (r"upload_too_late", lambda m: "超期未上传，平台不再接受"),
-        (r"month_closed", lambda m: "所属月份已结账"),
-        (r"month_confirmed", lambda m: "所属月份已确认汇总"),
-        (r"number_used", lambda m: "号码已被另一张发票使用"),
-        (r"quota_exceeded", lambda m: "超出可用额度"),
-        (r"taxpayer_blocked", lambda m: "纳税人当前不能开票"),
-        (r"unknown error", lambda m: "未知错误"),
-        (r"([A-Z]\w*(?:Error|Exception)): (.*)", lambda m: f"意外错误（{m[1]}: {m[2]}）"),
-    ))
+_ENGLISH_SOURCES: tuple[tuple[str, Callable[[re.Match[str]], str]], ...] = (
+    (r"HTTP (\d{3}) from the platform", lambda m: f"平台暂时不可用（HTTP {m[1]}）"),
+    (r"HTTP (\d{3})(?: [A-Za-z ]*)?", lambda m: f"平台暂时不可用（HTTP {m[1]}）"),
+    (r"connection refused(?:[,:]? \(?(.*?)\)?)?", lambda m: f"连接被拒绝{_with(m[1])}"),
+    (r"timeout after ([\d.]+) ?s(?:, (.*))?", lambda m: f"平台无应答，{m[1]} 秒超时{_with(m[2])}"),
+    (r"the answer did not complete within the total deadline of ([\d.]+)s(?:, (.*))?",
+     lambda m: f"平台应答未在总期限 {m[1]} 秒内完成{_with(m[2])}"),
+    (r"connection dropped(?:, (.*))?", lambda m: f"连接中断{_with(m[1])}"),
+    (r"malformed HTTP answer(?:, (.*))?", lambda m: f"平台应答不符合 HTTP 协议{_with(m[1])}"),
+    (r"answer is not JSON, HTTP (\d{3})", lambda m: f"平台应答无法识别（不是 JSON，HTTP {m[1]}）"),
+    (r"answer is not the protocol's JSON", lambda m: "平台应答不符合协议"),
+    (r"unexpected answer, HTTP (\d{3}), to (.+)", lambda m: f"平台应答不符合协议（HTTP {m[1]}，{_call(m[2])}）"),
+    (r"unexpected answer to issue: (.+)", lambda m: f"平台开具的应答不符合协议（{_zh(m[1])}）"),
+    (r"answer too large: more than (\d+) bytes, cut off; (.+)",
+     lambda m: f"平台应答过大，超过 {m[1]} 字节，已中断（{m[2]}）"),
+    (r"redirect not followed: HTTP (\d{3}) to (.*?), (\S+ \S+)",
+     lambda m: f"平台应答重定向，未跟随（HTTP {m[1]} 至 {m[2]}，{m[3]}）"),
+    (r"the platform refused the token(?:, | \()401 unauthorized\)?: set a valid token \(current (.*)\)",
+     lambda m: f"平台拒绝了令牌（HTTP 401）：请设置有效的令牌（当前 {_token(m[1])}）"),
+    (r"the request id was used with a different body \(409 key_conflict\)",
+     lambda m: "该请求号已用于内容不同的请求（409 key_conflict）"),
+    (r"key_conflict", lambda m: "该请求号已用于内容不同的请求（409 key_conflict）"),
+    (r"month (\d{6}) is closed", lambda m: f"{m[1]} 已结账"),
+    (r"results of (.+) expired: look them up by number", lambda m: f"平台已不保留受理结果（{m[1]}），改按号码查询"),
+    (r"results expired: looked up by number", lambda m: "平台已不保留受理结果，改按号码查询"),
+    (r"the platform does not know acceptance id (.+): look them up by number",
+     lambda m: f"平台不认识受理流水号 {m[1]}，改按号码查询"),
+    (r"sender stopped before the answer arrived", lambda m: "发送程序在平台应答前停止，结果待确认"),
+    (r"worker stopping", lambda m: "上传程序正在停止，未发送"),
+    (r"month (\d{6}) was confirmed: confirmation withdrawn, uploaded again",
+     lambda m: f"{m[1]} 月度汇总曾已确认：已撤回确认，重新上传"),
+    (r"uploads failing", lambda m: "上传连续失败"),
+    (r"slow answer \(([\d.]+)s\)", lambda m: f"平台应答慢（{m[1]} 秒）"),
+    (r"sent again from the queue view", lambda m: "从上传队列重新上传"),
+    (r"requeued from the command line", lambda m: "从命令行重新排队"),
+    (r"requeued by the clerk", lambda m: "开票员重新排队"),
+    (r"not on the platform \(looked up by number\)", lambda m: "平台没有这张发票（按号码查询），重新上传"),
+    (r"number (\S+) is already the desk's invoice (\S+)", lambda m: f"号码 {m[1]} 已是本机发票 {m[2]} 的号码"),
+    (r"the platform holds (\S+) for another seller", lambda m: f"平台上的 {m[1]} 属于另一销售方"),
+    (r"the platform holds (\S+) with another ([\w.]+): (.*)",
+     lambda m: f"平台上的 {m[1]} {field_label(m[2])}不同：{m[3]}"),
+    (r"the platform refuses: the taxpayer may not issue now(?:: (.+)| \((.+)\))?",
+     lambda m: "平台拒绝：纳税人当前不能开票" + (f"（{_zh(m[1] or m[2])}）" if m[1] or m[2] else "")),
+    (r"invalid", lambda m: "不符合平台规则"),
+    # Why a reconciliation's fix was not made (app/services/reconcile.py).
+    (r"already in the store", lambda m: "本机已有此发票"),
+    (r"no longer in the store", lambda m: "本机已没有此发票"),
+    (r"the record carries another key", lambda m: "平台记录的幂等键不同"),
+    (r"its key is in the store already \(another invoice\)", lambda m: "其幂等键已属于本机另一张发票"),
+    # The codes of the rules the platform names (an upload result's error).
+    (r"upload_too_late", lambda m: "超期未上传，平台不再接受"),
+    (r"month_closed", lambda m: "所属月份已结账"),
+    (r"month_confirmed", lambda m: "所属月份已确认汇总"),
+    (r"number_used", lambda m: "号码已被另一张发票使用"),
+    (r"quota_exceeded", lambda m: "超出可用额度"),
+    (r"taxpayer_blocked", lambda m: "纳税人当前不能开票"),
+    (r"unknown error", lambda m: "未知错误"),
+    (r"([A-Z]\w*(?:Error|Exception)): (.*)", lambda m: f"意外错误（{m[1]}: {m[2]}）"),
+)
+
+
+@functools.cache
+def _english() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]:
+    """The patterns compiled when a stored text is first read, not at import (this module is on every start's
+    path, and some fifty patterns cost it a few tens of milliseconds)."""
+    return tuple((re.compile(pattern, re.DOTALL), make) for pattern, make in _ENGLISH_SOURCES)
 
 
 def _token(masked: str) -> str:
@@ -373,7 +380,7 @@ def _token(masked: str) -> str:
 
 
 def _translated(english: str) -> str | None:
-    for pattern, make in _ENGLISH:
+    for pattern, make in _english():
         found = pattern.fullmatch(english)
         if found is not None:
             return make(found)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import FieldError, ValidationFailed
-from app.platform.http_client import HttpPlatformClient
 from app.services import secrets
 from app.store import audit
 from app.store.models import Setting, database
+
+if TYPE_CHECKING:
+    from app.platform.http_client import HttpPlatformClient
 
 
 def get_setting(key: str, default: Any = None) -> Any:
@@ -88,6 +90,8 @@ def set_platform(url: str | None = None, token: str | None = None) -> None:
 def make_client(url: str | None = None, token: str | None = None, **options: Any) -> HttpPlatformClient:
     """A client for the given URL and token, or for those in the store's settings (read when called, so a
     new URL or token applies at once). A URL that is not one is refused naming platform.url."""
+    from app.platform.http_client import HttpPlatformClient  # http.client, ssl: loaded by the first client
+
     address = url or platform_url()
     try:
         return HttpPlatformClient(address, token if token is not None else platform_token(), **options)

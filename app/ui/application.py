@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
@@ -24,7 +25,9 @@ from app.store.database import Store, default_data_dir
 from app.ui.diagnostics import ErrorReporter, install_qt_message_handler, restore_qt_message_handler, show_desk_error
 from app.ui.i18n import install_qt_translations, set_language, tr
 from app.ui.main_window import MainWindow
-from app.ui.seller_dialog import SellerDialog
+
+if TYPE_CHECKING:
+    from app.ui.seller_dialog import SellerDialog
 
 FONT_POINT_SIZE = 10
 log = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ def first_start_dialog() -> SellerDialog | None:
     """The seller dialog when the store has no profile yet, else None."""
     if get_seller() is not None:
         return None
+    from app.ui.seller_dialog import SellerDialog  # first start only: not on every start's path
+
     return SellerDialog(None, first_start=True)
 
 
@@ -84,6 +89,7 @@ def run_desktop(data_dir: Path | str | None, lang: str = "zh") -> int:
 
 
 def _run(app: QApplication, data_dir: Path) -> int:
+    from app.ui.on_screen import WhenOnScreen
     from app.ui.startup_checks import after_start, open_store_or_restore
     from app.ui.store_check import start_store_check
 
@@ -100,14 +106,20 @@ def _run(app: QApplication, data_dir: Path) -> int:
             return 0  # no seller, nothing to issue for: the clerk chose to stop
         window = build_main_window(store)
         window.show()
-        start_store_check(window)  # PRAGMA quick_check reads every page: off the GUI thread, once the window is up
-        window.sync_actions.runner.start()  # monitor and upload worker, off the GUI thread
-        after_start(window, restored)  # audit chain verified off the GUI thread; reconcile after a restore
+
+        def start_background() -> None:
+            start_store_check(window)  # PRAGMA quick_check reads every page: off the GUI thread
+            window.sync_actions.runner.start()  # monitor and upload worker, off the GUI thread
+            after_start(window, restored)  # audit chain verified off the GUI thread; reconcile after a restore
+
+        background = WhenOnScreen(window, start_background)  # after the first paint: see app/ui/on_screen.py
         try:
             return app.exec()
         finally:
-            window.store_check.stop()  # a whole-file check still running is interrupted, not waited for
-            window.sync_actions.runner.stop()
+            background.cancel()
+            if background.started:
+                window.store_check.stop()  # a whole-file check still running is interrupted, not waited for
+                window.sync_actions.runner.stop()
             window.backup_actions.backup_at_close()
             window.store.close()  # a restore in the app replaced the store it opened with
     finally:

@@ -30,7 +30,6 @@ from app.core.clock import now
 from app.core.errors import ValidationFailed
 from app.services import backup
 from app.ui.i18n import tr
-from app.ui.restore_dialog import RestoreDialog, since_date
 from app.ui.tasks import BackgroundTask, Progress
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
     from app.ui.reconcile_view import ReconcileView
+    from app.ui.restore_dialog import RestoreDialog
 
 TICK_MS = 60_000  # how often the schedule is looked at; a backup is due every backup.every_hours
 
@@ -195,6 +195,8 @@ class BackupActions:
     # --- restoring ---------------------------------------------------------------------------------
 
     def show_restore(self) -> RestoreDialog:
+        from app.ui.restore_dialog import RestoreDialog  # opened by the clerk: not loaded at start
+
         dialog = RestoreDialog(self.data_dir, self.window)
         dialog.before_restore = self._close_store
         dialog.finished.connect(lambda result: self._after_restore(dialog))
@@ -253,6 +255,8 @@ def reconcile_after_restore(window: MainWindow, result: backup.RestoreResult) ->
     if actions is None or not hasattr(actions, "show_reconcile"):
         return None
     from PySide6.QtCore import QDate
+
+    from app.ui.restore_dialog import since_date
 
     view = actions.show_reconcile()
     since = since_date(result)

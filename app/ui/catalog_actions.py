@@ -11,14 +11,14 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.services.seller import get_seller
-from app.services.taxcodes import TaxCodeRefresh
 from app.ui.i18n import tr
 from app.ui.tasks import BackgroundTask
-from app.ui.taxcode_browser import TaxCodeBrowser, refresh_summary, refresh_task
 
 if TYPE_CHECKING:
+    from app.services.taxcodes import TaxCodeRefresh
     from app.ui.catalog_views import CustomersDialog, ItemsDialog  # openpyxl behind them: loaded when opened
     from app.ui.main_window import MainWindow
+    from app.ui.taxcode_browser import TaxCodeBrowser
 
 
 def _clerk() -> str:
@@ -87,6 +87,8 @@ class CatalogActions:
 
     def open_codes(self) -> TaxCodeBrowser:
         if self.code_browser is None:
+            from app.ui.taxcode_browser import TaxCodeBrowser  # the browser (and the form's line table) on first use
+
             browser = TaxCodeBrowser(self.window)
             browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             browser.destroyed.connect(lambda _=None: setattr(self, "code_browser", None))
@@ -98,6 +100,8 @@ class CatalogActions:
         """更新税收分类编码: the platform's newer table, in a background thread; one refresh at a time."""
         if self.refresh is not None:
             return None
+        from app.ui.taxcode_browser import refresh_task
+
         task = refresh_task(_clerk(), self.window)
         self.refresh = task
         self.refresh_action.setEnabled(False)
@@ -108,6 +112,8 @@ class CatalogActions:
         return task.start()
 
     def _refreshed(self, result: TaxCodeRefresh) -> None:
+        from app.ui.taxcode_browser import refresh_summary
+
         self._notify(refresh_summary(result), warning=bool(result.items_flagged))
         for form in list(self.window.forms):
             form.codes_refreshed()

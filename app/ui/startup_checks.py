@@ -90,12 +90,13 @@ def open_store_or_restore(data_dir: Path | str | None) -> tuple[Store | None, Re
     from app.services.store_access import open_store
     from app.store.damage import StoreDamaged
     from app.store.database import default_data_dir
-    from app.ui.restore_dialog import RestoreDialog
     from app.ui.store_upgrade import open_upgrading
 
     try:
         return open_upgrading(data_dir, open_store), None
     except StoreDamaged as damaged:
+        from app.ui.restore_dialog import RestoreDialog  # only for a damaged store: not on every start's path
+
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         dialog = RestoreDialog(directory, damage=damaged.reason)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.restored is None:

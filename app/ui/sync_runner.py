@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.platform.client import PlatformClient
 from app.services import queue
 from app.services.settings import make_client
 from app.sync.monitor import DEGRADED, OFFLINE, ONLINE, UNKNOWN, CheckResult, ConnectivityMonitor, StateChange
-from app.sync.outage_feed import OutageFeed
-from app.sync.runtime import SyncRuntime
-from app.sync.worker import QueueWorker, WorkerEvent
 from app.ui.tasks import BackgroundTask, Progress
+
+if TYPE_CHECKING:
+    from app.platform.client import PlatformClient
+    from app.sync.outage_feed import OutageFeed
+    from app.sync.runtime import SyncRuntime
+    from app.sync.worker import QueueWorker, WorkerEvent
 
 
 def default_client_factory() -> Callable[[], PlatformClient]:
@@ -47,13 +50,8 @@ class SyncRunner(QObject):
                  retry_min: float = 2.0, retry_max: float = 60.0, worker: QueueWorker | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # The outage feed is added by start(record_outages=True): a runner built for a test may go without.
-        self.runtime = SyncRuntime(client_factory or default_client_factory(), poll_interval=poll_interval,
-                                   retry_min=retry_min, retry_max=retry_max, worker=worker, record_outages=False)
-        self.runtime.add_state_listener(self._on_state)
-        self.runtime.add_check_listener(self._on_check)
-        self.runtime.add_contact_listener(self._on_contact)
-        self.runtime.add_worker_listener(self._on_worker)
+        self._runtime: SyncRuntime | None = None
+        self._runtime_options = (client_factory, poll_interval, retry_min, retry_max, worker)
         self.state = UNKNOWN
         self.last_good_contact: datetime | None = None
         self.last_error = ""
@@ -62,6 +60,24 @@ class SyncRunner(QObject):
         self._seen = [0, 0]  # accepted/rejected already reported by the current pass
         self._held_said: str | None = None
         self._tasks: list[BackgroundTask[int]] = []  # "upload now" store writes, kept alive while they run
+
+    @property
+    def runtime(self) -> SyncRuntime:
+        """The loops, built on first use: the upload worker's modules (the platform client, the lifecycle
+        services) load once the window is up, when the application starts them, not before its first paint."""
+        if self._runtime is None:
+            from app.sync.runtime import SyncRuntime
+
+            client_factory, poll_interval, retry_min, retry_max, worker = self._runtime_options
+            # The outage feed is added by start(record_outages=True): a runner built for a test may go without.
+            runtime = SyncRuntime(client_factory or default_client_factory(), poll_interval=poll_interval,
+                                  retry_min=retry_min, retry_max=retry_max, worker=worker, record_outages=False)
+            runtime.add_state_listener(self._on_state)
+            runtime.add_check_listener(self._on_check)
+            runtime.add_contact_listener(self._on_contact)
+            runtime.add_worker_listener(self._on_worker)
+            self._runtime = runtime
+        return self._runtime
 
     @property
     def monitor(self) -> ConnectivityMonitor:
@@ -87,7 +103,8 @@ class SyncRunner(QObject):
     def stop(self) -> None:
         for task in list(self._tasks):
             task.wait()
-        self.runtime.stop()
+        if self._runtime is not None:  # never built: nothing ran
+            self._runtime.stop()
 
     def upload_now(self) -> BackgroundTask[int]:
         """Every row waiting to retry is due now (a store write, in a background thread: the upload

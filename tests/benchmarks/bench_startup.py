@@ -9,9 +9,9 @@ process (offscreen Qt), all in this run, so the ratios compare like with like:
   bare      python + PySide6: a QApplication with the shipped WenQuanYi font loaded and set, a
             QMainWindow holding a QTableView, shown (the floor any Qt desk app starts from);
   app       `python -m app --data-dir DIR` (app.main, the real start: log, store open and its checks,
-            the main window) until the main window is shown and exposed; the child then reports its
-            peak RSS (resource.getrusage) at that moment and once the whole-file damage check that starts
-            after the window (app/ui/store_check.py) has finished;
+            the main window) until the main window's first expose (its first paint) has been handled; the
+            child then reports its peak RSS (resource.getrusage) at that moment and once the whole-file
+            damage check that starts after the window (app/ui/store_check.py) has finished;
   cli list  `python -m app --data-dir DIR list` to /dev/null, at the largest size, against a bare
             `python -c` that opens the file with sqlite3 and prints the same rows (same query, newest first).
 The audit-history check the app also starts in the background is not waited for (issue 13 has its
@@ -54,31 +54,47 @@ print("@@shown", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 os._exit(0)
 """
 
-# The real entry point; a timer (started before it, on the QApplication the app then reuses) watches for the
-# main window, reports, waits for the whole-file check, reports again and ends the process.
+# The real entry point, on a QApplication the app then reuses: its notify() reports once the main window's first
+# expose (the first paint) has been handled, before the work the app starts after it (app/ui/on_screen.py); a
+# timer then waits for the whole-file check, reports again and ends the process.
 APP = r"""
 import os, resource, sys, time
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication
-app = QApplication(sys.argv[:1])
 state = {"shown": False}
+EXPOSE = QEvent.Type.Expose
+
+class WatchedApplication(QApplication):
+    # Marks the moment the main window's first expose (its first paint) has been handled, before anything
+    # the event loop runs after it.
+    def notify(self, receiver, event):
+        handled = super().notify(receiver, event)
+        if not state["shown"] and event.type() == EXPOSE:
+            shown()
+        return handled
+
+app = WatchedApplication(sys.argv[:1])
 
 def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-def watch():
+def main_window():
     from app.ui.main_window import MainWindow
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-    if not windows:
+    return windows[0] if windows else None
+
+def shown():
+    window = main_window()
+    handle = window.windowHandle() if window is not None else None
+    if handle is None or not handle.isExposed():
         return
-    window = windows[0]
-    if not state["shown"]:
-        handle = window.windowHandle()
-        if handle is None or not handle.isExposed():
-            return
-        print("@@shown", rss(), window.count_label.text(), flush=True)
-        state["shown"] = True
-        state["at"] = time.perf_counter()
+    print("@@shown", rss(), window.count_label.text(), flush=True)
+    state["shown"] = True
+    state["at"] = time.perf_counter()
+
+def watch():
+    window = main_window()
+    if window is None or not state["shown"]:
         return
     check = getattr(window, "store_check", None)
     if check is not None and check.ended:
