@@ -33,11 +33,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import random
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from queue import Empty, Full, Queue
 from typing import Any, NamedTuple, TypeVar
 
 import peewee
@@ -66,6 +70,8 @@ SECRET_SETTINGS = ("platform.token",)  # app.services.settings.SECRET_KEYS: reco
 UNAUDITED_SETTINGS = frozenset({"audit.verified_head", "taxcodes.version", "taxpayer.checked_at", "deliver.cursor"})
 PROVISIONAL_LOW, PROVISIONAL_HIGH = "LX-", "LX."  # app.services.issuing.PROVISIONAL_PREFIX: LX-0000001 ...
 CHUNK = 500  # invoices checked together (their entries and lines read in one query each)
+FEED_MIN = 4 * CHUNK  # from this highest invoice id the full check has the bodies written apart (_BodyFeed)
+FEED_AHEAD = 4  # chunks of digests _BodyFeed may hold ahead of the check (some 64 bytes an invoice)
 WALK_CHUNK = 5000  # entries fetched at a time by the chain walk
 HEAD_SETTING = "audit.verified_head"  # the head the last passing check recorded (VerifiedHead as JSON)
 SAMPLE = 400  # entries of the older part the quick check verifies each time, from a random start
@@ -169,10 +175,11 @@ class _Findings:
 def _walk(connection: sqlite3.Connection, report: IntegrityReport, findings: _Findings, *, after_id: int,
           until_id: int, prev: str, wanted: set[int], held: dict[int, str],
           red_reasons: dict[str, str | None] | None, touched: set[int] | None = None,
-          watch: _Watch | None = None) -> bool:
+          watch: _Watch | None = None, between: Callable[[], None] | None = None) -> bool:
     """Stream entries after_id < id <= until_id in id order, checked against the chain from prev (the hash of
     entry after_id). Collects the hashes of the wanted ids, the red-letter reasons, the invoices the entries
-    name (touched). The first break is a finding; True when the walked part holds."""
+    name (touched). The first break is a finding; True when the walked part holds. between is called after
+    each batch of entries (the full check does the invoices whose bodies are ready there)."""
     cursor = connection.execute(_CHAIN_SQL, (after_id, until_id))
     whole = True
     entry_hash = audit.entry_hash
@@ -205,6 +212,8 @@ def _walk(connection: sqlite3.Connection, report: IntegrityReport, findings: _Fi
         if wanted:
             held.update((row[0], row[7]) for row in rows if row[0] in wanted)
         report.head_id, report.head_hash = rows[-1][0], rows[-1][7]
+        if between is not None:
+            between()
     return whole
 
 
@@ -392,7 +401,9 @@ def _verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] =
     """The full check: the whole chain, every invoice against its issuing entry, and the anchors; findings
     ordered by entry. Streams: the chain is walked with a cursor in id order, the invoices are checked a
     chunk at a time with their own entries and lines, so memory does not grow with the store (only with
-    the red-letter invoices, whose reasons are recorded on the originals)."""
+    the red-letter invoices, whose reasons are recorded on the originals). From FEED_MIN invoices their bodies
+    are written and hashed by _BodyFeed on a second connection meanwhile, and each chunk whose digests are ready
+    is checked between two batches of the walk (the red-letter invoices once the whole chain is walked)."""
     connection = _connection(db)
     report = IntegrityReport()
     findings = _Findings(max_findings)
@@ -400,26 +411,193 @@ def _verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] =
     held: dict[int, str] = {}
     red_reasons: dict[str, str | None] = {}
     top = connection.execute("SELECT coalesce(max(id), 0) FROM audit_entry").fetchone()[0]
-    watch = _Watch()
-    _walk(connection, report, findings, after_id=0, until_id=top, prev=audit.GENESIS,
-          wanted={a.entry_id for a in anchors}, held=held, red_reasons=red_reasons, watch=watch)
-    report.watch = watch
-    for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=True)]:
-        findings.add(finding)
+    until = connection.execute("SELECT coalesce(max(id), 0) FROM invoice").fetchone()[0]
+    feed = _BodyFeed.start(db, until) if until >= FEED_MIN else None
+    deferred: list[int] | None = [] if feed is not None else None
     last_id = 0
-    while True:
+
+    def next_chunk() -> bool:
+        nonlocal last_id
         ids = [r[0] for r in connection.execute("SELECT id FROM invoice WHERE id > ? ORDER BY id LIMIT ?",
                                                 (last_id, CHUNK)).fetchall()]
         if not ids:
-            break
+            return False
         report.invoices += len(ids)
-        for finding in _check_ids(db, connection, ids, red_reasons, span=(last_id, ids[-1])):
+        span = (last_id, ids[-1])
+        digests = feed.take(span) if feed is not None else None
+        for finding in _check_ids(db, connection, ids, red_reasons, span=span, digests=digests, defer=deferred):
             findings.add(finding)
         last_id = ids[-1]
+        return True
+
+    def between() -> None:
+        while feed is not None and feed.ready() and next_chunk():
+            pass
+
+    try:
+        watch = _Watch()
+        _walk(connection, report, findings, after_id=0, until_id=top, prev=audit.GENESIS,
+              wanted={a.entry_id for a in anchors}, held=held, red_reasons=red_reasons, watch=watch,
+              between=between if feed is not None else None)
+        report.watch = watch
+        for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=True)]:
+            findings.add(finding)
+        while next_chunk():
+            pass
+    finally:
+        if feed is not None:
+            feed.close()
+    for start in range(0, len(deferred or ()), CHUNK):  # the red-letter invoices, every reason now read
+        assert deferred is not None
+        for finding in _check_ids(db, connection, deferred[start:start + CHUNK], red_reasons):
+            findings.add(finding)
     for finding in _anchor_findings(anchors, held):
         findings.add(finding)
     report.findings = findings.sorted()
     return report
+
+
+_Digests = dict[int, "str | None"]
+# The last id of the next chunk of invoices for _BodyFeed: after ?, up to ?, at most ? of them.
+_FEED_SPAN_SQL = "SELECT max(id) FROM (SELECT id FROM invoice WHERE id > ? AND id <= ? ORDER BY id LIMIT ?)"
+
+
+class _BodyFeed:
+    """The digests of the bodies of every invoice up to a given id, written by SQLite (_BODIES_SQL) on a second
+    connection in a thread and hashed there, a chunk at a time (at most FEED_AHEAD ahead), while the check walks
+    the chain: SQLite lets go of the GIL while it writes, which is most of what the invoices cost, so a second CPU
+    does it. A thread, not a process: nothing to start or import, in the app as on the command line.
+
+    Its reads are another snapshot than the check's (a second connection cannot share one), begun after the
+    check's. That is sound for what a digest is used for: an invoice's body never changes (its content hash was
+    recorded by its issuing entry, and any change is what the check finds), and a digest only spares a rebuild. A
+    digest that does not match, one missing (an invoice that snapshot does not hold, a chunk SQLite could not
+    write), or a feed that cannot start sends the invoice to the check's own way on its own snapshot, which alone
+    decides what is reported; the rows' status columns, content hash, entries and queue are read there too."""
+
+    def __init__(self, name: str, uri: bool, timeout: float, until: int) -> None:
+        self._name, self._uri, self._timeout, self._until = name, uri, timeout, until
+        self._queue: Queue[tuple[int, int, _Digests | None] | None] = Queue(FEED_AHEAD)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # the connection is closed and interrupted one at a time
+        self._connection: sqlite3.Connection | None = None
+        self._covered = 0  # the digests of the invoices up to this id have been taken from the queue
+        self._ended = False
+        self._held: _Digests = {}
+        self._failed: list[tuple[int, int]] = []  # spans (after, last) the feed could not write
+        self._thread = threading.Thread(target=self._run, name="integrity-bodies", daemon=True)
+
+    @classmethod
+    def start(cls, db: peewee.Database | None, until: int) -> _BodyFeed | None:
+        """The feed of the database db (None: the store), or None where a second connection cannot be had or
+        there is no second CPU to write on (the thread would only add its own cost)."""
+        target = db if db is not None else getattr(database, "obj", None)
+        if not isinstance(target, peewee.SqliteDatabase) or (os.cpu_count() or 1) < 2:
+            return None
+        name = target.database
+        if not isinstance(name, str) or name in ("", ":memory:") or "mode=memory" in name:
+            return None
+        timeout = getattr(target, "_timeout", None)
+        feed = cls(name, bool(target.connect_params.get("uri")),
+                   float(timeout) if isinstance(timeout, (int, float)) else 5.0, until)  # ok-float: seconds
+        feed._thread.start()
+        return feed
+
+    def _run(self) -> None:
+        try:
+            connection = sqlite3.connect(self._name, uri=self._uri, timeout=self._timeout, isolation_level=None)
+        except Exception:  # whatever it is, the check writes every body itself
+            self._end()
+            return
+        self._connection = connection
+        sha256 = hashlib.sha256
+        try:
+            connection.execute("BEGIN")  # one snapshot for all the feed reads
+            last = 0
+            while not self._stop.is_set():
+                hi = connection.execute(_FEED_SPAN_SQL, (last, self._until, CHUNK)).fetchone()[0]
+                if hi is None:
+                    break
+                digests: _Digests | None = None
+                try:
+                    blob, count = connection.execute(_BODIES_SQL, (last, hi)).fetchone()
+                    pieces = bytes(blob).split(b"\x1e") if blob is not None else []
+                    if len(pieces) == count:
+                        written: _Digests = {}
+                        for piece in pieces:
+                            space = piece.index(b" ")
+                            written[int(piece[:space])] = (sha256(piece[space + 1:]).hexdigest()
+                                                           if len(piece) > space + 1 else None)
+                        digests = written
+                except (sqlite3.Error, ValueError):  # a chunk SQLite cannot write: the check writes it itself
+                    if self._stop.is_set():
+                        break
+                    digests = None
+                if not self._put((last, hi, digests)):
+                    break
+                last = hi
+        except Exception:  # interrupted, the file unreadable ...: the check writes the rest itself
+            pass
+        finally:
+            with self._lock:
+                self._connection = None
+                connection.close()
+            self._end()
+
+    def _put(self, item: tuple[int, int, _Digests | None] | None) -> bool:
+        while True:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                if self._stop.is_set():
+                    return False
+
+    def _end(self) -> None:
+        self._put(None)
+
+    def ready(self) -> bool:
+        """Digests are waiting (or the feed has ended): the next chunk can be checked without waiting."""
+        return self._ended or not self._queue.empty()
+
+    def take(self, span: tuple[int, int]) -> _Digests | None:
+        """The digests of the invoices after < id <= last, or None when the feed does not have them all."""
+        after, last = span
+        while self._covered < last and not self._ended:
+            try:
+                item = self._queue.get(timeout=1.0)
+            except Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    self._ended = True
+                continue
+            if item is None:
+                self._ended = True
+                break
+            first, upto, digests = item
+            self._covered = upto
+            if digests is None:
+                self._failed.append((first, upto))
+            else:
+                self._held.update(digests)
+        result: _Digests | None = None
+        if self._covered >= last and not any(first < last and upto > after for first, upto in self._failed):
+            result = {k: v for k, v in self._held.items() if after < k <= last}
+        self._held = {k: v for k, v in self._held.items() if k > last}
+        self._failed = [(first, upto) for first, upto in self._failed if upto > last]
+        return result
+
+    def close(self) -> None:
+        """Stop the feed (at once if the check ended early) and wait for its thread."""
+        self._stop.set()
+        with self._lock:
+            if self._connection is not None:
+                with suppress(sqlite3.Error):
+                    self._connection.interrupt()
+        deadline = time.monotonic() + 30
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            with suppress(Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join(timeout=0.1)
 
 
 def _marks(ids: list[int]) -> str:
@@ -427,10 +605,12 @@ def _marks(ids: list[int]) -> str:
 
 
 def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: list[int],
-               red_reasons: dict[str, str | None] | None, span: tuple[int, int] | None = None) -> list[Finding]:
+               red_reasons: dict[str, str | None] | None, span: tuple[int, int] | None = None,
+               digests: dict[int, str | None] | None = None, defer: list[int] | None = None) -> list[Finding]:
     """The invoices of ids (at most CHUNK) against their own entries (origin and lifecycle facts); red_reasons
     None: read the reasons of the red-letter ones from their originals' entries. span (after, last): ids are
-    every invoice after < id <= last, read by range rather than one by one."""
+    every invoice after < id <= last, read by range rather than one by one. digests and defer: see
+    _check_invoices."""
     origin: dict[int, tuple[_Entry, str]] = {}
     lifecycle: dict[int, _Facts] = {}
     reasons: dict[str, str | None] = {} if red_reasons is None else red_reasons
@@ -438,20 +618,22 @@ def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: 
         of_ids, params = "{column} > ? AND {column} <= ?", list(span)
     else:
         of_ids, params = f"{{column}} IN ({_marks(ids)})", ids
+    current: int | None = None
+    facts = _Facts()  # the facts of the invoice `current`
+    detail_of, new_entry = _detail, tuple.__new__  # bound once: this runs for every entry of every invoice
     for entry_id, at, action, invoice_id, detail in connection.execute(
             f"SELECT id, at, action, invoice_id, detail FROM audit_entry WHERE {of_ids.format(column='invoice_id')} "
             "ORDER BY invoice_id, id", params):  # each invoice's in order: as its index holds them, no sort
-        entry = _Entry(entry_id, at, action)
-        facts = lifecycle.get(invoice_id)
-        if facts is None:
-            facts = lifecycle[invoice_id] = _Facts(red_reasons=reasons)
+        if invoice_id != current:  # an invoice's entries come one after the other
+            current = invoice_id
+            held = lifecycle.get(invoice_id)
+            facts = lifecycle[invoice_id] = _Facts(red_reasons=reasons) if held is None else held
+        entry: _Entry = new_entry(_Entry, (entry_id, at, action))
         facts.last = entry
         if action in _DECISIVE:
             facts.decisive = entry
-        if action not in _LIFECYCLE and (action not in _ORIGIN or invoice_id in origin):
-            continue
-        given = _detail(detail)
         if action in _LIFECYCLE:
+            given = detail_of(detail)
             facts.actions.add(action)
             official = given.get("official_number")
             if official and isinstance(official, str):
@@ -459,6 +641,10 @@ def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: 
             given_reason = given.get("reason")
             if action == "cancelled" and isinstance(given_reason, str):
                 facts.cancel_reasons.add(given_reason)
+        elif action in _ORIGIN and invoice_id not in origin:
+            given = detail_of(detail)
+        else:
+            continue
         if action in _ORIGIN and invoice_id not in origin:
             recorded = given.get("content_hash", "")
             origin[invoice_id] = (entry, recorded if isinstance(recorded, str) else "")
@@ -467,7 +653,8 @@ def _check_ids(db: peewee.Database | None, connection: sqlite3.Connection, ids: 
     queue = dict(connection.execute(
         f"SELECT invoice_id, state FROM upload_queue_entry WHERE {of_ids.format(column='invoice_id')}",
         params).fetchall())
-    return _check_invoices(db, connection, ids, origin, lifecycle, queue, (of_ids.format(column="i.id"), params))
+    return _check_invoices(db, connection, ids, origin, lifecycle, queue, (of_ids.format(column="i.id"), params),
+                           digests, defer)
 
 
 def _red_reasons_of(connection: sqlite3.Connection, ids: list[int], into: dict[str, str | None]) -> None:
@@ -548,19 +735,34 @@ _BODY_SQL = _object_sql({
 _STATUS_COLUMNS = ("id", "provisional_number", "status", "channel", "official_number", "cancel_reason", "red_reason",
                    "cancelled_at", "issued_at")
 # Where SQL would read a value otherwise than the domain (see above), its type; the row's totals what its lines
-# add up to (else the rebuild says which).
-_GUARD_SQL = " AND ".join((
+# add up to (else the rebuild says which). The columns the status checks read (_STATUS_GUARD_SQL) apart from those
+# the body holds (_BODY_GUARD_SQL): the full check reads the former with the row and has the body written apart.
+_STATUS_GUARD_SQL = " AND ".join(f"typeof(i.{c}) IN ('text', 'null')" for c in _STATUS_COLUMNS[2:8])
+_BODY_GUARD_SQL = " AND ".join((
     "i.rules = 'shudian'", "typeof(i.confirmed_tax_ids) = 'text'",
     *(f"typeof(i.{c}) = 'integer'" for c in ("total_amount", "total_tax", "total_with_tax")),
-    *(f"typeof(i.{c}) IN ('text', 'null')" for c in _STATUS_COLUMNS[2:8]),
     "min(typeof(amount) = 'integer' AND typeof(tax) = 'integer')",
     f"{_AMOUNT_SQL} = i.total_amount", f"{_TAX_SQL} = i.total_tax", f"{_AMOUNT_SQL} + {_TAX_SQL} = i.total_with_tax"))
-# One row per invoice: what the status checks read, the row's content hash and the body SQLite writes (NULL
-# when the guard fails, or for an invoice without lines).
+_GUARD_SQL = f"{_STATUS_GUARD_SQL} AND {_BODY_GUARD_SQL}"
+# One row per invoice: what the status checks read, the row's content hash and the body SQLite writes, as its UTF-8
+# bytes (hashed as they come: no str made and encoded again), NULL when the guard fails or for an invoice without
+# lines.
 _ROWS_SQL = (
     f"SELECT {', '.join('i.' + c for c in _STATUS_COLUMNS)}, i.content_hash, "
-    f"(SELECT CASE WHEN {_GUARD_SQL} THEN {_BODY_SQL} END FROM invoice_line WHERE invoice_id = i.id) "
+    f"(SELECT CASE WHEN {_GUARD_SQL} THEN CAST({_BODY_SQL} AS BLOB) END FROM invoice_line WHERE invoice_id = i.id) "
     "FROM invoice i WHERE {where} ORDER BY i.id")
+# The same without the body (the full check has it written on a second connection, _BodyFeed): the status columns
+# guard instead.
+_STATUS_ROWS_SQL = (
+    f"SELECT {', '.join('i.' + c for c in _STATUS_COLUMNS)}, i.content_hash, {_STATUS_GUARD_SQL} "
+    "FROM invoice i WHERE {where} ORDER BY i.id")
+# The bodies of the invoices ? < id <= ?, for _BodyFeed: "id body" each (an empty body where the guard fails or
+# there are no lines), joined by a record separator (a body never holds one: SQLite escapes control characters in
+# JSON text), as UTF-8 bytes; and how many invoices.
+_BODIES_SQL = (
+    "SELECT CAST(group_concat(i.id || ' ' || coalesce((SELECT CASE WHEN " + _BODY_GUARD_SQL + " THEN "
+    + _BODY_SQL + " END FROM invoice_line WHERE invoice_id = i.id), ''), char(30)) AS BLOB), count(*) "
+    "FROM invoice i WHERE i.id > ? AND i.id <= ?")
 
 
 class _Row(NamedTuple):
@@ -577,29 +779,37 @@ class _Row(NamedTuple):
     issued_at: str
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _check_invoices(db: peewee.Database | None, connection: sqlite3.Connection, ids: list[int],
                     origin: dict[int, tuple[_Entry, str]], lifecycle: dict[int, _Facts], queue: dict[int, str],
-                    where: tuple[str, list[int]]) -> list[Finding]:
+                    where: tuple[str, list[int]], digests: dict[int, str | None] | None = None,
+                    defer: list[int] | None = None) -> list[Finding]:
     """The invoices of ids (selected by `where`: an SQL condition on i and its parameters) against their
-    entries: those SQLite's body confirms on their raw columns, the others rebuilt the domain's way."""
+    entries: those SQLite's body confirms on their raw columns, the others rebuilt the domain's way. digests:
+    the hashes of their bodies as _BodyFeed wrote them (None: the body written here, with the row). defer: the
+    red-letter invoices are not checked but added to it (the full check checks them once it has walked the whole
+    chain: their reasons are recorded on the originals' entries)."""
     findings: list[Finding] = []
     rows: dict[int, _Row | Invoice] = {}
     confirmed: set[int] = set()
+    sha256 = hashlib.sha256
     try:
-        fetched = connection.execute(_ROWS_SQL.format(where=where[0]), where[1]).fetchall()
+        if digests is None:
+            fetched = connection.execute(_ROWS_SQL.format(where=where[0]), where[1]).fetchall()
+        else:
+            fetched = connection.execute(_STATUS_ROWS_SQL.format(where=where[0]), where[1]).fetchall()
     except sqlite3.Error:  # a value SQLite's body cannot write (an amount out of range ...): the domain's way
         fetched = []
     for *columns, row_hash, body in fetched:
-        if body is None:  # rebuilt, and its row read by the domain
+        if digests is None:
+            digest = None if body is None else sha256(body).hexdigest()
+        else:
+            digest = digests.get(columns[0]) if body else None  # body: the status columns' guard
+        if digest is None:  # rebuilt, and its row read by the domain
             continue
         raw = _Row(*columns)
         rows[raw.id] = raw
         found = origin.get(raw.id)
-        if found is not None and row_hash == found[1] and _digest(body) == found[1]:
+        if found is not None and row_hash == found[1] and digest == found[1]:
             confirmed.add(raw.id)
     rebuild = [i for i in ids if i not in confirmed and (i in origin or i not in rows)]
     lines: dict[int, list[InvoiceLine]] = {}
@@ -626,6 +836,9 @@ def _check_invoices(db: peewee.Database | None, connection: sqlite3.Connection, 
                     rows[invoice_id] = model
     for invoice_id in ids:
         row = rows.get(invoice_id)
+        if defer is not None and row is not None and row.red_reason:
+            defer.append(invoice_id)
+            continue
         if invoice_id in unreadable:
             found = origin.get(invoice_id)
             failure = unreadable[invoice_id]
@@ -927,6 +1140,11 @@ def _lifecycle_problem(row: _Row | Invoice, facts: _Facts) -> str | None:
     return None
 
 
+# A settled queue entry's state -> the entries one of which must say so.
+_QUEUE_NEEDS = {status.Q_ACCEPTED: ("accepted", "imported"), status.Q_REJECTED: ("rejected",),
+                status.Q_TOO_LATE: ("upload_too_late",), status.Q_WITHDRAWN: ("cancelled",)}
+
+
 def _queue_problem(row: _Row | Invoice, facts: _Facts, state: str | None) -> str | None:
     """The row's status against the entries that decide it, and its upload queue entry against both: an invoice
     taken out of the queue behind the app's back (its entry deleted, or marked accepted or withdrawn) would never
@@ -951,11 +1169,10 @@ def _queue_problem(row: _Row | Invoice, facts: _Facts, state: str | None) -> str
     if waiting:
         return (f"发票待上传，但上传队列记录为 {state}，发票将不会上传 / the invoice waits to upload but its queue "
                 f"entry is {state}: changed behind the app's back, the invoice would never be uploaded")
-    needs = {status.Q_ACCEPTED: ("accepted", "imported"), status.Q_REJECTED: ("rejected",),
-             status.Q_TOO_LATE: ("upload_too_late",), status.Q_WITHDRAWN: ("cancelled",)}.get(state)
+    needs = _QUEUE_NEEDS.get(state)
     if needs is None:
         return f"上传队列状态 {state} 不是本程序的 / the queue entry's state {state!r} is not one the desk writes"
-    if not facts.actions & set(needs) or (state == status.Q_WITHDRAWN and row.status != status.CANCELLED):
+    if facts.actions.isdisjoint(needs) or (state == status.Q_WITHDRAWN and row.status != status.CANCELLED):
         return (f"上传队列记录为 {state}，但审计日志中没有相应记录 / the queue entry is {state}, but no "
                 f"{'/'.join(needs)} entry in the audit log says so: changed behind the app's back")
     return None

@@ -9,11 +9,13 @@ own:
   walk    the plain chain walk: one cursor over the entries in id order (with the invoice number the hash
           covers), each hash recomputed and each link compared, nothing kept (the baseline);
   full    app.services.integrity.verify_store: the whole chain and every invoice against its entries
-          (what `audit verify --full` runs);
+          (what `audit verify --full` runs; from integrity.FEED_MIN invoices SQLite writes the bodies on a
+          second connection in a thread meanwhile: --feed-off measures it without, in the same run);
   quick   app.services.integrity.check_history after a head was recorded: what came after the head plus
           the rolling sample, and every invoice not settled (what the app runs at start and `audit verify`
           runs; it grows with the waiting column, ~30 µs an invoice at 1M).
-Prints seconds, peak RSS and the ratios full/walk. Not a test: run by hand. The quick check records the
+Prints seconds (wall, and CPU: the process's, every thread of it), peak RSS and the ratios full/walk. Not a
+test: run by hand. The quick check records the
 head it verified in the store: run it on a copy of a store kept for measuring.
 """
 
@@ -38,6 +40,10 @@ def _rss_mb() -> float:
 def _one(operation: str, directory: Path) -> dict[str, float | int | bool]:
     from app.store.database import open_store
 
+    if operation == "full-nofeed":
+        from app.services import integrity
+        integrity.FEED_MIN = 2**62
+        operation = "full"
     store = open_store(directory)
     try:
         if operation == "quick":
@@ -45,7 +51,7 @@ def _one(operation: str, directory: Path) -> dict[str, float | int | bool]:
             if recorded_head() is None:
                 check_history(full=True)  # the first check records the head (not timed: done once per store)
         connection = store.db.connection()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         if operation == "walk":
             from app.store import audit
             prev, entries, ok = audit.GENESIS, 0, True
@@ -67,6 +73,7 @@ def _one(operation: str, directory: Path) -> dict[str, float | int | bool]:
             report = check_history()
             result = {"ok": report.ok, "entries": report.entries}
         result["seconds"] = time.perf_counter() - began
+        result["cpu"] = time.process_time() - cpu
         result["rss_mb"] = _rss_mb()
         return result
     finally:
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", default="", help="sizes to build in --work, e.g. 10000,100000,1000000")
     parser.add_argument("--work", type=Path, default=Path("/tmp/fapiao-bench-stores"))
     parser.add_argument("--no-full", action="store_true", help="skip the full check (minutes at 1M)")
+    parser.add_argument("--feed-off", action="store_true", help="also the full check without the body feed")
     parser.add_argument("--one", nargs=2, metavar=("OPERATION", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -116,18 +124,23 @@ def main(argv: list[str] | None = None) -> int:
         if not (target / STORE_FILE).exists():
             print(build_store(target, size, waiting=min(size // 100, 10000)).describe(), flush=True)
         stores.append(target)
-    print(f"{'invoices':>9} {'waiting':>7} {'entries':>9} | {'walk s':>7} {'MB':>6} | {'full s':>7} {'MB':>6} | "
-          f"{'quick s':>7} {'MB':>6} | {'full/walk t':>11} {'full/walk RSS':>13}")
+    nan: dict[str, float | int | bool] = {"ok": True, "seconds": float("nan"), "cpu": float("nan"),  # ok-float
+                                          "rss_mb": float("nan")}  # ok-float: not measured
+    print(f"{'invoices':>9} {'waiting':>7} {'entries':>9} | {'walk s':>6} {'cpu':>6} {'MB':>4} | "
+          f"{'full s':>6} {'cpu':>6} {'MB':>4} | {'nofeed':>6} {'cpu':>6} | {'quick s':>7} {'cpu':>6} {'MB':>4} | "
+          f"{'full/walk':>9} {'cpu':>5} {'RSS':>5}")
     for directory in stores:
         walk = _measure("walk", directory)
-        full = _measure("full", directory) if not args.no_full else {"ok": True, "seconds": float("nan"),
-                                                                       "rss_mb": float("nan")}
+        full = _measure("full", directory) if not args.no_full else nan
+        nofeed = _measure("full-nofeed", directory) if args.feed_off and not args.no_full else nan
         quick = _measure("quick", directory)
-        assert walk["ok"] and full["ok"] and quick["ok"], (walk, full, quick)
+        assert walk["ok"] and full["ok"] and nofeed["ok"] and quick["ok"], (walk, full, nofeed, quick)
         invoices, waiting = _invoices(directory)
-        print(f"{invoices:>9} {waiting:>7} {walk['entries']:>9} | {walk['seconds']:>7.2f} {walk['rss_mb']:>6.0f} | "
-              f"{full['seconds']:>7.2f} {full['rss_mb']:>6.0f} | {quick['seconds']:>7.3f} {quick['rss_mb']:>6.0f} | "
-              f"{full['seconds'] / walk['seconds']:>11.2f} {full['rss_mb'] / walk['rss_mb']:>13.2f}", flush=True)
+        print(f"{invoices:>9} {waiting:>7} {walk['entries']:>9} | {walk['seconds']:>6.2f} {walk['cpu']:>6.2f} "
+              f"{walk['rss_mb']:>4.0f} | {full['seconds']:>6.2f} {full['cpu']:>6.2f} {full['rss_mb']:>4.0f} | "
+              f"{nofeed['seconds']:>6.2f} {nofeed['cpu']:>6.2f} | {quick['seconds']:>7.3f} {quick['cpu']:>6.3f} "
+              f"{quick['rss_mb']:>4.0f} | {full['seconds'] / walk['seconds']:>9.2f} "
+              f"{full['cpu'] / walk['cpu']:>5.2f} {full['rss_mb'] / walk['rss_mb']:>5.2f}", flush=True)
     return 0
 
 
