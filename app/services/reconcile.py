@@ -42,7 +42,6 @@ Kinds of difference:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -68,6 +67,7 @@ from app.services.channel import DIRECT
 from app.services.issuing import remember_buyer
 from app.services.lifecycle import PlatformRecord
 from app.services.queue import Outcome, record_outcomes
+from app.services.reconcile_pages import pages, pages_ahead
 from app.services.seller import get_seller
 from app.store import audit, invoice_search
 from app.store import stock as stock_store
@@ -223,6 +223,14 @@ IN_CHUNK = 400  # numbers or keys looked up by one statement
 
 
 class _Period:
+    """The store's side of a period, read by index only (plain rows, no model instances).
+
+    A look-up by number is one index range of each number column (a UNION ALL of two IN lists, each
+    finding the ids by the column's index alone: an OR of the two, or the column's IN list beside the join,
+    makes SQLite scan every invoice); the invoices of the period are listed a date at a time, each
+    page an index range of the issued_date index (issued_date, id) from the last id read, so neither reads
+    rows outside the period or before the page."""
+
     def __init__(self, seller_tax_id: str, date_from: str, date_to: str) -> None:
         self.seller_tax_id, self.date_from, self.date_to = seller_tax_id, date_from, date_to
         self.params = [seller_tax_id, date_from, date_to]
@@ -230,48 +238,75 @@ class _Period:
     def rows(self, where: str, params: list[Any], *, inner: bool = False) -> list[_Row]:
         sql = _SELECT.replace("{join}", "INNER" if inner else "LEFT OUTER") + where
         out = []
+        seller_tax_id, date_from, date_to = self.seller_tax_id, self.date_from, self.date_to
         for (invoice_id, seller, day, number, key, official, state, queue_state, issued_at, buyer, buyer_tax_id,
              amount, tax, with_tax, channel, digest) in database.execute_sql(sql, params).fetchall():
             side = LocalSide(number, key, official, state, queue_state, issued_at, buyer, buyer_tax_id, _yuan(amount),
                              _yuan(tax), _yuan(with_tax), channel, digest)
-            out.append(_Row(invoice_id, seller == self.seller_tax_id and self.date_from <= day <= self.date_to, side))
+            out.append(_Row(invoice_id, seller == seller_tax_id and date_from <= day <= date_to, side))
         return out
 
     def by_numbers(self, numbers: list[str]) -> list[_Row]:
+        """The invoices (of any period) whose provisional or official number is one of these: an invoice holding
+        one as both comes twice."""
         marks = ", ".join("?" * len(numbers))
-        return self.rows(f"{_column(InvoiceRow.provisional_number, 'i')} IN ({marks}) OR "
-                         f"{_column(InvoiceRow.official_number, 'i')} IN ({marks})", [*numbers, *numbers])
+        return self.rows(_BY_NUMBER.format(column=_PROVISIONAL, marks=marks) + " UNION ALL "
+                         + _SELECT.replace("{join}", "LEFT OUTER")
+                         + _BY_NUMBER.format(column=_OFFICIAL, marks=marks), [*numbers, *numbers])
 
     def by_keys(self, keys: list[str]) -> list[_Row]:
         return self.rows(f"{_column(UploadQueueEntry.idempotency_key, 'q')} IN ({', '.join('?' * len(keys))})",
                          keys, inner=True)
 
     def holder(self, number: str) -> _Row | None:
-        """The first invoice of the period with this provisional or official number."""
-        found = self.rows(f"{_PERIOD} AND ({_column(InvoiceRow.provisional_number, 'i')} = ? OR "
-                          f"{_column(InvoiceRow.official_number, 'i')} = ?){_BY_ID} LIMIT 1",
-                          [*self.params, number, number])
-        return found[0] if found else None
+        """The first invoice of the period (by id) with this provisional or official number."""
+        found = [row for row in self.by_numbers([number]) if row.in_period]
+        return min(found, key=lambda row: row.id) if found else None
 
     def issued_at(self, moments: list[str], channel: str) -> list[_Row]:
         """The invoices of the period of this channel issued at one of these moments, by id."""
         return self.rows(f"{_PERIOD} AND {_column(InvoiceRow.issued_at, 'i')} IN ({', '.join('?' * len(moments))}) "
                          f"AND {_column(InvoiceRow.channel, 'i')} = ?{_BY_ID}", [*self.params, *moments, channel])
 
+    def days(self) -> Iterator[str]:
+        """The dates of the period on which the store holds invoices, in order: one seek each."""
+        day = database.execute_sql(_FIRST_DAY, [self.date_from, self.date_to]).fetchone()
+        while day is not None:
+            yield str(day[0])
+            day = database.execute_sql(_NEXT_DAY, [day[0], self.date_to]).fetchone()
+
     def pages(self) -> Iterator[list[_Row]]:
-        """The store's invoices of the period, LOCAL_PAGE at a time, by id."""
-        after = 0
-        while True:
-            page = self.rows(f"{_PERIOD} AND {_column(InvoiceRow.id, 'i')} > ?{_BY_ID} LIMIT ?",
-                             [*self.params, after, LOCAL_PAGE])
-            if not page:
-                return
-            yield page
-            after = page[-1].id
+        """The store's invoices of the period, at most LOCAL_PAGE at a time: by date, and by id in a date."""
+        for day in self.days():
+            after = 0
+            while True:
+                page = self.rows(_OF_DAY, [day, after, LOCAL_PAGE])
+                if not page:
+                    break
+                after = max(row.id for row in page)
+                mine = [row for row in page if row.in_period]  # another seller's invoices are not of the period
+                if mine:
+                    yield mine
+                if len(page) < LOCAL_PAGE:
+                    break
+
+
+_DATE = _column(InvoiceRow.issued_date, "i")
+_ID = _column(InvoiceRow.id, "i")
+_TABLE = f'"{InvoiceRow._meta.table_name}"'
+# The dates of a period and the ids of a date after a cursor: ranges of the issued_date index alone (covering);
+# the rows are then read by id.
+_FIRST_DAY = (f'SELECT {_DATE} FROM {_TABLE} AS i WHERE {_DATE} >= ? AND {_DATE} <= ? ORDER BY {_DATE} LIMIT 1')
+_NEXT_DAY = (f'SELECT {_DATE} FROM {_TABLE} AS i WHERE {_DATE} > ? AND {_DATE} <= ? ORDER BY {_DATE} LIMIT 1')
+_PROVISIONAL = f'"{InvoiceRow.provisional_number.column_name}"'
+_OFFICIAL = f'"{InvoiceRow.official_number.column_name}"'
+_BY_NUMBER = f"{_ID} IN (SELECT {_ID} FROM {_TABLE} AS i WHERE i.{{column}} IN ({{marks}}))"
+_OF_DAY = (f"{_ID} IN (SELECT {_ID} FROM {_TABLE} AS i WHERE {_DATE} = ? AND {_ID} > ? ORDER BY {_ID} LIMIT ?)"
+           f"{_BY_ID}")
 
 
 def local_invoices(seller_tax_id: str, date_from: str, date_to: str) -> Iterator[LocalSide]:
-    """The store's invoices of the period, by id, read a page at a time."""
+    """The store's invoices of the period, by date and by id in a date, read a page at a time."""
     for page in _Period(seller_tax_id, date_from, date_to).pages():
         for row in page:
             yield row.side
@@ -512,10 +547,15 @@ class _Comparison:
     # --- records, a page at a time
 
     def page(self, records: list[PlatformRecord]) -> None:
+        """One page (emptied as it goes): the store's invoices its numbers and keys name, read first (a few
+        statements a page), then each record taken from the page, checked by the desk's rules and matched, one
+        at a time; a record and the invoice parsed from it are kept only while they are, or may become, a
+        difference, so a page's records and invoices are not all alive at once."""
         self.rules.codes.prefetch(_codes_of(records))
-        checked = [_check(record, self.rules) for record in records]
-        numbers = list({one.number for one in checked})
-        keys = list({one.key for one in checked if one.channel == PLATFORM and one.key})
+        heads = [_Checked(record, None, "") for record in records]  # number, key and channel, as given
+        numbers = list({one.number for one in heads})
+        keys = list({one.key for one in heads if one.channel == PLATFORM and one.key})
+        del heads
         by_provisional: dict[str, _Row] = {}
         by_official: dict[str, _Row] = {}
         wanted = set(numbers)
@@ -530,7 +570,9 @@ class _Comparison:
             for row in self.period.by_keys(keys[start:start + IN_CHUNK]):
                 if row.side.key is not None:
                     by_key[row.side.key] = row
-        for one in checked:
+        records.reverse()  # taken from the page as they are compared: a record matched is let go at once
+        while records:
+            one = _check(records.pop(), self.rules)  # every record checked before anything is believed of it
             key_row = by_key.get(one.key) if one.channel == PLATFORM and one.key else None
             self.one(one, by_provisional.get(one.number), by_official.get(one.number), key_row)
         self.no_invoice_here()
@@ -755,12 +797,13 @@ def compare(seller_tax_id: str, date_from: str, date_to: str, records: Iterable[
     if reread is None and isinstance(records, (list, tuple)):
         listed = records
         reread = lambda: listed  # noqa: E731
+    return _compare_pages(seller_tax_id, date_from, date_to, pages(records, page_size), reread=reread, light=light)
+
+
+def _compare_pages(seller_tax_id: str, date_from: str, date_to: str, listed: Iterable[list[PlatformRecord]], *,
+                   reread: Callable[[], Iterable[PlatformRecord]] | None, light: bool) -> ReconcileReport:
     comparison = _Comparison(seller_tax_id, date_from, date_to, light=light)
-    stream = iter(records)
-    while True:
-        page = list(itertools.islice(stream, page_size))
-        if not page:
-            break
+    for page in listed:
         comparison.page(page)
     return comparison.finish(reread)
 
@@ -778,7 +821,8 @@ def reconcile(client: PlatformClient, date_from: str, date_to: str, *, page_size
     def records() -> Iterator[PlatformRecord]:
         return client.iter_invoices(tax_id, date_from, date_to, page_size=page_size)
 
-    return compare(tax_id, date_from, date_to, records(), page_size=page_size, reread=records, light=light)
+    # The next page is read while this one is checked (reconcile_pages): the platform's work and the desk's overlap.
+    return _compare_pages(tax_id, date_from, date_to, pages_ahead(records(), page_size), reread=records, light=light)
 
 
 # --- fixes -------------------------------------------------------------------------------------
@@ -1047,13 +1091,15 @@ def rebuild_from_platform(client: PlatformClient, date_from: str, date_to: str, 
         _import_chunk(checked, result, clerk)
         pending.clear()
 
-    for record in client.iter_invoices(report.seller_tax_id, date_from, date_to, page_size=page_size):
-        number = str(record.get("number") or "") if isinstance(record, dict) else ""
-        if number in wanted:
-            del wanted[number]  # its first record, the one compared
-            pending.append((number, record))
-            if len(pending) >= IMPORT_CHUNK:
-                import_pending()
+    listed = client.iter_invoices(report.seller_tax_id, date_from, date_to, page_size=page_size)
+    for page in pages_ahead(listed, page_size):  # the next page is read while this one is imported
+        for record in page:
+            number = str(record.get("number") or "") if isinstance(record, dict) else ""
+            if number in wanted:
+                del wanted[number]  # its first record, the one compared
+                pending.append((number, record))
+                if len(pending) >= IMPORT_CHUNK:
+                    import_pending()
     if pending:
         import_pending()
     for number in wanted:  # listed the first time, no longer the second

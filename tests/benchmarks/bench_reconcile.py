@@ -1,6 +1,7 @@
 """Reconciliation of a large period against the reference platform on loopback, and a rebuild.
 
     .venv/bin/python tests/benchmarks/bench_reconcile.py [--count N] [--fast] [--repeat R] [--no-rebuild]
+                                                   [--module FILE] [--keep DIR]
 
 Builds N invoices (default 20,000) on both sides, then measures each step in a fresh subprocess of its
 own (the platform serves from this process, so its memory is not counted), each against the same
@@ -25,7 +26,9 @@ How both sides are built:
            service (record_outcomes, as the worker records them), 500 at a time. The records are the
            very ones the platform answers over HTTP, and the store the very one the worker leaves.
 --module FILE measures another version of app/services/reconcile.py (e.g. an older one, for a
-before/after in the same run). Not a test: run by hand.
+before/after in the same run). --keep DIR builds both sides into DIR once and measures what is there on
+later runs with the same DIR (the build is the slow part at 100,000; DIR is left for the next run: delete
+it when done). Not a test: run by hand.
 """
 
 from __future__ import annotations
@@ -134,8 +137,8 @@ def build(work: Path, count: int, fast: bool, server: Any) -> tuple[float, float
         from app.core.clock import BEIJING
         from tests.helpers import store_builder
 
-        # All on today's date in Beijing, as the default build: a period of one day (a period of two makes the
-        # reference platform's listing read every row of the period for each page: the baseline would be slow).
+        # All on today's date in Beijing, as the default build: a period of one day (the reference platform's
+        # listing is index ranges per date, so a page costs the same on a period of many days).
         moment = datetime.now(BEIJING)
         today = (moment - moment.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() / 3600
         store_builder.WAITING_SPAN_HOURS = max(min(store_builder.WAITING_SPAN_HOURS, int(today)), 1)
@@ -193,6 +196,7 @@ def main() -> int:
     parser.add_argument("--module", action="append", default=[],
                         help="another reconcile.py to measure too (before/after in the same run; repeatable; "
                              "'-' is the working tree's)")
+    parser.add_argument("--keep", metavar="DIR", help="build into DIR once; later runs measure what DIR holds")
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -205,10 +209,24 @@ def main() -> int:
 
     from app.platform.server import PlatformServer
 
-    work = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
+    built = work / "built.json"  # with --keep: what was built there, and how long it took
+    kept = json.loads(built.read_text()) if built.exists() else None
+    if kept is not None and kept["count"] != args.count:
+        raise SystemExit(f"{work} holds {kept['count']:,} invoices, not {args.count:,}")
+    if kept is None and args.keep:
+        work.mkdir(parents=True, exist_ok=True)
+        if any(work.iterdir()):
+            raise SystemExit(f"{work} is neither empty nor a --keep directory of this benchmark")
     server = PlatformServer(work / "platform.sqlite3", token=TOKEN, result_delay_ms=30, quota=Decimal("1e13")).start()
     try:
-        issued_s, upload_s, period = build(work, args.count, args.fast, server)
+        if kept is None:
+            issued_s, upload_s, period = build(work, args.count, args.fast, server)
+            if args.keep:
+                built.write_text(json.dumps({"count": args.count, "fast": args.fast, "issue_s": issued_s,
+                                             "upload_s": upload_s, "period": period}))
+        else:
+            issued_s, upload_s, period = kept["issue_s"], kept["upload_s"], kept["period"]
 
         def child(step: str, module: str = "-") -> dict[str, Any]:
             command = [sys.executable, str(Path(__file__).resolve()), "--step", step, "--work", str(work),
@@ -228,12 +246,16 @@ def main() -> int:
         rebuilds = {} if args.no_rebuild else {modules[-1]: child("rebuild", modules[-1])}
     finally:
         server.stop()
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
     n = args.count
     best = {step: min(found, key=lambda r: r["seconds"]) for step, found in runs.items()}
     download = best["download"]
-    print(f"{'invoices':<30}{n:>10,}   ({'--fast' if args.fast else 'worker over HTTP'} build)")
+    fast = kept["fast"] if kept is not None else args.fast
+    print(f"{'invoices':<30}{n:>10,}   ({'--fast' if fast else 'worker over HTTP'} build)")
+    if kept is not None:
+        print(f"(both sides as built in {work} by an earlier run)")
     print(f"{'issue (setup)':<30}{issued_s:>9.2f} s")
     print(f"{'upload (setup)':<30}{upload_s:>9.2f} s")
 

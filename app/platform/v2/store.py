@@ -4,6 +4,10 @@ One connection and one re-entrant lock: V2Platform holds the lock for a whole re
 its writes in transaction(), so a request's changes (an upload's results, a month's close) are
 kept all or none. Money is kept in fen (integers), so that sums are exact.
 
+The listing (`GET /v2/invoices`, listing()) is in the order accepted (seq) and a page of it is index
+ranges of `v2_invoice_seller_date` (seller, issued_date, seq), one per date of the period, merged:
+its cost is the page and the dates, never the rows of the period before or after it.
+
 The red-letter form tables (`v2_red_form`, `v2_red_form_decision`) are created here for the issue
 that adds their endpoints; nothing writes them yet.
 """
@@ -11,6 +15,8 @@ that adds their endpoints; nothing writes them yet.
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import sqlite3
 import threading
@@ -154,6 +160,15 @@ CREATE TABLE IF NOT EXISTS v2_red_form_decision (
 """
 
 
+# The listing's statements, each an index range of v2_invoice_seller_date (covering: no row is read).
+_DAY_SEQS = ("SELECT seq FROM v2_invoice WHERE seller_tax_id = ? AND issued_date = ? AND seq > ? "
+             "ORDER BY seq LIMIT ?")
+_FIRST_DAY = ("SELECT issued_date FROM v2_invoice WHERE seller_tax_id = ? AND issued_date >= ? AND issued_date <= ? "
+              "ORDER BY issued_date LIMIT 1")
+_NEXT_DAY = ("SELECT issued_date FROM v2_invoice WHERE seller_tax_id = ? AND issued_date > ? AND issued_date <= ? "
+             "ORDER BY issued_date LIMIT 1")
+
+
 def content_hash(value: Any) -> str:
     canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -254,6 +269,37 @@ class V2Store:
 
     def invoice(self, number: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM v2_invoice WHERE number = ?", number)
+
+    def listing(self, seller: str, date_from: str, date_to: str, after: int, limit: int) -> list[sqlite3.Row]:
+        """The first `limit` invoices of `seller` dated (issued_date) in [date_from, date_to] whose seq is greater
+        than `after`, in seq order (the order accepted).
+
+        By the index (seller_tax_id, issued_date, seq): the dates of the period that hold invoices are found
+        one seek each, each date's seqs after `after` are an index range read in order, and the ranges are
+        merged until `limit` are taken; then those rows are read by seq. Nothing before the cursor, after
+        the page or outside the period is read."""
+        if limit <= 0 or date_from > date_to:
+            return []
+        with self.lock:
+            days = list(self._days(seller, date_from, date_to))
+            cursors = [self._conn.execute(_DAY_SEQS, (seller, day, after, limit)) for day in days]
+            try:
+                seqs = list(itertools.islice(heapq.merge(*((seq for (seq,) in cursor) for cursor in cursors)), limit))
+            finally:
+                for cursor in cursors:
+                    cursor.close()
+            if not seqs:
+                return []
+            return self._conn.execute(f"SELECT * FROM v2_invoice WHERE seq IN ({', '.join('?' * len(seqs))}) "
+                                      "ORDER BY seq", seqs).fetchall()
+
+    def _days(self, seller: str, date_from: str, date_to: str) -> Iterator[str]:
+        """The dates in [date_from, date_to] on which `seller` has invoices, in order: one index seek each."""
+        row = self._conn.execute(_FIRST_DAY, (seller, date_from, date_to)).fetchone()
+        while row is not None:
+            day = str(row[0])
+            yield day
+            row = self._conn.execute(_NEXT_DAY, (seller, day, date_to)).fetchone()
 
     def reds_of(self, number: str) -> int:
         """The sum (fen, with tax, negative) of the red invoices accepted against a blue one."""
