@@ -386,6 +386,17 @@ class WaitingTotals(BaseModel):
     odd_offsets = peewee.IntegerField()
 
 
+class InvoiceTally(BaseModel):
+    """How many invoices there are of each status, kept by triggers on the invoice table
+    (app/store/schema_steps.V11_SQL): the list's count without reading every invoice. Never written by Python."""
+
+    status = peewee.TextField(primary_key=True)
+    count = peewee.IntegerField()
+
+    class Meta:
+        without_rowid = True
+
+
 class MonthSummary(BaseModel):
     """The monthly summary (汇总确认) of one month as the desk last told or asked the platform."""
 
@@ -524,5 +535,5 @@ class SearchName(BaseModel):
 
 ALL_MODELS = (SellerProfile, Buyer, TaxCode, Item, NumberCounter, Invoice, InvoiceLine, AuditEntry, UploadQueueEntry,
               Setting, CancellationRequest, Outage, OutageError, OutageNote, SyncLock, NumberBlock, QuotaSlice,
-              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, PaperPack, PaperSheet, RedLetterForm,
+              UploadBatch, QuotaUse, MonthSummary, WaitingTotals, InvoiceTally, PaperPack, PaperSheet, RedLetterForm,
               Draft, InvoiceSearch, SearchName)

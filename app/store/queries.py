@@ -28,6 +28,7 @@ from app.store.models import (
     AuditEntry,
     CancellationRequest,
     InvoiceLine,
+    InvoiceTally,
     Outage,
     OutageError,
     OutageNote,
@@ -120,7 +121,19 @@ def change_mark() -> tuple[int | None, int | None]:
     return (row[0], row[1]) if row else (None, None)
 
 
+_TALLY_ALL = f'SELECT COALESCE(SUM("count"), 0) FROM "{InvoiceTally._meta.table_name}"'
+_TALLY_OF = f'SELECT COALESCE(SUM("count"), 0) FROM "{InvoiceTally._meta.table_name}" WHERE "status" = ?'
+
+
 def count_invoices(status: str | None = None) -> int:
+    """How many invoices there are (of one status): the triggers' tally (schema 11), a few rows, where a count(*)
+    read the whole table (a tenth of a second at a million). `audit verify --full` compares it with a count."""
+    cursor = database.execute_sql(_TALLY_OF, (status,)) if status else database.execute_sql(_TALLY_ALL)
+    return int(cursor.fetchone()[0])
+
+
+def counted_invoices(status: str | None = None) -> int:
+    """The same by counting the rows (what the tally is checked against)."""
     return _filtered(status).count()
 
 

@@ -11,9 +11,11 @@ from app.store import migrations, queries
 from app.store.database import STORE_FILE
 from tests.helpers.bodies import invoice_body
 
-# What the steps after 7 added (8: the search; 9: its settings, in its own table; 10: indexes): taking it away
-# leaves the store exactly as schema 7 built it.
-AFTER_STEP_7 = ("DROP INDEX invoice_kind", "DROP INDEX invoice_buyer_tax_id", "DROP INDEX invoice_original_number",
+# What the steps after 7 added (8: the search; 9: its settings, in its own table; 10: indexes; 11: the tally):
+# taking it away leaves the store exactly as schema 7 built it.
+AFTER_STEP_7 = ("DROP TRIGGER invoice_tally_insert", "DROP TRIGGER invoice_tally_delete",
+                "DROP TRIGGER invoice_tally_update", "DROP TABLE invoice_tally",
+                "DROP INDEX invoice_kind", "DROP INDEX invoice_buyer_tax_id", "DROP INDEX invoice_original_number",
                 "DROP TRIGGER invoice_search_update", "DROP TRIGGER invoice_search_delete",
                 "DROP TRIGGER search_name_buyer", "DROP TRIGGER search_name_item", "DROP TABLE invoice_search",
                 "DROP TABLE search_name", "DROP INDEX invoice_issued_at", "DROP INDEX invoice_buyer_name",
