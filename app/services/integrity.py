@@ -340,6 +340,39 @@ def _number_findings(connection: sqlite3.Connection, *, count: bool) -> list[Fin
     return out
 
 
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
+        is not None
+
+
+def _tally_findings(connection: sqlite3.Connection) -> list[Finding]:
+    """What SQLite's triggers keep for the desk to read instead of counting (schema 4's waiting_totals, which the
+    offline limits believe at every issue; schema 11's invoice_tally, the list's count) against the rows
+    themselves: a table edited behind the triggers' back would hide that the limits are reached, or miscount."""
+    out: list[Finding] = []
+    if _has_table(connection, "invoice_tally"):
+        kept = dict(connection.execute('SELECT status, "count" FROM invoice_tally WHERE "count" != 0').fetchall())
+        counted = dict(connection.execute("SELECT status, count(*) FROM invoice GROUP BY status").fetchall())
+        for name in sorted(set(kept) | set(counted), key=repr):  # a status stored as a blob is a key too
+            if kept.get(name, 0) != counted.get(name, 0):
+                out.append(Finding(None, "", "", "",
+                                   f"发票计数表记状态 {name} 有 {kept.get(name, 0)} 张，实有 {counted.get(name, 0)} "
+                                   f"张，计数表被直接改动 / the tally says {kept.get(name, 0)} invoices are {name}, "
+                                   f"the store holds {counted.get(name, 0)}: the tally was edited"))
+    if _has_table(connection, "waiting_totals"):
+        kept_row = connection.execute('SELECT "count", amount, odd_offsets FROM waiting_totals WHERE id = 1').fetchone()
+        counted_row = connection.execute(
+            "SELECT COUNT(*), COALESCE(SUM(MAX(total_amount, 0)), 0), COALESCE(SUM(issued_at NOT LIKE '%+08:00'), 0) "
+            "FROM invoice WHERE status IN ('pending_upload', 'pre_issue')").fetchone()
+        if tuple(kept_row or (0, 0, 0)) != tuple(counted_row):
+            out.append(Finding(None, "", "", "",
+                               f"待上传合计（张数、金额分）记为 {tuple(kept_row or ())}，实为 {tuple(counted_row)}，"
+                               f"离线限额据此判断，合计表被直接改动 / the waiting totals (count, amount in fen, odd "
+                               f"offsets) say {tuple(kept_row or ())}, the store holds {tuple(counted_row)}: the "
+                               "offline limits read them, and they were edited"))
+    return out
+
+
 # What json.loads runs, without its wrappers (the stubs do not name the decoder's scanner).
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
@@ -440,7 +473,8 @@ def _verify_store(db: peewee.Database | None = None, anchors: Iterable[Anchor] =
               wanted={a.entry_id for a in anchors}, held=held, red_reasons=red_reasons, watch=watch,
               between=between if feed is not None else None)
         report.watch = watch
-        for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=True)]:
+        for finding in [*_desk_findings(connection, watch), *_number_findings(connection, count=True),
+                        *_tally_findings(connection)]:
             findings.add(finding)
         while next_chunk():
             pass

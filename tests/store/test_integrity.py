@@ -361,3 +361,19 @@ def test_the_full_check_refuses_a_consistent_rewrite_against_the_recorded_head(s
     assert verify_store().ok  # the chain alone holds
     assert STORE_HEAD_SOURCE in _first(check_history(full=True)).reason
     assert not check_history().ok
+
+
+@pytest.mark.parametrize("edit", [
+    'UPDATE invoice_tally SET "count" = "count" + 5',
+    "DELETE FROM invoice_tally",
+    'UPDATE waiting_totals SET "count" = 0, amount = 0',
+    "UPDATE waiting_totals SET amount = amount - 1",
+])
+def test_the_triggers_totals_edited_behind_their_back_are_found_by_the_full_check(store, seller, edit):
+    _issue(3)
+    assert verify_store().ok
+    with _raw(store) as c:
+        c.execute(edit)
+    first = _first(verify_store())
+    assert ("tally" in first.reason) if "tally" in edit else ("waiting totals" in first.reason and "离线限额" in
+                                                             first.reason)
