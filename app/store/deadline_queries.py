@@ -47,7 +47,10 @@ def oldest_waiting_upload() -> Waiting | None:
 
 
 def count_with_status(row_status: str) -> int:
-    return int(InvoiceRow.select().where(InvoiceRow.status == row_status).count())
+    """From the triggers' tally (schema 11): the status bar asks at every start and after every change."""
+    from app.store.queries import count_invoices
+
+    return count_invoices(row_status)
 
 
 def count_pre_issue() -> int:
