@@ -7,6 +7,7 @@ nothing."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -176,7 +177,7 @@ def test_a_check_that_fails_midway_stops_its_feed(copy, fed, monkeypatch):
 
 
 def test_one_cpu_has_no_feed(copy, fed, rebuilt, monkeypatch):
-    monkeypatch.setattr(integrity.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # what integrity asks
     with _raw(copy) as c:
         number = _change_a_line(c, 9)
     report = verify_store()
