@@ -21,6 +21,8 @@ from app.core.taxid import check_tax_id, normalize_tax_id
 UNICODE_ESCAPE = re.compile(r"\\[uU][0-9a-fA-F]{4}")
 # C0 and C1 controls other than tab and line breaks, and lone surrogates (JSON can spell "\ud800").
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Either of the two: one search tells the (usual) clean text from one that needs the two above to say which.
+SUSPECT = re.compile(f"{UNICODE_ESCAPE.pattern}|{UNPRINTABLE.pattern}")
 # Quantities and unit prices: up to 13 decimals and 25 characters (platform-api-v2.md, shudian-rules.md section 3).
 MAX_DECIMALS = 13
 MAX_NUMBER_TEXT = 25
@@ -47,6 +49,8 @@ def text(value: Any, field: str, out: Collector, limit: int, required: bool = Fa
         out.add(field, "不能为空", "is required")
     elif len(cleaned) > limit:
         out.add(field, f"不能超过{limit}个字", f"must be at most {limit} characters")
+    elif not cleaned or SUSPECT.search(cleaned) is None:
+        pass  # neither an escape nor an unprintable character: nothing more to look for
     elif UNICODE_ESCAPE.search(cleaned):
         out.add(field, "含有 \\uXXXX 形式的转义，请直接输入文字",
                 "holds a \\uXXXX escape: type the characters themselves")

@@ -98,8 +98,72 @@ def check_buyer_identity(out: Collector, prefix: str, name: str, natural: bool, 
         out.add(f"{prefix}.name", "自然人姓名应多于1个字", "a natural person's name has more than one character")
 
 
-def _party(raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, confirmed: Iterable[str],
-           buyer: bool, confirmed_short_name: bool) -> Party:
+# The keys of a party's object that _party_checked reads: the seller's, and the buyer's three more.
+PARTY_KEYS = ("name", "tax_id", "address", "phone", "bank", "account")
+BUYER_KEYS = (*PARTY_KEYS, "natural_person", "id_type", "id_number")
+
+
+class PartyMemo:
+    """What checking a party gave (the Party and the errors it added, in order), by all it depends on; for a
+    caller that checks many bodies naming the same parties (the reconciliation of a period). Bounded: emptied
+    when full. A party is remembered only when its object is a plain dict and every value read is a str, a
+    bool or None (equal values of those types are the same value to every check: an int, a float or a
+    Decimal may equal a bool or another spelling and still be checked differently, so none is remembered)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._results: dict[tuple[Any, ...], tuple[Party, tuple[FieldError, ...]]] = {}
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def party(self, raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, confirmed: frozenset[str],
+              buyer: bool, confirmed_short_name: bool) -> Party:
+        key = self._key(raw, prefix, tax_id_required, confirmed, buyer, confirmed_short_name)
+        if key is None:
+            return _party_checked(raw, prefix, out, tax_id_required=tax_id_required, confirmed=confirmed,
+                                  buyer=buyer, confirmed_short_name=confirmed_short_name)
+        found = self._results.get(key)
+        if found is not None:
+            self.hits += 1
+            out.errors.extend(found[1])
+            return found[0]
+        own = Collector()
+        party = _party_checked(raw, prefix, own, tax_id_required=tax_id_required, confirmed=confirmed,
+                               buyer=buyer, confirmed_short_name=confirmed_short_name)
+        if len(self._results) >= self.size:
+            self._results.clear()
+        self._results[key] = (party, tuple(own.errors))
+        out.errors.extend(own.errors)
+        return party
+
+    @staticmethod
+    def _key(raw: Any, prefix: str, tax_id_required: bool, confirmed: frozenset[str], buyer: bool,
+             confirmed_short_name: bool) -> tuple[Any, ...] | None:
+        if type(raw) is not dict or type(confirmed) is not frozenset:
+            return None
+        values = tuple(raw.get(k) for k in (BUYER_KEYS if buyer else PARTY_KEYS))
+        for value in values:
+            if value is not None and type(value) is not str and type(value) is not bool:
+                return None
+        # Every input of _party_checked: the values read (a str, a bool or None: no two of those types compare
+        # equal, so equal keys hold the same values), the prefix its fields are named under, the flags and
+        # the tax ids confirmed (whether the party's is).
+        return (prefix, buyer, tax_id_required, confirmed_short_name if buyer else None, confirmed, values)
+
+
+def _party(raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, confirmed: frozenset[str],
+           buyer: bool, confirmed_short_name: bool, memo: PartyMemo | None = None) -> Party:
+    if memo is not None:
+        return memo.party(raw, prefix, out, tax_id_required=tax_id_required, confirmed=confirmed, buyer=buyer,
+                          confirmed_short_name=confirmed_short_name)
+    return _party_checked(raw, prefix, out, tax_id_required=tax_id_required, confirmed=confirmed, buyer=buyer,
+                          confirmed_short_name=confirmed_short_name)
+
+
+def _party_checked(raw: Any, prefix: str, out: Collector, *, tax_id_required: bool, confirmed: Iterable[str],
+                   buyer: bool, confirmed_short_name: bool) -> Party:
     if not isinstance(raw, dict):
         out.add(prefix, "缺少或格式不正确（应为对象）", "missing or not an object")
         raw = {}
@@ -429,10 +493,12 @@ def _check_policies(lines: list[Line], out: Collector) -> None:
 
 def parse_invoice(body: Any, *, codes: TaxCodeTable, taxpayer_type: str = "general",
                   prices_include_tax: bool | None = None, confirmed_tax_ids: Iterable[str] = (),
-                  confirmed_short_name: bool = False, withdrawn_ok: bool = False) -> Invoice:
+                  confirmed_short_name: bool = False, withdrawn_ok: bool = False,
+                  memo: PartyMemo | None = None) -> Invoice:
     """The 数电 invoice a body describes, with amounts computed where left out; raises ValidationFailed.
 
-    withdrawn_ok: a code withdrawn since is accepted (an invoice issued and accepted before it was)."""
+    withdrawn_ok: a code withdrawn since is accepted (an invoice issued and accepted before it was).
+    memo: the parties' checks remembered across calls (the same outcome, errors included, as without)."""
     out = Collector()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("invoice", "应为 JSON 对象", "must be a JSON object")])
@@ -479,9 +545,9 @@ def parse_invoice(body: Any, *, codes: TaxCodeTable, taxpayer_type: str = "gener
                 "invoices with a deduction (差额征税) are not supported by this desk: issue them on the platform")
 
     seller = _party(body.get("seller"), "seller", out, tax_id_required=True, confirmed=confirmed, buyer=False,
-                    confirmed_short_name=True)
+                    confirmed_short_name=True, memo=memo)
     buyer = _party(body.get("buyer"), "buyer", out, tax_id_required=kind is InvoiceKind.SPECIAL,
-                   confirmed=confirmed, buyer=True, confirmed_short_name=confirmed_short_name)
+                   confirmed=confirmed, buyer=True, confirmed_short_name=confirmed_short_name, memo=memo)
 
     ctx = Context(codes=codes, taxpayer_type=taxpayer_type, prices_include_tax=prices_include_tax, red=red,
                   withdrawn_ok=withdrawn_ok)
@@ -553,10 +619,11 @@ def _check_totals(body: dict[str, Any], invoice: Invoice, out: Collector) -> Non
 
 
 def parse_received_invoice(body: Any, *, codes: TaxCodeTable, taxpayer_type: str = "general",
-                           confirmed_tax_ids: Iterable[str] = ()) -> Invoice:
+                           confirmed_tax_ids: Iterable[str] = (), memo: PartyMemo | None = None) -> Invoice:
     """An invoice as issued elsewhere or before (the platform's record, an upload): every amount as given,
     the legacy rules for a body in the schema-1 shape, a withdrawn code accepted only there."""
     if is_legacy_body(body):
         return parse_legacy_invoice(body, prices_include_tax=False, confirmed_tax_ids=confirmed_tax_ids)
     return parse_invoice(body, codes=codes, taxpayer_type=taxpayer_type, prices_include_tax=False,
-                         confirmed_tax_ids=confirmed_tax_ids, confirmed_short_name=True, withdrawn_ok=True)
+                         confirmed_tax_ids=confirmed_tax_ids, confirmed_short_name=True, withdrawn_ok=True,
+                         memo=memo)

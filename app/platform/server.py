@@ -107,7 +107,7 @@ class PlatformHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, answer: _Answer) -> None:
-        payload = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = answer.json_text().encode("utf-8")
         self.send_response(answer.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))

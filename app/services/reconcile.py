@@ -60,7 +60,7 @@ from app.core.invoice import Invoice
 from app.core.money import ZERO, format_money
 from app.core.official_numbers import is_official_number, parse_number, usable_for
 from app.core.taxid import check_tax_id, normalize_tax_id
-from app.core.validation import parse_received_invoice
+from app.core.validation import PartyMemo, parse_received_invoice
 from app.platform.client import PlatformClient
 from app.services import queue as queue_service
 from app.services.channel import DIRECT
@@ -332,6 +332,9 @@ class _Rules:
         self.taxpayer_type = seller.taxpayer_type if seller else "general"
         self.codes = StoredTaxCodes()
         self._valid_ids: dict[str, bool] = {}
+        # The parties' checks, remembered (a period names the seller on every record and its buyers many times;
+        # at most 256 parties of some kilobytes each: the memory stays flat whatever the period).
+        self.parties = PartyMemo()
 
     def tax_id_valid(self, tax_id: str) -> bool:
         """check_tax_id(...).ok, remembered (a period names its buyers many times)."""
@@ -375,7 +378,7 @@ def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
     ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller") if isinstance(body.get(p), dict)]
     confirmed = [t for t in ids if isinstance(t, str) and t and not rules.tax_id_valid(t)]
     invoice = parse_received_invoice(body, codes=rules.codes, confirmed_tax_ids=confirmed,
-                                     taxpayer_type=rules.taxpayer_type)
+                                     taxpayer_type=rules.taxpayer_type, memo=rules.parties)
     if invoice.number != number:
         raise ValidationFailed([FieldError("number", f"发票号码“{invoice.number}”与记录号码 {number} 不同",
                                            f"the invoice's number {invoice.number!r} is not the record's {number}")])

@@ -25,6 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# The platform's one encoding, re-exported: what is stored is what is sent (the listing splices stored texts).
+from app.platform.answer import dumps as dumps
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS v2_sequence (
     channel TEXT NOT NULL,
@@ -174,8 +177,6 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class V2Store:
