@@ -57,6 +57,28 @@ def no_unexpected_logged_errors(request: pytest.FixtureRequest) -> Iterator[_Err
         pytest.fail(f"the desk logged {len(watch.records)} unexpected error(s):\n{shown}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def no_form_outlives_its_test() -> Iterator[None]:
+    """An invoice form a test left open keeps its draft timer: firing in a later test, it would save its draft
+    into that test's store (the store is process-wide), which then greets its window with "1 份未完成的发票草稿".
+    After each test every form still alive stops saving and closes. Only where the forms' module was loaded."""
+    yield
+    import sys
+
+    forms = sys.modules.get("app.ui.invoice_form")
+    if forms is None:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, forms.InvoiceForm):
+            widget.draft_timer.stop()
+            widget.keeps_draft = False
+            widget.dirty = False
+            widget.hide()
+            widget.deleteLater()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
