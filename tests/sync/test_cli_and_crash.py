@@ -127,21 +127,33 @@ def test_sync_killed_at_random_points_uploads_each_invoice_exactly_once(store, s
     issued = issue_many(COUNT)
     platform.set_faults(mode="slow", delay_ms=100)  # answers come after the platform acted: kills lose them
     rng = random.Random(20261129)
-    kills = kills_mid_send = 0
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     command = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "sync", "--url", platform.url,
                *token_file_args(TOKEN), "--batch-size", "4"]
+    # Kills are timed from how long a fresh `sync` takes to send its first batch on this machine (a first run,
+    # killed as soon as the platform has it): with fixed delays a slow start had nearly every kill land before
+    # anything was sent, and the test measured the machine instead of the desk.
+    before = len(platform_keys(platform))
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launched = time.monotonic()
+    while len(platform_keys(platform)) == before and time.monotonic() - launched < 30:
+        time.sleep(0.01)
+    first_send = time.monotonic() - launched
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    kills = 1
+    kills_mid_send = int(len(platform_keys(platform)) > before)
     started = time.monotonic()
-    while counts().waiting and kills < 30 and time.monotonic() - started < 30:
+    while counts().waiting and kills < 30 and time.monotonic() - started < 30 + 30 * first_send:
         before = len(platform_keys(platform))
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(0.7 * first_send, first_send + 0.9))
         child.send_signal(signal.SIGKILL)
         child.wait()
         kills += 1
         if len(platform_keys(platform)) > before:
             kills_mid_send += 1
-    print(f"\ncrash loop: {kills} SIGKILLs, {kills_mid_send} while sending, "
+    print(f"\ncrash loop: first send {first_send:.2f} s after start; {kills} SIGKILLs, {kills_mid_send} while sending, "
           f"{len(platform_keys(platform))}/{COUNT} on the platform before the last restart")
     assert kills >= 20 and kills_mid_send >= 10
     in_doubt = Counter(e.state for e in UploadQueueEntry.select())
