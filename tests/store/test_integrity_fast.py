@@ -41,20 +41,6 @@ def _domain_body(invoice_id: int) -> str:
     return canonical_json(invoice_to_body(invoice_from_row(Invoice.get_by_id(invoice_id))))
 
 
-@pytest.fixture
-def rebuilt(monkeypatch) -> list[int]:
-    """The ids of the rows the check rebuilt the domain's way."""
-    seen: list[int] = []
-    row_problem = integrity._row_problem
-
-    def counted(row, lines, recorded):
-        seen.append(row.id)
-        return row_problem(row, lines, recorded)
-
-    monkeypatch.setattr(integrity, "_row_problem", counted)
-    return seen
-
-
 TEXT = 'a"b\\c\nd\re\tf\bg\fh\x00i\x01\x1f\x7fj\u2028k\u2029l\ufeffm😀n中文'
 
 

@@ -60,20 +60,6 @@ def fed(monkeypatch: pytest.MonkeyPatch) -> list[integrity._BodyFeed]:
     return started
 
 
-@pytest.fixture
-def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The ids of the rows the check rebuilt the domain's way."""
-    seen: list[int] = []
-    row_problem = integrity._row_problem
-
-    def counted(row, lines, recorded):
-        seen.append(row.id)
-        return row_problem(row, lines, recorded)
-
-    monkeypatch.setattr(integrity, "_row_problem", counted)
-    return seen
-
-
 def _raw(store: Store) -> sqlite3.Connection:
     connection = sqlite3.connect(str(store.path), isolation_level=None)
     connection.execute("PRAGMA foreign_keys = OFF")
