@@ -7,9 +7,11 @@ against the store by its indexes, what was seen is marked by invoice id (one byt
 kept only while it is a difference, and the store's invoices of the period no record matched are then
 listed from the store a page at a time; so memory does not grow with the period beyond the report's
 differences (see "the comparison, streamed" below). Every record is checked again here before it is believed:
-its envelope (number, channel, status, accepted_at, key) and its body, parsed by the desk's rules
-as an invoice (parse_record); a record refused is never matched, recorded or imported, and the
-difference names why.
+its envelope (number, channel, status, accepted_at, key) and its body: either the body is, field
+for field, the invoice it is compared with (under the local number it hashes to that invoice's
+content hash, so the check the desk made when it issued the invoice stands for it), or it is parsed
+by the desk's rules as an invoice (parse_record); a record refused is never matched, recorded or
+imported, and the difference names why.
 
 Matching, by channel:
 - direct (直连): the local invoice's number is official from issue (provisional == official), so it
@@ -73,7 +75,7 @@ from app.store import audit, invoice_search
 from app.store import stock as stock_store
 from app.store.models import Buyer, InvoiceLine, NumberBlock, UploadQueueEntry, database
 from app.store.models import Invoice as InvoiceRow
-from app.store.records import content_hash, invoice_row_fields, line_rows
+from app.store.records import body_hash, content_hash, invoice_row_fields, line_rows
 from app.store.taxcodes import StoredTaxCodes
 
 PLATFORM = "platform"
@@ -346,12 +348,8 @@ class _Rules:
         return valid
 
 
-def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
-    """The platform's record as the desk's Invoice, checked by the desk's rules; raises ValidationFailed naming
-    each field that does not hold (the record's envelope first, then the invoice body)."""
-    if not isinstance(record, dict):
-        raise ValidationFailed([FieldError("record", "平台记录不是 JSON 对象", "the record is not a JSON object")])
-    rules = rules or _Rules()
+def _envelope_errors(record: dict[str, Any], rules: _Rules) -> list[FieldError]:
+    """What the record adds to the invoice body, checked: number, channel, status, accepted_at, key, the seller."""
     errors: list[FieldError] = []
     number = record.get("number")
     if not is_official_number(number):
@@ -371,8 +369,25 @@ def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
     seller = record.get("seller")
     if rules.seller_tax_id and (not isinstance(seller, dict) or seller.get("tax_id") != rules.seller_tax_id):
         errors.append(FieldError("seller.tax_id", "不是本销售方的发票", "not this seller's invoice"))
+    return errors
+
+
+def _number_of_its_year(number: str, issued_at: datetime | None) -> None:
+    if issued_at is None or not usable_for(number, issued_at):
+        raise ValidationFailed([FieldError("number", f"号码 {number} 不属于开票日期所在年度",
+                                           f"number {number} is not of the year the invoice was issued in")])
+
+
+def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
+    """The platform's record as the desk's Invoice, checked by the desk's rules; raises ValidationFailed naming
+    each field that does not hold (the record's envelope first, then the invoice body)."""
+    if not isinstance(record, dict):
+        raise ValidationFailed([FieldError("record", "平台记录不是 JSON 对象", "the record is not a JSON object")])
+    rules = rules or _Rules()
+    errors = _envelope_errors(record, rules)
     if errors:
         raise ValidationFailed(errors)
+    number = record["number"]
     body = {k: v for k, v in record.items() if k not in ENVELOPE}
     # The platform accepted it: an id whose check character fails was confirmed when it was issued.
     ids = [(body.get(p) or {}).get("tax_id") or "" for p in ("buyer", "seller") if isinstance(body.get(p), dict)]
@@ -382,17 +397,76 @@ def parse_record(record: Any, rules: _Rules | None = None) -> Invoice:
     if invoice.number != number:
         raise ValidationFailed([FieldError("number", f"发票号码“{invoice.number}”与记录号码 {number} 不同",
                                            f"the invoice's number {invoice.number!r} is not the record's {number}")])
-    if invoice.issued_at is None or not usable_for(number, invoice.issued_at):
-        raise ValidationFailed([FieldError("number", f"号码 {number} 不属于开票日期所在年度",
-                                           f"number {number} is not of the year the invoice was issued in")])
+    _number_of_its_year(number, invoice.issued_at)
     return invoice
 
 
-@dataclass(frozen=True)
+def _issued_at(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class _Checked:
-    record: PlatformRecord
-    invoice: Invoice | None
-    refused: str
+    """A record, checked before anything is believed of it, in one of two ways.
+
+    Against the invoice it is compared with (same_as): its envelope checked, and its body, with the local number
+    in the number's place, hashing to that invoice's content hash: then the record is, field for field, the
+    invoice this desk checked by its rules when it issued it and stored, and that check stands for this one
+    (most records of a period, and no parsing). Otherwise by parsing it by the desk's rules (parse_record):
+    on first use of `invoice` or `refused`, which only a record differing from the store, or matching none of
+    its invoices, comes to."""
+
+    __slots__ = ("_invoice", "_parsed", "_refused", "_same", "record", "rules")
+
+    def __init__(self, record: PlatformRecord, rules: _Rules) -> None:
+        self.record, self.rules = record, rules
+        self._invoice: Invoice | None = None
+        self._refused = ""
+        self._parsed = False
+        self._same: dict[str, bool] = {}  # content hash -> whether the record's body is that invoice's
+
+    def _parse(self) -> None:
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._invoice = parse_record(self.record, self.rules)
+            except ValidationFailed as failed:
+                self._refused = str(failed)
+
+    @property
+    def invoice(self) -> Invoice | None:
+        self._parse()
+        return self._invoice
+
+    @property
+    def refused(self) -> str:
+        self._parse()
+        return self._refused
+
+    def same_as(self, local: LocalSide) -> bool:
+        """Whether the record is the invoice stored here as `local`, content for content (its envelope valid)."""
+        if not local.content_hash or not isinstance(self.record, dict):
+            return False
+        same = self._same.get(local.content_hash)
+        if same is None:
+            same = self._same[local.content_hash] = self._identical(local)
+        return same
+
+    def _identical(self, local: LocalSide) -> bool:
+        record = self.record
+        if _envelope_errors(record, self.rules):
+            return False
+        body = {k: v for k, v in record.items() if k not in ENVELOPE}
+        body["number"] = local.number
+        if body_hash(body) != local.content_hash:
+            return False
+        try:
+            _number_of_its_year(record["number"], _issued_at(record.get("issued_at")))
+        except ValidationFailed:
+            return False
+        return True
 
     @property
     def number(self) -> str:
@@ -409,10 +483,7 @@ class _Checked:
 
 
 def _check(record: PlatformRecord, rules: _Rules) -> _Checked:
-    try:
-        return _Checked(record, parse_record(record, rules), "")
-    except ValidationFailed as failed:
-        return _Checked(record, None, str(failed))
+    return _Checked(record, rules)
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -428,7 +499,8 @@ def _compare(local: LocalSide, checked: _Checked) -> list[str]:
     """What differs, each as 'zh / en'."""
     record = checked.record
     out: list[str] = []
-    if checked.refused:
+    identical = checked.same_as(local)  # then it holds by the desk's own check (_Checked), not parsed again
+    if not identical and checked.refused:
         out.append(f"平台记录不是有效发票：{checked.refused} / the platform's record does not parse as an invoice")
     if checked.channel != local.channel:
         out.append(f"开具渠道 本地 {local.channel} ≠ 平台 {checked.channel} / channel differs")
@@ -450,7 +522,7 @@ def _compare(local: LocalSide, checked: _Checked) -> list[str]:
     if local.channel == PLATFORM and checked.channel == PLATFORM and checked.key != local.key:
         out.append(f"幂等键 本地 {local.key} ≠ 平台 {checked.key} / the platform issued it under another key")
     # The record as this desk would have stored it: under the local number, every field compared.
-    if (not out and checked.invoice is not None and local.content_hash
+    if (not out and not identical and checked.invoice is not None and local.content_hash
             and content_hash(dataclasses.replace(checked.invoice, number=local.number)) != local.content_hash):
         out.append("内容不同（明细、日期或其他项目）/ the content differs (lines, date or other fields)")
     if local.status in NOT_ON_PLATFORM:
@@ -555,7 +627,7 @@ class _Comparison:
         at a time; a record and the invoice parsed from it are kept only while they are, or may become, a
         difference, so a page's records and invoices are not all alive at once."""
         self.rules.codes.prefetch(_codes_of(records))
-        heads = [_Checked(record, None, "") for record in records]  # number, key and channel, as given
+        heads = [_Checked(record, self.rules) for record in records]  # number, key and channel, as given
         numbers = list({one.number for one in heads})
         keys = list({one.key for one in heads if one.channel == PLATFORM and one.key})
         del heads

@@ -22,7 +22,12 @@ _INSERTS: dict[tuple[type[peewee.Model], tuple[str, ...]], _InsertPlan] = {}
 
 def content_hash(invoice: Invoice) -> str:
     """sha256 of the protocol body: what the paper, the platform and the store must agree on."""
-    return hashlib.sha256(canonical_json(invoice_to_body(invoice)).encode("utf-8")).hexdigest()
+    return body_hash(invoice_to_body(invoice))
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    """sha256 of a protocol body as given (JSON values): content_hash of the invoice it is the body of."""
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 def _form_number(form_uuid: str | None) -> str | None:
