@@ -175,6 +175,11 @@ def waiting_counts() -> WaitingCounts:
     return WaitingCounts(waiting, rejected)
 
 
+def accepted_count() -> int:
+    """The entries the platform accepted: a range of the state index, as long as the desk's history."""
+    return int(UploadQueueEntry.select().where(UploadQueueEntry.state == status.Q_ACCEPTED).count())
+
+
 def counts() -> QueueCounts:
     # The stubs give a model query's rows as model instances even after tuples(); iterator() yields Any,
     # typed here as what the query selects.
@@ -560,11 +565,19 @@ class QueueRow:
 
 
 def queue_rows(states: Iterable[str] | None = None, limit: int = 1000) -> list[QueueRow]:
+    """The first `limit` queue entries (by id) in these states, with their invoices. Of some states: their ids are
+    found on the (state, id) index first (`id + 0`: sorted after, not read in id order), then the rows by id; asked
+    in one statement SQLite walked every entry in id order, the accepted million before the few that wait
+    (0.2 s at a million, every time the queue view refreshed)."""
     query = (UploadQueueEntry.select(UploadQueueEntry, InvoiceRow.id, InvoiceRow.provisional_number,
                                      InvoiceRow.buyer_name, InvoiceRow.total_with_tax, InvoiceRow.status)
              .join(InvoiceRow))
     if states is not None:
-        query = query.where(UploadQueueEntry.state.in_(list(states)))
+        ids = [entry.id for entry in UploadQueueEntry.select(UploadQueueEntry.id)
+               .where(UploadQueueEntry.state.in_(list(states))).order_by(UploadQueueEntry.id + 0).limit(limit)]
+        if not ids:
+            return []
+        query = query.where(UploadQueueEntry.id.in_(ids))
     query = query.order_by(UploadQueueEntry.id).limit(limit)
     return [QueueRow(e.invoice_id, e.invoice.provisional_number, e.invoice.buyer_name, e.invoice.total_with_tax,
                      e.state, e.attempts, e.last_error, e.next_try_at, e.updated_at, e.invoice.status)

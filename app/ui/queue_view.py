@@ -8,7 +8,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from app.ui.sync_runner import SyncRunner
 
 STATE_LABELS = status.QUEUE_STATE_LABELS
+RELOAD_PAUSE_MS = 500
+SHOWN_ROWS = 1000  # of the rejected, and of those waiting (the summary counts them all)
 ACTION_LABELS = {
     "sent": ("发送", "sent"), "send_failed": ("发送失败", "send failed"),
     "send_outcome_unknown": ("结果未知", "outcome unknown"), "accepted": ("平台接受", "accepted"),
@@ -148,20 +150,35 @@ class QueueView(QDialog):
         self.correct_button.clicked.connect(lambda: self.correct_selected())
         self.refresh_button.clicked.connect(self.reload)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        # An upload reports after every batch: the view reads the store again at most every RELOAD_PAUSE_MS.
+        self.reload_soon = QTimer(self)
+        self.reload_soon.setSingleShot(True)
+        self.reload_soon.setInterval(RELOAD_PAUSE_MS)
+        self.reload_soon.timeout.connect(self.reload)
+        self.accepted_entries: int | None = None  # counted off the GUI thread (a range of a million at a desk's tenth year)
+        self.counting: BackgroundTask[int] | None = None
+        self._count_again = False
         if runner is not None:
-            runner.progress.connect(lambda *_: self.reload())
-            runner.counts_changed.connect(lambda *_: self.reload())
+            runner.progress.connect(lambda *_: self._reload_later())
+            runner.counts_changed.connect(lambda *_: self._reload_later())
             runner.paused_changed.connect(lambda *_: self._update_pause_text())
         self.upload_now_button.setEnabled(runner is not None)
         self.pause_button.setEnabled(runner is not None)
         self._update_pause_text()
         self.reload()
 
+    def _reload_later(self) -> None:
+        if not self.reload_soon.isActive():
+            self.reload_soon.start()
+
     def reload(self) -> None:
+        """The rejected invoices that need the clerk first (a rejected one the clerk has since cancelled needs
+        nothing more), then what waits, each by id, at most SHOWN_ROWS of each; the summary's counts."""
+        self.reload_soon.stop()
         selected = self.selected_number()
-        rows = queue.queue_rows([*status.QUEUE_WAITING_STATES, status.Q_REJECTED])
-        # A rejected invoice the clerk has since cancelled needs nothing more.
-        rows = [r for r in rows if r.state != status.Q_REJECTED or r.invoice_status == status.REJECTED]
+        rejected = [r for r in queue.queue_rows([status.Q_REJECTED], limit=SHOWN_ROWS)
+                    if r.invoice_status == status.REJECTED]
+        rows = rejected + queue.queue_rows(status.QUEUE_WAITING_STATES, limit=SHOWN_ROWS)
         self.rows = rows
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
@@ -174,11 +191,36 @@ class QueueView(QDialog):
                 self.table.setItem(index, column, item)
             if row.number == selected:
                 self.table.selectRow(index)
-        now = queue.counts()
+        self.waiting = queue.waiting_counts()  # ranges of the state index: what waits, never the accepted
+        self._show_summary()
+        self._count_accepted()
+        self._selection_changed()
+
+    def _show_summary(self) -> None:
+        accepted = "…" if self.accepted_entries is None else str(self.accepted_entries)
         self.summary.setText(tr("待上传 {w} 张，被拒绝需处理 {r} 张，已接受 {a} 张",
                                 "{w} waiting, {r} rejected (need attention), {a} accepted",
-                                w=now.waiting, r=now.rejected, a=now.accepted))
-        self._selection_changed()
+                                w=self.waiting.waiting, r=self.waiting.rejected, a=accepted))
+
+    def _count_accepted(self) -> None:
+        """The accepted entries counted in a background task; one at a time, once more if asked meanwhile."""
+        if self.counting is not None and not self.counting.ended:
+            self._count_again = True
+            return
+        task: BackgroundTask[int] = BackgroundTask(lambda progress: queue.accepted_count(), self)
+        task.on_success(self._accepted_counted)
+        task.on_finished(self._counted)
+        self.counting = task
+        task.start()
+
+    def _accepted_counted(self, accepted: int) -> None:
+        self.accepted_entries = accepted
+        self._show_summary()
+
+    def _counted(self) -> None:
+        if self._count_again:
+            self._count_again = False
+            self._count_accepted()
 
     def selected_number(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

@@ -121,6 +121,35 @@ def test_queue_view_shows_reasons_and_requeues(qtbot, cjk, store, seller, platfo
     assert Invoice.get_by_id(row.id).status == status.ACCEPTED
 
 
+def test_queue_view_lists_the_rejected_first_and_counts_the_accepted_off_the_gui_thread(qtbot, cjk, store, seller,
+                                                                                          platform, monkeypatch):
+    """More waiting than the view shows must not hide a rejected invoice (it needs the clerk); the accepted ones,
+    a range as long as the desk's history, are counted in a background task and shown when counted."""
+    from app.core import status
+    from app.services.queue import queue_rows
+    from app.store.models import UploadQueueEntry
+    from app.ui import queue_view
+    from tests.helpers.platform import break_line_amount
+
+    issued = issue_many(3)
+    break_line_amount(issued[2].number)  # the newest: the first two go up, it is refused
+    make_worker(platform).run_once()
+    waiting = [invoice.number for invoice in issue_many(4)]  # not sent: newer than the rejected one
+    assert [r.number for r in queue_rows(status.QUEUE_WAITING_STATES, limit=2)] == waiting[:2]
+    assert [r.number for r in queue_rows(status.QUEUE_WAITING_STATES)] == waiting  # by id, whatever the plan
+    assert UploadQueueEntry.select().where(UploadQueueEntry.state == status.Q_ACCEPTED).count() == 2
+
+    monkeypatch.setattr(queue_view, "SHOWN_ROWS", 2)
+    view = queue_view.QueueView(None)
+    qtbot.addWidget(view)
+    shown = [cell(view.table, r, 0) for r in range(view.table.rowCount())]
+    assert shown == [issued[2].number, *waiting[:2]]
+    assert cell(view.table, 0, 3) == "被拒绝"
+    assert "待上传 4 张" in view.summary.text() and "被拒绝需处理 1 张" in view.summary.text()
+    qtbot.waitUntil(lambda: "已接受 2 张" in view.summary.text(), timeout=10000)
+    assert view.counting is not None and view.counting.ended and view.counting.error == ""
+
+
 def test_pause_resume_and_detail_history(qtbot, cjk, store, seller, platform, tmp_path):
     from app.services.queue import counts
     from app.ui.main_window import MainWindow
