@@ -212,12 +212,11 @@ _SELECT = ("SELECT " + ", ".join(_column(f, a) for f, a in (
 _PERIOD = (f"{_column(InvoiceRow.seller_tax_id, 'i')} = ? AND {_column(InvoiceRow.issued_date, 'i')} >= ? "
            f"AND {_column(InvoiceRow.issued_date, 'i')} <= ?")
 _BY_ID = f" ORDER BY {_column(InvoiceRow.id, 'i')}"
-CENT = Decimal("0.01")
 
 
 def _yuan(fen: int) -> Decimal:
     """A money column (whole fen) as MoneyField reads it."""
-    return (Decimal(fen) / 100).quantize(CENT)
+    return Decimal(fen).scaleb(-2)  # exact: whole fen, two places
 
 
 LOCAL_PAGE = 1000  # invoices of the store read at a time when listing those of the period
@@ -640,7 +639,14 @@ class _Comparison:
                     by_provisional[row.side.number] = row
                 if row.side.official_number in wanted:
                     by_official[row.side.official_number] = row
+        # A key is unique to one queue entry: an invoice the numbers found under the key it carries is the one its
+        # key names (most records of a period, once their acceptance is recorded); the other keys are looked up.
         by_key: dict[str, _Row] = {}
+        wanted_keys = set(keys)
+        for row in (*by_provisional.values(), *by_official.values()):
+            if row.side.key in wanted_keys:
+                by_key[row.side.key] = row
+        keys = [key for key in keys if key not in by_key]
         for start in range(0, len(keys), IN_CHUNK):
             for row in self.period.by_keys(keys[start:start + IN_CHUNK]):
                 if row.side.key is not None:
