@@ -15,12 +15,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.base.resources import TAX_CODE_TABLE_VERSION, read_tax_code_rows
 from app.core.errors import DeskError
 from app.core.taxcodes import TaxCode, codes_from_table
-from app.platform.client import PlatformClient
 from app.store import audit
 from app.store.models import Item, Setting, database
 from app.store.models import TaxCode as TaxCodeRow
@@ -33,6 +32,9 @@ from app.store.taxcodes import (
     upsert_codes,
     upsert_rows,
 )
+
+if TYPE_CHECKING:  # only a refresh takes a client: the client module is not on every start's path
+    from app.platform.client import PlatformClient
 
 
 @cache

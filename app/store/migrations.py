@@ -9,12 +9,15 @@ checks that the steps together build exactly what app.store.models describes).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import peewee
-from playhouse.migrate import SqliteMigrator
 
 from app.core.errors import DeskError
 from app.store import schema_steps
+
+if TYPE_CHECKING:  # loaded when a step runs: not on every start's path
+    from playhouse.migrate import SqliteMigrator
 
 # Append new steps here; never edit one that has shipped.
 STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
@@ -54,6 +57,10 @@ def migrate_to_latest(db: peewee.SqliteDatabase, before_step: BeforeMigration | 
                           "请升级本程序后再打开",
                           f"store schema version {version} is newer than this program's ({LATEST}): "
                           "upgrade Fapiao Desk")
+    if version == LATEST:
+        return version
+    from playhouse.migrate import SqliteMigrator
+
     migrator = SqliteMigrator(db)
     if 0 < version < LATEST and before_step is not None:
         before_step(db, version)

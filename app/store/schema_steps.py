@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import peewee
-from playhouse.migrate import SqliteMigrator
 
 from app.core.errors import DeskError
+
+if TYPE_CHECKING:  # the migrator is made by app.store.migrations, when a step runs
+    from playhouse.migrate import SqliteMigrator
 
 # Schema 1: the tables as Fapiao Desk 0.1 created them (before 数电).
 V1_SQL = (

@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
 
 from app.core.clock import now
 from app.core.errors import ValidationFailed
-from app.services import backup
 from app.ui.i18n import tr
 from app.ui.tasks import BackgroundTask, Progress
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the backup service (and the checks behind it) loads when a backup is looked at or made
+    from app.services import backup
     from app.ui.main_window import MainWindow
     from app.ui.reconcile_view import ReconcileView
     from app.ui.restore_dialog import RestoreDialog
@@ -48,6 +48,8 @@ class BackupSettingsDialog(QDialog):
         self.setObjectName("backup_settings")
         self.setWindowTitle(tr("备份设置", "Backup settings"))
         self.data_dir = data_dir
+        from app.services import backup
+
         settings = backup.backup_settings(data_dir)
         form = QFormLayout(self)
         row = QHBoxLayout()
@@ -79,6 +81,8 @@ class BackupSettingsDialog(QDialog):
             self.folder.setText(chosen)
 
     def save(self) -> bool:
+        from app.services import backup
+
         try:
             backup.set_backup_settings(self.data_dir, folder=self.folder.text().strip(), keep=self.keep.value(),
                                        every_hours=self.every_hours.value())
@@ -135,6 +139,8 @@ class BackupActions:
         data_dir = self.data_dir
 
         def work(progress: Progress) -> backup.BackupRecord | None:
+            from app.services import backup
+
             if only_if_due and not backup_due(data_dir):
                 return None
             return backup.backup_store(data_dir, reason=reason)
@@ -182,6 +188,8 @@ class BackupActions:
         if self.task is not None:
             self.task.wait(120_000)
             self.task = None  # the event loop has ended: its callbacks will not run to clear it
+        from app.services import backup
+
         reason = backup.close_backup_skipped(self.data_dir)
         if reason is not None:
             log.info("backup at close skipped: %s", reason)
@@ -241,6 +249,8 @@ class BackupActions:
 
 def backup_due(data_dir: Path) -> bool:
     """No good backup yet, or the newest is older than backup.every_hours."""
+    from app.services import backup
+
     settings = backup.backup_settings(data_dir)
     newest = backup.newest_good(Path(settings["folder"]))
     if newest is None:

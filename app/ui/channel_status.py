@@ -30,7 +30,6 @@ from app.core import clock
 from app.core import status as invoice_status
 from app.core.errors import ValidationFailed
 from app.core.money import format_money_grouped
-from app.services import stock
 from app.services.channel import DIRECT, PLATFORM, get_channel, set_channel
 from app.services.desk_status import DeskStatus, desk_status, reissued_as
 from app.services.seller import get_seller
@@ -39,7 +38,8 @@ from app.store import queries
 from app.ui.i18n import language, tr
 from app.ui.tasks import BackgroundTask, Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the stock service (and the platform client behind it) loads for a refill
+    from app.services import stock
     from app.ui.invoice_detail import InvoiceDetail
     from app.ui.main_window import MainWindow
 
@@ -303,6 +303,8 @@ class StockDialog(QDialog):
         clerk = _clerk()
 
         def work(progress: Progress) -> stock.TopUpResult:
+            from app.services import stock
+
             client = make_client()
             try:
                 return stock.top_up(client, clerk=clerk)

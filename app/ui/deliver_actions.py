@@ -11,12 +11,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.errors import DeskError
-from app.services import deliver
 from app.services.seller import get_seller
 from app.ui.i18n import language, tr
 from app.ui.tasks import BackgroundTask, Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the delivery service (and the XML writer behind it) loads when first used
+    from app.services import deliver
     from app.ui.main_window import MainWindow
 
 
@@ -38,6 +38,8 @@ class DeliverActions:
 
     def choose_folder(self, folder: str | None = None) -> bool:
         """Ask for the folder (or take `folder`, as a test does) and save it; True when saved."""
+        from app.services import deliver
+
         if folder is None:
             current = deliver.deliver_folder()
             folder = QFileDialog.getExistingDirectory(self.window, tr("选择交付文件夹", "Choose the delivery folder"),
@@ -58,6 +60,8 @@ class DeliverActions:
     def deliver_now(self) -> BackgroundTask[deliver.DeliverResult] | None:
         """Deliver what is pending into the folder set, in a background thread (None: one is running, or no
         folder is set, which the clerk is asked to choose)."""
+        from app.services import deliver
+
         if self.task is not None:
             return None
         if deliver.deliver_folder() is None and not self.choose_folder():

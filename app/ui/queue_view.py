@@ -155,7 +155,8 @@ class QueueView(QDialog):
         self.reload_soon.setSingleShot(True)
         self.reload_soon.setInterval(RELOAD_PAUSE_MS)
         self.reload_soon.timeout.connect(self.reload)
-        self.accepted_entries: int | None = None  # counted off the GUI thread (a range of a million at a desk's tenth year)
+        # Counted off the GUI thread: a range of the state index as long as the desk's history.
+        self.accepted_entries: int | None = None
         self.counting: BackgroundTask[int] | None = None
         self._count_again = False
         if runner is not None:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
-from app.services.integrity import IntegrityReport
 from app.ui.i18n import tr
 from app.ui.tasks import BackgroundTask, Progress, Work
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the history check's modules load in its thread, after the window's first paint
     from app.services.backup import RestoreResult
+    from app.services.integrity import IntegrityReport
     from app.store.database import Store
     from app.ui.main_window import MainWindow
 
@@ -48,7 +48,7 @@ def broken_message(report: IntegrityReport) -> str:
               action=first.action or "-", number=first.invoice_number or "-", reason=first.reason)
 
 
-class IntegrityCheck(BackgroundTask[IntegrityReport]):
+class IntegrityCheck(BackgroundTask["IntegrityReport"]):
     """The chain verified in a background thread; the report is in value, the warning box (if any) in warning."""
 
     def __init__(self, parent: QWidget, data_dir: Path) -> None:

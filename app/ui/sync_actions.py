@@ -18,13 +18,13 @@ from app.core.errors import ValidationFailed
 from app.platform.client import mask_token
 from app.services.settings import PLATFORM_URL, get_setting, platform_token, platform_url, set_platform
 from app.ui.i18n import language, tr
-from app.ui.queue_view import QueueView, upload_history_html
 from app.ui.sync_runner import SyncRunner, default_client_factory
 from app.ui.sync_status import SyncStatusWidget
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the queue view loads when first opened
     from app.ui.invoice_detail import InvoiceDetail
     from app.ui.main_window import MainWindow
+    from app.ui.queue_view import QueueView
 
 
 class PlatformSettingsDialog(QDialog):
@@ -98,6 +98,8 @@ class SyncActions:
         runner.refresh_counts()
 
     def open_queue(self) -> QueueView:
+        from app.ui.queue_view import QueueView
+
         view = QueueView(self.runner, self.window)
         self.dialogs.append(view)
         view.finished.connect(lambda _=0, v=view: self.dialogs.remove(v) if v in self.dialogs else None)
@@ -114,6 +116,8 @@ class SyncActions:
 
     def add_detail_section(self, detail: InvoiceDetail) -> None:
         """The invoice's upload history under its detail view."""
+        from app.ui.queue_view import upload_history_html
+
         detail.view.append(upload_history_html(detail.row.id))
 
     def invoice_issued(self) -> None:
