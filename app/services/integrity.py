@@ -894,7 +894,7 @@ def _check_invoices(db: peewee.Database | None, connection: sqlite3.Connection, 
         entry, recorded = found
         if invoice_id not in confirmed:
             assert isinstance(row, Invoice)
-            problem = _row_problem(row, lines.get(invoice_id, []), recorded)
+            problem = _row_problem(row, lines.get(invoice_id, []), recorded, db)
             if problem:
                 findings.append(Finding(entry.id, entry.at, entry.action, number, problem))
                 continue
@@ -1234,9 +1234,10 @@ def _number_of(connection: sqlite3.Connection, invoice_id: int) -> str:
     return str(row[0]) if row else f"#{invoice_id}"
 
 
-def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str) -> str | None:
+def _row_problem(row: Invoice, lines: list[InvoiceLine], recorded: str, db: peewee.Database | None = None
+                 ) -> str | None:
     try:
-        invoice = invoice_from_row(row, lines)
+        invoice = invoice_from_row(row, lines, db)  # a backup's rows with the backup's red-letter forms
         digest = content_hash(invoice)
     except Exception as error:  # a value the domain cannot read is itself a change behind the app's back
         return f"发票无法读出 / the stored invoice cannot be read back ({type(error).__name__}: {error})"

@@ -30,15 +30,18 @@ def body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def _form_number(form_uuid: str | None) -> str | None:
+def _form_number(form_uuid: str | None, db: peewee.Database | None = None) -> str | None:
+    """The red-letter form's number, read from `db` (None: the store): a check of a backup reads the backup's."""
     if not form_uuid:
         return None
-    form = models.RedLetterForm.select(models.RedLetterForm.form_number).where(
-        models.RedLetterForm.uuid == form_uuid).first()
+    query = models.RedLetterForm.select(models.RedLetterForm.form_number).where(models.RedLetterForm.uuid == form_uuid)
+    form = (query.bind(db) if db is not None else query).first()
     return form.form_number if form is not None and form.form_number else None
 
 
-def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None = None) -> Invoice:
+def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None = None,
+                     db: peewee.Database | None = None) -> Invoice:
+    """The domain's invoice of a row and its lines; db: the database they were read from (None: the store)."""
     if lines is None:
         lines = list(row.lines.order_by(models.InvoiceLine.position))
     return Invoice(
@@ -72,7 +75,7 @@ def invoice_from_row(row: models.Invoice, lines: list[models.InvoiceLine] | None
         show_seller_bank=row.show_seller_bank,
         show_buyer_bank=row.show_buyer_bank,
         red_form_uuid=row.red_form_uuid,
-        red_form_number=_form_number(row.red_form_uuid),
+        red_form_number=_form_number(row.red_form_uuid, db),
         red_reason=row.red_reason_code,
         confirmed_short_name=row.confirmed_short_name,
     )

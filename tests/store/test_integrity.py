@@ -377,3 +377,36 @@ def test_the_triggers_totals_edited_behind_their_back_are_found_by_the_full_chec
     first = _first(verify_store())
     assert ("tally" in first.reason) if "tally" in edit else ("waiting totals" in first.reason and "离线限额" in
                                                              first.reason)
+
+
+def test_a_red_letter_invoice_of_a_backup_is_read_with_the_backups_own_form(store, seller, tmp_path):
+    """invoice_from_row with db reads the red-letter form from that database, not the store's (a backup is checked
+    while the store may be another, or not open at all)."""
+    import sqlite3 as raw
+
+    from app.store.database import make_database
+    from app.store.models import Invoice, InvoiceLine, RedLetterForm
+    from app.store.records import invoice_from_row
+    from tests.helpers.platform import accept
+    from tests.helpers.red import red_on_form
+
+    blue = _issue(1)[0]
+    accept(blue, "26110000000000000301")
+    red = red_on_form(blue).number
+    copy_path = tmp_path / "backup.sqlite3"
+    source = raw.connect(store.path)
+    target = raw.connect(copy_path)
+    source.backup(target)
+    target.execute("UPDATE red_letter_form SET form_number = '202612020000000099'")
+    target.commit()
+    source.close()
+    target.close()
+    copy = make_database(copy_path)
+    try:
+        row = Invoice.select().where(Invoice.provisional_number == red).bind(copy).get()
+        lines = list(InvoiceLine.select().where(InvoiceLine.invoice == row.id).bind(copy))
+        assert invoice_from_row(row, lines, copy).red_form_number == "202612020000000099"
+        live = RedLetterForm.get(RedLetterForm.uuid == row.red_form_uuid).form_number
+        assert live != "202612020000000099" and invoice_from_row(row, lines).red_form_number == live
+    finally:
+        copy.close()
