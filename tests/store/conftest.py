@@ -13,9 +13,9 @@ def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     row_problem = integrity._row_problem
 
-    def counted(row, lines, recorded):
+    def counted(row, lines, recorded, db=None):
         seen.append(row.id)
-        return row_problem(row, lines, recorded)
+        return row_problem(row, lines, recorded, db)
 
     monkeypatch.setattr(integrity, "_row_problem", counted)
     return seen
