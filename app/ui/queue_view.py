@@ -99,6 +99,7 @@ class QueueView(QDialog):
         super().__init__(parent)
         self.runner = runner
         self.rows: list[queue.QueueRow] = []
+        self.listed_waiting = 0
         self.tasks: list[BackgroundTask[None]] = []  # re-queues, kept alive while they run
         self.setObjectName("queue_view")
         self.setWindowTitle(tr("上传队列", "Upload queue"))
@@ -179,7 +180,9 @@ class QueueView(QDialog):
         selected = self.selected_number()
         rejected = [r for r in queue.queue_rows([status.Q_REJECTED], limit=SHOWN_ROWS)
                     if r.invoice_status == status.REJECTED]
-        rows = rejected + queue.queue_rows(status.QUEUE_WAITING_STATES, limit=SHOWN_ROWS)
+        waiting = queue.queue_rows(status.QUEUE_WAITING_STATES, limit=SHOWN_ROWS)
+        self.listed_waiting = len(waiting)
+        rows = rejected + waiting
         self.rows = rows
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
@@ -198,10 +201,13 @@ class QueueView(QDialog):
         self._selection_changed()
 
     def _show_summary(self) -> None:
-        accepted = "…" if self.accepted_entries is None else str(self.accepted_entries)
+        accepted = "…" if self.accepted_entries is None else f"{self.accepted_entries:,}"
         self.summary.setText(tr("待上传 {w} 张，被拒绝需处理 {r} 张，已接受 {a} 张",
                                 "{w} waiting, {r} rejected (need attention), {a} accepted",
-                                w=self.waiting.waiting, r=self.waiting.rejected, a=accepted))
+                                w=f"{self.waiting.waiting:,}", r=f"{self.waiting.rejected:,}", a=accepted)
+                             + (tr("（列出最早的 {n} 张待上传）", " (the first {n} waiting are listed)",
+                                   n=f"{self.listed_waiting:,}")
+                                if self.waiting.waiting > self.listed_waiting else ""))
 
     def _count_accepted(self) -> None:
         """The accepted entries counted in a background task; one at a time, once more if asked meanwhile."""

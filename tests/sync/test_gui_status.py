@@ -146,6 +146,7 @@ def test_queue_view_lists_the_rejected_first_and_counts_the_accepted_off_the_gui
     assert shown == [issued[2].number, *waiting[:2]]
     assert cell(view.table, 0, 3) == "被拒绝"
     assert "待上传 4 张" in view.summary.text() and "被拒绝需处理 1 张" in view.summary.text()
+    assert "列出最早的 2 张待上传" in view.summary.text()
     qtbot.waitUntil(lambda: "已接受 2 张" in view.summary.text(), timeout=10000)
     assert view.counting is not None and view.counting.ended and view.counting.error == ""
 
