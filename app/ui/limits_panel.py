@@ -26,6 +26,10 @@ BLOCK_STYLE = "color: #b00020; font-weight: bold;"
 OVERDUE_COLOR = QColor("#b00020")
 
 
+# The limit a problem names (FieldError.field "offline_limits.<key>"), as the status bar says it.
+LIMIT_NAMES = {"max_hours": ("时限", "time"), "max_count": ("张数", "count"), "max_amount": ("累计金额", "amount")}
+
+
 class LimitsIndicator(QLabel):
     """离线余量 in the status bar; says so when nothing is held."""
 
@@ -47,13 +51,19 @@ class LimitsIndicator(QLabel):
             self.setToolTip("")
             return
         figures = tr("{hours} 小时 · {count} 张 · ¥{amount}", "{hours} h · {count} · ¥{amount}",
-                     hours=max(left.hours, 0), count=left.count, amount=format_money_grouped(left.amount))
-        if left.exceeded:
-            self.setText(tr("已达离线限额，暂停开票：", "Offline limit reached, issuing stopped: ") + figures)
+                     hours=max(left.hours, 0), count=f"{left.count:,}", amount=format_money_grouped(left.amount))
+        problems = left.exceeded or left.warnings
+        tip = [p.message(language()) for p in problems]
+        if left.exceeded:  # which limit, in the status bar (it is crowded at 1366 px); what is left, in the tip
+            keys = [p.field.rsplit(".", 1)[-1] for p in left.exceeded]
+            reached = ("、" if language() == "zh" else ", ").join(
+                dict.fromkeys(tr(*LIMIT_NAMES[key]) for key in keys if key in LIMIT_NAMES))
+            self.setText(tr("已达离线限额（{which}），暂停开票", "Offline limit reached ({which}), issuing stopped",
+                            which=reached or tr("限额", "limit")))
+            tip.insert(0, tr("剩余：", "Left: ") + figures)
         else:
             self.setText(tr("离线余量：", "Offline left: ") + figures)
-        problems = left.exceeded or left.warnings
-        self.setToolTip("\n".join(p.message(language()) for p in problems))
+        self.setToolTip("\n".join(tip))
         self.setStyleSheet(BLOCK_STYLE if left.exceeded else WARN_STYLE if left.warnings else "")
 
 

@@ -114,9 +114,9 @@ class SyncStatusWidget(QWidget):
             self.contact_label.setText(tr("最近联系 {time}", "last contact {time}", time=shown))
         else:
             self.contact_label.setText(tr("尚未联系上", "no contact yet"))
-        queue_text = tr("待上传 {n} 张", "{n} to upload", n=self.waiting)
+        queue_text = tr("待上传 {n} 张", "{n} to upload", n=f"{self.waiting:,}")
         if self.rejected:
-            queue_text += tr("，{n} 张需处理", ", {n} need attention", n=self.rejected)
+            queue_text += tr("，{n} 张需处理", ", {n} need attention", n=f"{self.rejected:,}")
         if self.paused:
             queue_text += tr("（已暂停）", " (paused)")
         self.queue_label.setText(queue_text)
