@@ -200,19 +200,31 @@ def seconds_until(moment: str) -> float:
     return max(0.0, (datetime.fromisoformat(moment) - clock.now_exact()).total_seconds())
 
 
+# The waiting entries of some states outside any batch, on the (state, id) index. Named: with no statistics (the
+# desk never runs ANALYZE) SQLite took "batch_id IS NULL" for the better index and read every entry (0.24 s for
+# the three at a million, every pass of the worker).
+_UNBATCHED_SQL = ('SELECT {select} FROM "upload_queue_entry" INDEXED BY "upload_queue_entry_state_id" '
+                  'WHERE "state" IN ({marks}) AND "batch_id" IS NULL{more}')
+
+
+def _unbatched(select: str, states: tuple[str, ...], more: str = "") -> tuple[Any, ...] | None:
+    sql = _UNBATCHED_SQL.format(select=select, marks=", ".join("?" * len(states)), more=more)
+    row: tuple[Any, ...] | None = database.execute_sql(sql, states).fetchone()
+    return row
+
+
 def next_due_in() -> float | None:
     """Seconds until the earliest waiting entry or open upload batch is due (0 when one is due now), None when
-    nothing waits. An entry inside a batch waits with its batch. Two indexed queries, however many wait."""
-    unbatched = UploadQueueEntry.batch.is_null()
+    nothing waits. An entry inside a batch waits with its batch. Ranges of the (state, id) index and the batches' own,
+    however many wait."""
     soonest: float | None = None
-    if UploadQueueEntry.select().where(UploadQueueEntry.state.in_((status.Q_PENDING, status.Q_SENDING))
-                                       & unbatched).exists():
+    if _unbatched("1", (status.Q_PENDING, status.Q_SENDING), " LIMIT 1") is not None:
         return 0.0
     later = (status.Q_RETRY_WAIT, status.Q_UNKNOWN, status.Q_LOOKUP)
-    waiting = UploadQueueEntry.state.in_(later) & unbatched
-    if UploadQueueEntry.select().where(waiting & UploadQueueEntry.next_try_at.is_null()).exists():
+    if _unbatched("1", later, ' AND "next_try_at" IS NULL LIMIT 1') is not None:
         return 0.0
-    first: str | None = UploadQueueEntry.select(peewee.fn.MIN(UploadQueueEntry.next_try_at)).where(waiting).scalar()
+    found = _unbatched('min("next_try_at")', later)
+    first: str | None = found[0] if found is not None else None
     if first:
         soonest = seconds_until(first)
     from app.services.upload_batches import next_batch_due_in  # the batches build on this module

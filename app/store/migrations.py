@@ -32,6 +32,7 @@ STEPS: list[Callable[[peewee.SqliteDatabase, SqliteMigrator], None]] = [
     schema_steps.v9_search_merges,
     schema_steps.v10_sort_indexes,
     schema_steps.v11_invoice_tally,
+    schema_steps.v12_prefix_indexes,
 ]
 LATEST = len(STEPS)
 

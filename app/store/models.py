@@ -181,7 +181,7 @@ class Invoice(BaseModel):
 
 class InvoiceLine(BaseModel):
     id = peewee.AutoField()
-    invoice = peewee.ForeignKeyField(Invoice, backref="lines", on_delete="RESTRICT")
+    invoice = peewee.ForeignKeyField(Invoice, backref="lines", on_delete="RESTRICT", index=False)  # (invoice, position)
     invoice_id: int
     position = peewee.IntegerField()
     name = peewee.TextField()
@@ -246,7 +246,7 @@ class UploadQueueEntry(BaseModel):
     invoice = peewee.ForeignKeyField(Invoice, unique=True, backref="queue_entry", on_delete="RESTRICT")
     invoice_id: int
     idempotency_key = peewee.TextField(unique=True)  # made once, at issue, never changed
-    state = peewee.TextField(index=True, default="pending")
+    state = peewee.TextField(default="pending")  # found by the (state, id) index
     attempts = peewee.IntegerField(default=0)
     last_error = peewee.TextField(default="")
     next_try_at = peewee.TextField(null=True)
@@ -301,7 +301,7 @@ class OutageError(BaseModel):
     """An error seen during an outage, once per distinct message, with how often."""
 
     id = peewee.AutoField()
-    outage = peewee.ForeignKeyField(Outage, backref="errors", on_delete="CASCADE")
+    outage = peewee.ForeignKeyField(Outage, backref="errors", on_delete="CASCADE", index=False)  # (outage, message)
     outage_id: int
     message = peewee.TextField()
     count = peewee.IntegerField(default=1)

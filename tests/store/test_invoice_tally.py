@@ -39,12 +39,20 @@ def test_the_tally_follows_issuing_uploads_and_any_status_change(store, seller, 
     _tally_matches_the_rows()
 
 
+# Schema 12 dropped the indexes that are prefixes of others: put back, as schema 11 had them.
+UNDO_STEP_12 = (
+    'CREATE INDEX "invoice_line_invoice_id" ON "invoice_line" ("invoice_id")',
+    'CREATE INDEX "upload_queue_entry_state" ON "upload_queue_entry" ("state")',
+    'CREATE INDEX "outage_error_outage_id" ON "outage_error" ("outage_id")',
+)
+
+
 def test_a_store_of_schema_10_gets_its_tally_from_its_invoices(store, seller, data_dir):
     for i in range(3):
         issue_invoice(invoice_body(remarks=f"#{i}"))
     store.close()
     connection = sqlite3.connect(str(data_dir / STORE_FILE))
-    for statement in ("DROP TRIGGER invoice_tally_insert", "DROP TRIGGER invoice_tally_delete",
+    for statement in (*UNDO_STEP_12, "DROP TRIGGER invoice_tally_insert", "DROP TRIGGER invoice_tally_delete",
                       "DROP TRIGGER invoice_tally_update", "DROP TABLE invoice_tally", "PRAGMA user_version = 10"):
         connection.execute(statement)
     connection.commit()
