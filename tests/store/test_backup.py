@@ -44,6 +44,13 @@ def test_backup_is_verified_and_recorded(store, seller, tmp_path):
 
 def test_backup_while_another_connection_writes(store, seller, data_dir, tmp_path):
     """Another process issues invoices while backups are taken: each backup is one consistent snapshot."""
+    from decimal import Decimal
+
+    from app.core.limits import OfflineLimits
+    from app.services.limits import set_limits
+
+    # It issues for as long as the backups take: never held back by the offline limit on a slow disk.
+    set_limits(OfflineLimits(max_hours=72, max_count=10 ** 6, max_amount=Decimal("1e15"), max_single=Decimal("1e9")))
     _issue(20)
     stop = threading.Event()
     issued = []
