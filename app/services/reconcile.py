@@ -481,10 +481,6 @@ class _Checked:
         return str(self.record.get("channel") or "")
 
 
-def _check(record: PlatformRecord, rules: _Rules) -> _Checked:
-    return _Checked(record, rules)
-
-
 # --- the comparison -----------------------------------------------------------------------------
 
 def _money(value: Any) -> Decimal | None:
@@ -653,7 +649,7 @@ class _Comparison:
                     by_key[row.side.key] = row
         records.reverse()  # taken from the page as they are compared: a record matched is let go at once
         while records:
-            one = _check(records.pop(), self.rules)  # every record checked before anything is believed of it
+            one = _Checked(records.pop(), self.rules)  # every record checked before anything is believed of it
             key_row = by_key.get(one.key) if one.channel == PLATFORM and one.key else None
             self.one(one, by_provisional.get(one.number), by_official.get(one.number), key_row)
         self.no_invoice_here()
@@ -764,7 +760,7 @@ class _Comparison:
         for index, record in enumerate(reread()):
             number = str(record.get("number") or "") if isinstance(record, dict) else ""
             if number in records:
-                records[number].append((index, _check(record, self.rules)))
+                records[number].append((index, _Checked(record, self.rules)))
         for number, times in wanted.items():
             holder = self.period.holder(number)
             group = records[number][0][0] if records[number] else 0

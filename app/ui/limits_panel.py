@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.core import status
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, field_label
 from app.core.limits import OfflineLimits, limits_to_settings, validate_limits
 from app.core.money import format_money_grouped
 from app.services import limits as store_limits
@@ -24,10 +24,6 @@ REFRESH_MS = 30_000
 WARN_STYLE = "color: #8a5a00; font-weight: bold;"
 BLOCK_STYLE = "color: #b00020; font-weight: bold;"
 OVERDUE_COLOR = QColor("#b00020")
-
-
-# The limit a problem names (FieldError.field "offline_limits.<key>"), as the status bar says it.
-LIMIT_NAMES = {"max_hours": ("时限", "time"), "max_count": ("张数", "count"), "max_amount": ("累计金额", "amount")}
 
 
 class LimitsIndicator(QLabel):
@@ -55,11 +51,10 @@ class LimitsIndicator(QLabel):
         problems = left.exceeded or left.warnings
         tip = [p.message(language()) for p in problems]
         if left.exceeded:  # which limit, in the status bar (it is crowded at 1366 px); what is left, in the tip
-            keys = [p.field.rsplit(".", 1)[-1] for p in left.exceeded]
-            reached = ("、" if language() == "zh" else ", ").join(
-                dict.fromkeys(tr(*LIMIT_NAMES[key]) for key in keys if key in LIMIT_NAMES))
-            self.setText(tr("已达离线限额（{which}），暂停开票", "Offline limit reached ({which}), issuing stopped",
-                            which=reached or tr("限额", "limit")))
+            lang = language()
+            reached = ("、" if lang == "zh" else "; ").join(dict.fromkeys(field_label(p.field, lang)
+                                                                          for p in left.exceeded))
+            self.setText(tr("已达{which}，暂停开票", "Offline limit reached ({which}): issuing stopped", which=reached))
             tip.insert(0, tr("剩余：", "Left: ") + figures)
         else:
             self.setText(tr("离线余量：", "Offline left: ") + figures)

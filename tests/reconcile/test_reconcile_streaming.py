@@ -131,7 +131,7 @@ def oracle(seller_tax_id: str, date_from: str, date_to: str, records: list[dict[
     """The comparison of the release before (every record and every local invoice of the period held at once),
     kept as the reference the streamed one must agree with."""
     rules = rec._Rules()
-    checked = [rec._check(record, rules) for record in records]
+    checked = [rec._Checked(record, rules) for record in records]
     local = []
     for row in InvoiceRow.select().where((InvoiceRow.seller_tax_id == seller_tax_id)
                                          & (InvoiceRow.issued_date >= date_from)

@@ -129,7 +129,7 @@ def test_limits_indicator_warns_then_blocks_and_overdue_rows_are_flagged(qtbot, 
     with shifted(now() - timedelta(hours=80)):
         late = issue_invoice(invoice_body()).number
     window.trust_actions.refresh()
-    assert indicator.text() == "已达离线限额（时限），暂停开票"
+    assert indicator.text() == "已达离线开票时限，暂停开票"
     assert indicator.toolTip().startswith("剩余：0 小时 · 1 张")
     assert indicator.remaining.exceeded  # the oldest is 80 h old: past 72 h
     assert "离线开票时限" in indicator.toolTip() and "b00020" in indicator.styleSheet()
